@@ -1,0 +1,27 @@
+"""Pure rule logic. `all_detectors()` is the list the engine runs everywhere.
+
+Where does a rule live? REL-* in relations.py (and rings.py for REL-RING), DOC-* in
+documents.py, PRICE-* in prices.py, EXP-* in experts.py, PROC-* in procedure.py,
+VID-* in video.py.
+"""
+
+from __future__ import annotations
+
+from detectors.base import Context, Detector, ProjectDetector
+from detectors.engine import Engine
+
+
+def all_detectors() -> list[Detector]:
+    """Every registered detector, fresh. Add new rule families here."""
+    from detectors.relations import BondAccountDetector
+
+    return [
+        BondAccountDetector(),
+    ]
+
+
+def rules_covered() -> set[str]:
+    return {r for d in all_detectors() for r in d.rules}
+
+
+__all__ = ["Context", "Detector", "Engine", "ProjectDetector", "all_detectors", "rules_covered"]

@@ -1,0 +1,73 @@
+"""Room sessions derived from project events (DESIGN §3, `witness.sessions`).
+
+Frames do not know their project. This pure fold watches project events and says, per
+room, which project holds it, which session is under way and who is on the roster, as
+`room.session` events. The live worker publishes them to `witness.sessions` (co-
+partitioned with `witness.frames` by room id); replay folds them straight back in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from witness.events import Event, make_event
+
+
+@dataclass
+class ProjectRooms:
+    rooms: dict[str, str] = field(default_factory=dict)  # room_id -> kind
+    roster: list[str] = field(default_factory=list)  # expert ids (role expert or rep)
+
+
+def _session(
+    event: Event, room_id: str, kind: str, state: str, roster: list[str], since: datetime
+) -> Event:
+    return make_event(
+        "room.session",
+        event.project_id,
+        since,
+        {
+            "room_id": room_id,
+            "project_id": event.project_id,
+            "kind": kind,
+            "state": state,
+            "roster": roster,
+            "since": since.isoformat(),
+        },
+        event_id=f"room.session:{event.event_id}:{room_id}",
+        source="witness-sessions",
+    )
+
+
+class SessionDeriver:
+    """Fold project events; emit `room.session` events when a session starts or ends."""
+
+    START = {
+        "opening.started": ("opening", "under_way"),
+        "evaluation.started": ("evaluation", "under_way"),
+    }
+    END = {"opening.closed": ("opening", "ended"), "evaluation.finished": ("evaluation", "ended")}
+
+    def __init__(self) -> None:
+        self.projects: dict[str, ProjectRooms] = {}
+
+    def step(self, event: Event) -> list[Event]:
+        p = self.projects.setdefault(event.project_id, ProjectRooms())
+        if event.type == "project.registered":
+            for room in event.payload.rooms:
+                p.rooms[room.room_id] = room.kind
+            return []
+        if event.type == "expert.assigned":
+            eid = event.payload.expert.id
+            if eid not in p.roster:
+                p.roster.append(eid)
+            return []
+        if event.type in self.START or event.type in self.END:
+            kind, state = (self.START | self.END)[event.type]
+            room_id = event.payload.room_id
+            roster = list(p.roster) if kind == "evaluation" else []
+            return [_session(event, room_id, kind, state, roster, event.ts)]
+        if event.type == "project.archived":
+            self.projects.pop(event.project_id, None)
+        return []
