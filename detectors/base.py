@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from detectors.registry import Registry
 from witness.alerts import Alert
 from witness.config import Thresholds
 from witness.events import GLOBAL_PROJECT, Event
-
-from detectors.registry import Registry
 
 
 @dataclass

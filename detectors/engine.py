@@ -18,11 +18,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from witness.alerts import Alert
-from witness.events import Event
-
 from detectors.base import Context, Detector
 from detectors.sessions import SessionDeriver
+from witness.alerts import Alert
+from witness.events import Event
 
 #: How many event ids the engine remembers for de-duplication.
 SEEN_CAPACITY = 1_000_000

@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from detectors.base import Context, ProjectDetector
 from witness.alerts import Alert, make_alert
 from witness.events import BidSubmitted, Event
-
-from detectors.base import Context, ProjectDetector
 
 _NON_ALNUM = re.compile(r"[\s\-_.:/]+")
 

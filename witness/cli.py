@@ -1,0 +1,96 @@
+"""The front door: `witness COMMAND ...`.
+
+Each command lives in its own module under `witness/commands/` with `HELP` (zh-CN, en),
+`add_arguments(parser)` and `run(args) -> int`. Only the chosen command's module is
+imported, so `witness tail` does not pay for OpenCV or Streamlit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from witness.i18n import current_locale
+
+#: name -> module. Keep in the order a new user meets them.
+COMMANDS: dict[str, str] = {
+    "demo": "witness.commands.demo",
+    "run": "witness.commands.run",
+    "ingest": "witness.commands.ingest",
+    "replay": "witness.commands.replay",
+    "tail": "witness.commands.tail",
+}
+
+EPILOG = {
+    "zh-CN": """常用示例:
+  witness demo                              一条命令启动全部（内置消息代理 + SQLite + 模拟数据 + 监控墙）
+  witness ingest events.jsonl               校验并发布事件；错误行报告行号并转入死信主题
+  witness run                               启动检测器与记录器（读取 WITNESS_KAFKA_BOOTSTRAP / WITNESS_DATABASE_URL）
+  witness replay events.jsonl --out a.jsonl 离线重放，得到与在线一致的告警
+  witness tail --severity red               跟踪告警流
+
+环境变量: WITNESS_KAFKA_BOOTSTRAP, WITNESS_DATABASE_URL, WITNESS_LOCALE (zh-CN|en), WITNESS_CONFIG (阈值 TOML)
+查看子命令帮助: witness COMMAND --help""",
+    "en": """Examples:
+  witness demo                              everything in one command (embedded broker + SQLite + simulator + wall)
+  witness ingest events.jsonl               validate and publish events; bad lines reported by line number and dead-lettered
+  witness run                               detector workers + recorder (reads WITNESS_KAFKA_BOOTSTRAP / WITNESS_DATABASE_URL)
+  witness replay events.jsonl --out a.jsonl run every detector offline; same alerts as live
+  witness tail --severity red               follow the alert stream
+
+Environment: WITNESS_KAFKA_BOOTSTRAP, WITNESS_DATABASE_URL, WITNESS_LOCALE (zh-CN|en), WITNESS_CONFIG (thresholds TOML)
+Help on one command: witness COMMAND --help""",
+}
+
+
+def _help_line(module_name: str, locale: str) -> str:
+    module = importlib.import_module(module_name)
+    zh, en = module.HELP
+    return en if locale == "en" else zh
+
+
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    locale = current_locale()
+    parser = argparse.ArgumentParser(
+        prog="witness",
+        description="Witness 数字见证监控 — digital-witness monitor for public-resource trading centres",
+        epilog=EPILOG[locale],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        if selected is not None and name != selected:
+            sub.add_parser(name, add_help=False)
+            continue
+        module = importlib.import_module(module_name)
+        zh, en = module.HELP
+        p = sub.add_parser(
+            name,
+            help=en if locale == "en" else zh,
+            description=en if locale == "en" else zh,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    selected = next((a for a in argv if not a.startswith("-")), None)
+    if selected not in COMMANDS:
+        selected = None
+    parser = build_parser(selected)
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._module.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
