@@ -17,11 +17,18 @@ from witness.events import Event, make_event
 @dataclass
 class ProjectRooms:
     rooms: dict[str, str] = field(default_factory=dict)  # room_id -> kind
+    cameras: dict[str, list[str]] = field(default_factory=dict)  # room_id -> camera ids
     roster: list[str] = field(default_factory=list)  # expert ids (role expert or rep)
 
 
 def _session(
-    event: Event, room_id: str, kind: str, state: str, roster: list[str], since: datetime
+    event: Event,
+    room_id: str,
+    kind: str,
+    state: str,
+    roster: list[str],
+    cameras: list[str],
+    since: datetime,
 ) -> Event:
     return make_event(
         "room.session",
@@ -33,6 +40,7 @@ def _session(
             "kind": kind,
             "state": state,
             "roster": roster,
+            "cameras": cameras,
             "since": since.isoformat(),
         },
         event_id=f"room.session:{event.event_id}:{room_id}",
@@ -57,6 +65,7 @@ class SessionDeriver:
         if event.type == "project.registered":
             for room in event.payload.rooms:
                 p.rooms[room.room_id] = room.kind
+                p.cameras[room.room_id] = list(room.cameras)
             return []
         if event.type == "expert.assigned":
             eid = event.payload.expert.id
@@ -67,7 +76,8 @@ class SessionDeriver:
             kind, state = (self.START | self.END)[event.type]
             room_id = event.payload.room_id
             roster = list(p.roster) if kind == "evaluation" else []
-            return [_session(event, room_id, kind, state, roster, event.ts)]
+            cameras = p.cameras.get(room_id, [])
+            return [_session(event, room_id, kind, state, roster, cameras, event.ts)]
         if event.type == "project.archived":
             self.projects.pop(event.project_id, None)
         return []

@@ -270,6 +270,7 @@ class RoomSession(_Payload):
     kind: Literal["opening", "evaluation"]
     state: Literal["under_way", "ended"]
     roster: list[str] = Field(default_factory=list)
+    cameras: list[str] = Field(default_factory=list)
     since: AwareDatetime
 
 
