@@ -8,7 +8,7 @@ upsert keeps exactly one alert.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any, Literal
 
@@ -45,9 +45,11 @@ class Alert(BaseModel):
         return canonical_json(self.to_dict())
 
     def content_key(self) -> str:
-        """What must match between live and replay: everything but status."""
+        """What must match between live and replay: everything but status, times in UTC."""
         d = self.to_dict()
         d.pop("status", None)
+        d["first_seen"] = self.first_seen.astimezone(UTC).isoformat()
+        d["last_seen"] = self.last_seen.astimezone(UTC).isoformat()
         return canonical_json(d)
 
 
