@@ -1,0 +1,118 @@
+"""Shared fixtures: stores on SQLite and PostgreSQL, one embedded broker per session.
+
+A test that needs PostgreSQL or the broker skips when they are missing on a user's
+machine, but fails when CI=true (DEVELOPERS.md).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+CI = os.environ.get("CI", "").lower() == "true"
+PG_ADMIN_URL = os.environ.get("WITNESS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def unavailable(what: str) -> None:
+    """Skip locally, fail in CI."""
+    if CI:
+        pytest.fail(f"{what} is required when CI=true")
+    pytest.skip(f"{what} not available")
+
+
+def _pg_admin():
+    import psycopg2
+
+    conn = psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
+    conn.autocommit = True
+    return conn
+
+
+def _url_for(db: str) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{db}"
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated template database; each test clones it (fast, isolated)."""
+    try:
+        admin = _pg_admin()
+    except Exception as exc:  # noqa: BLE001
+        unavailable(f"PostgreSQL at {PG_ADMIN_URL} ({exc.__class__.__name__})")
+    name = f"witness_tmpl_{uuid.uuid4().hex[:10]}"
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    from witness.store import Store
+
+    store = Store(_url_for(name))
+    store.close()
+    yield name
+    admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def pg_url(pg_template: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for one test."""
+    admin = _pg_admin()
+    name = f"witness_t_{uuid.uuid4().hex[:12]}"
+    admin.cursor().execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    yield _url_for(name)
+    admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path}/witness.db"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request) -> str:
+    """A fresh database URL; tests using it run on both backends."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def store(db_url):
+    """A migrated Store on SQLite and on PostgreSQL."""
+    from witness.store import Store
+
+    s = Store(db_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[str]:
+    """One embedded Kafka-compatible broker for the whole session; yields host:port."""
+    from streams.broker import BrokerError, EmbeddedBroker
+
+    try:
+        b = EmbeddedBroker().start()
+    except BrokerError as exc:
+        unavailable(f"embedded broker ({exc})")
+    yield b.bootstrap
+    b.stop()
+
+
+@pytest.fixture
+def topics():
+    """Fresh topic names for one test (the broker is shared by the session)."""
+    from streams.topics import Topics
+
+    return Topics(prefix=f"t{uuid.uuid4().hex[:8]}.")
+
+
+@pytest.fixture(autouse=True)
+def _fast_group_join(monkeypatch):
+    """The embedded broker's first group join takes ~half the session timeout."""
+    monkeypatch.setenv(
+        "WITNESS_KAFKA_SESSION_TIMEOUT_MS",
+        os.environ.get("WITNESS_KAFKA_SESSION_TIMEOUT_MS", "2000"),
+    )
