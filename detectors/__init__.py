@@ -13,10 +13,11 @@ from detectors.engine import Engine
 
 def all_detectors() -> list[Detector]:
     """Every registered detector, fresh. Add new rule families here."""
-    from detectors.relations import BondAccountDetector
+    from detectors.relations import BondAccountDetector, RelationGraphDetector
 
     return [
         BondAccountDetector(),
+        RelationGraphDetector(),
     ]
 
 
