@@ -75,6 +75,8 @@ class Settings:
     #: embedded broker takes about half of it to complete a group's first join.
     session_timeout_ms: int = 10_000
     partitions: int = 3
+    #: Prefix for every topic name (tests share one broker with fresh topics).
+    topic_prefix: str = ""
     thresholds: Thresholds = field(default_factory=Thresholds.defaults, compare=False)
 
     @classmethod
@@ -91,5 +93,6 @@ class Settings:
             config_path=config_path,
             session_timeout_ms=int(env.get("WITNESS_KAFKA_SESSION_TIMEOUT_MS", "10000")),
             partitions=int(env.get("WITNESS_PARTITIONS", "3")),
+            topic_prefix=env.get("WITNESS_TOPIC_PREFIX", ""),
             thresholds=Thresholds.load(config_path),
         )
