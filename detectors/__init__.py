@@ -13,11 +13,13 @@ from detectors.engine import Engine
 
 def all_detectors() -> list[Detector]:
     """Every registered detector, fresh. Add new rule families here."""
+    from detectors.prices import PriceDetector
     from detectors.relations import BondAccountDetector, RelationGraphDetector
 
     return [
         BondAccountDetector(),
         RelationGraphDetector(),
+        PriceDetector(),
     ]
 
 

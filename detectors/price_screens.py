@@ -1,0 +1,136 @@
+"""Price screens as pure functions, shared by PRICE-* detectors and `witness screen`.
+
+Definitions follow the screens literature (Imhof 2017 "Simple statistical screens to
+detect bid rigging"; Huber & Imhof 2019). With the bids of one tender sorted ascending,
+b1 <= b2 <= ... <= bn, and sd the sample standard deviation (ddof = 1):
+
+- CV    = sd(bids) / mean(bids)                      variance screen; collusion: lower
+- SPD   = (bn - b1) / b1                             spread; collusion: lower
+- DIFFP = (b2 - b1) / b1                             gap winner/first loser; collusion: higher
+- RD    = (b2 - b1) / sd(b2..bn)                     relative distance (cover bids); collusion: higher
+- KURT  = sample excess kurtosis (Fisher, bias-corrected, n >= 4); collusion: higher
+- SKEW  = sample skewness (bias-corrected, n >= 3); cover bidding: negative
+- KS    = Kolmogorov-Smirnov statistic of the bids against the *uniform* distribution on
+          [b1, bn] (sup |F_n - U|); large when bids bunch together inside their range.
+
+A statistic that is undefined for the tender (too few bids, zero spread) is None.
+PRICE-40-4's "regular differences" test lives here too.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy import stats as st
+
+
+@dataclass(frozen=True)
+class Screens:
+    n: int
+    cv: float | None = None
+    spd: float | None = None
+    diffp: float | None = None
+    rd: float | None = None
+    kurt: float | None = None
+    skew: float | None = None
+    ks: float | None = None
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return asdict(self)
+
+
+def _finite(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def screens(prices: Sequence[float]) -> Screens:
+    """All screens of one tender's bids (any order; non-positive prices are rejected)."""
+    b = np.sort(np.asarray(prices, dtype=float))
+    n = len(b)
+    if n and b[0] <= 0:
+        raise ValueError("prices must be positive")
+    if n < 2:
+        return Screens(n=n)
+    mean = b.mean()
+    sd = b.std(ddof=1)
+    out: dict[str, float | None] = {
+        "cv": _finite(sd / mean),
+        "spd": _finite((b[-1] - b[0]) / b[0]),
+        "diffp": _finite((b[1] - b[0]) / b[0]),
+    }
+    if n >= 3:
+        sd_losing = b[1:].std(ddof=1)
+        out["rd"] = _finite((b[1] - b[0]) / sd_losing) if sd_losing > 0 else None
+        if sd > 0:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                out["skew"] = _finite(st.skew(b, bias=False))
+                if n >= 4:
+                    out["kurt"] = _finite(st.kurtosis(b, fisher=True, bias=False))
+            out["ks"] = _finite(st.kstest(b, "uniform", args=(b[0], b[-1] - b[0])).statistic)
+    return Screens(n=n, **out)
+
+
+def imhof_flag(s: Screens, *, min_bids: int, cv_max: float, rd_min: float) -> bool:
+    """PRICE-SCREEN: low variance together with a lowest bid set apart (CV <= 0.06, RD > 1)."""
+    return (
+        s.n >= min_bids
+        and s.cv is not None
+        and s.rd is not None
+        and s.cv <= cv_max
+        and s.rd > rd_min
+    )
+
+
+@dataclass(frozen=True)
+class Regularity:
+    """Successive differences of the distinct sorted prices and how regular they are."""
+
+    n: int
+    diff_cv: float | None
+    ratio_cv: float | None
+    regular: bool
+    reason: str | None  # "differences" or "ratios" when regular
+
+
+def _cv(x: np.ndarray) -> float | None:
+    m = x.mean()
+    return _finite(x.std(ddof=1) / m) if len(x) >= 2 and m > 0 else None
+
+
+def regularity(
+    prices: Sequence[float], *, min_bids: int, diff_cv: float, ratio_cv: float
+) -> Regularity:
+    """PRICE-40-4's 'regular differences' (报价呈规律性差异).
+
+    Over the distinct sorted prices p1 < ... < pn (n >= min_bids): the CV of the
+    differences p(i+1) - p(i) (an arithmetic ladder has CV 0), and the CV of the growth
+    rates p(i+1)/p(i) - 1 (a geometric ladder has CV 0). The growth rate is used rather
+    than the raw ratio because ratios of close prices are all ~1.00, whose CV is tiny
+    for *any* tight tender and would flag ordinary competition.
+    """
+    p = np.unique(np.asarray(prices, dtype=float))
+    n = len(p)
+    if n < max(3, min_bids):
+        return Regularity(n, None, None, False, None)
+    diffs = np.diff(p)
+    growth = p[1:] / p[:-1] - 1.0
+    dcv, rcv = _cv(diffs), _cv(growth)
+    if dcv is not None and dcv < diff_cv:
+        return Regularity(n, dcv, rcv, True, "differences")
+    if rcv is not None and rcv < ratio_cv:
+        return Regularity(n, dcv, rcv, True, "ratios")
+    return Regularity(n, dcv, rcv, False, None)
+
+
+def identical_prices(bids: dict[str, float]) -> list[tuple[float, list[str]]]:
+    """Prices given by two or more different bidders: [(price, sorted bidder ids)]."""
+    by_price: dict[float, list[str]] = {}
+    for bidder, price in bids.items():
+        by_price.setdefault(round(float(price), 2), []).append(bidder)
+    return sorted((p, sorted(b)) for p, b in by_price.items() if len(b) >= 2)

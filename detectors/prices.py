@@ -1,0 +1,138 @@
+"""Price rules: PRICE-40-4 (regular or identical prices) and PRICE-SCREEN (Imhof screens).
+
+When: prices are judged once the opening session closes (`opening.closed`), when every
+bid has been read out (唱标), so each case is raised once on the full set of prices and
+its id is stable; a `bid.opened` arriving after that re-judges the project (the same
+ids update). The price read out at `bid.opened` wins over the submitted one (it is the
+figure the bidders heard); bids never read out keep their submitted price. Nothing is
+raised before opening, so no alert can reveal a price while bids are sealed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from detectors.base import Context, ProjectDetector
+from detectors.price_screens import identical_prices, imhof_flag, regularity, screens
+from witness.alerts import Alert, make_alert
+from witness.events import Event
+
+
+@dataclass
+class PriceState:
+    prices: dict[str, float] = field(default_factory=dict)  # bidder -> price
+    event_ids: dict[str, str] = field(default_factory=dict)  # bidder -> event of that price
+    names: dict[str, str] = field(default_factory=dict)
+    read_out: set[str] = field(default_factory=set)  # bidders whose price came from bid.opened
+    closed: bool = False
+
+
+class PriceDetector(ProjectDetector):
+    """PRICE-40-4 and PRICE-SCREEN over one project's bid prices."""
+
+    name = "prices"
+    rules = ("PRICE-40-4", "PRICE-SCREEN")
+    types = frozenset({"bid.submitted", "bid.opened", "opening.closed"})
+
+    def initial(self) -> PriceState:
+        return PriceState()
+
+    def step(self, state: PriceState, event: Event, ctx: Context) -> tuple[PriceState, list[Alert]]:
+        p = event.payload
+        if event.type == "bid.submitted":
+            bidder = p.bidder.id
+            state.names[bidder] = p.bidder.name
+            if bidder not in state.read_out:
+                state.prices[bidder] = p.price
+                state.event_ids[bidder] = event.event_id
+            return state, []
+        if event.type == "bid.opened":
+            state.prices[p.bidder_id] = p.price
+            state.event_ids[p.bidder_id] = event.event_id
+            state.read_out.add(p.bidder_id)
+            if not state.closed:
+                return state, []
+        else:
+            state.closed = True
+        return state, self._judge(state, event, ctx)
+
+    def _judge(self, state: PriceState, event: Event, ctx: Context) -> list[Alert]:
+        th = ctx.thresholds
+        alerts: list[Alert] = []
+
+        def table(bidders) -> list[dict]:
+            return [
+                {
+                    "bidder_id": b,
+                    "bidder_name": state.names.get(b),
+                    "price": state.prices[b],
+                    "event_id": state.event_ids[b],
+                }
+                for b in sorted(bidders, key=lambda b: (state.prices[b], b))
+            ]
+
+        def alert(rule_id: str, identity: dict, bidders, evidence: dict) -> Alert:
+            members = sorted(bidders)
+            return make_alert(
+                rule_id,
+                event.project_id,
+                identity=identity,
+                subjects=members,
+                evidence={**evidence, "bids": table(members)},
+                event_ids=[state.event_ids[b] for b in members],
+                first_seen=event.ts,
+                locale=ctx.locale,
+            )
+
+        for price, bidders in identical_prices(state.prices):
+            alerts.append(
+                alert(
+                    "PRICE-40-4",
+                    {"kind": "identical", "price": price},
+                    bidders,
+                    {"kind": "identical", "price": price},
+                )
+            )
+        sec = th.section("PRICE-40-4")
+        reg = regularity(
+            list(state.prices.values()),
+            min_bids=sec["min_bids"],
+            diff_cv=sec["diff_cv"],
+            ratio_cv=sec["ratio_cv"],
+        )
+        if reg.regular:
+            alerts.append(
+                alert(
+                    "PRICE-40-4",
+                    {"kind": "regular"},
+                    state.prices,
+                    {
+                        "kind": "regular",
+                        "pattern": reg.reason,
+                        "distinct_prices": reg.n,
+                        "diff_cv": reg.diff_cv,
+                        "ratio_cv": reg.ratio_cv,
+                        "thresholds": {"diff_cv": sec["diff_cv"], "ratio_cv": sec["ratio_cv"]},
+                    },
+                )
+            )
+        sec = th.section("PRICE-SCREEN")
+        s = screens(list(state.prices.values()))
+        if imhof_flag(s, min_bids=sec["min_bids"], cv_max=sec["cv_max"], rd_min=sec["rd_min"]):
+            alerts.append(
+                alert(
+                    "PRICE-SCREEN",
+                    {"kind": "imhof"},
+                    state.prices,
+                    {
+                        "kind": "imhof",
+                        "screens": s.as_dict(),
+                        "thresholds": {
+                            "cv_max": sec["cv_max"],
+                            "rd_min": sec["rd_min"],
+                            "min_bids": sec["min_bids"],
+                        },
+                    },
+                )
+            )
+        return alerts
