@@ -15,11 +15,13 @@ def all_detectors() -> list[Detector]:
     """Every registered detector, fresh. Add new rule families here."""
     from detectors.prices import PriceDetector
     from detectors.relations import BondAccountDetector, RelationGraphDetector
+    from detectors.rings import RingDetector
 
     return [
         BondAccountDetector(),
         RelationGraphDetector(),
         PriceDetector(),
+        RingDetector(),
     ]
 
 
