@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "ingest": "witness.commands.ingest",
     "replay": "witness.commands.replay",
     "tail": "witness.commands.tail",
+    "archive": "witness.commands.archive",
 }
 
 EPILOG = {

@@ -1,0 +1,172 @@
+"""`witness archive`: export, verify and re-import tamper-evident project bundles."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from witness.i18n import register, t
+
+HELP = (
+    "结构化归档：导出项目防篡改归档包、校验归档包或在线哈希链、导入归档包",
+    "tamper-evident project bundles: export, verify (bundle or live chain), import",
+)
+
+register(
+    {
+        "archive.exported": (
+            "已导出项目 {project} 到 {out}：{records} 条链上记录（事件 {events}，告警版本 {versions}，处理 {decisions}），当前告警 {alerts}，缩略图 {thumbs}；链头第 {head_seq} 条 {head}；保存至 {until}",
+            "exported project {project} to {out}: {records} chained records (events {events}, alert versions {versions}, decisions {decisions}), {alerts} current alerts, {thumbs} thumbnails; chain head {head_seq} {head}; keep until {until}",
+        ),
+        "archive.ok": (
+            "校验通过：{what} 共 {records} 条记录，哈希链完整，各文件哈希与清单一致，告警与处理记录和链一致。",
+            "verified: {what} holds {records} records; the hash chain is intact, every part matches the manifest, alerts and decisions agree with the chain.",
+        ),
+        "archive.ok_live": (
+            "校验通过：在线库中项目 {project} 的 {records} 条记录哈希链完整，告警与处理记录和链一致。",
+            "verified: the live chain of project {project} ({records} records) is intact; alerts and decisions agree with it.",
+        ),
+        "archive.failed": (
+            "校验失败：{what} 发现 {n} 处问题。",
+            "verification FAILED: {what}: {n} problem(s).",
+        ),
+        "archive.first": (
+            "首个出问题的记录：第 {seq} 条（类型 {kind}，编号 {ref}）",
+            "first bad record: {seq} (kind {kind}, ref {ref})",
+        ),
+        "archive.hint": (
+            "处理建议：不要使用此归档包作为证据；从原始库重新导出，或将此包与在线库（witness archive verify --live 项目编号）比对。",
+            "what to do: do not rely on this bundle as evidence; export it again from the source store, or compare with the live chain (witness archive verify --live PROJECT).",
+        ),
+        "archive.need_target": (
+            "请给出归档包文件，或使用 --live 项目编号 校验在线库",
+            "give a bundle file, or --live PROJECT to verify the live store",
+        ),
+        "archive.imported": (
+            "已导入项目 {project}：{records} 条链上记录，{events} 个事件，{alerts} 条告警，{decisions} 条处理记录，{frames} 个画面。可运行 witness replay --project {project} 重放。",
+            "imported project {project}: {records} chained records, {events} events, {alerts} alerts, {decisions} decisions, {frames} frames. Replay with: witness replay --project {project}",
+        ),
+        "archive.renumbered": (
+            "注意：{n} 条处理记录的编号在目标库已被占用，已重新编号（链上记录保持原样）。",
+            "note: {n} decision id(s) were taken in the target store and were renumbered (the chained records are unchanged).",
+        ),
+        "archive.error": ("无法完成：{reason}", "cannot do this: {reason}"),
+        "archive.retention": (
+            "保存期限：至 {until}（{years} 年，可用 WITNESS_RETENTION_YEARS 设置；依据 政府采购法 第四十二条）。期限届满前不得删除。",
+            "retention: until {until} ({years} years, set with WITNESS_RETENTION_YEARS; 政府采购法 第四十二条). Nothing may be deleted before then.",
+        ),
+    }
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    e = sub.add_parser("export", help="export one project as a self-describing bundle (zip)")
+    e.add_argument("project", metavar="PROJECT", help="project id, e.g. JY-2026-0012")
+    e.add_argument("--out", help="bundle file to write (default: PROJECT.witness.zip)")
+    v = sub.add_parser(
+        "verify", help="check a bundle (or the live store with --live); exit code 1 on any fault"
+    )
+    v.add_argument("bundle", nargs="?", metavar="BUNDLE", help="bundle zip to check")
+    v.add_argument("--live", metavar="PROJECT", help="verify the live store's chain instead")
+    i = sub.add_parser(
+        "import", help="re-import a verified bundle verbatim into the configured store"
+    )
+    i.add_argument("bundle", metavar="BUNDLE")
+    p.epilog = (
+        "examples / 示例:\n"
+        "  witness archive export JY-2026-0012 --out JY-2026-0012.zip\n"
+        "  witness archive verify JY-2026-0012.zip        # exit 0 = intact, 1 = altered\n"
+        "  witness archive verify --live JY-2026-0012     # the live database's chain\n"
+        "  WITNESS_DATABASE_URL=sqlite:///audit.db witness archive import JY-2026-0012.zip\n"
+        "  witness replay --project JY-2026-0012          # then replay from the imported store\n"
+        "\n"
+        "WITNESS_DATABASE_URL selects the store; WITNESS_RETENTION_YEARS the retention (default 15)."
+    )
+
+
+def _print_report(report, what: str) -> int:
+    if report.ok:
+        return 0
+    print(t("archive.failed", what=what, n=len(report.problems)))
+    first = report.first_record_fault
+    if first is not None:
+        print(t("archive.first", seq=first.seq, kind=first.kind, ref=first.ref))
+    for prob in report.problems:
+        print(f"  - {prob.message()}")
+    print(t("archive.hint"))
+    return 1
+
+
+def run(args: argparse.Namespace) -> int:
+    from witness import archive
+    from witness.config import Settings
+    from witness.store import Store
+
+    settings = Settings.from_env()
+    try:
+        if args.action == "export":
+            years = archive.retention_years()
+            store = Store(settings.database_url)
+            out = args.out or f"{args.project}.witness.zip"
+            m = archive.export_bundle(store.engine, args.project, out, years=years)
+            c = m["counts"]
+            print(
+                t(
+                    "archive.exported",
+                    project=args.project,
+                    out=out,
+                    records=c["records"],
+                    events=c["events"],
+                    versions=c["alert_versions"],
+                    decisions=c["decisions"],
+                    alerts=c["alerts"],
+                    thumbs=c["thumbnails"],
+                    head_seq=m["chain"]["head_seq"],
+                    head=m["chain"]["head_hash"][:16],
+                    until=m["retention_until"],
+                )
+            )
+            print(t("archive.retention", until=m["retention_until"], years=years))
+            return 0
+        if args.action == "verify":
+            if args.live:
+                store = Store(settings.database_url, migrate=False)
+                report = archive.verify_live(store.engine, args.live)
+                if report.ok:
+                    print(t("archive.ok_live", project=args.live, records=report.records))
+                    return 0
+                return _print_report(report, args.live)
+            if not args.bundle:
+                print(t("archive.need_target"), file=sys.stderr)
+                return 2
+            report = archive.verify_bundle(args.bundle)
+            if report.ok:
+                print(t("archive.ok", what=args.bundle, records=report.records))
+                until = report.manifest.get("retention_until")
+                years = report.manifest.get("retention", {}).get("years")
+                if until:
+                    print(t("archive.retention", until=until, years=years))
+                return 0
+            return _print_report(report, args.bundle)
+        if args.action == "import":
+            store = Store(settings.database_url)
+            res = archive.import_bundle(store.engine, args.bundle)
+            print(
+                t(
+                    "archive.imported",
+                    project=res.project_id,
+                    records=res.records,
+                    events=res.events,
+                    alerts=res.alerts,
+                    decisions=res.decisions,
+                    frames=res.frames,
+                )
+            )
+            if res.renumbered_decisions:
+                print(t("archive.renumbered", n=res.renumbered_decisions))
+            return 0
+    except (archive.ArchiveError, ValueError, OSError) as exc:
+        print(t("archive.error", reason=exc), file=sys.stderr)
+        return 1
+    return 2
