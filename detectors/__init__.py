@@ -14,11 +14,14 @@ from detectors.engine import Engine
 def all_detectors() -> list[Detector]:
     """Every registered detector, fresh. Add new rule families here."""
     from detectors.prices import PriceDetector
+    from detectors.documents import CrossProjectDocumentsDetector, DocumentsDetector
     from detectors.relations import BondAccountDetector, RelationGraphDetector
     from detectors.rings import RingDetector
 
     return [
         BondAccountDetector(),
+        DocumentsDetector(),
+        CrossProjectDocumentsDetector(),
         RelationGraphDetector(),
         PriceDetector(),
         RingDetector(),
