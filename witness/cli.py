@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "run": "witness.commands.run",
     "ingest": "witness.commands.ingest",
     "replay": "witness.commands.replay",
+    "screen": "witness.commands.screen",
     "tail": "witness.commands.tail",
     "archive": "witness.commands.archive",
 }
