@@ -1,0 +1,1 @@
+"""The Streamlit wall: pages that read the store (never Kafka)."""

@@ -1,0 +1,56 @@
+"""Entry point of the wall: sign-in, then only the pages the account's role may open.
+
+Run with `witness wall` (or `streamlit run dashboards/app.py`). Pages not allowed for a
+role are never registered with st.navigation, and each page re-checks the role itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st  # noqa: E402
+
+from dashboards import common  # noqa: E402
+from witness.i18n import t  # noqa: E402
+
+PAGES = {
+    "wall": ("views/wall.py", "📺"),
+    "project": ("views/project.py", "📁"),
+    "archive": ("views/archive.py", "🗄️"),
+    "ops": ("views/ops.py", "🛠️"),
+}
+
+st.set_page_config(page_title=t("wall.app_title"), layout="wide")
+
+acc = common.sign_in()
+if acc is None:
+    st.navigation(
+        [st.Page(common.login_page, title=t("wall.login.title"))], position="hidden"
+    ).run()
+    st.stop()
+
+allowed = [name for name in PAGES if acc.may_open(name)]
+pages = [
+    st.Page(
+        PAGES[name][0],
+        title=t(f"wall.page.{name}"),
+        icon=PAGES[name][1],
+        url_path=name,
+        default=i == 0,
+    )
+    for i, name in enumerate(allowed)
+]
+with st.sidebar:
+    st.markdown(f"**{t('wall.app_title')}**")
+    st.caption(t("wall.signed_in", name=acc.display_name, role=t(f"wall.role.{acc.role}")))
+    if st.button(t("wall.logout"), key="logout"):
+        st.session_state.clear()
+        if common.auth_configured() and getattr(st.user, "is_logged_in", False):
+            st.logout()
+        st.rerun()
+st.navigation(pages).run()

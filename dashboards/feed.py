@@ -1,0 +1,84 @@
+"""One alert on the wall: what may be shown (sealed or not), its decisions, and actions."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards import common
+from dashboards.sealing import alert_view
+from witness.accounts import Account
+from witness.i18n import t
+from witness.store import DecisionError
+from witness.store.models import AlertRow, Decision
+
+
+def _decide(alert_id: str, action: str, acc: Account, reason: str) -> None:
+    if action == "dismiss" and not reason.strip():
+        st.error(t("wall.action.need_reason"))
+        return
+    try:
+        common.store().decide(alert_id, action, acc.username, reason.strip() or None)
+    except DecisionError as exc:
+        st.error(t("wall.action.failed", error=exc))
+        return
+    st.session_state["flash"] = t(
+        "wall.action.done",
+        action=t(f"wall.action.{action}"),
+        alert=alert_id[:8],
+        actor=acc.display_name,
+    )
+    st.rerun()
+
+
+def alert_card(
+    row: AlertRow,
+    *,
+    opened: bool,
+    acc: Account,
+    decisions: list[Decision] = (),  # type: ignore[assignment]
+    key: str = "feed",
+) -> None:
+    """An expander per alert; officers and admins get the decision buttons."""
+    v = alert_view(row, project_opened=opened, locale=common.locale())
+    with st.expander(common.alert_label(v)):
+        st.caption(t("wall.alert.rule", rule=v.rule, basis=v.legal_basis))
+        st.caption(
+            t(
+                "wall.alert.seen",
+                first=common.fmt_ts(v.first_seen),
+                last=common.fmt_ts(v.last_seen),
+                status=t(f"status.{v.status}"),
+            )
+        )
+        common.show_evidence(v)
+        for d in decisions:
+            st.caption(
+                t(
+                    "wall.decision_log",
+                    at=common.fmt_ts(d.at),
+                    actor=d.actor,
+                    action=t(f"status.{d.status_after}"),
+                    reason=f" — {d.reason}" if d.reason else "",
+                )
+            )
+        if not acc.may_decide:
+            st.caption(t("wall.read_only"))
+            return
+        if v.status not in ("open", "acknowledged"):
+            return
+        aid = v.alert_id
+        reason = st.text_input(t("wall.action.reason"), key=f"{key}_reason_{aid}")
+        c1, c2, c3 = st.columns(3)
+        if v.status == "open" and c1.button(t("wall.action.acknowledge"), key=f"{key}_ack_{aid}"):
+            _decide(aid, "acknowledge", acc, reason)
+        if c2.button(t("wall.action.refer"), key=f"{key}_refer_{aid}"):
+            _decide(aid, "refer", acc, reason)
+        if c3.button(t("wall.action.dismiss"), key=f"{key}_dismiss_{aid}"):
+            _decide(aid, "dismiss", acc, reason)
+
+
+def flash() -> None:
+    """Show (once) the confirmation of the last decision."""
+    msg = st.session_state.pop("flash", None)
+    if msg:
+        st.success(msg)

@@ -1,0 +1,172 @@
+"""One project in depth: timeline, bidder graph, document similarity, scores, prices.
+
+Before the opening everything that names a bidder, counts bids or shows a price is
+replaced by a sealed note (dashboards/sealing.py decides).
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboards import common, evidence, queries
+from dashboards.feed import alert_card, flash
+from dashboards.sealing import alert_view, event_visible
+from witness.i18n import t
+
+acc = common.require("project")
+store = common.store()
+flash()
+
+ids = common.visible_project_ids(acc)
+asked = st.query_params.get("project")
+if asked and asked not in ids:
+    st.error(t("wall.project_denied", project=asked))
+    st.stop()
+if not ids:
+    st.info(t("wall.no_projects"))
+    st.stop()
+pid = st.selectbox(
+    t("wall.project.choose"), ids, index=ids.index(asked) if asked else 0, key="project_pick"
+)
+st.query_params["project"] = pid
+project = queries.projects(store, [pid])[0]
+opened = project.opened
+loc = common.locale()
+
+st.markdown(f"### {pid} {project.name or ''}")
+sealed_note = "" if opened else f" · 🔒 {t('wall.sealed_project')}"
+st.caption(t("wall.stage", stage=common.stage(project.stage)) + sealed_note)
+
+events = [e for e in store.events(pid) if event_visible(e.type, opened)]
+rows = queries.project_alerts(store, pid)
+views = [alert_view(r, project_opened=opened, locale=loc) for r in rows]
+names = evidence.bidder_names(events, views) if opened else {}
+
+tabs = st.tabs(
+    [
+        t("wall.project.timeline"),
+        t("wall.project.alerts"),
+        t("wall.project.graph"),
+        t("wall.project.docs"),
+        t("wall.project.scores"),
+        t("wall.project.prices"),
+    ]
+)
+
+with tabs[0]:
+    timeline = [
+        {
+            t("wall.col.time"): common.fmt_ts(e.ts),
+            t("wall.col.kind"): t("wall.kind.event"),
+            t("wall.col.what"): e.type,
+            "_ts": e.ts,
+        }
+        for e in events
+    ] + [
+        {
+            t("wall.col.time"): common.fmt_ts(v.first_seen),
+            t("wall.col.kind"): t("wall.kind.alert"),
+            t("wall.col.what"): f"{common.SEVERITY_ICON.get(v.severity, '')} {v.rule} {v.title}"
+            + (f" 🔒{t('wall.sealed')}" if v.sealed else ""),
+            "_ts": v.first_seen,
+        }
+        for v in views
+    ]
+    timeline.sort(key=lambda r: r["_ts"])
+    st.dataframe(
+        pd.DataFrame([{k: v for k, v in r.items() if k != "_ts"} for r in timeline]),
+        hide_index=True,
+    )
+
+with tabs[1]:
+    decisions = queries.decisions_for(store, [r.alert_id for r in rows])
+    for r in sorted(rows, key=lambda r: (r.severity != "red", r.severity != "orange")):
+        alert_card(r, opened=opened, acc=acc, decisions=decisions.get(r.alert_id, []), key="proj")
+
+with tabs[2]:
+    if not opened:
+        st.info(t("wall.project.sealed_section"))
+    else:
+        dot = evidence.relation_dot(views, names)
+        if dot is None:
+            st.caption(t("wall.project.graph_empty"))
+        else:
+            st.graphviz_chart(dot)
+            st.caption(t("wall.project.graph_note"))
+
+with tabs[3]:
+    if not opened:
+        st.info(t("wall.project.sealed_section"))
+    else:
+        findings = evidence.doc_findings(views)
+        if not findings:
+            st.caption(t("wall.project.docs_empty"))
+        else:
+            st.dataframe(evidence.similarity_matrix(findings).round(3))
+            texts = {
+                e.payload.doc_id: e.payload.text for e in events if e.type == "document.submitted"
+            }
+            for f in findings:
+                st.markdown(
+                    t(
+                        "wall.doc.pair",
+                        a=f"{f.get('bidder_a')} {f.get('doc_a', '')}",
+                        b=f"{f.get('bidder_b')} {f.get('doc_b', '')}",
+                        sim=f.get("similarity"),
+                    )
+                )
+                for p in f.get("passages") or []:
+                    left, right = st.columns(2)
+                    a, b = evidence.passage_sides(
+                        p, texts.get(f.get("doc_a")), texts.get(f.get("doc_b"))
+                    )
+                    left.markdown(a)
+                    right.markdown(b)
+
+with tabs[4]:
+    scores = evidence.score_frame(events)
+    if scores.empty:
+        st.caption(t("wall.project.scores_empty"))
+    else:
+        marked = evidence.deviations(views)
+        long = scores.reset_index().melt(id_vars="expert", var_name="bidder", value_name="score")
+        long["mark"] = [
+            f"{s:g} ⚠" if (x, b) in marked else f"{s:g}"
+            for x, b, s in zip(long["expert"], long["bidder"], long["score"], strict=True)
+        ]
+        base = alt.Chart(long).encode(
+            x=alt.X("bidder:N", title=t("wall.col.bidder")),
+            y=alt.Y("expert:N", title=t("wall.col.expert")),
+        )
+        chart = base.mark_rect().encode(
+            color=alt.Color("score:Q", scale=alt.Scale(scheme="blues"), title=t("wall.col.score"))
+        ) + base.mark_text().encode(text="mark:N")
+        st.altair_chart(chart)
+        st.caption(t("wall.project.deviation"))
+        st.dataframe(
+            long.pivot_table(index="expert", columns="bidder", values="mark", aggfunc="first")
+        )
+
+with tabs[5]:
+    if not opened:
+        st.info(t("wall.project.sealed_section"))
+    else:
+        prices = evidence.price_frame(events, names)
+        if prices.empty:
+            st.caption(t("wall.project.prices_empty"))
+        else:
+            st.dataframe(
+                prices.rename(
+                    columns={"bidder": t("wall.col.bidder"), "price": t("wall.col.price")}
+                ),
+                hide_index=True,
+            )
+        for v in views:
+            if v.rule.startswith("PRICE"):
+                st.markdown(f"**{v.rule}** {v.title}")
+                values = evidence.screen_values(v)
+                if values:
+                    st.dataframe(pd.DataFrame([values]), hide_index=True)
+                common.show_evidence(v)

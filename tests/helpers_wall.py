@@ -1,0 +1,177 @@
+"""A seeded store for the wall tests: projects in every phase, alerts, frames, accounts."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+import detectors
+from witness import accounts
+from witness.alerts import make_alert
+from witness.events import make_event
+
+APP = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
+PASSWORD = "pw-123456"
+#: username -> (role, projects)
+USERS = {
+    "li": ("officer", ["P1", "P2"]),
+    "zhao": ("officer", ["P3"]),
+    "audit": ("auditor", []),
+    "opsy": ("ops", []),
+    "root": ("admin", []),
+}
+NAMES = {"A": "甲建设公司", "B": "乙工程公司", "C": "丙路桥公司"}
+PRICES = {"A": 1000.0, "B": 1010.0, "C": 1020.0}
+
+
+def thumbnail(shade: int = 120) -> str:
+    img = np.full((36, 64, 3), shade, dtype=np.uint8)
+    cv2.rectangle(img, (10, 8), (40, 28), (0, 0, 255), -1)
+    ok, buf = cv2.imencode(".jpg", img)
+    assert ok
+    return base64.b64encode(buf.tobytes()).decode("ascii")
+
+
+def project_events(pid: str, day: int, *, opened: bool, rooms: list[tuple[str, list[str]]]):
+    ts = f"2026-11-{day:02d}T"
+    evs = [
+        make_event(
+            "project.registered",
+            pid,
+            ts + "08:00:00+08:00",
+            {
+                "name": f"道路工程{pid}",
+                "rooms": [
+                    {"room_id": r, "kind": "evaluation", "cameras": cams} for r, cams in rooms
+                ],
+            },
+        )
+    ]
+    for i, b in enumerate("ABC"):
+        evs.append(
+            make_event(
+                "bid.submitted",
+                pid,
+                ts + f"09:0{i}:00+08:00",
+                {
+                    "bidder": {"id": f"{pid}-{b}", "name": NAMES[b]},
+                    "price": PRICES[b],
+                    "bond": {"payer_account": f"ACC-{pid}"},
+                },
+            )
+        )
+    if opened:
+        evs.append(
+            make_event("opening.started", pid, ts + "10:00:00+08:00", {"room_id": rooms[0][0]})
+        )
+        for i, b in enumerate("ABC"):
+            evs.append(
+                make_event(
+                    "bid.opened",
+                    pid,
+                    ts + f"10:0{i + 1}:00+08:00",
+                    {"bidder_id": f"{pid}-{b}", "price": PRICES[b]},
+                )
+            )
+        for x in ("E1", "E2", "E3"):
+            for b in "ABC":
+                score = 90.0 if (x, b) == ("E3", "A") else 60.0
+                evs.append(
+                    make_event(
+                        "score.submitted",
+                        pid,
+                        ts + "11:00:00+08:00",
+                        {
+                            "expert_id": x,
+                            "bidder_id": f"{pid}-{b}",
+                            "item_id": "tech",
+                            "kind": "subjective",
+                            "score": score,
+                            "max_score": 100,
+                        },
+                    )
+                )
+    return evs
+
+
+def frame_event(room: str, cam: str, ts: str, shade: int = 120):
+    return make_event(
+        "frame.analyzed",
+        "*",
+        ts,
+        {
+            "camera_id": cam,
+            "room_id": room,
+            "width": 64,
+            "height": 36,
+            "brightness": float(shade),
+            "sharpness": 50.0,
+            "motion": 0.1,
+            "scene_change": 0.0,
+            "persons": 3,
+            "faces": 2,
+            "thumbnail": thumbnail(shade),
+        },
+        event_id=f"frame-{room}-{cam}-{ts}",
+    )
+
+
+def doc_alert(pid: str):
+    """A DOC-40-4 alert in the evidence shape detectors/documents.py writes."""
+    return make_alert(
+        "DOC-40-4",
+        pid,
+        identity={"bidders": [f"{pid}-A", f"{pid}-B"]},
+        subjects=[f"{pid}-A", f"{pid}-B"],
+        evidence={
+            "bidders": [f"{pid}-A", f"{pid}-B"],
+            "similarity": 0.93,
+            "documents": [
+                {
+                    "doc_a": "DA",
+                    "doc_b": "DB",
+                    "bidder_a": f"{pid}-A",
+                    "bidder_b": f"{pid}-B",
+                    "similarity": 0.93,
+                    "passages": [
+                        {
+                            "chars": 8,
+                            "a": {"start": 0, "end": 8},
+                            "b": {"start": 2, "end": 10},
+                            "text": "混凝土浇筑养护",
+                        },
+                    ],
+                }
+            ],
+        },
+        event_ids=[],
+        first_seen=make_event("project.archived", pid, "2026-11-20T12:00:00+08:00", {}).ts,
+        room_id=None,
+    )
+
+
+def seed(store, *, users: bool = True) -> dict[str, str]:
+    """P1 opened (alerts visible), P2 sealed (not opened), P3 opened, unassigned to li."""
+    evs = (
+        project_events("P1", 20, opened=True, rooms=[("R1", ["C1", "C2"]), ("R2", ["C3"])])
+        + project_events("P2", 21, opened=False, rooms=[("R3", ["C4"])])
+        + project_events("P3", 22, opened=True, rooms=[("R4", ["C5"])])
+    )
+    frames = [
+        frame_event("R1", "C1", "2026-11-20T10:30:00+08:00", 90),
+        frame_event("R2", "C3", "2026-11-20T10:30:00+08:00", 160),
+    ]
+    eng = detectors.Engine(detectors.all_detectors())
+    alerts = []
+    for e in evs + frames:
+        alerts += eng.process(e).alerts
+    alerts.append(doc_alert("P1"))
+    store.write(evs + frames, alerts)
+    if users:
+        accounts.BCRYPT_ROUNDS = 4
+        for name, (role, projects) in USERS.items():
+            accounts.add_user(store.engine, name, PASSWORD, role, projects=projects)
+    return {a.project_id + ":" + a.rule: a.alert_id for a in store.alert_models()}

@@ -1,0 +1,87 @@
+"""Wall accounts: bcrypt hashes, roles, assignments, the `witness user` and `wall` commands."""
+
+from __future__ import annotations
+
+import argparse
+import io
+
+import pytest
+from sqlalchemy import inspect
+
+from witness import accounts
+from witness.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _fast_bcrypt(monkeypatch):
+    monkeypatch.setattr(accounts, "BCRYPT_ROUNDS", 4)
+
+
+def test_migration_creates_tables_and_accounts_work(store):
+    names = set(inspect(store.engine).get_table_names())
+    assert {"users", "project_assignments"} <= names
+    accounts.add_user(store.engine, "li", "s3cret", "officer", projects=["P1", "P2"])
+    acc = accounts.authenticate(store.engine, "li", "s3cret")
+    assert acc is not None and acc.projects == ("P1", "P2") and acc.role == "officer"
+    assert accounts.authenticate(store.engine, "li", "wrong") is None
+    assert accounts.authenticate(store.engine, "nobody", "s3cret") is None
+    with store.session() as s:
+        row = s.get(accounts.UserRow, "li")
+        assert row.password_hash.startswith("$2") and "s3cret" not in row.password_hash
+
+
+def test_roles_pages_and_projects(sqlite_url):
+    from witness.store import Store
+
+    store = Store(sqlite_url)
+    with pytest.raises(accounts.AccountError, match="role"):
+        accounts.add_user(store.engine, "x", "pw", "boss")
+    accounts.add_user(store.engine, "li", "pw", "officer", projects=["P1"])
+    with pytest.raises(accounts.AccountError, match="exists"):
+        accounts.add_user(store.engine, "li", "pw", "officer")
+    accounts.assign(store.engine, "li", "P2")
+    accounts.assign(store.engine, "li", "P2")  # idempotent
+    acc = accounts.get_account(store.engine, "li")
+    assert acc.projects == ("P1", "P2")
+    assert acc.may_open("wall") and not acc.may_open("ops") and not acc.may_open("archive")
+    assert acc.may_see_project("P1") and not acc.may_see_project("P3") and acc.may_decide
+    accounts.assign(store.engine, "li", "P1", remove=True)
+    assert accounts.get_account(store.engine, "li").projects == ("P2",)
+    auditor = accounts.Account("a", "auditor", "a")
+    assert auditor.may_see_project("P9") and not auditor.may_decide and auditor.may_open("archive")
+    assert accounts.Account("o", "ops", "o").may_open("ops")
+    assert not accounts.Account("o", "ops", "o").may_open("wall")
+    accounts.set_active(store.engine, "li", False)
+    assert accounts.authenticate(store.engine, "li", "pw") is None
+    store.close()
+
+
+def test_user_command(sqlite_url, monkeypatch, capsys):
+    monkeypatch.setenv("WITNESS_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("WITNESS_LOCALE", "en")
+    monkeypatch.setattr("sys.stdin", io.StringIO("topsecret\n"))
+    rc = main(["user", "add", "li", "--role", "officer", "--project", "P1", "--password-stdin"])
+    assert rc == 0
+    assert main(["user", "assign", "li", "P7"]) == 0
+    assert main(["user", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "user li added (officer)" in out
+    assert "li\tofficer\tli\tP1,P7" in out
+    monkeypatch.setattr("sys.stdin", io.StringIO("x\n"))
+    assert main(["user", "add", "li", "--role", "officer", "--password-stdin"]) == 1
+    assert "exists" in capsys.readouterr().err
+    assert main(["user", "assign", "ghost", "P1"]) == 1
+    from witness.store import Store
+
+    store = Store(sqlite_url)
+    assert accounts.authenticate(store.engine, "li", "topsecret") is not None
+    store.close()
+
+
+def test_wall_command_line():
+    from witness.commands import wall
+
+    cmd = wall.command(argparse.Namespace(port=8765, address="127.0.0.1", headless=True))
+    assert cmd[1:4] == ["-m", "streamlit", "run"]
+    assert cmd[4].endswith("dashboards/app.py")
+    assert "8765" in cmd and "127.0.0.1" in cmd

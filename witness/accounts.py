@@ -1,0 +1,184 @@
+"""Wall accounts: who may log in, with which role, watching which projects.
+
+Passwords are stored as bcrypt hashes (salted, slow on purpose). Roles decide which wall
+pages a person reaches; officers additionally see only the projects assigned to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import bcrypt
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel
+
+from witness.store.models import utcnow
+
+ROLES = ("officer", "auditor", "ops", "admin")
+
+#: Wall pages each role may open. Pages re-check this; navigation registers only these.
+PAGES_OF_ROLE: dict[str, tuple[str, ...]] = {
+    "officer": ("wall", "project"),
+    "auditor": ("wall", "project", "archive"),
+    "ops": ("ops",),
+    "admin": ("wall", "project", "archive", "ops"),
+}
+
+#: Roles whose members may acknowledge, refer or dismiss alerts.
+DECIDING_ROLES = ("officer", "admin")
+
+#: bcrypt work factor (2^rounds); tests lower it to keep the suite fast.
+BCRYPT_ROUNDS = 12
+
+
+class AccountError(ValueError):
+    """A bad account request (unknown role, duplicate or missing user)."""
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "users"
+
+    username: str = Field(primary_key=True, max_length=128)
+    password_hash: str = Field(max_length=128)
+    role: str = Field(max_length=16)
+    display_name: str = Field(default="", max_length=256)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Assignment(SQLModel, table=True):
+    """An officer watches a project (一人多岗)."""
+
+    __tablename__ = "project_assignments"
+
+    username: str = Field(primary_key=True, max_length=128, foreign_key="users.username")
+    project_id: str = Field(primary_key=True, max_length=256)
+    assigned_at: datetime = Field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class Account:
+    """What the wall keeps about a logged-in person."""
+
+    username: str
+    role: str
+    display_name: str
+    projects: tuple[str, ...] = field(default_factory=tuple)
+
+    def may_open(self, page: str) -> bool:
+        return page in PAGES_OF_ROLE.get(self.role, ())
+
+    @property
+    def may_decide(self) -> bool:
+        return self.role in DECIDING_ROLES
+
+    @property
+    def sees_all_projects(self) -> bool:
+        return self.role != "officer"
+
+    def may_see_project(self, project_id: str) -> bool:
+        return self.sees_all_projects or project_id in self.projects
+
+
+def hash_password(password: str) -> str:
+    if not password:
+        raise AccountError("empty password")
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode("ascii")
+
+
+def check_password(password: str, hashed: str) -> bool:
+    try:
+        return bcrypt.checkpw(password.encode("utf-8"), hashed.encode("ascii"))
+    except ValueError:
+        return False
+
+
+def add_user(
+    engine: Engine,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    display_name: str = "",
+    projects: tuple[str, ...] | list[str] = (),
+) -> None:
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    if not username.strip():
+        raise AccountError("empty user name")
+    with Session(engine) as s:
+        if s.get(UserRow, username) is not None:
+            raise AccountError(f"user {username} exists")
+        s.add(
+            UserRow(
+                username=username,
+                password_hash=hash_password(password),
+                role=role,
+                display_name=display_name or username,
+            )
+        )
+        s.flush()
+        for p in dict.fromkeys(projects):
+            s.add(Assignment(username=username, project_id=p))
+        s.commit()
+
+
+def assign(engine: Engine, username: str, project_id: str, *, remove: bool = False) -> None:
+    with Session(engine) as s:
+        if s.get(UserRow, username) is None:
+            raise AccountError(f"no user {username}")
+        if remove:
+            s.execute(
+                delete(Assignment).where(
+                    Assignment.username == username, Assignment.project_id == project_id
+                )
+            )
+        elif s.get(Assignment, (username, project_id)) is None:
+            s.add(Assignment(username=username, project_id=project_id))
+        s.commit()
+
+
+def set_active(engine: Engine, username: str, active: bool) -> None:
+    with Session(engine) as s:
+        row = s.get(UserRow, username)
+        if row is None:
+            raise AccountError(f"no user {username}")
+        row.active = active
+        s.add(row)
+        s.commit()
+
+
+def _account(s: Session, row: UserRow) -> Account:
+    projects = s.execute(
+        select(Assignment.project_id)
+        .where(Assignment.username == row.username)
+        .order_by(Assignment.project_id)
+    ).scalars()
+    return Account(row.username, row.role, row.display_name or row.username, tuple(projects))
+
+
+def get_account(engine: Engine, username: str) -> Account | None:
+    """The active account called `username` (used after an OIDC login too)."""
+    with Session(engine) as s:
+        row = s.get(UserRow, username)
+        if row is None or not row.active:
+            return None
+        return _account(s, row)
+
+
+def authenticate(engine: Engine, username: str, password: str) -> Account | None:
+    """The account if the password matches an active user, else None (no hint why)."""
+    with Session(engine) as s:
+        row = s.get(UserRow, username)
+        if row is None or not row.active or not check_password(password, row.password_hash):
+            return None
+        return _account(s, row)
+
+
+def list_accounts(engine: Engine) -> list[tuple[Account, bool]]:
+    """Every account with its active flag, by name."""
+    with Session(engine) as s:
+        rows = s.execute(select(UserRow).order_by(UserRow.username)).scalars().all()
+        return [(_account(s, r), r.active) for r in rows]

@@ -1,0 +1,122 @@
+"""`witness user`: wall accounts (add, assign projects, list, disable) for admins."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from witness.i18n import register, t
+
+HELP = (
+    "管理监控墙账号：添加用户（见证人员/审计/运维/管理员）、分配项目、列出、停用",
+    "manage wall accounts: add users (officer/auditor/ops/admin), assign projects, list, disable",
+)
+
+register(
+    {
+        "user.added": ("已添加用户 {name}（{role}）", "user {name} added ({role})"),
+        "user.assigned": (
+            "已将项目 {project} 分配给 {name}",
+            "project {project} assigned to {name}",
+        ),
+        "user.unassigned": (
+            "已取消 {name} 的项目 {project}",
+            "project {project} removed from {name}",
+        ),
+        "user.disabled": ("已停用用户 {name}", "user {name} disabled"),
+        "user.enabled": ("已启用用户 {name}", "user {name} enabled"),
+        "user.prompt": ("{name} 的密码：", "password for {name}: "),
+        "user.prompt_again": ("再次输入密码：", "repeat the password: "),
+        "user.mismatch": ("两次输入的密码不一致", "the passwords do not match"),
+        "user.no_password": ("密码为空", "empty password"),
+        "user.none": (
+            "还没有账号；用 witness user add 添加",
+            "no accounts yet; add one with witness user add",
+        ),
+        "user.error": ("错误：{error}", "error: {error}"),
+    }
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    a = sub.add_parser("add", help="add a user / 添加用户")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=["officer", "auditor", "ops", "admin"])
+    a.add_argument("--display-name", default="", help="name shown on the wall")
+    a.add_argument("--project", action="append", default=[], help="assign a project (repeat)")
+    a.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    s = sub.add_parser("assign", help="assign a project to an officer / 分配项目")
+    s.add_argument("name")
+    s.add_argument("project")
+    s.add_argument("--remove", action="store_true", help="take the project away instead")
+    sub.add_parser("list", help="list accounts / 列出账号")
+    d = sub.add_parser("disable", help="disable (or --enable) a user / 停用账号")
+    d.add_argument("name")
+    d.add_argument("--enable", action="store_true")
+    p.epilog = (
+        "examples:\n"
+        "  witness user add li --role officer --project JY-2026-0012 --project JY-2026-0013\n"
+        "  echo 's3cret' | witness user add audit1 --role auditor --password-stdin\n"
+        "  witness user assign li JY-2026-0014\n"
+        "  witness user list"
+    )
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(t("user.prompt", name=args.name))
+    if getpass.getpass(t("user.prompt_again")) != first:
+        print(t("user.mismatch"), file=sys.stderr)
+        return None
+    return first
+
+
+def run(args: argparse.Namespace) -> int:
+    from witness import accounts
+    from witness.config import Settings
+    from witness.store import Store
+
+    store = Store(Settings.from_env().database_url)
+    try:
+        if args.action == "add":
+            password = _password(args)
+            if password is None:
+                return 2
+            if not password:
+                print(t("user.no_password"), file=sys.stderr)
+                return 2
+            accounts.add_user(
+                store.engine,
+                args.name,
+                password,
+                args.role,
+                display_name=args.display_name,
+                projects=args.project,
+            )
+            print(t("user.added", name=args.name, role=args.role))
+        elif args.action == "assign":
+            accounts.assign(store.engine, args.name, args.project, remove=args.remove)
+            key = "user.unassigned" if args.remove else "user.assigned"
+            print(t(key, name=args.name, project=args.project))
+        elif args.action == "disable":
+            accounts.set_active(store.engine, args.name, args.enable)
+            print(t("user.enabled" if args.enable else "user.disabled", name=args.name))
+        else:
+            rows = accounts.list_accounts(store.engine)
+            if not rows:
+                print(t("user.none"))
+            for acc, active in rows:
+                flag = "" if active else "  (disabled)"
+                projects = ",".join(acc.projects) or "-"
+                print(f"{acc.username}\t{acc.role}\t{acc.display_name}\t{projects}{flag}")
+    except accounts.AccountError as exc:
+        print(t("user.error", error=exc), file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    return 0

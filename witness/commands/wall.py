@@ -1,0 +1,50 @@
+"""`witness wall`: start the Streamlit wall (it reads the store, never Kafka)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HELP = (
+    "启动监控墙（Streamlit）：见证人员一屏多看、审计回放、运维监控；账号见 witness user",
+    "start the Streamlit wall (officers' tiles and alerts, auditors' archive, ops page); accounts: witness user",
+)
+
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", type=int, default=8501, help="HTTP port (default 8501)")
+    p.add_argument("--address", default=None, help="address to bind (default: all)")
+    p.add_argument("--headless", action="store_true", help="do not open a browser")
+    p.epilog = (
+        "examples:\n"
+        "  witness user add admin --role admin          # first, create an account\n"
+        "  witness wall --port 8501\n"
+        "  WITNESS_DATABASE_URL=postgresql://... witness wall --headless"
+    )
+
+
+def command(args: argparse.Namespace) -> list[str]:
+    """The `streamlit run` command line (separate so it can be tested without running)."""
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(args.port)]
+    if args.address:
+        cmd += ["--server.address", args.address]
+    if args.headless:
+        cmd += ["--server.headless", "true"]
+    cmd += ["--browser.gatherUsageStats", "false"]
+    return cmd
+
+
+def run(args: argparse.Namespace) -> int:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(APP.parents[1]), *filter(None, [env.get("PYTHONPATH")])]
+    )
+    try:
+        return subprocess.call(command(args), env=env)
+    except KeyboardInterrupt:
+        return 130
