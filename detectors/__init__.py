@@ -17,6 +17,7 @@ def all_detectors() -> list[Detector]:
     from detectors.documents import CrossProjectDocumentsDetector, DocumentsDetector
     from detectors.relations import BondAccountDetector, RelationGraphDetector
     from detectors.rings import RingDetector
+    from detectors.video import VideoDetector
 
     return [
         BondAccountDetector(),
@@ -25,6 +26,7 @@ def all_detectors() -> list[Detector]:
         RelationGraphDetector(),
         PriceDetector(),
         RingDetector(),
+        VideoDetector(),
     ]
 
 

@@ -264,7 +264,8 @@ class CameraWorker:
                         self.sleep(lag)
                 self._emit_status(ts, "online")
                 self._emit_frame(analyzer, frame, ts, t)
-                next_t = pos + step
+                while next_t <= pos + 1e-9:  # a fixed grid: no drift between rates
+                    next_t += step
             cap.release()
             if not self.options.loop or index == 0:
                 break

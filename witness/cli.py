@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "replay": "witness.commands.replay",
     "screen": "witness.commands.screen",
     "tail": "witness.commands.tail",
+    "camera": "witness.commands.camera",
     "archive": "witness.commands.archive",
 }
 
