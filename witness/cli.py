@@ -21,6 +21,8 @@ COMMANDS: dict[str, str] = {
     "replay": "witness.commands.replay",
     "screen": "witness.commands.screen",
     "tail": "witness.commands.tail",
+    "wall": "witness.commands.wall",
+    "user": "witness.commands.user",
     "camera": "witness.commands.camera",
     "archive": "witness.commands.archive",
 }
