@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "user": "witness.commands.user",
     "camera": "witness.commands.camera",
     "archive": "witness.commands.archive",
+    "doctor": "witness.commands.doctor",
 }
 
 EPILOG = {
