@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "demo": "witness.commands.demo",
     "run": "witness.commands.run",
     "ingest": "witness.commands.ingest",
+    "ingest-doc": "witness.commands.ingest_doc",
     "replay": "witness.commands.replay",
     "screen": "witness.commands.screen",
     "tail": "witness.commands.tail",
