@@ -166,3 +166,17 @@ def test_price_alert_ids_deterministic():
     ids1 = [a.alert_id for a in run(PriceDetector(), project(prices))]
     ids2 = [a.alert_id for a in run(PriceDetector(), project(prices))]
     assert ids1 and ids1 == ids2
+
+
+def test_numpy_moments_match_scipy():
+    from scipy import stats as st
+
+    rng = np.random.default_rng(3)
+    for n in (3, 4, 5, 9, 18):
+        b = np.sort(rng.lognormal(13, 0.1, size=n))
+        s = screens(b)
+        assert s.skew == pytest.approx(st.skew(b, bias=False), rel=1e-9, abs=1e-12)
+        if n >= 4:
+            assert s.kurt == pytest.approx(st.kurtosis(b, fisher=True, bias=False), rel=1e-9)
+        ks = st.kstest(b, "uniform", args=(b[0], b[-1] - b[0])).statistic
+        assert s.ks == pytest.approx(ks, rel=1e-9)

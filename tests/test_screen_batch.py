@@ -1,0 +1,161 @@
+"""`witness screen` on small hand-made tables: columns, skips, winners, flags, groups."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from detectors.price_screens import screens
+from witness.cli import main
+from witness.screen import ColumnError, auc, percentile_scores, read_bids, screen
+
+
+def write(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def read(path: Path) -> list[dict]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def table(tmp_path: Path) -> Path:
+    rows = []
+    # L1: cover bidding (one low bid, tight covers); L2: arithmetic ladder; L3: competitive
+    for b, p in [("A", 1000), ("B", 1040), ("C", 1046), ("D", 1049), ("E", 1057)]:
+        rows.append({"lot": "L1", "firm": b, "amount": p, "won": int(b == "A")})
+    for b, p in [("A", 2000), ("B", 2100), ("C", 2200), ("D", 2300)]:
+        rows.append({"lot": "L2", "firm": b, "amount": p, "won": int(b == "A")})
+    for b, p in [("X", 500), ("Y", 620), ("Z", 710), ("W", 905)]:
+        rows.append({"lot": "L3", "firm": b, "amount": p, "won": int(b == "X")})
+    rows.append({"lot": "L3", "firm": "V", "amount": "", "won": 0})  # empty bid
+    rows.append({"lot": "L4", "firm": "V", "amount": "n/a", "won": 0})  # no valid bid at all
+    return write(tmp_path / "bids.csv", rows)
+
+
+def test_rows_flags_and_skips(tmp_path):
+    r = read_bids(table(tmp_path), tender="lot", bidder="firm", price="amount", winner="won")
+    assert (r.rows, r.skipped_empty, r.skipped_bad) == (15, 1, 1)
+    assert list(r.tenders) == ["L1", "L2", "L3", "L4"]
+    assert r.tenders["L1"].winner == "A"
+    res = screen(r)
+    by = {row["tender"]: row for row in res.tenders}
+    assert by["L1"]["flags"] == "PRICE-SCREEN"
+    assert by["L2"]["flags"] == "PRICE-40-4"
+    assert by["L3"]["flags"] == ""
+    assert by["L4"]["n_bids"] == 0 and by["L4"]["score"] is None and by["L4"]["cv"] is None
+    assert all(0 < row["score"] <= 1 for row in res.tenders if row["score"] is not None)
+    # L1 (low CV, big gap) must rank above the competitive L3
+    assert by["L1"]["score"] > by["L3"]["score"]
+
+
+def test_missing_column_is_named(tmp_path):
+    path = table(tmp_path)
+    with pytest.raises(ColumnError) as exc:
+        read_bids(path, tender="lot", bidder="firm", price="prix")
+    assert "prix" in str(exc.value) and "--price" in str(exc.value) and "amount" in str(exc.value)
+
+
+def test_cli_missing_column_exit_code(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("WITNESS_LOCALE", "en")
+    path = table(tmp_path)
+    code = main(
+        [
+            "screen",
+            str(path),
+            "--tender",
+            "lot",
+            "--bidder",
+            "nope",
+            "--price",
+            "amount",
+            "--out",
+            str(tmp_path / "o.csv"),
+        ]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "'nope'" in err and "--bidder" in err
+
+
+def test_winner_defaults_to_lowest_and_may_name_the_winner(tmp_path):
+    rows = [
+        {"t": "1", "b": "A", "p": 10, "w": "B"},
+        {"t": "1", "b": "B", "p": 12, "w": "B"},
+    ]
+    path = write(tmp_path / "w.csv", rows)
+    assert read_bids(path, tender="t", bidder="b", price="p").tenders["1"].winner == "A"
+    assert read_bids(path, tender="t", bidder="b", price="p", winner="w").tenders["1"].winner == "B"
+
+
+def test_cli_writes_both_files_with_contract_columns(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WITNESS_LOCALE", "en")
+    rows = []
+    plan = [("T1", "A"), ("T2", "B"), ("T3", "C"), ("T4", "A"), ("T5", "B")]
+    for i, (tid, winner) in enumerate(plan):
+        for j, b in enumerate(["A", "B", "C"]):
+            price = 1000 + 10 * i + (0 if b == winner else 50 + j)
+            rows.append({"tender": tid, "bidder": b, "price": price, "winner": int(b == winner)})
+    path = write(tmp_path / "ring.csv", rows)
+    out, groups = tmp_path / "t.csv", tmp_path / "g.csv"
+    code = main(
+        [
+            "screen",
+            str(path),
+            "--tender",
+            "tender",
+            "--bidder",
+            "bidder",
+            "--price",
+            "price",
+            "--winner",
+            "winner",
+            "--out",
+            str(out),
+            "--groups",
+            str(groups),
+        ]
+    )
+    assert code == 0
+    t_rows = read(out)
+    assert list(t_rows[0]) == [
+        "tender",
+        "n_bids",
+        "cv",
+        "spd",
+        "diffp",
+        "rd",
+        "kurt",
+        "skew",
+        "ks",
+        "flags",
+        "score",
+    ]
+    assert [r["tender"] for r in t_rows] == ["T1", "T2", "T3", "T4", "T5"]
+    assert all("REL-RING" in r["flags"].split(";") for r in t_rows)
+    g_rows = read(groups)
+    assert len(g_rows) == 1
+    g = g_rows[0]
+    assert g["group"] == "A;B;C" and g["shared_tenders"] == "5" and g["flags"] == "REL-RING"
+    assert g["wins"] == "A:2;B:2;C:1"
+    assert "5 tenders" in capsys.readouterr().err
+
+
+def test_percentile_score_directions():
+    cover = screens([100, 110, 111, 112, 113])  # low CV, big gap
+    spread = screens([100, 140, 190, 260, 300])  # wide, no gap
+    s = percentile_scores([cover, spread])
+    assert s[0] > s[1]
+
+
+def test_auc_mann_whitney():
+    assert auc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]) == (1.0, 4)
+    assert auc([0.9, 0.8, 0.2, 0.1], ["0", "0", "1", "1"]) == (0.0, 4)
+    assert auc([0.5, 0.5], [0, 1]) == (0.5, 2)
+    assert auc([0.5, None, 0.7], [1, 0, 1]) is None  # one class left
