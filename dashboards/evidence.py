@@ -29,6 +29,18 @@ def _walk(obj: Any, skip: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
             yield from _walk(v, skip)
 
 
+def _dicts(obj: Any, skip: tuple[str, ...] = ()) -> Iterator[dict]:
+    """Every dict nested in `obj` (itself included), skipping some keys' subtrees."""
+    if isinstance(obj, dict):
+        yield obj
+        for k, v in obj.items():
+            if not any(str(k).startswith(s) for s in skip):
+                yield from _dicts(v, skip)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _dicts(v, skip)
+
+
 def _q(s: str) -> str:
     return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -180,13 +192,10 @@ def deviations(views: Iterable[AlertView]) -> set[tuple[str, str]]:
         if not v.rule.startswith("EXP") or v.sealed:
             continue
         top = v.evidence.get("expert_id")
-        for k, val in _walk(v.evidence, skip=("no_longer",)):
-            if isinstance(val, dict) and "bidder_id" in val:
-                expert = val.get("expert_id", top)
-                if expert:
-                    cells.add((str(expert), str(val["bidder_id"])))
-            elif k == "deviating" and isinstance(val, list):
-                continue
+        for d in _dicts(v.evidence, skip=("no_longer",)):
+            expert = d.get("expert_id", top)
+            if "bidder_id" in d and expert:
+                cells.add((str(expert), str(d["bidder_id"])))
     return cells
 
 
