@@ -13,7 +13,14 @@ from detectors.engine import Engine
 
 def all_detectors() -> list[Detector]:
     """Every registered detector, fresh. Add new rule families here."""
+    from detectors.experts import (
+        AvoidanceDetector,
+        BehaviourDetector,
+        CommitteeDetector,
+        ScoringDetector,
+    )
     from detectors.prices import PriceDetector
+    from detectors.procedure import ProcedureDetector
     from detectors.documents import CrossProjectDocumentsDetector, DocumentsDetector
     from detectors.relations import BondAccountDetector, RelationGraphDetector
     from detectors.rings import RingDetector
@@ -27,6 +34,11 @@ def all_detectors() -> list[Detector]:
         PriceDetector(),
         RingDetector(),
         VideoDetector(),
+        CommitteeDetector(),
+        AvoidanceDetector(),
+        ScoringDetector(),
+        BehaviourDetector(),
+        ProcedureDetector(),
     ]
 
 

@@ -1,0 +1,398 @@
+"""Procedure rules (PROC-*, 自动校验): the project lifecycle as an explicit state machine.
+
+A project moves through
+
+    unregistered → registered → bidding → opening → evaluation → finished → archived
+
+`TRANSITIONS` says, for every project event type, in which phases it may arrive and
+which phase it moves the project to. The phase is the furthest milestone reached so far
+(it never moves back), and a milestone moves it even when it arrived out of order: the
+state records what really happened, so one early `evaluation.started` is one finding,
+not a cascade over every later score.
+
+- PROC-ORDER: an event arrives in a phase its type is not allowed in (scores before
+  opening, evaluation before opening, bids after opening, archive before finish, any
+  event before `project.registered` ...), or `opening.started` before `bid_deadline`.
+  Identity = the offending step, i.e. (event type, phase it arrived in): forty early
+  scores are one alert whose evidence counts them. After `project.archived` the engine
+  forgets the project's state, so a later event is reported as arriving while the
+  project is "unregistered" (no registration known).
+- PROC-LATE: a bid whose `submission.submitted_at` (or, when absent, the event time) is
+  after `bid_deadline` + `grace_seconds`. Bids seen before the registration are checked
+  when the deadline becomes known. Subject: the bidder.
+- PROC-FEW: fewer than `min_bidders` distinct bidders at opening. Decided at
+  `opening.closed` (and again at `evaluation.started`, which covers an opening that was
+  never closed): bidders of `bid.opened` (唱标) when any were read out, otherwise the
+  on-time bidders of `bid.submitted`.
+- PROC-CAND: `evaluation.finished` names more than `max_candidates` candidates. The
+  candidates are a payload-level `candidates` list if present, else the ranking entries
+  flagged `candidate: true` if any entry carries the flag, else the whole ranking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from detectors.base import Context, ProjectDetector
+from witness.alerts import Alert, make_alert
+from witness.events import Event
+
+# ------------------------------------------------------------------ the state machine
+
+PHASES: tuple[str, ...] = (
+    "unregistered",
+    "registered",
+    "bidding",
+    "opening",
+    "evaluation",
+    "finished",
+    "archived",
+)
+_RANK = {p: i for i, p in enumerate(PHASES)}
+
+_BEFORE_OPENING = frozenset({"registered", "bidding"})
+
+#: event type -> (phases it may arrive in, phase it moves the project to or None).
+#: A milestone may repeat in its own phase (a resumed evaluation, a re-sent archive).
+TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
+    "project.registered": (frozenset({"unregistered", "registered", "bidding"}), "registered"),
+    "bid.submitted": (_BEFORE_OPENING, "bidding"),
+    "document.submitted": (_BEFORE_OPENING, None),
+    "opening.started": (_BEFORE_OPENING | {"opening"}, "opening"),
+    "bid.opened": (frozenset({"opening"}), None),
+    "opening.closed": (frozenset({"opening"}), None),
+    "expert.assigned": (_BEFORE_OPENING | {"opening", "evaluation"}, None),
+    "evaluation.started": (frozenset({"opening", "evaluation"}), "evaluation"),
+    "score.submitted": (frozenset({"evaluation"}), None),
+    "expert.activity": (frozenset({"evaluation"}), None),
+    "evaluation.finished": (frozenset({"evaluation", "finished"}), "finished"),
+    "project.archived": (frozenset({"finished", "archived"}), "archived"),
+}
+
+#: How many event ids one PROC-ORDER alert lists (the count covers them all).
+MAX_EVENT_IDS = 20
+
+_PHASE_LABEL = {
+    "unregistered": ("未进场", "not registered"),
+    "registered": ("已进场", "registered"),
+    "bidding": ("投标中", "bidding"),
+    "opening": ("开标中", "opening"),
+    "evaluation": ("评标中", "evaluation"),
+    "finished": ("评标已结束", "evaluation finished"),
+    "archived": ("已归档", "archived"),
+}
+_STEP_LABEL = {
+    "project.registered": ("项目进场", "registration"),
+    "bid.submitted": ("递交投标", "bid submitted"),
+    "document.submitted": ("递交文件", "document submitted"),
+    "opening.started": ("开标", "opening started"),
+    "bid.opened": ("唱标", "bid read out"),
+    "opening.closed": ("开标结束", "opening closed"),
+    "expert.assigned": ("专家抽取", "expert assigned"),
+    "evaluation.started": ("评标开始", "evaluation started"),
+    "score.submitted": ("专家评分", "score submitted"),
+    "expert.activity": ("专家操作", "expert activity"),
+    "evaluation.finished": ("评标结束", "evaluation finished"),
+    "project.archived": ("归档", "archived"),
+}
+
+
+def _label(table: dict[str, tuple[str, str]], key: str, locale: str) -> str:
+    zh, en = table.get(key, (key, key))
+    return en if locale.startswith("en") else zh
+
+
+def advance(phase: str, event_type: str) -> tuple[str, bool]:
+    """Pure transition: (new phase, whether `event_type` was allowed in `phase`)."""
+    allowed, target = TRANSITIONS[event_type]
+    ok = phase in allowed
+    if target is not None and _RANK[target] > _RANK[phase]:
+        phase = target
+    return phase, ok
+
+
+# ------------------------------------------------------------------ state
+
+
+@dataclass
+class StepRecord:
+    """One out-of-order step (type arriving in a phase): every time it happened."""
+
+    first_ts: datetime
+    count: int = 0
+    event_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BidTime:
+    event_id: str
+    at: datetime
+    at_source: str  # "submission.submitted_at" or "event.ts"
+    event_ts: datetime
+
+
+@dataclass
+class ProcedureState:
+    phase: str = "unregistered"
+    deadline: datetime | None = None
+    deadline_event: str | None = None
+    steps: dict[tuple[str, str], StepRecord] = field(default_factory=dict)
+    early_opening: StepRecord | None = None
+    bids: dict[str, BidTime] = field(default_factory=dict)  # bidder -> first submission
+    opened: dict[str, str] = field(default_factory=dict)  # bidder -> bid.opened event id
+
+
+# ------------------------------------------------------------------ detector
+
+
+class ProcedureDetector(ProjectDetector):
+    """PROC-ORDER, PROC-LATE, PROC-FEW, PROC-CAND over one project's lifecycle."""
+
+    name = "procedure"
+    rules = ("PROC-ORDER", "PROC-LATE", "PROC-FEW", "PROC-CAND")
+    types = frozenset(TRANSITIONS)
+
+    def initial(self) -> ProcedureState:
+        return ProcedureState()
+
+    def step(
+        self, state: ProcedureState, event: Event, ctx: Context
+    ) -> tuple[ProcedureState, list[Alert]]:
+        alerts: list[Alert] = []
+        before = state.phase
+        state.phase, ok = advance(before, event.type)
+        if not ok:
+            alerts.append(self._out_of_order(state, event, before, ctx))
+
+        p = event.payload
+        if event.type == "project.registered":
+            if p.bid_deadline is not None:
+                state.deadline = p.bid_deadline
+                state.deadline_event = event.event_id
+                alerts.extend(self._late_bids(state, event, list(state.bids), ctx))
+        elif event.type == "bid.submitted":
+            bidder = p.bidder.id
+            if bidder not in state.bids:
+                sub = p.submission.submitted_at if p.submission else None
+                state.bids[bidder] = BidTime(
+                    event.event_id,
+                    sub or event.ts,
+                    "submission.submitted_at" if sub else "event.ts",
+                    event.ts,
+                )
+            alerts.extend(self._late_bids(state, event, [bidder], ctx))
+        elif event.type == "bid.opened":
+            state.opened.setdefault(p.bidder_id, event.event_id)
+        elif event.type == "opening.started":
+            alert = self._early_opening(state, event, ctx)
+            if alert is not None:
+                alerts.append(alert)
+        elif event.type in ("opening.closed", "evaluation.started"):
+            alert = self._few(state, event, ctx)
+            if alert is not None:
+                alerts.append(alert)
+        elif event.type == "evaluation.finished":
+            alert = self._candidates(event, ctx)
+            if alert is not None:
+                alerts.append(alert)
+        return state, alerts
+
+    # -------------------------------------------------------------- PROC-ORDER
+
+    def _out_of_order(self, state: ProcedureState, event: Event, phase: str, ctx: Context) -> Alert:
+        key = (event.type, phase)
+        rec = state.steps.get(key)
+        if rec is None:
+            rec = state.steps[key] = StepRecord(first_ts=event.ts)
+        rec.count += 1
+        if event.event_id not in rec.event_ids and len(rec.event_ids) < MAX_EVENT_IDS:
+            rec.event_ids.append(event.event_id)
+        allowed = sorted(TRANSITIONS[event.type][0], key=_RANK.__getitem__)
+        evidence = {
+            "check": "lifecycle_order",
+            "step": event.type,
+            "phase": phase,
+            "allowed_phases": allowed,
+            "lifecycle": " → ".join(PHASES),
+            "occurrences": rec.count,
+            "first_at": rec.first_ts.isoformat(),
+            "last_at": event.ts.isoformat(),
+        }
+        return make_alert(
+            "PROC-ORDER",
+            event.project_id,
+            identity={"step": event.type, "phase": phase},
+            subjects=[],
+            evidence=evidence,
+            event_ids=rec.event_ids,
+            first_seen=rec.first_ts,
+            last_seen=event.ts,
+            room_id=getattr(event.payload, "room_id", None),
+            locale=ctx.locale,
+            title_detail=self._step_text(event.type, phase, ctx.locale),
+        )
+
+    @staticmethod
+    def _step_text(step: str, phase: str, locale: str) -> str:
+        s, p = _label(_STEP_LABEL, step, locale), _label(_PHASE_LABEL, phase, locale)
+        return f"{s} @ {p}" if locale.startswith("en") else f"{s}（当时阶段：{p}）"
+
+    def _early_opening(self, state: ProcedureState, event: Event, ctx: Context) -> Alert | None:
+        if state.deadline is None or event.ts >= state.deadline:
+            return None
+        rec = state.early_opening
+        if rec is None:
+            rec = state.early_opening = StepRecord(first_ts=event.ts)
+        rec.count += 1
+        if event.event_id not in rec.event_ids and len(rec.event_ids) < MAX_EVENT_IDS:
+            rec.event_ids.append(event.event_id)
+        early = state.deadline - rec.first_ts
+        evidence = {
+            "check": "opening_before_bid_deadline",
+            "step": "opening.started",
+            "phase": "before bid_deadline",
+            "bid_deadline": state.deadline.isoformat(),
+            "opened_at": rec.first_ts.isoformat(),
+            "early_by_minutes": round(early.total_seconds() / 60, 1),
+            "occurrences": rec.count,
+        }
+        detail = (
+            "开标早于投标截止时间" if not ctx.locale.startswith("en") else "before bid deadline"
+        )
+        return make_alert(
+            "PROC-ORDER",
+            event.project_id,
+            identity={"step": "opening.started", "check": "bid_deadline"},
+            subjects=[],
+            evidence=evidence,
+            event_ids=[*(e for e in [state.deadline_event] if e), *rec.event_ids],
+            first_seen=rec.first_ts,
+            last_seen=event.ts,
+            room_id=event.payload.room_id,
+            locale=ctx.locale,
+            title_detail=detail,
+        )
+
+    # -------------------------------------------------------------- PROC-LATE
+
+    def _late_bids(
+        self, state: ProcedureState, event: Event, bidders: list[str], ctx: Context
+    ) -> list[Alert]:
+        if state.deadline is None:
+            return []
+        grace = float(ctx.thresholds.get("PROC-LATE", "grace_seconds"))
+        limit = state.deadline + timedelta(seconds=grace)
+        alerts = []
+        for bidder in sorted(bidders):
+            bid = state.bids[bidder]
+            if bid.at <= limit:
+                continue
+            evidence = {
+                "bidder_id": bidder,
+                "submitted_at": bid.at.isoformat(),
+                "submitted_at_source": bid.at_source,
+                "event_ts": bid.event_ts.isoformat(),
+                "bid_deadline": state.deadline.isoformat(),
+                "late_by_minutes": round((bid.at - state.deadline).total_seconds() / 60, 1),
+                "threshold": {"grace_seconds": grace},
+            }
+            alerts.append(
+                make_alert(
+                    "PROC-LATE",
+                    event.project_id,
+                    identity={"bidder": bidder},
+                    subjects=[bidder],
+                    evidence=evidence,
+                    event_ids=[e for e in (state.deadline_event, bid.event_id) if e],
+                    first_seen=event.ts,
+                    locale=ctx.locale,
+                )
+            )
+        return alerts
+
+    # -------------------------------------------------------------- PROC-FEW
+
+    def _few(self, state: ProcedureState, event: Event, ctx: Context) -> Alert | None:
+        minimum = int(ctx.thresholds.get("PROC-FEW", "min_bidders"))
+        if state.opened:
+            source, bidders = "bid.opened", state.opened
+        else:
+            limit = None
+            if state.deadline is not None:
+                grace = float(ctx.thresholds.get("PROC-LATE", "grace_seconds"))
+                limit = state.deadline + timedelta(seconds=grace)
+            source = "bid.submitted (on time)" if limit else "bid.submitted"
+            bidders = {
+                b: rec.event_id for b, rec in state.bids.items() if limit is None or rec.at <= limit
+            }
+        if len(bidders) >= minimum:
+            return None
+        evidence = {
+            "bidders": len(bidders),
+            "bidder_ids": sorted(bidders),
+            "counted_from": source,
+            "decided_at": event.type,
+            "threshold": {"min_bidders": minimum},
+        }
+        return make_alert(
+            "PROC-FEW",
+            event.project_id,
+            identity={"check": "bidders_at_opening"},
+            subjects=[],
+            evidence=evidence,
+            event_ids=[*(bidders[b] for b in sorted(bidders)), event.event_id],
+            first_seen=event.ts,
+            room_id=event.payload.room_id,
+            locale=ctx.locale,
+        )
+
+    # -------------------------------------------------------------- PROC-CAND
+
+    def _candidates(self, event: Event, ctx: Context) -> Alert | None:
+        maximum = int(ctx.thresholds.get("PROC-CAND", "max_candidates"))
+        source, cands = candidates_of(event.payload)
+        if len(cands) <= maximum:
+            return None
+        evidence = {
+            "candidates": len(cands),
+            "ranking": cands,
+            "counted_from": source,
+            "threshold": {"max_candidates": maximum},
+        }
+        return make_alert(
+            "PROC-CAND",
+            event.project_id,
+            identity={"check": "candidates"},
+            subjects=[],
+            evidence=evidence,
+            event_ids=[event.event_id],
+            first_seen=event.ts,
+            room_id=event.payload.room_id,
+            locale=ctx.locale,
+        )
+
+
+def candidates_of(payload: Any) -> tuple[str, list[dict[str, Any]]]:
+    """The candidate list of an `evaluation.finished` payload and where it came from.
+
+    Distinct bidders only; see the module docstring for the precedence.
+    """
+    extra = getattr(payload, "model_extra", None) or {}
+    listed = extra.get("candidates")
+    if isinstance(listed, list):
+        ids = [c.get("bidder_id") if isinstance(c, dict) else c for c in listed]
+        rows = [{"bidder_id": str(i)} for i in dict.fromkeys(ids) if i is not None]
+        return "payload.candidates", rows
+    ranking = list(payload.ranking)
+    flagged = [r for r in ranking if "candidate" in (r.model_extra or {})]
+    if flagged:
+        ranking = [r for r in flagged if r.model_extra.get("candidate") is True]
+        source = "ranking entries flagged candidate"
+    else:
+        source = "ranking (no candidate flag)"
+    rows: dict[str, dict[str, Any]] = {}
+    for r in sorted(ranking, key=lambda r: (r.rank, r.bidder_id)):
+        rows.setdefault(r.bidder_id, {"bidder_id": r.bidder_id, "rank": r.rank, "total": r.total})
+    return source, list(rows.values())
