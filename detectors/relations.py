@@ -282,8 +282,9 @@ class RelationGraphDetector(ProjectDetector):
         if g.has_node(bidder):  # a re-submitted bid replaces the earlier one's edges
             for u, v, k in list(g.in_edges(bidder, keys=True)):
                 g.remove_edge(u, v, k)
-            for u, v, k in list(g.out_edges(bidder, keys=True)):
-                g.remove_edge(u, v, k)
+            for u, v, k, d in list(g.out_edges(bidder, keys=True, data=True)):
+                if "link" not in d:  # its attributes; control links it is named in stay
+                    g.remove_edge(u, v, k)
         state.bids[bidder] = rec
         g.add_node(bidder, kind="bidder", name=rec.bid.bidder.name)
         state.names[bidder] = rec.bid.bidder.name

@@ -327,3 +327,33 @@ def test_resubmitted_bid_replaces_old_attributes():
     alerts = run(RelationGraphDetector(), events)
     # the M1 case was raised while B's second bid stood; M2 never had two holders
     assert [(a.evidence["value"], a.subjects) for a in alerts] == [("M1", ["A", "B"])]
+
+
+def test_resubmission_keeps_control_declared_by_another_bidder():
+    events = [
+        bid(P, "B", n=1, shareholders=[{"id": "A", "name": "A 建设有限公司", "share": 0.7}]),
+        bid(P, "A", n=2),
+        bid(P, "A", n=3, submission={"machine_code": "X"}),
+    ]
+    alerts = run(RelationGraphDetector(), events)
+    final = by_rule(alerts, "REL-34")
+    assert len(final) == 1 and final[0].subjects == ["A", "B"]
+    assert final[0].event_ids == [f"{P}-bid-A-3", f"{P}-bid-B-1"]
+
+
+def test_all_detectors_seal_relation_alerts_until_opening():
+    import detectors
+    from detectors.engine import Engine
+    from tests.helpers_relations import ts
+    from witness.events import make_event
+
+    engine = Engine(detectors.all_detectors())
+    sub = {"machine_code": "MC-1"}
+    out = engine.process(bid(P, "A", n=1, submission=sub)).alerts
+    out += engine.process(bid(P, "B", n=2, submission=sub)).alerts
+    rel = [a for a in out if a.rule == "REL-40-1"]
+    assert len(rel) == 1 and rel[0].sealed is True
+    opened = engine.process(
+        make_event("opening.started", P, ts(60), {"room_id": "R1"}, event_id="open")
+    ).alerts
+    assert [(a.rule, a.sealed) for a in opened if a.rule == "REL-40-1"] == [("REL-40-1", False)]
