@@ -341,13 +341,14 @@ def test_resubmission_keeps_control_declared_by_another_bidder():
     assert final[0].event_ids == [f"{P}-bid-A-3", f"{P}-bid-B-1"]
 
 
-def test_all_detectors_seal_relation_alerts_until_opening():
-    import detectors
+def test_engine_seals_relation_alerts_until_opening():
     from detectors.engine import Engine
+    from detectors.prices import PriceDetector
+    from detectors.rings import RingDetector
     from tests.helpers_relations import ts
     from witness.events import make_event
 
-    engine = Engine(detectors.all_detectors())
+    engine = Engine([RelationGraphDetector(), PriceDetector(), RingDetector()])
     sub = {"machine_code": "MC-1"}
     out = engine.process(bid(P, "A", n=1, submission=sub)).alerts
     out += engine.process(bid(P, "B", n=2, submission=sub)).alerts
