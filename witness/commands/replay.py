@@ -23,6 +23,10 @@ register(
             "请给出事件文件，或使用 --project 项目编号",
             "give an events file or --project ID",
         ),
+        "replay.side_by_side": (
+            "  {label:8} {rule:14} {alert:12} 在线记录 | 现在重放",
+            "  {label:8} {rule:14} {alert:12} live (recorded) | now (replayed)",
+        ),
         "replay.compare": (
             "项目 {project}：相同 {same}，变化 {changed}，新增 {new}，消失 {gone}",
             "project {project}: same {same}, changed {changed}, new {new}, gone {gone}",
@@ -58,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
         events = store.events(args.project)
         now = replay(events, thresholds=settings.thresholds, locale=settings.locale)
         live = store.alert_models(project_ids=[args.project])
-        cmp = compare(live, [a for a in now if a.project_id == args.project])
+        # Titles are rendered in the reader's language (WITNESS_LOCALE) and follow from the
+        # rule and evidence, which are compared; so compare without them.
+        cmp = compare(_untitled(live), _untitled([a for a in now if a.project_id == args.project]))
         print(
             t(
                 "replay.compare",
@@ -70,13 +76,7 @@ def run(args: argparse.Namespace) -> int:
             ),
             file=sys.stderr,
         )
-        for label, alerts in (
-            ("changed", [n for _, n in cmp.changed]),
-            ("new", cmp.new),
-            ("gone", cmp.gone),
-        ):
-            for a in alerts:
-                print(f"  {label:8} {a.rule:14} {a.alert_id} {a.title}", file=sys.stderr)
+        print_comparison(cmp, titles=_titles(live, now), file=sys.stderr)
         alerts = now
     else:
         if not args.file:
@@ -99,3 +99,81 @@ def run(args: argparse.Namespace) -> int:
             out.close()
     print(t("replay.done", events=len(events), alerts=len(alerts)), file=sys.stderr)
     return 0
+
+
+def _short(value: object, width: int = 48) -> str:
+    import json
+
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def alert_diff(live, now, limit: int = 6) -> list[str]:
+    """What changed between the recorded and the replayed version of one alert, briefly."""
+    out: list[str] = []
+    for name in ("severity", "title", "room_id", "first_seen", "last_seen"):
+        a, b = getattr(live, name), getattr(now, name)
+        if a != b:
+            out.append(f"{name}: {_short(str(a))} → {_short(str(b))}")
+    for name in ("subjects", "event_ids"):
+        a, b = set(getattr(live, name)), set(getattr(now, name))
+        if a != b:
+            added, gone = sorted(b - a), sorted(a - b)
+            parts = [f"+{_short(x, 24)}" for x in added[:3]] + [
+                f"-{_short(x, 24)}" for x in gone[:3]
+            ]
+            more = len(added) + len(gone) - len(parts)
+            out.append(f"{name}: {' '.join(parts)}" + (f" (+{more} more)" if more > 0 else ""))
+    ev_a = {k: v for k, v in live.evidence.items() if k != "thumbnail"}
+    ev_b = {k: v for k, v in now.evidence.items() if k != "thumbnail"}
+    for key in sorted(set(ev_a) | set(ev_b)):
+        if ev_a.get(key) != ev_b.get(key):
+            out.append(
+                f"evidence.{key}: {_short(ev_a.get(key, '—'))} → {_short(ev_b.get(key, '—'))}"
+            )
+    if len(out) > limit:
+        out = out[:limit] + [f"… {len(out) - limit} more"]
+    return out
+
+
+def _untitled(alerts):
+    return [a.model_copy(update={"title": ""}) for a in alerts]
+
+
+def _titles(live, now) -> dict[tuple[str, str], str]:
+    out = {("live", a.alert_id): a.title for a in live}
+    out.update({("now", a.alert_id): a.title for a in now})
+    return out
+
+
+def print_comparison(
+    cmp, titles: dict[tuple[str, str], str] | None = None, file=sys.stderr
+) -> None:
+    """Side by side for auditors: every alert with its status, and a short diff if changed.
+
+    Lines keep the form `  LABEL RULE ALERT_ID TITLE` (scripts grep them); `changed`
+    lines are followed by indented `field: live → now` lines.
+    """
+    rows = [("same", a, a) for a in cmp.same]
+    rows += [("changed", live, now) for live, now in cmp.changed]
+    rows += [("new", None, a) for a in cmp.new]
+    rows += [("gone", a, None) for a in cmp.gone]
+    if not rows:
+        return
+    titles = titles or {}
+
+    def title(side: str, alert) -> str:
+        if alert is None:
+            return "—"
+        return titles.get((side, alert.alert_id)) or alert.title
+
+    print(t("replay.side_by_side", label="", rule="", alert=""), file=file)
+    for label, live, now in rows:
+        a = now or live
+        left, right = title("live", live), title("now", now)
+        print(f"  {label:8} {a.rule:14} {a.alert_id} {right if now else left}", file=file)
+        if label != "same":
+            print(f"           {_short(left, 40)} | {_short(right, 40)}", file=file)
+        if label == "changed":
+            for line in alert_diff(live, now):
+                print(f"           {line}", file=file)
