@@ -388,14 +388,17 @@ class ScoringState:
     cells: dict[Cell, dict[str, ScoreRec]] = field(default_factory=dict)  # cell -> expert
     by_expert: dict[str, dict[Cell, ScoreRec]] = field(default_factory=dict)
     items_of_bidder: dict[str, set[str]] = field(default_factory=dict)
+    totals: dict[str, dict[str, float]] = field(default_factory=dict)  # expert -> bidder -> sum
+    counts: dict[str, Counter] = field(default_factory=dict)  # expert -> bidder -> cells scored
     room_id: str | None = None
     first_ts: dict[str, datetime] = field(default_factory=dict)  # alert identity -> first ts
     dev_ever: dict[str, set[Cell]] = field(default_factory=dict)  # expert -> cells
     obj_ever: set[Cell] = field(default_factory=set)
     #: (expert, "*" for the whole sheet or a bidder id) -> its subjective score vector
-    clique_keys: dict[tuple[str, str], tuple] = field(default_factory=dict)
+    clique_keys: dict[tuple[str, str], frozenset] = field(default_factory=dict)
     clique_ever: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (scope, experts)
     favor_ever: set[tuple[str, str]] = field(default_factory=set)  # (expert, bidder)
+    favor_sig: tuple | None = None  # the complete sheets' totals last judged
     emitted: dict[str, str] = field(default_factory=dict)  # alert id -> content last sent
 
 
@@ -468,6 +471,14 @@ def cell_deviations(
     return rows
 
 
+def max_total(state: ScoringState, bidder: str) -> float:
+    """The most a bidder can score: the sum of its items' max_score."""
+    total = 0.0
+    for item in state.items_of_bidder.get(bidder, ()):
+        total += max(r.max_score for r in state.cells[(bidder, item)].values())
+    return total
+
+
 def average_ranks(totals: dict[str, float]) -> dict[str, float]:
     """Rank 1 = highest total; tied totals share the average of their ranks."""
     order = sorted(totals, key=lambda b: (-totals[b], b))
@@ -501,8 +512,12 @@ class ScoringDetector(ProjectDetector):
     - EXP-FAVOR (rank-based): every expert who has scored all items of every bidder ranks
       the bidders by total (1 = best, ties averaged). For each expert and bidder,
       rank gap = median of the other experts' ranks of the bidder − this expert's rank.
-      A gap ≥ min_rank_gap fires, with ≥ min_bidders bidders and ≥ min_peers other experts.
-      Ranks, not points, so an expert who scores everyone high is not flagged.
+      A gap ≥ min_rank_gap fires, with ≥ min_bidders bidders and ≥ min_peers other experts,
+      if the lift also shows in points: points boost = (expert's total − others' mean total)
+      for the bidder minus the same averaged over all bidders ≥ min_boost_share × the
+      bidder's maximum total (sum of the items' max_score), so that
+      shuffling near-tied bidders (honest noise) is not favouritism. Ranks and a leniency-
+      corrected boost, so an expert who scores everyone high is not flagged.
     """
 
     name = "exp-scoring"
@@ -521,9 +536,15 @@ class ScoringDetector(ProjectDetector):
         s: ScoreSubmitted = event.payload
         cell = (s.bidder_id, s.item_id)
         rec = ScoreRec(s.score, s.max_score, s.kind, event.event_id)
-        state.cells.setdefault(cell, {})[s.expert_id] = rec
+        prev = state.cells.setdefault(cell, {}).get(s.expert_id)
+        state.cells[cell][s.expert_id] = rec
         state.by_expert.setdefault(s.expert_id, {})[cell] = rec
         state.items_of_bidder.setdefault(s.bidder_id, set()).add(s.item_id)
+        totals = state.totals.setdefault(s.expert_id, {})
+        counts = state.counts.setdefault(s.expert_id, Counter())
+        totals[s.bidder_id] = totals.get(s.bidder_id, 0.0) + s.score - (prev.score if prev else 0)
+        if prev is None:
+            counts[s.bidder_id] += 1
 
         alerts: list[Alert] = []
         alerts += self._dev(state, cell, event, ctx)
@@ -655,18 +676,18 @@ class ScoringDetector(ProjectDetector):
         th = ctx.thresholds
         min_experts = int(th.get("EXP-CLIQUE", "min_experts"))
         min_items = int(th.get("EXP-CLIQUE", "min_items"))
-        subjective = sorted(
+        subjective = [
             (c, r.score) for c, r in state.by_expert[expert].items() if r.kind == "subjective"
-        )
+        ]
         bidder = event.payload.bidder_id
-        state.clique_keys[(expert, "*")] = tuple(subjective)
-        state.clique_keys[(expert, bidder)] = tuple(x for x in subjective if x[0][0] == bidder)
-        groups: dict[tuple[str, tuple], list[str]] = {}
+        state.clique_keys[(expert, "*")] = frozenset(subjective)
+        state.clique_keys[(expert, bidder)] = frozenset(x for x in subjective if x[0][0] == bidder)
+        groups: dict[tuple[str, frozenset], list[str]] = {}
         for (e, scope), key in state.clique_keys.items():
             if len(key) >= min_items:
                 groups.setdefault((scope, key), []).append(e)
         found = sorted(
-            (scope, tuple(sorted(members)), key)
+            (scope, tuple(sorted(members)), tuple(sorted(key)))
             for (scope, key), members in groups.items()
             if len(members) >= min_experts
         )
@@ -743,32 +764,38 @@ class ScoringDetector(ProjectDetector):
         if len(bidders) < min_bidders:
             return None
         need = {b: len(items) for b, items in bidders.items()}
-        totals: dict[str, dict[str, float]] = {}
-        for e, sheet in sorted(state.by_expert.items()):
-            have: Counter = Counter()
-            sums = dict.fromkeys(bidders, 0.0)
-            for (b, _), r in sheet.items():
-                have[b] += 1
-                sums[b] += r.score
-            if all(have[b] == n for b, n in need.items()):
-                totals[e] = sums
+        totals = {
+            e: {b: state.totals[e][b] for b in need}
+            for e, have in sorted(state.counts.items())
+            if all(have[b] == n for b, n in need.items())
+        }
         if len(totals) < min_peers + 1:
             return None
         return {e: average_ranks(t) for e, t in totals.items()}, totals
 
     @staticmethod
     def favor_row(
-        expert: str, bidder: str, ranks: dict[str, dict[str, float]], totals: dict
+        state: ScoringState,
+        expert: str,
+        bidder: str,
+        ranks: dict[str, dict[str, float]],
+        totals: dict,
+        boost_share: float,
     ) -> dict[str, Any]:
-        """The rank comparison of one expert and one bidder, for the evidence."""
+        """The rank comparison of one expert and one bidder (the measure and its evidence)."""
         others = {o: r[bidder] for o, r in sorted(ranks.items()) if o != expert}
         med = statistics.median(others.values())
         bidders = sorted(totals[expert])
+        lead = {
+            b: totals[expert][b] - statistics.fmean(totals[o][b] for o in others) for b in bidders
+        }
         return {
             "expert_rank": ranks[expert][bidder],
             "others_ranks": others,
             "others_median_rank": med,
             "rank_gap": med - ranks[expert][bidder],
+            "points_boost": _r(lead[bidder] - statistics.fmean(lead.values())),
+            "points_boost_limit": _r(boost_share * max_total(state, bidder)),
             "expert_totals": {b: _r(totals[expert][b]) for b in bidders},
             "committee_mean_totals": {
                 b: _r(statistics.fmean(t[b] for t in totals.values())) for b in bidders
@@ -777,41 +804,54 @@ class ScoringDetector(ProjectDetector):
             "bidders_compared": len(bidders),
         }
 
+    @staticmethod
+    def favours(row: dict[str, Any], min_gap: float) -> bool:
+        return row["rank_gap"] >= min_gap and row["points_boost"] >= row["points_boost_limit"]
+
     def _favor(self, state: ScoringState, event: Event, ctx: Context) -> list[Alert]:
         found = self.favor_ranks(state, ctx)
         if found is None:
             return []
         ranks, totals = found
+        sig = (tuple(sorted((e, tuple(sorted(t.items()))) for e, t in totals.items())),)
+        if sig == state.favor_sig:
+            return []  # the complete sheets did not change: nothing new to say
+        state.favor_sig = sig
         th = ctx.thresholds
         gap = float(th.get("EXP-FAVOR", "min_rank_gap"))
+        boost = float(th.get("EXP-FAVOR", "min_boost_share"))
         for e, mine in ranks.items():
             for b, r in mine.items():
                 if (e, b) in state.favor_ever:
                     continue
                 med = statistics.median(ranks[o][b] for o in ranks if o != e)
-                if med - r >= gap:
+                if med - r >= gap and self.favours(
+                    self.favor_row(state, e, b, ranks, totals, boost), gap
+                ):
                     state.favor_ever.add((e, b))
         alerts = []
         for expert, bidder in sorted(state.favor_ever):
             if expert not in ranks:
                 continue
-            row = self.favor_row(expert, bidder, ranks, totals)
+            row = self.favor_row(state, expert, bidder, ranks, totals, boost)
             evidence = {
                 "expert_id": expert,
                 "bidder_id": bidder,
                 "measure": "rank gap = median of the other experts' ranks of the bidder − "
-                "this expert's rank (1 = best; ties share the average rank)",
+                "this expert's rank (1 = best; ties share the average rank); points boost = "
+                "(this expert's total − the others' mean total) for the bidder, minus the "
+                "same averaged over all bidders (the expert's general leniency)",
                 **row,
-                "favours_now": row["rank_gap"] >= gap,
+                "favours_now": self.favours(row, gap),
                 "threshold": {
                     "min_rank_gap": gap,
+                    "min_boost_share": boost,
                     "min_bidders": int(th.get("EXP-FAVOR", "min_bidders")),
                     "min_peers": int(th.get("EXP-FAVOR", "min_peers")),
                 },
             }
-            ids = [
-                r.event_id for (b, _), r in sorted(state.by_expert[expert].items()) if b == bidder
-            ]
+            sheet = state.by_expert[expert]
+            ids = [sheet[(bidder, i)].event_id for i in sorted(state.items_of_bidder[bidder])]
             alerts.append(
                 make_alert(
                     "EXP-FAVOR",

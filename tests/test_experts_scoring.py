@@ -194,3 +194,29 @@ def test_two_wild_scores_are_both_flagged_and_their_neighbours_are_not() -> None
     events = [score(f"E{i}", "B1", "tech", v) for i, v in enumerate(values)]
     flagged = sorted(a.subjects[0] for a in by_rule(run(events), "EXP-DEV"))
     assert flagged == ["E4", "E5"]
+
+
+def test_reshuffling_near_tied_bidders_is_not_favour() -> None:
+    tied = {"B1": 70.5, "B2": 70.0, "B3": 69.5, "B4": 69.0}
+    events = []
+    for e in EXPERTS:
+        for b, base in tied.items():
+            total = base + (2.0 if (e, b) == ("E5", "B4") else 0.0)  # E5 puts B4 first
+            events += [score(e, b, "tech", total / 2, mx=60), score(e, b, "biz", total / 2, mx=60)]
+    assert by_rule(run(events), "EXP-FAVOR") == []
+    # the same order change with a real lift is favour; the evidence shows both measures
+    events = [
+        score(
+            e.payload.expert_id,
+            e.payload.bidder_id,
+            e.payload.item_id,
+            e.payload.score + 4.5,
+            mx=60,
+        )
+        if (e.payload.expert_id, e.payload.bidder_id) == ("E5", "B4")
+        else e
+        for e in events
+    ]
+    [alert] = by_rule(run(events), "EXP-FAVOR")
+    ev = alert.evidence
+    assert ev["rank_gap"] == 3 and ev["points_boost"] >= ev["points_boost_limit"] == 6.0
