@@ -117,13 +117,17 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         sink = JsonlSink(args.out)
     else:
-        bootstrap = args.bootstrap or Settings.from_env().kafka_bootstrap
+        settings = Settings.from_env()
+        bootstrap = args.bootstrap or settings.kafka_bootstrap
         if not bootstrap:
             print(t("camera.need_out"), file=sys.stderr)
             return 2
-        from streams.bus import Producer
+        from streams.bus import Producer, ensure_topics
+        from streams.topics import Topics
 
-        sink = Producer(bootstrap)
+        topics = Topics(settings.topic_prefix)
+        ensure_topics(bootstrap, topics, settings.partitions)
+        sink = Producer(bootstrap, topics)
     options = AgentOptions(
         fps=args.fps,
         heartbeat_s=args.heartbeat,
