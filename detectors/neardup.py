@@ -68,7 +68,7 @@ def normalise(text: str) -> tuple[np.ndarray, np.ndarray]:
     codes = np.where(codes == 0x3000, 0x20, codes)  # ideographic space
     codes = np.where((codes >= 65) & (codes <= 90), codes + 32, codes).astype(np.uint32)
     keep = ~np.isin(codes, _WHITESPACE)
-    return codes[keep], np.flatnonzero(keep).astype(np.int64)
+    return codes[keep], np.flatnonzero(keep).astype(np.int32)
 
 
 def codes_to_text(codes: np.ndarray) -> str:
@@ -127,7 +127,7 @@ class Prepared:
     """A document ready for comparison. `text` is the residue (normalised, template cut)."""
 
     text: str
-    pos: np.ndarray  # offset in the original text of each residue character
+    pos: np.ndarray  # offset in the original text of each residue character (int32)
     cut_after: np.ndarray  # residue char i is followed by a cut (template or end)
     signature: np.ndarray  # MinHash hash values
     phrase_hashes: np.ndarray  # phrase_chars-shingle hash per residue position (0 = invalid)
@@ -234,6 +234,7 @@ class NearDupIndex:
     lsh: MinHashLSH = field(init=False)
     signatures: dict[str, np.ndarray] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
+    verified: int = 0  # rapidfuzz comparisons run (for the bench and tuning)
 
     def __post_init__(self) -> None:
         w = self.params.lsh_recall_weight
@@ -278,6 +279,7 @@ class NearDupIndex:
             if other_text is None:
                 out.append(Match(other, None, est))
                 continue
+            self.verified += 1
             sim = Indel.normalized_similarity(
                 prep.text, other_text, score_cutoff=self.params.similarity
             )
