@@ -58,7 +58,7 @@ def frame_event():
     return make_event(
         "frame.analyzed",
         "*",
-        "2026-11-21T09:02:00+08:00",
+        "2026-11-21T09:00:30+08:00",
         {
             "camera_id": "C1",
             "room_id": "R1",
@@ -114,3 +114,33 @@ def fix_part_hash(parts: dict[str, bytes], name: str) -> None:
     m["parts"][name]["sha256"] = sha256(parts[name]).hexdigest()
     m["parts"][name]["bytes"] = len(parts[name])
     parts["manifest.json"] = json.dumps(m).encode()
+
+
+def registry_fact():
+    """C holds 60 % of D: makes REL-34 fire for P1's bidders C and D (needs the registry)."""
+    return make_event(
+        "registry.relation",
+        "*",
+        "2026-11-01T00:00:00+08:00",
+        {"a": "C", "b": "D", "kind": "shareholder", "share": 0.6, "source": "工商登记"},
+    )
+
+
+def record_project_with_context(store, project: str = "P1") -> None:
+    """A registry fact before, frames during and one frame long after the project."""
+    engine = detectors.Engine(detectors.all_detectors())
+    late = frame_event().model_copy(
+        update={"event_id": "frame-late", "ts": frame_event().ts.replace(day=28)}
+    )
+    early = frame_event().model_copy(
+        update={"event_id": "frame-early", "ts": frame_event().ts.replace(day=20)}
+    )
+    for ev in [
+        registry_fact(),
+        *project_events(project)[:3],
+        early,
+        *project_events(project)[3:],
+        frame_event(),
+        late,
+    ]:
+        store.write([ev], engine.process(ev).alerts)

@@ -51,7 +51,7 @@ def test_untouched_bundle_verifies_and_is_complete(bundle):
     assert recs[0]["prev_hash"] == "0" * 64
     assert set(m["parts"]) == set(parts) - {"manifest.json"}
     alerts = [json.loads(x) for x in parts["alerts.jsonl"].decode().splitlines()]
-    assert alerts[0]["status"] == "referred"
+    assert "referred" in [a["status"] for a in alerts]
     assert parts["thumbnails/R1__C1.jpg"] == TINY_JPEG
     created_year = int(m["created_at"][:4])
     assert int(m["retention_until"][:4]) - created_year == 15

@@ -35,7 +35,8 @@ def test_export_wipe_import_replay_same_alerts(store, tmp_path):
     assert [(d.action, d.actor, d.reason) for d in fresh.decisions()] == decisions_before
     imported = fresh.alert_models(project_ids=["P1"])
     assert [a.content_key() for a in imported] == [a.content_key() for a in live]
-    assert [a.status for a in imported] == [a.status for a in live] == ["referred"]
+    assert [a.status for a in imported] == [a.status for a in live]
+    assert "referred" in [a.status for a in imported]
 
     now = [a for a in replay(fresh.events("P1")) if a.project_id == "P1"]
     cmp = compare(imported, now)

@@ -64,6 +64,7 @@ ALERTS = "alerts.jsonl"
 DECISIONS = "decisions.jsonl"
 PROJECT = "project.json"
 FRAMES = "frames.jsonl"
+CONTEXT = "context.jsonl"
 
 register(
     {
@@ -127,6 +128,10 @@ register(
             "事件索引 {ref} 与链上第 {seq} 条记录不符",
             "event index {ref} does not match record {seq} in the chain",
         ),
+        "archive.p.context": (
+            "关联链 {chain}：{detail}",
+            "context chain {chain}: {detail}",
+        ),
         "archive.p.index_mismatch": (
             "目录 ledger.index.jsonl 与第 {seq} 条记录（{kind} {ref}）不符",
             "ledger.index.jsonl disagrees with record {seq} ({kind} {ref})",
@@ -186,7 +191,11 @@ class Problem:
         return self.params.get("ref")
 
     def message(self, locale: str | None = None) -> str:
-        return t(f"archive.p.{self.code}", locale=locale, **self.params)
+        params = dict(self.params)
+        inner = params.pop("inner", None)
+        if inner is not None:  # a fault inside a context chain, rendered in `locale`
+            params["detail"] = t(f"archive.p.{inner['code']}", locale=locale, **inner["params"])
+        return t(f"archive.p.{self.code}", locale=locale, **params)
 
 
 @dataclass
@@ -215,11 +224,13 @@ def walk_chain(
     *,
     head: tuple[int, str] | None = None,
     index: dict[int, tuple[str, str]] | None = None,
+    start: tuple[int, str] = (1, GENESIS),
 ) -> Problem | None:
-    """Walk a chain from genesis and locate the first altered, removed or moved record.
+    """Walk a chain and locate the first altered, removed or moved record.
 
     `records` are in file (or storage) order. `head` is the (seq, hash) the chain must
-    end with; `index` maps seq -> (kind, ref) to name records that are gone.
+    end with; `index` maps seq -> (kind, ref) to name records that are gone; `start` is
+    the first seq and the hash before it (genesis, or the anchor of a chain segment).
     """
     index = index or {}
     pos_of_seq: dict[int, int] = {}
@@ -234,7 +245,7 @@ def walk_chain(
         kind, ref = index.get(seq, ("?", "?"))
         return {"seq": seq, "kind": kind, "ref": ref}
 
-    prev, expected = GENESIS, 1
+    expected, prev = start
     for i, r in enumerate(records):
         if r.seq != expected:
             later = pos_of_seq.get(expected, -1) > i
@@ -260,7 +271,7 @@ def walk_chain(
     if head is not None:
         head_seq, head_hash = head
         last_seq = expected - 1
-        if last_seq < head_seq:
+        if last_seq < head_seq and head_seq >= start[0]:
             missing = named(last_seq + 1)
             return Problem("truncated", {**missing, "head_seq": head_seq, "after_seq": last_seq})
         if (last_seq, prev) != (head_seq, head_hash):
@@ -411,6 +422,7 @@ def collect(engine: Engine, project_id: str) -> dict[str, bytes]:
         )
         project = s.get(Project, project_id)
         rooms = _project_rooms(s, project_id, records)
+        context = _context_records(s, project_id, rooms)
         room_rows = [s.get(RoomRow, r) for r in sorted(rooms)]
         frames = list(
             s.execute(
@@ -475,7 +487,63 @@ def collect(engine: Engine, project_id: str) -> dict[str, bytes]:
                 row["thumbnail_b64"] = f.thumbnail
         frame_rows.append(row)
     parts[FRAMES] = _jsonl(frame_rows)
+    parts[CONTEXT] = _jsonl(context)
     return parts
+
+
+def _context_records(s: Any, project_id: str, rooms: set[str]) -> list[dict[str, Any]]:
+    """Records of other chains a replay of this project needs, as verifiable segments.
+
+    Frames and camera status of the project's rooms live on shared `room/R` chains: the
+    contiguous stretch of each that covers the project's time span is included, anchored
+    at the hash before it. Registry facts (`registry/...`, read whole by every worker)
+    are included as whole chains.
+    """
+    from sqlalchemy import func
+
+    lo, hi = s.execute(
+        select(func.min(EventRow.ts), func.max(EventRow.ts)).where(EventRow.chain == project_id)
+    ).one()
+    ranges: list[tuple[str, int, int]] = []
+    if lo is not None:
+        for room in sorted(rooms):
+            chain = f"room/{room}"
+            first, last = s.execute(
+                select(func.min(EventRow.seq), func.max(EventRow.seq)).where(
+                    EventRow.chain == chain, EventRow.ts >= lo, EventRow.ts <= hi
+                )
+            ).one()
+            if first is not None:
+                ranges.append((chain, first, last))
+    out: list[dict[str, Any]] = []
+    for chain, first, last in ranges:
+        q = (
+            select(LedgerEntry)
+            .where(LedgerEntry.chain == chain, LedgerEntry.seq >= first, LedgerEntry.seq <= last)
+            .order_by(LedgerEntry.seq)
+        )
+        out += [_ctx_row(e) for e in s.execute(q).scalars()]
+    q = (
+        select(LedgerEntry)
+        .where(LedgerEntry.chain.like("registry/%"))
+        .order_by(LedgerEntry.chain, LedgerEntry.seq)
+    )
+    out += [_ctx_row(e) for e in s.execute(q).scalars()]
+    return out
+
+
+def _ctx_row(e: LedgerEntry) -> dict[str, Any]:
+    rec = Record(e.seq, e.kind, e.ref, e.body, e.prev_hash, e.hash, _dt(e.recorded_at) or "")
+    return {"chain": e.chain, **rec.__dict__}
+
+
+def context_segments(data: bytes) -> dict[str, list[Record]]:
+    """Context records grouped by chain, in file order."""
+    out: dict[str, list[Record]] = {}
+    for line in _lines(data):
+        d = json.loads(line)
+        out.setdefault(str(d["chain"]), []).append(Record.from_dict(d))
+    return out
 
 
 def _project_rooms(s: Any, project_id: str, records: Sequence[Record]) -> set[str]:
@@ -529,6 +597,17 @@ def build_manifest(
             "head_seq": records[-1].seq,
             "head_hash": records[-1].hash,
         },
+        "context": [
+            {
+                "chain": chain,
+                "from_seq": recs[0].seq,
+                "to_seq": recs[-1].seq,
+                "anchor": recs[0].prev_hash,
+                "last_hash": recs[-1].hash,
+                "records": len(recs),
+            }
+            for chain, recs in context_segments(parts.get(CONTEXT, b"")).items()
+        ],
         "counts": {
             "records": len(records),
             "events": kinds.count("event"),
@@ -661,6 +740,7 @@ def verify_parts(parts: dict[str, bytes], pre: Sequence[Problem] = ()) -> Report
         report.problems.extend(unreadable)
     elif chain_fault is not None:
         report.problems.insert(len(pre), chain_fault)
+    report.problems.extend(_verify_context(parts, manifest))
     if chain_fault is None and not unreadable:
         for r in records:
             if index.get(r.seq, (r.kind, r.ref)) != (r.kind, r.ref) or r.seq not in index:
@@ -670,6 +750,67 @@ def verify_parts(parts: dict[str, bytes], pre: Sequence[Problem] = ()) -> Report
                 break
         report.problems.extend(_cross_check(parts, records, manifest))
     return report
+
+
+def _verify_context(parts: dict[str, bytes], manifest: dict[str, Any]) -> list[Problem]:
+    """Each context segment links from its anchor to its last hash, record by record."""
+    problems: list[Problem] = []
+    try:
+        found = context_segments(parts.get(CONTEXT, b""))
+    except (ValueError, KeyError, TypeError) as exc:
+        return [Problem("context", {"chain": CONTEXT, "detail": str(exc)[:120]})]
+    declared = {c["chain"]: c for c in manifest.get("context", [])}
+    for chain in sorted(set(found) | set(declared)):
+        seg = declared.get(chain)
+        if seg is None:
+            problems.append(Problem("context", {"chain": chain, "detail": "not in manifest"}))
+            continue
+        recs = found.get(chain, [])
+        fault = walk_chain(
+            recs,
+            start=(int(seg["from_seq"]), str(seg["anchor"])),
+            head=(int(seg["to_seq"]), str(seg["last_hash"])),
+        )
+        if fault is None and not recs:
+            problems.append(Problem("context", {"chain": chain, "detail": "missing"}))
+        elif fault is not None:
+            problems.append(
+                Problem(
+                    "context",
+                    {
+                        "chain": chain,
+                        "inner": {"code": fault.code, "params": fault.params},
+                        "seq": fault.seq,
+                        "kind": fault.kind,
+                        "ref": fault.ref,
+                    },
+                )
+            )
+    return problems
+
+
+def bundle_events(parts: dict[str, bytes]) -> list[Any]:
+    """The project's events plus its context, in recording order, for an offline replay."""
+    from witness.events import parse_event
+
+    rows: list[tuple[datetime, int, int, Record]] = []
+    records, _ = parse_records(parts.get(LEDGER, b""))
+    rows += [(_ts(r.recorded_at) or utcnow(), 0, r.seq, r) for r in records]
+    for n, recs in enumerate(context_segments(parts.get(CONTEXT, b"")).values(), start=1):
+        rows += [(_ts(r.recorded_at) or utcnow(), n, r.seq, r) for r in recs]
+    rows.sort(key=lambda x: (to_utc(x[0]), x[1], x[2]))
+    return [parse_event(r.body) for *_, r in rows if r.kind == "event"]
+
+
+def bundle_alerts(parts: dict[str, bytes]) -> list[Any]:
+    """The bundle's current alerts as contract models."""
+    from witness.alerts import Alert
+
+    fields = set(Alert.model_fields)
+    return [
+        Alert.model_validate({k: v for k, v in json.loads(line).items() if k in fields})
+        for line in _lines(parts.get(ALERTS, b""))
+    ]
 
 
 def _cross_check(

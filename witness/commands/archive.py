@@ -50,6 +50,10 @@ register(
             "注意：{n} 条处理记录的编号在目标库已被占用，已重新编号（链上记录保持原样）。",
             "note: {n} decision id(s) were taken in the target store and were renumbered (the chained records are unchanged).",
         ),
+        "archive.replayed": (
+            "归档包重放（项目 {project}，{events} 个事件，含房间画面与登记关系）：相同 {same}，变化 {changed}，新增 {new}，消失 {gone}",
+            "bundle replay (project {project}, {events} events incl. room frames and registry facts): same {same}, changed {changed}, new {new}, gone {gone}",
+        ),
         "archive.error": ("无法完成：{reason}", "cannot do this: {reason}"),
         "archive.retention": (
             "保存期限：至 {until}（{years} 年，可用 WITNESS_RETENTION_YEARS 设置；依据 政府采购法 第四十二条）。期限届满前不得删除。",
@@ -73,6 +77,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "import", help="re-import a verified bundle verbatim into the configured store"
     )
     i.add_argument("bundle", metavar="BUNDLE")
+    r = sub.add_parser(
+        "replay",
+        help="verify a bundle, replay its events (with room frames and registry facts) "
+        "through today's detectors and compare with its alerts; no database needed",
+    )
+    r.add_argument("bundle", metavar="BUNDLE")
+    r.add_argument("--out", help="write the replayed alerts as JSON lines")
     p.epilog = (
         "examples / 示例:\n"
         "  witness archive export JY-2026-0012 --out JY-2026-0012.zip\n"
@@ -80,6 +91,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "  witness archive verify --live JY-2026-0012     # the live database's chain\n"
         "  WITNESS_DATABASE_URL=sqlite:///audit.db witness archive import JY-2026-0012.zip\n"
         "  witness replay --project JY-2026-0012          # then replay from the imported store\n"
+        "  witness archive replay JY-2026-0012.zip        # or replay the bundle itself\n"
         "\n"
         "WITNESS_DATABASE_URL selects the store; WITNESS_RETENTION_YEARS the retention (default 15)."
     )
@@ -96,6 +108,41 @@ def _print_report(report, what: str) -> int:
         print(f"  - {prob.message()}")
     print(t("archive.hint"))
     return 1
+
+
+def _replay(args: argparse.Namespace, settings) -> int:
+    """Replay a bundle offline and show recorded vs replayed alerts side by side."""
+    from witness import archive
+    from witness.commands.replay import _titles, _untitled, print_comparison
+    from witness.replay import compare, replay
+
+    report = archive.verify_bundle(args.bundle)
+    if not report.ok:
+        return _print_report(report, args.bundle)
+    parts, _ = archive.read_parts(args.bundle)
+    project = report.manifest["project_id"]
+    events = archive.bundle_events(parts)
+    live = archive.bundle_alerts(parts)
+    now = replay(events, thresholds=settings.thresholds, locale=settings.locale)
+    mine = [a for a in now if a.project_id == project]
+    cmp = compare(_untitled(live), _untitled(mine))
+    print(
+        t(
+            "archive.replayed",
+            project=project,
+            events=len(events),
+            same=len(cmp.same),
+            changed=len(cmp.changed),
+            new=len(cmp.new),
+            gone=len(cmp.gone),
+        )
+    )
+    print_comparison(cmp, titles=_titles(live, mine), file=sys.stdout)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            for a in mine:
+                f.write(a.to_json() + "\n")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -149,6 +196,8 @@ def run(args: argparse.Namespace) -> int:
                     print(t("archive.retention", until=until, years=years))
                 return 0
             return _print_report(report, args.bundle)
+        if args.action == "replay":
+            return _replay(args, settings)
         if args.action == "import":
             store = Store(settings.database_url)
             res = archive.import_bundle(store.engine, args.bundle)
