@@ -29,6 +29,8 @@ from witness.events import GLOBAL_PROJECT, Event
 MAX_EPISODES = 20
 #: Session changes remembered per room.
 MAX_SESSIONS = 32
+#: Cases whose episode history a room keeps (idle cases are per day, so this bounds memory).
+MAX_CASES = 64
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,10 @@ class VideoDetector:
             # Outside a session one case per room (or camera) and day of the episode.
             identity["idle"] = ep.start.date().isoformat() if idle_date else True
         key = repr(sorted(identity.items()))
-        past = state.history.setdefault(key, [])
+        past = state.history.pop(key, [])
+        state.history[key] = past  # most recently used last
+        while len(state.history) > MAX_CASES:
+            del state.history[next(iter(state.history))]
         episodes = [*past, ep.window(ongoing)][-MAX_EPISODES:]
         if not ongoing:
             past.append(ep.window(False))

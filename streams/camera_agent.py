@@ -31,6 +31,8 @@ from witness.events import GLOBAL_PROJECT, Event, make_event
 log = logging.getLogger("witness.camera")
 
 SOURCE_NAME = "witness-camera"
+#: Open/read timeout of network streams.
+STREAM_TIMEOUT_MS = 10_000
 
 
 class Sink(Protocol):
@@ -107,8 +109,18 @@ class CameraSpec:
         return not self.is_device and "://" not in self.source
 
     def open(self) -> cv2.VideoCapture:
-        target: int | str = int(self.source) if self.is_device else self.source
-        return cv2.VideoCapture(target)
+        if self.is_device:
+            return cv2.VideoCapture(int(self.source))
+        if self.is_file:
+            return cv2.VideoCapture(self.source)
+        # A network stream that stalls must fail within seconds, not block for ever.
+        timeouts = [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+            STREAM_TIMEOUT_MS,
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+            STREAM_TIMEOUT_MS,
+        ]
+        return cv2.VideoCapture(self.source, cv2.CAP_ANY, timeouts)
 
 
 def load_cameras(path: str | Path) -> list[CameraSpec]:
@@ -185,8 +197,12 @@ class CameraWorker:
     frames_sent: int = 0
     statuses_sent: int = 0
     result: int | None = None
+    #: monotonic time of the last frame read from a live source (for the watchdog)
+    last_frame_mono: float | None = None
     _last_status_ts: datetime | None = None
     _status: str | None = None
+    _status_lock: threading.Lock = field(default_factory=threading.Lock)
+    _started_mono: float = field(default_factory=time.monotonic)
 
     def run(self) -> int:
         analyzer = FrameAnalyzer(phase=self.phase)
@@ -197,18 +213,34 @@ class CameraWorker:
     # ---------------------------------------------------------------- helpers
 
     def _emit_status(self, ts: datetime, status: str, *, force: bool = False) -> None:
-        due = (
-            force
-            or self._status != status
-            or self._last_status_ts is None
-            or (ts - self._last_status_ts).total_seconds() >= self.options.heartbeat_s
-        )
-        if not due:
-            return
-        self.sink.publish(status_event(self.spec, ts, status))
-        self._status = status
-        self._last_status_ts = ts
-        self.statuses_sent += 1
+        with self._status_lock:  # the watchdog calls this from another thread
+            due = (
+                force
+                or self._status != status
+                or self._last_status_ts is None
+                or (ts - self._last_status_ts).total_seconds() >= self.options.heartbeat_s
+            )
+            if not due:
+                return
+            self.sink.publish(status_event(self.spec, ts, status))
+            self._status = status
+            self._last_status_ts = ts
+            self.statuses_sent += 1
+
+    def watchdog(self, now_mono: float) -> bool:
+        """Report a live source that has delivered nothing for too long as offline.
+
+        A stalled stream can block inside OpenCV; the worker thread cannot speak for
+        itself then, so the agent's main loop asks every live worker here.
+        """
+        if self.spec.is_file or self.stop.is_set():
+            return False
+        limit = max(self.options.heartbeat_s, 3.0 / self.options.fps)
+        last = self.last_frame_mono if self.last_frame_mono is not None else self._started_mono
+        if now_mono - last <= limit:
+            return False
+        self._emit_status(_now(), "offline")
+        return True
 
     def _emit_frame(
         self, analyzer: FrameAnalyzer, frame: np.ndarray, ts: datetime, t: float
@@ -294,7 +326,8 @@ class CameraWorker:
                     self._emit_status(_now(), "offline", force=True)
                     break
                 delay = self.options.backoff_initial_s
-                t = time.monotonic() - t0
+                self.last_frame_mono = time.monotonic()
+                t = self.last_frame_mono - t0
                 if t < next_t:
                     continue
                 ok, frame = cap.retrieve()
@@ -340,10 +373,6 @@ def run_agent(
     workers = [
         CameraWorker(spec, safe, options, phase=i, stop=stop) for i, spec in enumerate(specs)
     ]
-    if len(workers) == 1:
-        workers[0].result = workers[0].run()
-        safe.flush()
-        return workers
     threads = []
     for w in workers:
 
@@ -358,9 +387,12 @@ def run_agent(
         th.start()
         threads.append(th)
     try:
-        for th in threads:
-            while th.is_alive():
-                th.join(0.5)
+        while alive := [th for th in threads if th.is_alive()]:
+            alive[0].join(0.5)
+            now = time.monotonic()
+            for w, th in zip(workers, threads, strict=True):
+                if th.is_alive():
+                    w.watchdog(now)
     except KeyboardInterrupt:
         stop.set()
         for th in threads:

@@ -19,6 +19,7 @@ cost is about a fifth of a millisecond of HOG plus a few of Haar per frame; see
 from __future__ import annotations
 
 import base64
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -132,12 +133,19 @@ def _hog() -> cv2.HOGDescriptor:
     return hog
 
 
-@lru_cache(maxsize=1)
+_local = threading.local()
+
+
 def _face_cascade() -> cv2.CascadeClassifier:
-    path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
-    cascade = cv2.CascadeClassifier(path)
-    if cascade.empty():  # pragma: no cover - broken OpenCV install
-        raise RuntimeError(f"cannot load the Haar face cascade {path}")
+    """One cascade per thread: the agent analyses cameras in parallel threads and
+    OpenCV does not promise that one CascadeClassifier may be used concurrently."""
+    cascade = getattr(_local, "faces", None)
+    if cascade is None:
+        path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
+        cascade = cv2.CascadeClassifier(path)
+        if cascade.empty():  # pragma: no cover - broken OpenCV install
+            raise RuntimeError(f"cannot load the Haar face cascade {path}")
+        _local.faces = cascade
     return cascade
 
 

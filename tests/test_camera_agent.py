@@ -155,3 +155,53 @@ def test_run_agent_rejects_duplicate_cameras(tmp_path):
     specs = [CameraSpec("R1", "C1", "a.mp4"), CameraSpec("R1", "C1", "b.mp4")]
     with pytest.raises(ValueError):
         run_agent(specs, JsonlSink(tmp_path / "x.jsonl"))
+
+
+class StalledCapture:
+    """A live stream that delivers one picture, then blocks inside grab() (a hung RTSP)."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+        self.sent = False
+
+    def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
+        return True
+
+    def grab(self) -> bool:
+        if not self.sent:
+            self.sent = True
+            return True
+        self.stop.wait(10)
+        return False
+
+    def retrieve(self):
+        return True, np.ascontiguousarray(empty_room())
+
+    def release(self) -> None:
+        pass
+
+
+def test_a_stalled_stream_is_reported_offline_by_the_watchdog(tmp_path, monkeypatch):
+    stop = threading.Event()
+    monkeypatch.setattr(CameraSpec, "open", lambda self: StalledCapture(stop))
+    sink = JsonlSink(tmp_path / "stall.jsonl")
+    options = AgentOptions(fps=10.0, heartbeat_s=0.3, backoff_initial_s=0.01)
+    runner = threading.Thread(
+        target=run_agent,
+        args=([CameraSpec("R1", "C1", "rtsp://cam/sub")], sink, options),
+        kwargs={"stop": stop},
+    )
+    runner.start()
+    events: list = []
+    for _ in range(60):
+        sink.flush()
+        events = read_jsonl(tmp_path / "stall.jsonl")
+        if any(e.type == "camera.status" and e.payload.status == "offline" for e in events):
+            break
+        threading.Event().wait(0.1)
+    stop.set()
+    runner.join(15)
+    assert not runner.is_alive()
+    statuses = [e.payload.status for e in events if e.type == "camera.status"]
+    assert statuses[:2] == ["online", "offline"]
+    assert sum(e.type == "frame.analyzed" for e in events) == 1
