@@ -205,3 +205,20 @@ def test_a_stalled_stream_is_reported_offline_by_the_watchdog(tmp_path, monkeypa
     statuses = [e.payload.status for e in events if e.type == "camera.status"]
     assert statuses[:2] == ["online", "offline"]
     assert sum(e.type == "frame.analyzed" for e in events) == 1
+
+
+def test_cameras_from_a_toml_file_and_looped_files_keep_their_clock(tmp_path):
+    video = write_video(tmp_path / "v.avi", [(empty_room(), 5, True)], fps=1)
+    conf = tmp_path / "cameras.toml"
+    conf.write_text(
+        f'[[camera]]\nroom = "R7"\ncamera = "C7"\nsource = "{video}"\n', encoding="utf-8"
+    )
+    out = tmp_path / "loop.jsonl"
+    rc = main(
+        ["camera", "--cameras", str(conf), "--loop", "--max-frames", "12"]
+        + ["--start", START.isoformat(), "--out", str(out)]
+    )
+    assert rc == 0
+    frames = [e for e in read_jsonl(out) if e.type == "frame.analyzed"]
+    assert {(f.payload.room_id, f.payload.camera_id) for f in frames} == {("R7", "C7")}
+    assert [f.ts for f in frames] == [START + timedelta(seconds=i) for i in range(12)]
