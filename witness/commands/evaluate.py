@@ -1,0 +1,154 @@
+"""`witness evaluate`: precision, recall and F1 of alerts against a ground-truth file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from witness.i18n import register, t
+
+HELP = (
+    "用真值文件评估告警质量：逐条规则的精确率、召回率、F1，以及漏报与误报清单",
+    "score alerts against a ground-truth file: precision, recall and F1 per rule, with the missed and false cases",
+)
+
+register(
+    {
+        "evaluate.header": ("规则", "rule"),
+        "evaluate.cases": ("真值", "cases"),
+        "evaluate.detected": ("检出", "detected"),
+        "evaluate.alerts": ("告警", "alerts"),
+        "evaluate.true": ("命中", "true"),
+        "evaluate.precision": ("精确率", "precision"),
+        "evaluate.recall": ("召回率", "recall"),
+        "evaluate.f1": ("F1", "F1"),
+        "evaluate.overall": ("合计", "overall"),
+        "evaluate.missed": ("漏报（{n}）：", "missed ({n}):"),
+        "evaluate.false": ("误报（{n}）：", "false alarms ({n}):"),
+        "evaluate.unscored": (
+            "未计分告警（真值文件未声明完整的规则）：{n} 条",
+            "unscored alerts (rules the truth file is not complete for): {n}",
+        ),
+        "evaluate.more": ("……另有 {n} 条", "... {n} more"),
+    }
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--truth", required=True, metavar="FILE", help="truth file from `witness simulate --truth`"
+    )
+    p.add_argument(
+        "--alerts",
+        required=True,
+        metavar="FILE",
+        help="alerts, one JSON alert per line (e.g. from `witness replay --out`)",
+    )
+    p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    p.add_argument(
+        "--show",
+        type=int,
+        default=20,
+        metavar="N",
+        help="list at most N missed and N false cases (default 20)",
+    )
+    p.epilog = (
+        "matching: same rule, same project (truth '*' = any project), and subjects that agree\n"
+        "(either empty, one contains the other, or Jaccard >= 0.5); see witness/evaluate.py.\n"
+        "example:\n"
+        "  witness simulate --out ev.jsonl --truth truth.jsonl && witness replay ev.jsonl --out al.jsonl\n"
+        "  witness evaluate --truth truth.jsonl --alerts al.jsonl"
+    )
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f}"
+
+
+def format_table(report) -> str:
+    cols = [
+        "evaluate.header",
+        "evaluate.cases",
+        "evaluate.detected",
+        "evaluate.alerts",
+        "evaluate.true",
+        "evaluate.precision",
+        "evaluate.recall",
+        "evaluate.f1",
+    ]
+    head = [t(c) for c in cols]
+    rows = [
+        [
+            s.rule,
+            str(s.cases),
+            str(s.detected),
+            str(s.alerts),
+            str(s.true_alerts),
+            _pct(s.precision),
+            _pct(s.recall),
+            _pct(s.f1),
+        ]
+        for s in report.rules
+    ]
+    o = report.overall
+    rows.append(
+        [
+            t("evaluate.overall"),
+            str(o.cases),
+            str(o.detected),
+            str(o.alerts),
+            str(o.true_alerts),
+            _pct(o.precision),
+            _pct(o.recall),
+            _pct(o.f1),
+        ]
+    )
+
+    def width(s: str) -> int:
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+    widths = [max(width(r[i]) for r in [head, *rows]) for i in range(len(head))]
+
+    def line(r: list[str]) -> str:
+        return "  ".join(
+            c + " " * (w - width(c)) if i == 0 else " " * (w - width(c)) + c
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+
+    out = [line(head), "-" * (sum(widths) + 2 * (len(widths) - 1))]
+    out += [line(r) for r in rows[:-1]]
+    out += ["-" * (sum(widths) + 2 * (len(widths) - 1)), line(rows[-1])]
+    return "\n".join(out)
+
+
+def run(args: argparse.Namespace) -> int:
+    from witness.evaluate import evaluate, read_alerts, read_truth
+
+    try:
+        with open(args.truth, encoding="utf-8") as f:
+            cases, complete = read_truth(f)
+        with open(args.alerts, encoding="utf-8") as f:
+            alerts = read_alerts(f)
+    except (OSError, json.JSONDecodeError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    report = evaluate(cases, alerts, complete)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
+        return 0
+    print(format_table(report))
+    for key, items in (("evaluate.missed", report.missed), ("evaluate.false", report.false)):
+        if items:
+            print()
+            print(t(key, n=len(items)))
+            for c in items[: args.show]:
+                print(
+                    f"  {c['rule']:<14} {c.get('project_id')}  {', '.join(c.get('subjects') or [])}"
+                )
+            if len(items) > args.show:
+                print("  " + t("evaluate.more", n=len(items) - args.show))
+    if report.unscored:
+        print()
+        print(t("evaluate.unscored", n=len(report.unscored)))
+    return 0

@@ -1,0 +1,44 @@
+"""Scenario simulator with ground truth (DESIGN §7 `witness simulate`).
+
+    from witness.simulator import generate, Simulation
+    events, truth = generate(projects=20, seed=7)        # lists of dicts
+    sim = Simulation(200, seed=1); sim.truth; sim.events()  # lazy, constant memory
+
+Modules: identity (check digits), names, companies (bidders + registry), documents,
+experts (committees, score sheets), video (frames), planting (what goes where),
+oracle (DESIGN conditions), scenario (orchestration), pacing (real-time replay).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from witness.simulator.pacing import paced
+from witness.simulator.scenario import Simulation, truth_header
+
+DEFAULT_PROJECTS = 20
+DEFAULT_SEED = 7
+
+
+def generate(
+    projects: int = DEFAULT_PROJECTS, seed: int = DEFAULT_SEED
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """All events (time-ordered contract dicts) and the truth cases of one run."""
+    sim = Simulation(projects, seed)
+    return list(sim.events()), list(sim.truth)
+
+
+def iter_events(projects: int = DEFAULT_PROJECTS, seed: int = DEFAULT_SEED):
+    """Events one by one, for streaming into a broker or an engine."""
+    return Simulation(projects, seed).events()
+
+
+__all__ = [
+    "DEFAULT_PROJECTS",
+    "DEFAULT_SEED",
+    "Simulation",
+    "generate",
+    "iter_events",
+    "paced",
+    "truth_header",
+]

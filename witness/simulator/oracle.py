@@ -1,0 +1,188 @@
+"""The DESIGN §6 conditions of the statistical rules, computed on planned data.
+
+The simulator uses these to keep honest data honest (re-draw until no condition holds
+by accident, with a safety margin) and to confirm that each planted case really meets
+its condition, so the truth file says exactly what DESIGN says. `margin` > 0 makes a
+check stricter for honest data (flags more); planted data must pass with margin 0 and
+honest data must stay clean with the margin, so detectors that differ in small
+conventions (sample vs population deviation, leave-one-out means) still agree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import combinations
+
+Scores = dict[tuple[str, str, str], float]  # (expert, bidder, item) -> score
+
+
+def _sd(values: list[float], sample: bool) -> float:
+    n = len(values)
+    mean = sum(values) / n
+    ss = sum((v - mean) ** 2 for v in values)
+    return (ss / (n - 1 if sample else n)) ** 0.5
+
+
+def _cv(values: list[float], sample: bool) -> float:
+    if len(values) < 2:
+        return float("inf")
+    mean = sum(values) / len(values)
+    if mean == 0:
+        return float("inf")
+    return _sd(values, sample) / abs(mean)
+
+
+def price_regular(prices: list[float], margin: float = 0.0) -> bool:
+    """PRICE-40-4: n >= 3 and CV(successive differences) < 0.05 or CV(successive ratios) < 0.01."""
+    p = sorted(prices)
+    if len(p) < 3:
+        return False
+    diffs = [b - a for a, b in zip(p, p[1:], strict=False)]
+    ratios = [b / a for a, b in zip(p, p[1:], strict=False)]
+    d_cv = min(_cv(diffs, True), _cv(diffs, False)) if min(diffs) >= 0 else float("inf")
+    r_cv = min(_cv(ratios, True), _cv(ratios, False))
+    return d_cv < 0.05 + margin * 2 or r_cv < 0.01 + margin * 0.4
+
+
+def identical_prices(prices: dict[str, float]) -> list[list[str]]:
+    groups: dict[float, list[str]] = defaultdict(list)
+    for bidder, price in prices.items():
+        groups[round(price, 2)].append(bidder)
+    return [sorted(g) for _, g in sorted(groups.items()) if len(g) > 1]
+
+
+def price_screen(prices: list[float], margin: float = 0.0) -> bool:
+    """PRICE-SCREEN (Imhof): n >= 4, CV <= 0.06 and RD > 1 (RD = gap of the two lowest / sd of losers)."""
+    p = sorted(prices)
+    if len(p) < 4:
+        return False
+    losers = p[1:]
+    cv = min(_cv(p, True), _cv(p, False))
+    sds = [_sd(losers, True), _sd(losers, False)]
+    rd = max((p[1] - p[0]) / sd if sd > 0 else float("inf") for sd in sds)
+    return cv <= 0.06 + margin * 0.5 and rd > 1.0 - margin * 3
+
+
+def exp_dev(scores: Scores, subjective: set[str], margin: float = 0.0) -> set[tuple[str, str, str]]:
+    """EXP-DEV: a subjective score off the others' mean by more than max(3, 30 % of that mean)."""
+    by_cell: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
+    for (e, b, i), s in scores.items():
+        if i in subjective:
+            by_cell[(b, i)].append((e, s))
+    out = set()
+    for (b, i), cell in by_cell.items():
+        if len(cell) < 3:
+            continue
+        total = sum(s for _, s in cell)
+        for e, s in cell:
+            others = (total - s) / (len(cell) - 1)
+            limit = max(3.0, 0.3 * others)
+            if abs(s - others) > limit - margin:
+                out.add((e, b, i))
+    return out
+
+
+def exp_obj(scores: Scores, objective: set[str]) -> set[str]:
+    """EXP-OBJ: experts whose objective score differs from the majority on some item."""
+    by_cell: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
+    for (e, b, i), s in scores.items():
+        if i in objective:
+            by_cell[(b, i)].append((e, s))
+    out = set()
+    for cell in by_cell.values():
+        counts: dict[float, int] = defaultdict(int)
+        for _, s in cell:
+            counts[s] += 1
+        if len(counts) > 1:
+            mode = max(sorted(counts), key=lambda v: counts[v])
+            out.update(e for e, s in cell if s != mode)
+    return out
+
+
+def exp_clique(scores: Scores, subjective: set[str], min_experts: int = 3) -> list[list[str]]:
+    """EXP-CLIQUE: >= 3 experts with identical subjective score vectors (whole sheet or per bidder)."""
+    experts = sorted({e for e, _, _ in scores})
+    bidders = sorted({b for _, b, _ in scores})
+    items = sorted(subjective)
+    groups: list[list[str]] = []
+
+    def vec(e: str, bs: list[str]) -> tuple:
+        return tuple(scores.get((e, b, i)) for b in bs for i in items)
+
+    for bs in [bidders] + [[b] for b in bidders]:
+        seen: dict[tuple, list[str]] = defaultdict(list)
+        for e in experts:
+            seen[vec(e, bs)].append(e)
+        groups.extend(sorted(g) for g in seen.values() if len(g) >= min_experts)
+    return groups
+
+
+def totals(scores: Scores) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for (e, b, _), s in scores.items():
+        out[e][b] += s
+    return {e: dict(v) for e, v in out.items()}
+
+
+def _rank_bounds(values: dict[str, float], b: str) -> tuple[int, int]:
+    """Best and worst rank of b under any tie-break (1 = highest)."""
+    v = values[b]
+    higher = ties = 0
+    for k, x in values.items():
+        if x > v + 1e-9:
+            higher += 1
+        elif k != b and x >= v - 1e-9:
+            ties += 1
+    return higher + 1, higher + ties + 1
+
+
+def exp_favor(scores: Scores, min_gap: int = 2, honest: bool = False) -> set[tuple[str, str]]:
+    """EXP-FAVOR: an expert ranks a bidder >= min_gap places above the committee consensus.
+
+    Consensus = mean total over all experts, or over the other experts. `honest=True`
+    takes the tie-break that makes the gap largest (a clean project must stay clean
+    under any convention); False the smallest (a planted case must hold under any).
+    """
+    tot = totals(scores)
+    experts = sorted(tot)
+    bidders = sorted({b for v in tot.values() for b in v})
+    if len(bidders) < 3:
+        return set()
+    n = len(experts)
+    sums = {b: sum(tot[x][b] for x in experts) for b in bidders}
+    out = set()
+    for e in experts:
+        own = tot[e]
+        cons_all = {b: sums[b] / n for b in bidders}
+        cons_others = {b: (sums[b] - own[b]) / (n - 1) for b in bidders} if n > 1 else cons_all
+        own_bounds = {b: _rank_bounds(own, b) for b in bidders}
+        for cons in (cons_all, cons_others):
+            for b in bidders:
+                e_best, e_worst = own_bounds[b]
+                c_best, c_worst = _rank_bounds(cons, b)
+                gap = (c_worst - e_best) if honest else (c_best - e_worst)
+                if gap >= min_gap:
+                    out.add((e, b))
+    return out
+
+
+def ring_groups(
+    participations: list[tuple[list[str], str | None]],
+    size: int = 3,
+    min_shared: int = 4,
+    min_winners: int = 2,
+    min_win_share: float = 0.6,
+) -> list[tuple[str, ...]]:
+    """REL-RING on the whole run: groups that bid together and rotate the win."""
+    together: dict[tuple[str, ...], list[str | None]] = defaultdict(list)
+    for bidders, winner in participations:
+        for group in combinations(sorted(bidders), size):
+            together[group].append(winner)
+    out = []
+    for group, winners in sorted(together.items()):
+        if len(winners) < min_shared:
+            continue
+        inside = [w for w in winners if w in group]
+        if len(set(inside)) >= min_winners and len(inside) / len(winners) >= min_win_share:
+            out.append(group)
+    return out

@@ -1,0 +1,210 @@
+"""Which misconduct goes where: a plan of plants per project, and the truth it implies.
+
+A default run must contain every DESIGN §6 rule at least once, so a fixed set of
+bundles is dealt to projects first (several rules that naturally travel together per
+bundle: colluders who share a shell company's legal representative also pay bonds from
+one account); the remaining projects get misconduct at realistic rates, and honest
+traps everywhere. Truth subjects follow DESIGN §5.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+#: group kind -> the rule whose condition it creates
+GROUP_KINDS: dict[str, str] = {
+    "rel34_legal_rep": "REL-34",
+    "rel34_control": "REL-34",
+    "rel34_chain": "REL-34",
+    "machine_code": "REL-40-1",
+    "file_creation_id": "REL-40-1",
+    "dongle": "REL-40-1",
+    "contact_phone": "REL-40-2",
+    "contact_email": "REL-40-2",
+    "contact_person": "REL-40-2",
+    "device": "REL-40-2",
+    "ip": "REL-40-2-IP",
+    "pm": "REL-40-3",
+    "bond": "REL-40-6",
+    "doc_copy": "DOC-40-4",
+    "doc_mix": "DOC-40-5",
+    "doc_meta": "DOC-META",
+}
+_REL402 = {"contact_phone", "contact_email", "contact_person", "device"}
+
+ALL_RULES = [
+    "REL-34",
+    "REL-40-1",
+    "REL-40-2",
+    "REL-40-2-IP",
+    "REL-40-3",
+    "REL-40-6",
+    "REL-RING",
+    "DOC-40-4",
+    "DOC-40-5",
+    "DOC-META",
+    "PRICE-40-4",
+    "PRICE-SCREEN",
+    "EXP-AVOID",
+    "EXP-COMMITTEE",
+    "EXP-DEV",
+    "EXP-OBJ",
+    "EXP-CLIQUE",
+    "EXP-FAVOR",
+    "EXP-FAST",
+    "EXP-FOCUS",
+    "PROC-ORDER",
+    "PROC-LATE",
+    "PROC-FEW",
+    "PROC-CAND",
+    "VID-OFFLINE",
+    "VID-TAMPER",
+    "VID-ABSENT",
+    "VID-INTRUDER",
+    "VID-AFTERHOURS",
+]
+
+
+@dataclass
+class Spec:
+    """What one project carries. Empty = a clean project (traps only)."""
+
+    group: tuple[int, list[str]] | None = None  # (size, kinds)
+    price: str | None = None  # regular | geometric | identical | cover
+    ring: str | None = None  # ring | trio (the honest look-alike)
+    exp: list[str] = field(default_factory=list)
+    vid: list[str] = field(default_factory=list)
+    proc: list[str] = field(default_factory=list)
+
+    def dirty(self) -> bool:
+        return bool(
+            self.group or self.price or self.ring == "ring" or self.exp or self.vid or self.proc
+        )
+
+
+# Bundles that guarantee every rule in a default run (>= 12 projects).
+COLLUSION_BUNDLES: list[dict] = [
+    {"group": (2, ["rel34_legal_rep", "bond"])},
+    {"group": (3, ["ip", "doc_copy"])},
+    {"group": (2, ["rel34_chain", "contact_phone", "doc_mix"])},
+    {"group": (2, ["pm", "file_creation_id", "doc_meta"])},
+    {"group": (2, ["dongle", "device"])},
+    {"price": "regular"},
+    {"price": "cover"},
+]
+OTHER_BUNDLES: list[dict] = [
+    {"exp": ["avoid_employed", "favor_conflict"]},
+    {"vid": ["offline", "intruder"]},
+    {"proc": ["order"]},
+    {"exp": ["dev", "focus"]},
+    {"vid": ["tamper", "absent"]},
+    {"proc": ["late"]},
+    {"exp": ["clique", "obj"]},
+    {"vid": ["afterhours"]},
+    {"proc": ["few"]},
+    {"exp": ["committee", "fast_click"]},
+    {"proc": ["cand"]},
+]
+RING_PROJECTS = 5
+TRIO_PROJECTS = 4
+
+
+def _compatible(spec: Spec, bundle: dict) -> bool:
+    exp = set(spec.exp) | set(bundle.get("exp", []))
+    proc = set(spec.proc) | set(bundle.get("proc", []))
+    if "few" in proc:
+        if spec.price or spec.ring or (spec.group and spec.group[0] > 2):
+            return False
+        if exp & {"favor_conflict", "favor", "clique"} or proc & {"cand", "late"}:
+            return False
+    if spec.ring and exp & {"favor", "favor_conflict"}:
+        return False
+    return not ("order" in proc and "late" in proc or spec.price == "regular" and (exp & {"favor", "favor_conflict"} or "cand" in proc))
+
+
+def deal(n: int, rng: random.Random) -> list[Spec]:
+    """Assign the guaranteed bundles, the ring, then extras at realistic rates."""
+    specs = [Spec() for _ in range(n)]
+    order = list(range(n))
+    rng.shuffle(order)
+    for k, bundle in enumerate(COLLUSION_BUNDLES):
+        s = specs[order[k % n]]
+        if "group" in bundle and s.group is None and s.price is None:
+            s.group = bundle["group"]
+        elif "price" in bundle and s.price is None and s.group is None:
+            s.price = bundle["price"]
+    if n >= 5:
+        start = len(COLLUSION_BUNDLES) % n if n >= len(COLLUSION_BUNDLES) + RING_PROJECTS else 0
+        ring_idx = [order[(start + k) % n] for k in range(RING_PROJECTS)]
+        for i in ring_idx:
+            if specs[i].price is None:
+                specs[i].ring = "ring"
+    dirty_first = [i for i in order if specs[i].dirty()] + [
+        i for i in order if not specs[i].dirty()
+    ]
+    for bundle in OTHER_BUNDLES:
+        load = sorted(
+            dirty_first, key=lambda i: len(specs[i].exp) + len(specs[i].vid) + len(specs[i].proc)
+        )
+        for i in load:
+            if _compatible(specs[i], bundle):
+                for key in ("exp", "vid", "proc"):
+                    getattr(specs[i], key).extend(bundle.get(key, []))
+                break
+    clean = [i for i in order if not specs[i].dirty()]
+    if len(clean) >= TRIO_PROJECTS + 4:
+        for i in clean[:TRIO_PROJECTS]:
+            specs[i].ring = "trio"
+    for i in order:
+        if not specs[i].dirty() and specs[i].ring is None:
+            _extras(specs[i], rng)
+    return specs
+
+
+def _extras(spec: Spec, rng: random.Random) -> None:
+    """Misconduct at realistic rates for projects beyond the guaranteed bundles."""
+    r = rng.random()
+    if r < 0.10:
+        kinds = rng.sample(sorted(GROUP_KINDS), rng.randint(1, 3))
+        if "ip" in kinds:
+            kinds = [k for k in kinds if k not in _REL402]
+        size = 3 if rng.random() < 0.3 else 2
+        spec.group = (size, sorted(kinds))
+    elif r < 0.12:
+        spec.price = rng.choice(["regular", "geometric", "identical"])
+    elif r < 0.14:
+        spec.price = "cover"
+    for kind, rate in [
+        ("avoid_employed", 0.01),
+        ("avoid_past", 0.008),
+        ("avoid_kin", 0.008),
+        ("dev", 0.03),
+        ("obj", 0.02),
+        ("clique", 0.01),
+        ("favor", 0.015),
+        ("fast_click", 0.015),
+        ("fast_finish", 0.008),
+        ("focus", 0.02),
+        ("committee", 0.01),
+    ]:
+        if rng.random() < rate:
+            spec.exp.append(kind)
+    if "fast_finish" in spec.exp:
+        spec.exp = [k for k in spec.exp if k != "fast_click"]
+    for kind, rate in [
+        ("offline", 0.04),
+        ("tamper", 0.03),
+        ("absent", 0.02),
+        ("intruder", 0.02),
+        ("afterhours", 0.015),
+    ]:
+        if rng.random() < rate:
+            spec.vid.append(kind)
+    if "fast_finish" in spec.exp:
+        spec.vid = [v for v in spec.vid if v != "absent"]
+    for kind, rate in [("order", 0.01), ("late", 0.01), ("few", 0.015), ("cand", 0.01)]:
+        if rng.random() < rate and _compatible(spec, {"proc": [kind]}):
+            spec.proc.append(kind)
+    if {"favor", "clique"} & set(spec.exp) and "few" in spec.proc:
+        spec.proc.remove("few")
