@@ -20,6 +20,8 @@ COMMANDS: dict[str, str] = {
     "ingest": "witness.commands.ingest",
     "ingest-doc": "witness.commands.ingest_doc",
     "replay": "witness.commands.replay",
+    "simulate": "witness.commands.simulate",
+    "evaluate": "witness.commands.evaluate",
     "screen": "witness.commands.screen",
     "tail": "witness.commands.tail",
     "wall": "witness.commands.wall",
