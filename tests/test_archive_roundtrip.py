@@ -138,3 +138,56 @@ def test_cli_export_and_import(tmp_path, sqlite_url, monkeypatch, capsys):
     assert "已导入项目 P1" in capsys.readouterr().out
     assert main(["replay", "--project", "P1", "--out", str(tmp_path / "a.jsonl")]) == 0
     assert "变化 0，新增 0，消失 0" in capsys.readouterr().err
+
+
+def _forge(parts, at: int) -> dict:
+    """Rewrite record `at` and every hash after it, the index, head and part hashes."""
+    import json
+
+    from helpers_archive import fix_part_hash
+
+    from witness.store.ledger import GENESIS, link_hash
+
+    recs = [json.loads(x) for x in parts["ledger.jsonl"].decode().splitlines()]
+    recs[at]["body"] = recs[at]["body"].replace("B公司", "Z公司")
+    prev = GENESIS
+    for r in recs:
+        r["prev_hash"] = prev
+        r["hash"] = prev = link_hash(prev, r["kind"], r["ref"], r["body"])
+    parts["ledger.jsonl"] = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs).encode()
+    index = [{"seq": r["seq"], "kind": r["kind"], "ref": r["ref"], "hash": r["hash"]} for r in recs]
+    parts["ledger.index.jsonl"] = "".join(json.dumps(i) + "\n" for i in index).encode()
+    m = json.loads(parts["manifest.json"])
+    m["chain"]["head_hash"] = prev
+    parts["manifest.json"] = json.dumps(m).encode()
+    fix_part_hash(parts, "ledger.jsonl")
+    fix_part_hash(parts, "ledger.index.jsonl")
+    return recs[at]
+
+
+def test_a_rebuilt_bundle_is_caught_against_the_live_chain(
+    tmp_path, sqlite_url, capsys, monkeypatch
+):
+    from helpers_archive import read_zip, write_zip
+
+    src = Store(sqlite_url)
+    record_project(src)
+    src.close()
+    path = tmp_path / "P1.zip"
+    monkeypatch.setenv("WITNESS_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("WITNESS_LOCALE", "en")
+    assert main(["archive", "export", "P1", "--out", str(path)]) == 0
+    assert main(["archive", "verify", str(path), "--live", "P1"]) == 0
+    assert "matches the live store" in capsys.readouterr().out
+
+    parts = read_zip(path)
+    forged = _forge(parts, at=2)
+    bad = tmp_path / "forged.zip"
+    write_zip(bad, parts)
+    # self-consistent: on its own the forgery verifies (the limit of any self-contained file)
+    assert archive.verify_bundle(bad).ok
+    assert main(["archive", "verify", str(bad), "--live", "P1"]) == 1
+    out = capsys.readouterr().out
+    assert f"record 3 (event {forged['ref']}) differs from the live store" in out
+    assert main(["archive", "verify", str(path), "--live", "P2"]) == 1
+    assert "not P2" in capsys.readouterr().out

@@ -132,6 +132,18 @@ register(
             "关联链 {chain}：{detail}",
             "context chain {chain}: {detail}",
         ),
+        "archive.p.live_differs": (
+            "第 {seq} 条记录（{kind} {ref}）与在线库不一致：归档包或在线库之一被改动",
+            "record {seq} ({kind} {ref}) differs from the live store: the bundle or the store was changed",
+        ),
+        "archive.p.live_missing": (
+            "在线库中没有第 {seq} 条记录（{kind} {ref}）",
+            "the live store has no record {seq} ({kind} {ref})",
+        ),
+        "archive.p.live_project": (
+            "归档包属于项目 {bundle}，不是 {live}",
+            "the bundle is of project {bundle}, not {live}",
+        ),
         "archive.p.index_mismatch": (
             "目录 ledger.index.jsonl 与第 {seq} 条记录（{kind} {ref}）不符",
             "ledger.index.jsonl disagrees with record {seq} ({kind} {ref})",
@@ -899,6 +911,33 @@ def verify_live(engine: Engine, project_id: str) -> Report:
         fake_manifest = {"counts": {}}
         report.problems.extend(_cross_check(parts, records, fake_manifest))
     return report
+
+
+def compare_with_live(engine: Engine, parts: dict[str, bytes], project_id: str) -> list[Problem]:
+    """The bundle's chain must be a prefix of the live chain, hash for hash.
+
+    A bundle verifies on its own even if someone rebuilt it with fresh hashes; held
+    against the live store (or another independent copy), such a forgery shows.
+    """
+    manifest = json.loads(parts[MANIFEST])
+    if manifest.get("project_id") != project_id:
+        return [Problem("live_project", {"bundle": manifest.get("project_id"), "live": project_id})]
+    from sqlmodel import Session
+
+    with Session(engine) as s:
+        live = dict(
+            s.execute(
+                select(LedgerEntry.seq, LedgerEntry.hash).where(LedgerEntry.chain == project_id)
+            ).all()
+        )
+    records, _ = parse_records(parts.get(LEDGER, b""))
+    for r in records:
+        params = {"seq": r.seq, "kind": r.kind, "ref": r.ref}
+        if r.seq not in live:
+            return [Problem("live_missing", params)]
+        if live[r.seq] != r.hash:
+            return [Problem("live_differs", params)]
+    return []
 
 
 # ---------------------------------------------------------------- import

@@ -38,6 +38,10 @@ register(
             "处理建议：不要使用此归档包作为证据；从原始库重新导出，或将此包与在线库（witness archive verify --live 项目编号）比对。",
             "what to do: do not rely on this bundle as evidence; export it again from the source store, or compare with the live chain (witness archive verify --live PROJECT).",
         ),
+        "archive.ok_against_live": (
+            "校验通过：{what} 完整，且每条记录的哈希与在线库项目 {project} 一致。",
+            "verified: {what} is intact and every record's hash matches the live store's project {project}.",
+        ),
         "archive.need_target": (
             "请给出归档包文件，或使用 --live 项目编号 校验在线库",
             "give a bundle file, or --live PROJECT to verify the live store",
@@ -72,7 +76,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "verify", help="check a bundle (or the live store with --live); exit code 1 on any fault"
     )
     v.add_argument("bundle", nargs="?", metavar="BUNDLE", help="bundle zip to check")
-    v.add_argument("--live", metavar="PROJECT", help="verify the live store's chain instead")
+    v.add_argument(
+        "--live",
+        metavar="PROJECT",
+        help="verify the live store's chain; with BUNDLE, also hold the bundle against it",
+    )
     i = sub.add_parser(
         "import", help="re-import a verified bundle verbatim into the configured store"
     )
@@ -89,6 +97,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "  witness archive export JY-2026-0012 --out JY-2026-0012.zip\n"
         "  witness archive verify JY-2026-0012.zip        # exit 0 = intact, 1 = altered\n"
         "  witness archive verify --live JY-2026-0012     # the live database's chain\n"
+        "  witness archive verify B.zip --live JY-2026-0012  # the bundle against the live chain\n"
         "  WITNESS_DATABASE_URL=sqlite:///audit.db witness archive import JY-2026-0012.zip\n"
         "  witness replay --project JY-2026-0012          # then replay from the imported store\n"
         "  witness archive replay JY-2026-0012.zip        # or replay the bundle itself\n"
@@ -177,6 +186,16 @@ def run(args: argparse.Namespace) -> int:
             print(t("archive.retention", until=m["retention_until"], years=years))
             return 0
         if args.action == "verify":
+            if args.live and args.bundle:
+                store = Store(settings.database_url, migrate=False)
+                report = archive.verify_bundle(args.bundle)
+                if report.ok:
+                    parts, _ = archive.read_parts(args.bundle)
+                    report.problems += archive.compare_with_live(store.engine, parts, args.live)
+                if report.ok:
+                    print(t("archive.ok_against_live", what=args.bundle, project=args.live))
+                    return 0
+                return _print_report(report, args.bundle)
             if args.live:
                 store = Store(settings.database_url, migrate=False)
                 report = archive.verify_live(store.engine, args.live)
