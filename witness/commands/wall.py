@@ -35,6 +35,7 @@ def command(args: argparse.Namespace) -> list[str]:
         cmd += ["--server.address", args.address]
     if args.headless:
         cmd += ["--server.headless", "true"]
+    cmd += ["--client.toolbarMode", "viewer"]
     cmd += ["--browser.gatherUsageStats", "false"]
     return cmd
 
