@@ -68,30 +68,66 @@ register(
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from witness.i18n import current_locale
+
+    en = current_locale() == "en"
+
+    def h(zh: str, english: str) -> str:
+        return english if en else zh
+
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    e = sub.add_parser("export", help="export one project as a self-describing bundle (zip)")
-    e.add_argument("project", metavar="PROJECT", help="project id, e.g. JY-2026-0012")
-    e.add_argument("--out", help="bundle file to write (default: PROJECT.witness.zip)")
-    v = sub.add_parser(
-        "verify", help="check a bundle (or the live store with --live); exit code 1 on any fault"
+    e = sub.add_parser(
+        "export",
+        help=h(
+            "把一个项目导出为自描述的归档包（zip）",
+            "export one project as a self-describing bundle (zip)",
+        ),
     )
-    v.add_argument("bundle", nargs="?", metavar="BUNDLE", help="bundle zip to check")
+    e.add_argument(
+        "project", metavar="PROJECT", help=h("项目编号", "project id, e.g. JY-2026-0012")
+    )
+    e.add_argument(
+        "--out",
+        help=h(
+            "归档包文件（默认 PROJECT.witness.zip）", "bundle file (default PROJECT.witness.zip)"
+        ),
+    )
+    v = sub.add_parser(
+        "verify",
+        help=h(
+            "校验归档包（或用 --live 校验在线库）；发现问题时退出码为 1",
+            "check a bundle (or the live store with --live); exit code 1 on any fault",
+        ),
+    )
+    v.add_argument("bundle", nargs="?", metavar="BUNDLE", help=h("归档包", "bundle zip to check"))
     v.add_argument(
         "--live",
         metavar="PROJECT",
-        help="verify the live store's chain; with BUNDLE, also hold the bundle against it",
+        help=h(
+            "校验在线库中该项目的哈希链；同时给出 BUNDLE 时，逐条比对归档包与在线库",
+            "verify the live store's chain; with BUNDLE, also hold the bundle against it",
+        ),
     )
     i = sub.add_parser(
-        "import", help="re-import a verified bundle verbatim into the configured store"
+        "import",
+        help=h(
+            "把校验通过的归档包原样导入当前配置的数据库",
+            "re-import a verified bundle verbatim into the configured store",
+        ),
     )
     i.add_argument("bundle", metavar="BUNDLE")
     r = sub.add_parser(
         "replay",
-        help="verify a bundle, replay its events (with room frames and registry facts) "
-        "through today's detectors and compare with its alerts; no database needed",
+        help=h(
+            "校验归档包，用当前检测器重放其事件（含房间画面与登记关系），与包内告警对照；无需数据库",
+            "verify a bundle, replay its events (with room frames and registry facts) "
+            "through today's detectors and compare with its alerts; no database needed",
+        ),
     )
     r.add_argument("bundle", metavar="BUNDLE")
-    r.add_argument("--out", help="write the replayed alerts as JSON lines")
+    r.add_argument(
+        "--out", help=h("把重放得到的告警写为 JSON 行", "write the replayed alerts as JSON lines")
+    )
     p.epilog = (
         "examples / 示例:\n"
         "  witness archive export JY-2026-0012 --out JY-2026-0012.zip\n"

@@ -314,17 +314,24 @@ def apply_fixes(settings, timeout_s: float) -> list[str]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from witness.i18n import current_locale
+
+    en = current_locale() == "en"
     p.add_argument(
         "--fix",
         action="store_true",
-        help="create missing topics (WITNESS_PARTITIONS partitions) and migrate the database first",
+        help="create missing topics (WITNESS_PARTITIONS partitions) and migrate the database first"
+        if en
+        else "先创建缺失的主题（分区数取 WITNESS_PARTITIONS）并迁移数据库，再检查",
     )
     p.add_argument(
         "--timeout",
         type=float,
         default=5.0,
         metavar="SECONDS",
-        help="how long to wait for the broker and database (default 5)",
+        help="how long to wait for the broker and database (default 5)"
+        if en
+        else "等待消息代理和数据库的秒数（默认 5）",
     )
     p.epilog = (
         "examples / 示例:\n"
