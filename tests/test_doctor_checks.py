@@ -138,3 +138,20 @@ def test_zh_is_the_default(capsys, monkeypatch, sqlite_url):
     engine.dispose()
     rc, out = _doctor(capsys)
     assert rc == 1 and "未配置消息代理" in out and "结构版本" in out
+
+
+def test_registry_topic_must_be_compacted(env, broker, topics, capsys):
+    admin = KafkaAdminClient(bootstrap_servers=broker, request_timeout_ms=10_000)
+    try:
+        for name in topics.all():
+            config = {"cleanup.policy": "delete"} if name == topics.registry else {}
+            if name == topics.sessions:
+                config = {"cleanup.policy": "compact"}
+            admin.create_topics([NewTopic(name, 2, 1, topic_configs=config)])
+    finally:
+        admin.close()
+    rc, out = _doctor(capsys, "--fix")
+    assert rc == 1
+    assert f"topic {topics.registry} has cleanup.policy=delete, it must be compact" in out
+    assert f"--entity-name {topics.registry} --add-config cleanup.policy=compact" in out
+    assert f"topic {topics.sessions} has cleanup.policy" not in out
