@@ -35,7 +35,6 @@ from rapidfuzz.distance import Indel
 
 from detectors.base import Context
 from detectors.neardup import (
-    EMPTY_HASHES,
     NearDupIndex,
     Params,
     Prepared,
@@ -620,8 +619,7 @@ class CrossProjectDocumentsDetector:
         for key in sorted(shared):
             alerts.append(self._meta_alert(pid, rec, state.docs[key], shared[key], event, ctx))
         state.docs[uid] = CrossDoc(pid, rec.doc_id, rec.owner, rec.event_id, meta)
-        # Rare phrases are a per-project matter: drop their hashes (16 bytes a character).
-        rec.prep.phrase_hashes = rec.prep.phrase_set = EMPTY_HASHES
+        rec.prep.drop_phrases()  # rare phrases are a per-project matter (16 bytes a char)
         lp.docs[rec.doc_id] = rec
         while len(state.docs) > int(th["cross_max_docs"]):
             self._drop(state, next(iter(state.docs)))

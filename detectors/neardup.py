@@ -122,6 +122,14 @@ def _window_ok(ok: np.ndarray, k: int) -> np.ndarray:
 # ---------------------------------------------------------------- one prepared document
 
 
+def _valid_windows(cut_after: np.ndarray, k: int) -> np.ndarray:
+    """Windows [i, i+k) with no cut strictly inside (no glued template seam)."""
+    n = len(cut_after) - k + 1
+    if n <= 0:
+        return np.zeros(0, dtype=bool)
+    return _window_ok(~cut_after, k - 1)[:n] if k > 1 else np.ones(n, dtype=bool)
+
+
 @dataclass(eq=False)
 class Prepared:
     """A document ready for comparison. `text` is the residue (normalised, template cut)."""
@@ -130,14 +138,38 @@ class Prepared:
     pos: np.ndarray  # offset in the original text of each residue character (int32)
     cut_after: np.ndarray  # residue char i is followed by a cut (template or end)
     signature: np.ndarray  # MinHash hash values
-    phrase_hashes: np.ndarray  # phrase_chars-shingle hash per residue position (0 = invalid)
-    phrase_set: np.ndarray  # sorted unique valid phrase hashes
     original_chars: int
     template_removed_chars: int
+    phrase_chars: int = 8
+    _phrases: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def comparable(self) -> bool:
         return bool(len(self.signature))
+
+    def _phrase_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Computed on first use: only rare-phrase checks need them (16 bytes a char)."""
+        if self._phrases is None:
+            k = self.phrase_chars
+            codes = np.frombuffer(self.text.encode("utf-32-le", "surrogatepass"), np.uint32)
+            ph = shingle_hashes(codes, k)
+            if len(ph):
+                ph = np.where(_valid_windows(self.cut_after, k), ph, np.uint64(0))
+            self._phrases = (ph, np.unique(ph[ph != 0]) if len(ph) else EMPTY_HASHES)
+        return self._phrases
+
+    @property
+    def phrase_hashes(self) -> np.ndarray:
+        """phrase_chars-shingle hash per residue position (0 = spans a cut)."""
+        return self._phrase_arrays()[0]
+
+    @property
+    def phrase_set(self) -> np.ndarray:
+        """Sorted unique valid phrase hashes."""
+        return self._phrase_arrays()[1]
+
+    def drop_phrases(self) -> None:
+        self._phrases = None
 
 
 @lru_cache(maxsize=8)
@@ -181,22 +213,10 @@ def prepare(text: str, template: np.ndarray | None, params: Params) -> Prepared:
     cut_after = np.ones(len(codes), dtype=bool)
     if len(codes) > 1:
         cut_after[:-1] = np.diff(norm_idx) != 1
-    joins = ~cut_after  # residue char i is followed by its neighbour in the original
-
-    def valid(k: int) -> np.ndarray:
-        """Windows [i, i+k) with no cut strictly inside (no glued template seam)."""
-        n = len(codes) - k + 1
-        if n <= 0:
-            return np.zeros(0, dtype=bool)
-        return _window_ok(joins, k - 1)[:n] if k > 1 else np.ones(n, dtype=bool)
-
-    ph = shingle_hashes(codes, params.phrase_chars)
-    ph = np.where(valid(params.phrase_chars), ph, np.uint64(0)) if len(ph) else ph
-    phrase_set = np.unique(ph[ph != 0]) if len(ph) else EMPTY_HASHES
     signature = np.zeros(0, dtype=np.uint32)
     if len(codes) >= max(params.min_residue_chars, params.shingle_chars):
         sh = shingle_hashes(codes, params.shingle_chars)
-        sh = sh[valid(params.shingle_chars)]
+        sh = sh[_valid_windows(cut_after, params.shingle_chars)]
         if len(sh):
             signature = minhash_signature(sh, params.num_perm)
     return Prepared(
@@ -204,10 +224,9 @@ def prepare(text: str, template: np.ndarray | None, params: Params) -> Prepared:
         pos=pos,
         cut_after=cut_after,
         signature=signature,
-        phrase_hashes=ph,
-        phrase_set=phrase_set,
         original_chars=len(text),
         template_removed_chars=removed,
+        phrase_chars=params.phrase_chars,
     )
 
 
