@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from rapidfuzz.distance import Indel
 
 from detectors.documents import CrossProjectDocumentsDetector, DocumentsDetector
@@ -163,14 +164,16 @@ def test_template_inferred_at_opening_when_no_tender_document() -> None:
 # ---------------------------------------------------------------- DOC-40-5
 
 
-def test_other_bidders_name_inside_a_document_fires_when_the_bid_comes_later() -> None:
+@pytest.mark.parametrize("bid_first", [False, True])
+def test_other_bidders_name_inside_a_document_fires_in_either_order(bid_first: bool) -> None:
     text_b2 = _doc("乙", 2).replace("乙公司", "华东路桥建设集团有限公司", 1)
+    named = bid_event(P, "B1", "华东路桥建设集团有限公司", n=3)
     events = [
         doc_event(P, "tender", TENDER, n=0),
         bid_event(P, "B2", "乙公司", n=1),
         doc_event(P, "B2", text_b2, n=2),
-        bid_event(P, "B1", "华东路桥建设集团有限公司", n=3),
     ]
+    events = [*events[:2], named, events[2]] if bid_first else [*events, named]
     alerts = _by_rule(run(events), "DOC-40-5")
     assert len(alerts) == 1
     a = alerts[0]
