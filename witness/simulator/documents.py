@@ -253,7 +253,7 @@ def _refs(rng: random.Random, sentence: str) -> str:
     """Cross-references to the bid's own tables and drawings, as real bids are full of."""
     parts = sentence.split("，")
     for i in range(len(parts) - 1):
-        if rng.random() < 0.6:
+        if rng.random() < 0.75:
             parts[i] += rng.choice(
                 ["（见附表{}）", "（详见第{}页）", "（附图{}）", "（见第{}条）", "（表{}）"]
             ).format(rng.randint(1, 240))
@@ -289,7 +289,7 @@ def bid_letter(company: Any, project: dict[str, Any], price: float, pm: str) -> 
             f"项目经理：{pm}。",
             "我方承诺在招标文件规定的投标有效期内不修改、撤销投标文件。",
             "我方同意按招标文件规定提交投标保证金，如有违约，保证金不予退还。",
-            f"投标人：{company.name}（盖章）",
+            f"投标人（盖章）：{company.name}（{company.phone[-4:]}）",
             f"统一社会信用代码：{company.id}",
             f"法定代表人：{company.legal_rep['name']}",
             f"地址：{company.address}  电话：{company.phone}",
@@ -305,15 +305,25 @@ def commercial_text(
     pm: str,
     suppliers: list[str],
 ) -> str:
+    rep = company.legal_rep
     lines = [
         bid_letter(company, project, price, pm),
         "法定代表人身份证明",
-        f"{company.legal_rep['name']}系{company.name}的法定代表人。",
+        _choose(
+            rng,
+            f"{rep['name']}{{系|为|是}}{company.name}{{的法定代表人|法定代表人|之法定代表人}}"
+            f"（{{身份证|证件}}尾号{rep['id_no'][-4:]}）。",
+        ),
+        _choose(rng, "{主要材料供应商|拟选用的材料供应商|主要供货单位}：")
+        + "、".join(suppliers)
+        + "。",
+        _choose(
+            rng,
+            f"{{近三年|2023年以来|最近三年}}{{完成|承接|承建}}{{类似项目|同类项目|类似工程}}"
+            f"{company.performance}{{项|个}}，{{合同金额合计|合同总额|累计合同额}}"
+            f"{rng.randint(800, 90000)}万元。",
+        ),
     ]
-    lines.append("主要材料供应商：" + "、".join(suppliers) + "。")
-    lines.append(
-        f"近三年完成类似项目{company.performance}项，合同金额合计{rng.randint(800, 90000)}万元。"
-    )
     return "\n".join(lines)
 
 

@@ -43,11 +43,12 @@ def make_uscc(
     rng: random.Random, division: str, *, authority: str = "9", category: str = "1"
 ) -> str:
     """A valid credit code: authority (9 = 市场监管), category (1 = 企业), division, org code."""
-    while True:
+    # Firms registered since 2015 get "MA..." codes; older ones keep their 8-digit 组织机构代码.
+    if rng.random() < 0.5:
         body8 = "MA" + "".join(rng.choice(USCC_CHARS) for _ in range(6))
-        org = body8 + org_code_check_char(body8)
-        if all(c in _USCC_VALUE for c in org):  # 'X' is fine, every other check char too
-            break
+    else:
+        body8 = "".join(rng.choice("0123456789") for _ in range(8))
+    org = body8 + org_code_check_char(body8)  # the check char ('0'-'9' or 'X') is in the alphabet
     body17 = authority + category + division + org
     return body17 + uscc_check_char(body17)
 

@@ -120,7 +120,12 @@ def _compatible(spec: Spec, bundle: dict) -> bool:
             return False
     if spec.ring and exp & {"favor", "favor_conflict"}:
         return False
-    return not ("order" in proc and "late" in proc or spec.price == "regular" and (exp & {"favor", "favor_conflict"} or "cand" in proc))
+    return not (
+        "order" in proc
+        and "late" in proc
+        or spec.price == "regular"
+        and (exp & {"favor", "favor_conflict"} or "cand" in proc)
+    )
 
 
 def deal(n: int, rng: random.Random) -> list[Spec]:
@@ -144,13 +149,13 @@ def deal(n: int, rng: random.Random) -> list[Spec]:
         i for i in order if not specs[i].dirty()
     ]
     for bundle in OTHER_BUNDLES:
+        family = next(iter(bundle))
         load = sorted(
             dirty_first, key=lambda i: len(specs[i].exp) + len(specs[i].vid) + len(specs[i].proc)
         )
-        for i in load:
-            if _compatible(specs[i], bundle):
-                for key in ("exp", "vid", "proc"):
-                    getattr(specs[i], key).extend(bundle.get(key, []))
+        for i in load:  # at most one bundle per family and project; small runs skip the rest
+            if not getattr(specs[i], family) and _compatible(specs[i], bundle):
+                getattr(specs[i], family).extend(bundle[family])
                 break
     clean = [i for i in order if not specs[i].dirty()]
     if len(clean) >= TRIO_PROJECTS + 4:

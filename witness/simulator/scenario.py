@@ -656,16 +656,16 @@ class Simulation:
         free = [
             i for i in pool_ids if i not in clique and (not self.favored or i != self.favored[0])
         ]
-        if "dev" in spec.exp:
+        if "dev" in spec.exp and free:
             dev_e = plan_rng.choice(free)
             free.remove(dev_e)
-        if "obj" in spec.exp:
+        if "obj" in spec.exp and free:
             obj_e = plan_rng.choice(free)
             free.remove(obj_e)
         favor_e = (
             self.favored[0]
             if self.favored
-            else (plan_rng.choice(free) if "favor" in spec.exp else None)
+            else (plan_rng.choice(free) if "favor" in spec.exp and free else None)
         )
         scores: oracle.Scores = {}
         ok = False
