@@ -117,6 +117,30 @@ def test_deleted_record_with_renumbered_seqs_is_located(bundle, tmp_path):
     assert first.code == "removed" and first.seq == 4
 
 
+def test_inserted_record_is_located(bundle, tmp_path):
+    """A forged record linked to its predecessor, seqs renumbered after it."""
+    from witness.store.ledger import link_hash
+
+    def edit(lines):
+        recs = [json.loads(x) for x in lines]
+        body = recs[3]["body"].replace('"price":102', '"price":55')
+        fake = {
+            **recs[3],
+            "ref": "bid.submitted:forged",
+            "body": body,
+            "prev_hash": recs[2]["hash"],
+        }
+        fake["hash"] = link_hash(fake["prev_hash"], fake["kind"], fake["ref"], body)
+        recs.insert(3, fake)
+        for i, r in enumerate(recs, start=1):
+            r["seq"] = i
+        return [json.dumps(r, ensure_ascii=False) for r in recs]
+
+    path, _ = _tampered(bundle, tmp_path, edit, fix_manifest=True)
+    first = archive.verify_bundle(path).first_record_fault
+    assert (first.code, first.seq, first.ref) == ("inserted", 4, "bid.submitted:forged")
+
+
 @pytest.mark.parametrize("fix_manifest", [False, True])
 def test_swapped_records_are_located(bundle, tmp_path, fix_manifest):
     def edit(lines):

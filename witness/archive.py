@@ -80,6 +80,10 @@ register(
             "第 {seq} 条记录（{kind} {ref}）位置被调换：它不该出现在这里",
             "record {seq} ({kind} {ref}) was moved: it is out of order",
         ),
+        "archive.p.inserted": (
+            "第 {seq} 条记录（{kind} {ref}）是后来插入的：原链中没有它",
+            "record {seq} ({kind} {ref}) was inserted: the original chain does not have it",
+        ),
         "archive.p.truncated": (
             "链尾被删除：清单记录共 {head_seq} 条，包内只到第 {after_seq} 条；从第 {seq} 条（{kind} {ref}）起缺失",
             "the end of the chain was removed: the manifest counts {head_seq} records, the bundle stops at {after_seq}; missing from record {seq} ({kind} {ref}) on",
@@ -275,6 +279,9 @@ def walk_chain(
                 # its predecessor is gone and the seq numbers were rewritten
                 kind, ref = index.get(r.seq, ("?", "?"))
                 return Problem("removed", {"seq": r.seq, "kind": kind, "ref": ref})
+            if j < i - 1:  # its true predecessor is further back: what lies between was added
+                extra = records[j + 1]
+                return Problem("inserted", {"seq": extra.seq, "kind": extra.kind, "ref": extra.ref})
             return Problem("reordered", named(r.seq))
         if not own_ok:
             return Problem("altered", named(r.seq))
