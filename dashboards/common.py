@@ -20,6 +20,9 @@ FAST_S = 2.0
 SLOW_S = 15.0
 MAX_PROJECTS = 4
 MAX_TILES = 9
+#: The feed: the most urgent FEED_CARDS alerts as cards with actions, the rest as lines.
+FEED_CARDS = 10
+FEED_SIZE = 30
 
 
 @st.cache_resource(show_spinner=False)

@@ -68,13 +68,30 @@ def alert_card(
             return
         aid = v.alert_id
         reason = st.text_input(t("wall.action.reason"), key=f"{key}_reason_{aid}")
-        c1, c2, c3 = st.columns(3)
-        if v.status == "open" and c1.button(t("wall.action.acknowledge"), key=f"{key}_ack_{aid}"):
+        row_of_buttons = st.container(horizontal=True)
+        if v.status == "open" and row_of_buttons.button(
+            t("wall.action.acknowledge"), key=f"{key}_ack_{aid}"
+        ):
             _decide(aid, "acknowledge", acc, reason)
-        if c2.button(t("wall.action.refer"), key=f"{key}_refer_{aid}"):
+        if row_of_buttons.button(t("wall.action.refer"), key=f"{key}_refer_{aid}"):
             _decide(aid, "refer", acc, reason)
-        if c3.button(t("wall.action.dismiss"), key=f"{key}_dismiss_{aid}"):
+        if row_of_buttons.button(t("wall.action.dismiss"), key=f"{key}_dismiss_{aid}"):
             _decide(aid, "dismiss", acc, reason)
+
+
+def compact_list(rows: list[AlertRow], opened: dict[str, bool]) -> None:
+    """Further alerts as one block of lines (cheap to render); open them on the project page."""
+    if not rows:
+        return
+    loc = common.locale()
+    lines = [
+        "- "
+        + common.alert_label(
+            alert_view(r, project_opened=opened.get(r.project_id, False), locale=loc)
+        )
+        for r in rows
+    ]
+    st.markdown("\n".join(lines))
 
 
 def flash() -> None:

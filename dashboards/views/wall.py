@@ -12,7 +12,7 @@ import binascii
 import streamlit as st
 
 from dashboards import common, queries
-from dashboards.feed import alert_card, flash
+from dashboards.feed import alert_card, compact_list, flash
 from witness.i18n import t
 
 acc = common.require("wall")
@@ -20,8 +20,12 @@ store = common.store()
 
 
 def tile(room_id: str, camera_id: str | None, open_alerts: int) -> None:
-    """One camera tile; re-reads its latest frame on each fragment rerun."""
-    frame = queries.tile_frame(store, room_id, camera_id)
+    """One camera tile; re-reads its latest frame on its own (timer) reruns."""
+    preloaded = st.session_state.get("_wall_frames", {})
+    if (room_id, camera_id) in preloaded:  # a full run already read every frame at once
+        frame = preloaded.pop((room_id, camera_id))
+    else:
+        frame = queries.tile_frame(store, room_id, camera_id)
     with st.container(border=True):
         picture = None
         if frame is not None and frame.thumbnail:
@@ -49,21 +53,25 @@ def tile(room_id: str, camera_id: str | None, open_alerts: int) -> None:
 
 def feed(project_ids: list[str], statuses: list[str]) -> None:
     """The live alert feed; redraws the whole wall when its summary changed."""
-    if queries.current_signature(store, project_ids) != st.session_state.get("wall_sig"):
+    fresh = st.session_state.pop("_wall_full_run", False)  # signature was just computed
+    if not fresh and queries.current_signature(store, project_ids) != st.session_state.get(
+        "wall_sig"
+    ):
         st.rerun()
     opened = {p.project_id: p.opened for p in queries.projects(store, project_ids)}
-    rows = queries.feed(store, project_ids, statuses=statuses or ["open"])
-    decisions = queries.decisions_for(store, [r.alert_id for r in rows])
+    rows = queries.feed(store, project_ids, statuses=statuses or ["open"], limit=common.FEED_SIZE)
+    decisions = queries.decisions_for(store, [r.alert_id for r in rows[: common.FEED_CARDS]])
     st.subheader(t("wall.feed"))
     if not rows:
         st.caption(t("wall.feed.empty"))
-    for row in rows:
+    for row in rows[: common.FEED_CARDS]:
         alert_card(
             row,
             opened=opened.get(row.project_id, False),
             acc=acc,
             decisions=decisions.get(row.alert_id, []),
         )
+    compact_list(rows[common.FEED_CARDS :], opened)
 
 
 flash()
@@ -89,6 +97,10 @@ statuses = st.multiselect(
 )
 data = queries.wall_data(store, chosen, max_tiles=common.MAX_TILES, feed_limit=1)
 st.session_state["wall_sig"] = data.signature()
+st.session_state["_wall_full_run"] = True
+st.session_state["_wall_frames"] = {
+    (tl.room_id, tl.camera_id): tl.frame for panel in data.panels for tl in panel.tiles
+}
 
 left, right = st.columns([3, 1])
 with left:
