@@ -194,6 +194,10 @@ def test_auditor_is_read_only_and_has_archive(wall_url):
     at.checkbox(key="archive_all").check().run()
     at.selectbox(key="archive_project").select("P1").run()
     assert any("chain P1:" in s.value and "intact" in s.value for s in at.success)
+    at.selectbox(key="archive_project").select("P2").run()  # not opened: sealed
+    assert any("chain P2: — records intact" in s.value for s in at.success)
+    assert "bid.submitted" not in text_of(at) and "P2-A" not in text_of(at)
+    at.selectbox(key="archive_project").select("P1").run()
     at.slider(key="archive_step").set_value(1).run()
     assert "step 1/" in text_of(at) and "project.registered" in text_of(at)
     assert not [e for e in at.expander]  # no alert before the first event's time
@@ -258,3 +262,27 @@ def test_wall_on_both_backends(store, monkeypatch):
     at.button(key=f"feed_refer_{aid}").click().run()
     [d] = store.decisions(aid)
     assert (d.action, d.actor) == ("refer", "li")
+
+
+def test_single_sign_on_maps_to_a_wall_account(wall_url):
+    """With an [auth] section, st.user's email is looked up among the wall accounts."""
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x",
+    }
+    at.user = {"is_logged_in": True, "email": "li"}
+    at.run()
+    assert [m.value for m in at.markdown if m.value.startswith("####")][0] == "#### P1 道路工程P1"
+    assert at.session_state["account"].username == "li"
+    stranger = AppTest.from_file(str(APP), default_timeout=30)
+    stranger.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x",
+    }
+    stranger.user = {"is_logged_in": True, "email": "eve@example.com"}
+    stranger.run()
+    assert [e.value for e in stranger.error] == [
+        "eve@example.com has no wall account; ask an admin"
+    ]
+    assert "Live alerts" not in text_of(stranger)

@@ -29,7 +29,9 @@ for chain in queries.project_chains(store, pid):
     links = store.ledger(chain)
     fault = store.verify_chain(chain)
     if fault is None:
-        st.success(t("wall.archive.chain_ok", chain=chain, n=len(links)))
+        # Before the opening even the number of records could hint at the number of bids.
+        n = len(links) if project.opened else "—"
+        st.success(t("wall.archive.chain_ok", chain=chain, n=n))
     else:
         st.error(t("wall.archive.chain_bad", chain=chain, fault=fault.describe()))
 
