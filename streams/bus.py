@@ -27,6 +27,11 @@ H_TOPIC = "witness.origin.topic"
 H_PARTITION = "witness.origin.partition"
 H_OFFSET = "witness.origin.offset"
 H_ERROR = "witness.error"
+H_TRUNCATED = "witness.truncated"
+
+#: Dead letters keep the original bytes up to this size (Apache Kafka's default
+#: message.max.bytes is 1 MiB); a longer record keeps its head and says its full size.
+MAX_DEAD_LETTER_BYTES = 512 * 1024
 
 
 def session_timeout_ms() -> int:
@@ -108,6 +113,9 @@ class Producer:
             (H_OFFSET, str(offset).encode()),
             (H_ERROR, error.encode("utf-8")[:8000]),
         ]
+        if len(raw) > MAX_DEAD_LETTER_BYTES:
+            headers.append((H_TRUNCATED, str(len(raw)).encode()))
+            raw = raw[:MAX_DEAD_LETTER_BYTES]
         return self._p.send(self.topics.deadletter, key=key, value=raw, headers=headers)
 
     def flush(self, timeout: float | None = 30) -> None:

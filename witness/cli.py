@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._module.run(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `witness tail | head` is fine
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

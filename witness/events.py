@@ -36,7 +36,6 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="allow", str_max_length=MAX_FIELD_CHARS, frozen=True)
 
 
-Share = Field(ge=0.0, le=1.0)
 
 # ---------------------------------------------------------------- shared shapes
 
@@ -49,7 +48,7 @@ class Person(_Payload):
 class Shareholder(_Payload):
     id: str | None = None
     name: str | None = None
-    share: float | None = Share
+    share: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class Party(_Payload):
@@ -160,7 +159,7 @@ class RegistryRelation(_Payload):
     a: str = Field(min_length=1)
     b: str = Field(min_length=1)
     kind: RelationKind
-    share: float | None = Share
+    share: float | None = Field(default=None, ge=0.0, le=1.0)
     since: date | None = None
     until: date | None = None
     source: str | None = None

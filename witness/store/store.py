@@ -465,6 +465,15 @@ class Store:
         with self.session() as s:
             return [parse_event(body) for body in s.execute(q).scalars().all()]
 
+    def count_events(self, project_id: str | None = None) -> int:
+        from sqlalchemy import func
+
+        q = select(func.count()).select_from(EventRow)
+        if project_id is not None:
+            q = q.where(EventRow.project_id == project_id)
+        with self.session() as s:
+            return s.execute(q).scalar_one()
+
     def ledger(self, chain: str) -> list[Link]:
         q = select(LedgerEntry).where(LedgerEntry.chain == chain).order_by(LedgerEntry.seq)
         with self.session() as s:

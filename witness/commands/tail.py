@@ -1,0 +1,107 @@
+"""`witness tail`: follow alerts (or dead letters) for ops; filters; table or JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from witness.commands.common import add_broker_argument, bootstrap_or_exit, load_settings
+from witness.i18n import current_locale, register, t
+
+HELP = (
+    "跟踪告警流（或死信），按严重程度/项目/规则过滤，表格或 JSON 行输出；--lag 查看消费积压",
+    "follow the alert stream (or dead letters); filter by severity/project/rule; table or JSON lines; --lag shows consumer lag",
+)
+
+register(
+    {
+        "tail.following": ("正在跟踪 {topic}（Ctrl-C 停止）", "following {topic} (Ctrl-C to stop)"),
+        "tail.lag_header": ("消费组 {group}：", "group {group}:"),
+    }
+)
+
+
+def _csv(value: str) -> frozenset[str]:
+    return frozenset(v.strip() for v in value.split(",") if v.strip())
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--severity", type=_csv, default=frozenset(), help="e.g. red or red,orange")
+    p.add_argument("--project", type=_csv, default=frozenset(), help="project ids, comma separated")
+    p.add_argument(
+        "--rule", type=_csv, default=frozenset(), help="rule ids or families, e.g. REL-40-6 or EXP"
+    )
+    p.add_argument(
+        "--format", choices=["table", "json"], default="table", help="table (default) or json lines"
+    )
+    p.add_argument(
+        "--from-beginning", action="store_true", help="start at the oldest record instead of now"
+    )
+    p.add_argument(
+        "--deadletter", action="store_true", help="follow the dead-letter topic instead of alerts"
+    )
+    p.add_argument(
+        "--lag", action="store_true", help="print consumer lag of the Witness groups and exit"
+    )
+    p.add_argument(
+        "--idle-exit",
+        type=float,
+        default=None,
+        metavar="S",
+        help="exit after S seconds without records",
+    )
+    add_broker_argument(p)
+    p.epilog = (
+        "examples:\n"
+        "  witness tail --severity red\n"
+        "  witness tail --rule REL --project JY-2026-0012 --format json\n"
+        "  witness tail --deadletter --from-beginning\n"
+        "  witness tail --lag"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from streams.lag import LAG_NOTE
+    from streams.recorder import RECORDER_GROUP
+    from streams.tail import (
+        AlertFilter,
+        alert_line,
+        dead_letter_line,
+        follow,
+        group_lag,
+        parse_alert_record,
+    )
+    from streams.topics import Topics
+    from streams.worker import DETECTOR_GROUP
+
+    settings = load_settings()
+    bootstrap = bootstrap_or_exit(args, settings)
+    topics = Topics(settings.topic_prefix)
+    if args.lag:
+        groups = {
+            DETECTOR_GROUP: [topics.events, topics.frames, topics.sessions],
+            RECORDER_GROUP: [topics.events, topics.frames, topics.alerts, topics.deadletter],
+        }
+        for group, group_topics in groups.items():
+            print(t("tail.lag_header", group=group))
+            for topic, part, committed, end in group_lag(bootstrap, group, group_topics):
+                lag = end - (committed or 0)
+                print(f"  {topic:<28} #{part:<3} committed={committed} end={end} lag={max(0, lag)}")
+        print(LAG_NOTE[current_locale()])
+        return 0
+    topic = topics.deadletter if args.deadletter else topics.alerts
+    print(t("tail.following", topic=topic), file=sys.stderr)
+    keep = AlertFilter(args.severity, args.project, args.rule)
+    try:
+        for rec in follow(
+            bootstrap, topic, from_beginning=args.from_beginning, idle_exit_s=args.idle_exit
+        ):
+            if args.deadletter:
+                print(dead_letter_line(rec, args.format), flush=True)
+                continue
+            alert = parse_alert_record(rec)
+            if alert is not None and keep(alert):
+                print(alert_line(alert, args.format), flush=True)
+    except BrokenPipeError:
+        return 0
+    return 0
