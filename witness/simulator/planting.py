@@ -5,6 +5,22 @@ bundles is dealt to projects first (several rules that naturally travel together
 bundle: colluders who share a shell company's legal representative also pay bonds from
 one account); the remaining projects get misconduct at realistic rates, and honest
 traps everywhere. Truth subjects follow DESIGN §5.
+
+Honest traps (never in the truth unless DESIGN's condition literally holds):
+- two firms in one office building behind one NAT address: REL-40-2-IP's condition holds,
+  so the truth lists it (note "honest ..."); REL-40-2 (red) must stay quiet;
+- bids uploaded on the same venue terminal (at_venue): same IP and device, exempt;
+- every bid copies the tender template; honest own texts are worded independently;
+- a minority shareholding (< 50 %) between two bidders; two contacts or project
+  managers with the same common name but different phones / certificates;
+- experts who score strictly or leniently but within EXP-DEV's limit; an expert who
+  left a bidder more than three years ago; a relative who shares a legal
+  representative's name but not the id number; an expert who re-opens one file 5-8 times;
+- a camera that blinks offline for 15 s, one black or scene-change frame, a visitor for
+  25 s, a member out for 4-7 minutes, 50 s of cleaning after hours;
+- a bid in the last minute before the deadline, or delivered late by the platform with
+  submitted_at before the deadline;
+- three firms that often bid together while outsiders win (the REL-RING look-alike).
 """
 
 from __future__ import annotations
@@ -158,7 +174,7 @@ def deal(n: int, rng: random.Random) -> list[Spec]:
                 getattr(specs[i], family).extend(bundle[family])
                 break
     clean = [i for i in order if not specs[i].dirty()]
-    if len(clean) >= TRIO_PROJECTS + 4:
+    if len(clean) >= TRIO_PROJECTS + 2:
         for i in clean[:TRIO_PROJECTS]:
             specs[i].ring = "trio"
     for i in order:
@@ -170,39 +186,39 @@ def deal(n: int, rng: random.Random) -> list[Spec]:
 def _extras(spec: Spec, rng: random.Random) -> None:
     """Misconduct at realistic rates for projects beyond the guaranteed bundles."""
     r = rng.random()
-    if r < 0.10:
+    if r < 0.08:
         kinds = rng.sample(sorted(GROUP_KINDS), rng.randint(1, 3))
         if "ip" in kinds:
             kinds = [k for k in kinds if k not in _REL402]
         size = 3 if rng.random() < 0.3 else 2
         spec.group = (size, sorted(kinds))
-    elif r < 0.12:
+    elif r < 0.095:
         spec.price = rng.choice(["regular", "geometric", "identical"])
-    elif r < 0.14:
+    elif r < 0.11:
         spec.price = "cover"
     for kind, rate in [
-        ("avoid_employed", 0.01),
-        ("avoid_past", 0.008),
-        ("avoid_kin", 0.008),
-        ("dev", 0.03),
-        ("obj", 0.02),
-        ("clique", 0.01),
-        ("favor", 0.015),
-        ("fast_click", 0.015),
-        ("fast_finish", 0.008),
-        ("focus", 0.02),
-        ("committee", 0.01),
+        ("avoid_employed", 0.006),
+        ("avoid_past", 0.005),
+        ("avoid_kin", 0.005),
+        ("dev", 0.02),
+        ("obj", 0.012),
+        ("clique", 0.006),
+        ("favor", 0.01),
+        ("fast_click", 0.01),
+        ("fast_finish", 0.005),
+        ("focus", 0.012),
+        ("committee", 0.006),
     ]:
         if rng.random() < rate:
             spec.exp.append(kind)
     if "fast_finish" in spec.exp:
         spec.exp = [k for k in spec.exp if k != "fast_click"]
     for kind, rate in [
-        ("offline", 0.04),
-        ("tamper", 0.03),
-        ("absent", 0.02),
-        ("intruder", 0.02),
-        ("afterhours", 0.015),
+        ("offline", 0.02),
+        ("tamper", 0.015),
+        ("absent", 0.01),
+        ("intruder", 0.01),
+        ("afterhours", 0.008),
     ]:
         if rng.random() < rate:
             spec.vid.append(kind)

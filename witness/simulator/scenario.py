@@ -1176,7 +1176,13 @@ class Simulation:
             commercial = documents.commercial_text(rng, c, info, b.price, b.pm["name"], suppliers)
             if b.docs["mix"] is not None:
                 m = b.docs["mix"]
-                commercial += f"\n附件：{m.name}营业执照副本（统一社会信用代码：{m.id}）"
+                # the other bidder's name or its credit code, left in a reused file
+                commercial += rng.choice(
+                    [
+                        f"\n附件：{m.name}营业执照副本",
+                        f"\n授权委托书（委托单位统一社会信用代码{m.id}）",
+                    ]
+                )
             created = iso(b.at - rng.randint(2, 9) * DAY)
             modified = iso(b.at - rng.randint(600, 20_000))
             rsid = b.docs["rsid"] or hexid(rng, 8)
