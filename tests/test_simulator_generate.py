@@ -218,3 +218,35 @@ def test_paced_waits_in_simulated_time_and_cuts_long_gaps() -> None:
     out = list(paced(events, speed=60, max_gap=2.0, sleep=sleep, clock=lambda: now[0]))
     assert out == events
     assert [round(s, 3) for s in slept] == [1.0, 2.0, 0.5]
+
+
+def test_cli_output_identical_across_processes_and_hash_seeds(tmp_path) -> None:
+    """No set-order or hash leaks: two processes with different PYTHONHASHSEED, same bytes."""
+    import os
+    import subprocess
+    import sys
+
+    outs = []
+    for k, hash_seed in enumerate(("1", "12345")):
+        ev, tr = tmp_path / f"ev{k}.jsonl", tmp_path / f"tr{k}.jsonl"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "WITNESS_LOCALE": "en"}
+        cmd = [
+            sys.executable,
+            "-m",
+            "witness.cli",
+            "simulate",
+            "--projects",
+            "4",
+            "--seed",
+            "9",
+            "--out",
+            str(ev),
+            "--truth",
+            str(tr),
+            "--no-progress",
+        ]
+        subprocess.run(cmd, check=True, env=env, capture_output=True)
+        outs.append((ev.read_bytes(), tr.read_bytes()))
+    assert outs[0] == outs[1]
+    header = json.loads(outs[0][1].splitlines()[0])
+    assert set(header["complete_rules"]) == set(ALL_RULES) and header["seed"] == 9
