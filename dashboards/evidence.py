@@ -105,10 +105,10 @@ def relation_dot(views: Iterable[AlertView], names: dict[str, str]) -> str | Non
     extra = {e["a"]: e.get("a_name") for e in edges} | {e["b"]: e.get("b_name") for e in edges}
     lines = ["graph G {", "  rankdir=LR;", '  node [shape=box, style="rounded"];']
     for n in sorted(nodes | set(extra)):
-        label = names.get(n) or extra.get(n) or n
-        label = f"{label}\\n{n}" if label != n else n
+        name = names.get(n) or extra.get(n) or n
+        label = _q(n) if name == n else _q(name)[:-1] + "\\n" + _q(n)[1:]  # two lines
         style = ', style="rounded,filled", fillcolor="#ffe9e9"' if n in nodes else ""
-        lines.append(f"  {_q(n)} [label={_q(label)}{style}];")
+        lines.append(f"  {_q(n)} [label={label}{style}];")
     for e in edges:
         attrs = f"label={_q(e['label'])}"
         attrs += ', color="red", penwidth=3' if e["path"] else ', style="dashed", color="grey40"'
@@ -168,6 +168,24 @@ def passage_sides(
         return f"…{text[max(0, s - context) : s]}**{text[s:e]}**{text[e : e + context]}…"
 
     return side(text_a, passage.get("a")), side(text_b, passage.get("b"))
+
+
+def event_detail(e: Event) -> str:
+    """One line about an event for the timeline (only called for visible events)."""
+    p = e.payload
+    match e.type:
+        case "bid.submitted":
+            return f"{p.bidder.id} {p.bidder.name}"
+        case "bid.opened":
+            return f"{p.bidder_id} {p.price:g}"
+        case "score.submitted":
+            return f"{p.expert_id} → {p.bidder_id} {p.item_id}: {p.score:g}/{p.max_score:g}"
+        case "document.submitted":
+            return f"{p.owner} {p.doc_id} ({p.kind})"
+        case "expert.assigned":
+            return f"{p.expert.id} {p.expert.name or ''}"
+    room = getattr(p, "room_id", None)
+    return room or ""
 
 
 def score_frame(events: Iterable[Event]) -> pd.DataFrame:

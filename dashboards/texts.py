@@ -116,6 +116,7 @@ register(
         "wall.col.detail": ("详情", "detail"),
         "wall.col.bidder": ("投标人", "bidder"),
         "wall.col.price": ("报价", "price"),
+        "wall.col.name": ("名称", "name"),
         "wall.col.expert": ("专家", "expert"),
         "wall.col.score": ("得分", "score"),
         "wall.kind.event": ("事件", "event"),

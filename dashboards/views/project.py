@@ -61,6 +61,7 @@ with tabs[0]:
             t("wall.col.time"): common.fmt_ts(e.ts),
             t("wall.col.kind"): t("wall.kind.event"),
             t("wall.col.what"): e.type,
+            t("wall.col.detail"): evidence.event_detail(e),
             "_ts": e.ts,
         }
         for e in events
@@ -70,6 +71,7 @@ with tabs[0]:
             t("wall.col.kind"): t("wall.kind.alert"),
             t("wall.col.what"): f"{common.SEVERITY_ICON.get(v.severity, '')} {v.rule} {v.title}"
             + (f" 🔒{t('wall.sealed')}" if v.sealed else ""),
+            t("wall.col.detail"): ", ".join(v.subjects),
             "_ts": v.first_seen,
         }
         for v in views
@@ -159,7 +161,11 @@ with tabs[5]:
         else:
             st.dataframe(
                 prices.rename(
-                    columns={"bidder": t("wall.col.bidder"), "price": t("wall.col.price")}
+                    columns={
+                        "bidder": t("wall.col.bidder"),
+                        "name": t("wall.col.name"),
+                        "price": t("wall.col.price"),
+                    }
                 ),
                 hide_index=True,
             )
