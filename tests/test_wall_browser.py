@@ -54,7 +54,7 @@ def _wait_http(port: int, proc: subprocess.Popen, timeout: float = 40) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {proc.stdout.read().decode(errors='replace')}")
+            raise RuntimeError(f"the wall exited with {proc.returncode}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
                 return
@@ -71,29 +71,22 @@ def wall_server(tmp_path):
     port = _free_port()
     env = {**os.environ, "WITNESS_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     env.pop("WITNESS_LOCALE", None)  # the default, Simplified Chinese
-    proc = subprocess.Popen(
+    env["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] = "none"
+    proc = subprocess.Popen(  # `witness wall` execs `streamlit run dashboards/app.py`
         [
             sys.executable,
             "-m",
-            "streamlit",
-            "run",
-            str(APP),
-            "--server.port",
+            "witness.cli",
+            "wall",
+            "--port",
             str(port),
-            "--server.address",
+            "--address",
             "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--server.fileWatcherType",
-            "none",
-            "--client.toolbarMode",
-            "viewer",
-            "--browser.gatherUsageStats",
-            "false",
+            "--headless",
         ],
         cwd=tmp_path,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=(tmp_path / "wall.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
     try:

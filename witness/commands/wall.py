@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -45,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     env["PYTHONPATH"] = os.pathsep.join(
         [str(APP.parents[1]), *filter(None, [env.get("PYTHONPATH")])]
     )
-    try:
-        return subprocess.call(command(args), env=env)
-    except KeyboardInterrupt:
-        return 130
+    cmd = command(args)
+    # Become streamlit (no wrapper process), so signals reach the server directly.
+    os.execve(cmd[0], cmd, env)
+    return 0  # not reached
