@@ -23,6 +23,11 @@ from detectors.sessions import SessionDeriver
 from witness.alerts import Alert
 from witness.events import Event
 
+#: Rule families whose alerts name no bidder or price: never sealed. Video alerts are
+#: about rooms and cameras; with several workers the one reading a room's frames may
+#: never see the project's `opening.started`, so sealing them could never be undone.
+UNSEALED_FAMILIES = ("VID-",)
+
 #: How many event ids the engine remembers for de-duplication.
 SEEN_CAPACITY = 1_000_000
 
@@ -111,7 +116,11 @@ class Engine:
 
     def _merge(self, alert: Alert) -> Alert | None:
         prev = self._emitted.get(alert.alert_id)
-        sealed = alert.project_id != "*" and alert.project_id not in self._opened
+        sealed = (
+            alert.project_id != "*"
+            and not alert.rule.startswith(UNSEALED_FAMILIES)
+            and alert.project_id not in self._opened
+        )
         update: dict[str, Any] = {"sealed": sealed}
         if prev is not None:
             update["first_seen"] = min(prev.first_seen, alert.first_seen)

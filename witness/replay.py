@@ -26,6 +26,34 @@ def replay(
     return engine.run(events)
 
 
+def project_history(store, project_id: str) -> list[Event]:
+    """What the live worker saw for one project: the registry (reference data, first),
+    then the project's events in recorded order with its rooms' frames interleaved by time."""
+    own = store.events(project_id)
+    if not own:
+        return []
+    registry = store.events("*", types=["registry.relation"])
+    rooms = sorted(
+        {r.room_id for e in own if e.type == "project.registered" for r in e.payload.rooms}
+        | {e.room_id for e in own if e.room_id}
+    )
+    start = min(e.ts for e in own)
+    end = max(e.ts for e in own)
+    frames = store.events(
+        "*", types=["frame.analyzed", "camera.status"], rooms=rooms, since=start, until=end
+    )
+    frames.sort(key=lambda e: e.ts)
+    merged: list[Event] = list(registry)
+    i = 0
+    for event in own:
+        while i < len(frames) and frames[i].ts < event.ts:
+            merged.append(frames[i])
+            i += 1
+        merged.append(event)
+    merged.extend(frames[i:])
+    return merged
+
+
 @dataclass
 class Comparison:
     """Alerts raised live vs alerts raised now (same, changed, new, gone)."""
@@ -41,9 +69,12 @@ class Comparison:
 
 
 def _comparable(alert: Alert) -> str:
-    """Compare without thumbnails: the ledger keeps frames without them."""
+    """Compare what a rule decided: not thumbnails (the ledger keeps frames without
+    them), not the title (written in the reader's language), not the sealed flag."""
     evidence = {k: v for k, v in alert.evidence.items() if k != "thumbnail"}
-    return alert.model_copy(update={"evidence": evidence, "sealed": False}).content_key()
+    return alert.model_copy(
+        update={"evidence": evidence, "sealed": False, "title": ""}
+    ).content_key()
 
 
 def compare(live: Iterable[Alert], now: Iterable[Alert]) -> Comparison:

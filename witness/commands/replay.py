@@ -52,14 +52,14 @@ def run(args: argparse.Namespace) -> int:
     from witness.config import Settings
     from witness.events import ContractError
     from witness.jsonl import read_events
-    from witness.replay import compare, replay
+    from witness.replay import compare, project_history, replay
 
     settings = Settings.from_env()
     if args.project:
         from witness.store import Store
 
         store = Store(settings.database_url)
-        events = store.events(args.project)
+        events = project_history(store, args.project)
         now = replay(events, thresholds=settings.thresholds, locale=settings.locale)
         live = store.alert_models(project_ids=[args.project])
         # Titles are rendered in the reader's language (WITNESS_LOCALE) and follow from the

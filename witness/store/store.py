@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
@@ -208,28 +209,8 @@ class Store:
         ledger_rows: list[dict] = []
         event_rows: list[dict] = []
         existing = self._existing_event_ids(s, [e.event_id for e in events])
-        for ev in events:
-            if ev.event_id in existing:
-                result.duplicate_events += 1
-                continue
-            existing.add(ev.event_id)
-            chain = chain_of(ev.project_id, ev.key, ev.type)
-            seq = self._append(
-                s, ledger_rows, chain, "event", ev.event_id, canonical_json(_frame_body(ev))
-            )
-            event_rows.append(
-                {
-                    "event_id": ev.event_id,
-                    "type": ev.type,
-                    "project_id": ev.project_id,
-                    "room_id": ev.room_id,
-                    "ts": to_utc(ev.ts),
-                    "chain": chain,
-                    "seq": seq,
-                }
-            )
-            self._apply_side_effects(s, ev)
-            result.new_events += 1
+        with s.no_autoflush:  # side-effect rows are looked up once per batch, not per event
+            self._record_events(s, events, existing, ledger_rows, event_rows, result)
         result.changed_alerts = self._upsert_alerts(s, alerts, ledger_rows)
         if ledger_rows:
             s.execute(insert(LedgerEntry), ledger_rows)
@@ -258,6 +239,31 @@ class Store:
                 )
                 result.dead_letters += 1
         return result
+
+    def _record_events(self, s, events, existing, ledger_rows, event_rows, result) -> None:
+        rows: dict[tuple, Any] = {}  # (model, pk) -> row, for this batch's side effects
+        for ev in events:
+            if ev.event_id in existing:
+                result.duplicate_events += 1
+                continue
+            existing.add(ev.event_id)
+            chain = chain_of(ev.project_id, ev.key, ev.type)
+            seq = self._append(
+                s, ledger_rows, chain, "event", ev.event_id, canonical_json(_frame_body(ev))
+            )
+            event_rows.append(
+                {
+                    "event_id": ev.event_id,
+                    "type": ev.type,
+                    "project_id": ev.project_id,
+                    "room_id": ev.room_id,
+                    "ts": to_utc(ev.ts),
+                    "chain": chain,
+                    "seq": seq,
+                }
+            )
+            self._apply_side_effects(s, ev, rows)
+            result.new_events += 1
 
     def _upsert_alerts(self, s: Session, alerts: Sequence[Alert], ledger_rows: list[dict]) -> int:
         if not alerts:
@@ -308,25 +314,36 @@ class Store:
             changed += 1
         return changed
 
-    def _apply_side_effects(self, s: Session, ev: Event) -> None:
+    @staticmethod
+    def _row(s: Session, rows: dict[tuple, Any], model: type, pk: Any, **new: Any) -> Any:
+        """The batch's row for `pk`: cached, else loaded, else created (added once)."""
+        key = (model, pk)
+        row = rows.get(key)
+        if row is None:
+            row = s.get(model, pk)
+            if row is None:
+                row = model(**new)
+                s.add(row)
+            rows[key] = row
+        return row
+
+    def _apply_side_effects(self, s: Session, ev: Event, rows: dict[tuple, Any]) -> None:
         """Keep the wall's summary tables current; the ledger stays the source of truth."""
         p = ev.payload
         if ev.type in STAGE_OF and ev.project_id != "*":
-            project = s.get(Project, ev.project_id) or Project(project_id=ev.project_id)
+            project = self._row(s, rows, Project, ev.project_id, project_id=ev.project_id)
             if ev.type == "project.registered":
                 project.name = p.name
                 project.category = p.category
                 project.bid_deadline = to_utc(p.bid_deadline) if p.bid_deadline else None
                 project.opening_at = to_utc(p.opening_at) if p.opening_at else None
                 for room in p.rooms:
-                    r = s.get(RoomRow, room.room_id) or RoomRow(room_id=room.room_id)
+                    r = self._row(s, rows, RoomRow, room.room_id, room_id=room.room_id)
                     r.project_id, r.kind, r.cameras = ev.project_id, room.kind, list(room.cameras)
-                    s.add(r)
             if ev.type == "opening.started":
                 project.opened = True
             project.stage = STAGE_OF[ev.type]
             project.updated_at = utcnow()
-            s.add(project)
             if ev.type == "opening.started":
                 s.execute(
                     update(AlertRow)
@@ -334,29 +351,38 @@ class Store:
                     .values(sealed=False)
                 )
         elif ev.type == "room.session":
-            r = s.get(RoomRow, p.room_id) or RoomRow(room_id=p.room_id)
+            r = self._row(s, rows, RoomRow, p.room_id, room_id=p.room_id)
             r.project_id, r.kind, r.session_state = p.project_id, p.kind, p.state
             if p.cameras:
                 r.cameras = list(p.cameras)
-            s.add(r)
         elif ev.type == "frame.analyzed":
-            lf = s.get(LatestFrame, (p.room_id, p.camera_id))
             ts = to_utc(ev.ts)
-            metrics = p.model_dump(mode="json", exclude={"thumbnail"})
-            if lf is None:
-                lf = LatestFrame(room_id=p.room_id, camera_id=p.camera_id, ts=ts, metrics=metrics)
-            elif ts < lf.ts:
+            lf = self._row(
+                s,
+                rows,
+                LatestFrame,
+                (p.room_id, p.camera_id),
+                room_id=p.room_id,
+                camera_id=p.camera_id,
+                ts=ts,
+            )
+            if ts < lf.ts:
                 return
-            lf.ts, lf.metrics, lf.status = ts, metrics, "online"
+            lf.ts, lf.status = ts, "online"
+            lf.metrics = p.model_dump(mode="json", exclude={"thumbnail"})
             if p.thumbnail:
                 lf.thumbnail, lf.thumbnail_ts = p.thumbnail, ts
-            s.add(lf)
         elif ev.type == "camera.status":
-            lf = s.get(LatestFrame, (p.room_id, p.camera_id))
-            if lf is None:
-                lf = LatestFrame(room_id=p.room_id, camera_id=p.camera_id, ts=to_utc(ev.ts))
+            lf = self._row(
+                s,
+                rows,
+                LatestFrame,
+                (p.room_id, p.camera_id),
+                room_id=p.room_id,
+                camera_id=p.camera_id,
+                ts=to_utc(ev.ts),
+            )
             lf.status = p.status
-            s.add(lf)
 
     # ------------------------------------------------------------------ decisions
 
@@ -451,7 +477,13 @@ class Store:
         return [row_to_alert(r) for r in self.alerts(**filters)]
 
     def events(
-        self, project_id: str | None = None, *, types: Sequence[str] | None = None
+        self,
+        project_id: str | None = None,
+        *,
+        types: Sequence[str] | None = None,
+        rooms: Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[Event]:
         """Recorded events in recording order, parsed back into the contract."""
         q = select(LedgerEntry.body).join(
@@ -461,6 +493,12 @@ class Store:
             q = q.where(EventRow.project_id == project_id)
         if types:
             q = q.where(EventRow.type.in_(list(types)))
+        if rooms is not None:
+            q = q.where(EventRow.room_id.in_(list(rooms)))
+        if since is not None:
+            q = q.where(EventRow.ts >= to_utc(since))
+        if until is not None:
+            q = q.where(EventRow.ts <= to_utc(until))
         q = q.order_by(LedgerEntry.id)
         with self.session() as s:
             return [parse_event(body) for body in s.execute(q).scalars().all()]
