@@ -150,7 +150,9 @@ def new_company(
         lambda: names.handle(rng, rng.randint(4, 8)) + rng.choice([".com", ".com.cn", ".cn"])
     )
     bank, account = bank_account(rng, uniq)
-    staff = [names.person_name(rng) for _ in range(3)]
+    staff = [
+        uniq.draw(lambda: names.person_name(rng)) for _ in range(3)
+    ]  # authors never collide by chance
     contact = {
         "name": staff[0],
         "phone": uniq.draw(lambda: names.mobile(rng)),

@@ -89,6 +89,7 @@ class Spec:
     group: tuple[int, list[str]] | None = None  # (size, kinds)
     price: str | None = None  # regular | geometric | identical | cover
     ring: str | None = None  # ring | trio (the honest look-alike)
+    ring_id: int = 0  # which ring, when a long run has several
     exp: list[str] = field(default_factory=list)
     vid: list[str] = field(default_factory=list)
     proc: list[str] = field(default_factory=list)
@@ -144,6 +145,11 @@ def _compatible(spec: Spec, bundle: dict) -> bool:
     )
 
 
+def rings(n: int) -> int:
+    """How many bid rings a run of n projects holds (each bids in RING_PROJECTS projects)."""
+    return 1 + max(0, (n - 20) // 60)
+
+
 def deal(n: int, rng: random.Random) -> list[Spec]:
     """Assign the guaranteed bundles, the ring, then extras at realistic rates."""
     specs = [Spec() for _ in range(n)]
@@ -173,6 +179,9 @@ def deal(n: int, rng: random.Random) -> list[Spec]:
             if not getattr(specs[i], family) and _compatible(specs[i], bundle):
                 getattr(specs[i], family).extend(bundle[family])
                 break
+    for r in range(1, rings(n)):  # long runs: one more ring per 60 projects, on clean projects
+        for i in [i for i in order if not specs[i].dirty()][:RING_PROJECTS]:
+            specs[i].ring, specs[i].ring_id = "ring", r
     clean = [i for i in order if not specs[i].dirty()]
     if len(clean) >= TRIO_PROJECTS + 2:
         for i in clean[:TRIO_PROJECTS]:

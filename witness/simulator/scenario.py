@@ -21,7 +21,7 @@ from witness.events import canonical_json
 from witness.simulator import documents, experts, names, oracle
 from witness.simulator.companies import Company, hexid, new_company, public_ip, registry_facts
 from witness.simulator.identity import make_id_no
-from witness.simulator.planting import ALL_RULES, GROUP_KINDS, Spec, deal
+from witness.simulator.planting import ALL_RULES, GROUP_KINDS, Spec, deal, rings
 from witness.simulator.video import RoomWindow, Window, frame_json, frame_payload, frames
 
 TZ = timezone(timedelta(hours=8))
@@ -139,9 +139,11 @@ class Simulation:
             cat: [self._company(rng, cat) for _ in range(10 + (2 * self.n) // len(set(CATEGORIES)))]
             for cat in ("工程", "货物", "服务")
         }
-        self.ring = [self._company(rng, "工程") for _ in range(3)]
-        for c in self.ring:
-            c.performance = 5
+        self.rings = [[self._company(rng, "工程") for _ in range(3)] for _ in range(rings(self.n))]
+        for ring in self.rings:
+            for c in ring:
+                c.performance = 5
+        self.ring = self.rings[0]
         self.trio = [self._company(rng, "工程") for _ in range(3)]
         old = [c.id for cs in pool.values() for c in cs]
         self.expert_pool = {
@@ -149,15 +151,16 @@ class Simulation:
             for cat in ("工程", "货物", "服务")
         }
         self.sched = Scheduler()
-        ring_seen = 0
+        ring_seen = [0] * len(self.rings)
         for idx, spec in enumerate(specs):
             prng = random.Random(f"witness-sim:{self.seed}:project:{idx}")
             category = "工程" if spec.ring else prng.choice(CATEGORIES)
             p = self._project(idx, spec, category, prng, self.sched)
             winner = None
             if spec.ring == "ring":
-                winner = self.ring[ring_seen % 3]
-                ring_seen += 1
+                ring = self.rings[spec.ring_id]
+                winner = ring[ring_seen[spec.ring_id] % 3]
+                ring_seen[spec.ring_id] += 1
             self._bidders(p, prng, pool[category], winner)
             self._committee(p, prng)
             self._sessions(p, prng)
@@ -241,7 +244,7 @@ class Simulation:
             group = [self._company(rng, p.category) for _ in range(spec.group[0])]
             firms += group
         if spec.ring == "ring":
-            firms += self.ring
+            firms += self.rings[spec.ring_id]
         elif spec.ring == "trio":
             firms += self.trio
         traps: list[str] = []
@@ -1084,18 +1087,19 @@ class Simulation:
             winner = p.ranking[0][0] if p.ranking else None
             parts.append(([b.company.id for b in p.bids], winner))
         groups = oracle.ring_groups(parts)
-        ring_ids = tuple(sorted(c.id for c in self.ring))
-        if ring_ids in groups:
-            self.truth.append(
-                _case(
-                    "REL-RING",
-                    "*",
-                    list(ring_ids),
-                    "planted: three firms bid together and take turns winning",
+        planted = [tuple(sorted(c.id for c in ring)) for ring in self.rings]
+        for ring_ids in planted:
+            if ring_ids in groups:
+                self.truth.append(
+                    _case(
+                        "REL-RING",
+                        "*",
+                        list(ring_ids),
+                        "planted: three firms bid together and take turns winning",
+                    )
                 )
-            )
         for g in groups:
-            if g != ring_ids:
+            if g not in planted:
                 self.truth.append(_case("REL-RING", "*", list(g), "incidental"))
 
     # ---------------------------------------------------------------- streaming
