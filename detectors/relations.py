@@ -37,6 +37,8 @@ class BidRecord:
 @dataclass
 class RelationsState:
     bids: dict[str, BidRecord] = field(default_factory=dict)  # bidder id -> latest bid
+    by_account: dict[str, set[str]] = field(default_factory=dict)  # account -> bidder ids
+    account_of: dict[str, str] = field(default_factory=dict)  # bidder id -> account
 
 
 class BondAccountDetector(ProjectDetector):
@@ -49,21 +51,22 @@ class BondAccountDetector(ProjectDetector):
     def initial(self) -> RelationsState:
         return RelationsState()
 
-    def step(
-        self, state: RelationsState, event: Event, ctx: Context
-    ) -> tuple[RelationsState, list[Alert]]:
+    def step(self, state: RelationsState, event: Event, ctx: Context) -> tuple[RelationsState, list[Alert]]:
         bid: BidSubmitted = event.payload
-        state.bids[bid.bidder.id] = BidRecord(event.event_id, bid)
+        bidder = bid.bidder.id
+        state.bids[bidder] = BidRecord(event.event_id, bid)
+        previous = state.account_of.pop(bidder, None)
+        if previous is not None:  # a re-submitted bid may name another account
+            state.by_account[previous].discard(bidder)
         account = normalise_account(bid.bond.payer_account if bid.bond else None)
         if account is None:
             return state, []
-        sharing = sorted(
-            (bidder_id, rec)
-            for bidder_id, rec in state.bids.items()
-            if rec.bid.bond and normalise_account(rec.bid.bond.payer_account) == account
-        )
-        if len(sharing) < 2:
+        state.account_of[bidder] = account
+        group = state.by_account.setdefault(account, set())
+        group.add(bidder)
+        if len(group) < 2:
             return state, []
+        sharing = [(b, state.bids[b]) for b in sorted(group)]
         evidence = {
             "payer_account": account,
             "bidders": [
@@ -313,7 +316,10 @@ class RelationGraphDetector(ProjectDetector):
     def _shared_value_alerts(self, state: GraphState, event: Event, ctx: Context) -> list[Alert]:
         g = state.graph
         alerts = []
-        for node in sorted(n for n, d in g.nodes(data=True) if d.get("kind") in ATTRIBUTES):
+        # Only the new bid's own values can have gained a sharer: O(bid), not O(project).
+        bidder = event.payload.bidder.id
+        own = {v for _, v in g.out_edges(bidder) if g.nodes[v].get("kind") in ATTRIBUTES}
+        for node in sorted(own):
             attr, value = g.nodes[node]["kind"], g.nodes[node]["value"]
             sharing = sorted({u for u, _ in g.in_edges(node) if u in state.bids})
             if len(sharing) < 2:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import subprocess
 import sys
 import threading
 
@@ -42,6 +43,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="all (default): both in one process; scale out with several 'detectors' processes in one group",
     )
     add_broker_argument(p)
+    p.add_argument(
+        "--threads",
+        action="store_true",
+        help="with --role all: run both loops as threads of one process (default: two processes, two cores)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log progress")
     p.epilog = (
         "examples:\n"
@@ -59,6 +65,12 @@ def run(args: argparse.Namespace) -> int:
     bootstrap = bootstrap_or_exit(args, settings)
     stop = threading.Event()
     stop_on_signals(stop)
+    if args.role == "all" and not args.threads:
+        print(
+            t("run.started", role=args.role, bootstrap=bootstrap, db=settings.database_url),
+            file=sys.stderr,
+        )
+        return run_children(bootstrap, stop, verbose=args.verbose)
     services = start_services(bootstrap, settings, role=args.role, stop=stop)
     print(
         t("run.started", role=args.role, bootstrap=bootstrap, db=settings.database_url),
@@ -67,6 +79,46 @@ def run(args: argparse.Namespace) -> int:
     services.wait()
     print(services.summary(), file=sys.stderr)
     return 1 if services.failed else 0
+
+
+def _die_with_parent() -> None:
+    """Child processes end when `witness run` ends, even by kill -9 (Linux prctl)."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def spawn_role(role: str, bootstrap: str, *, verbose: bool = False) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "witness.cli", "run", "--role", role, "--bootstrap", bootstrap]
+    if verbose:
+        cmd.append("-v")
+    return subprocess.Popen(cmd, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+
+
+def run_children(bootstrap: str, stop: threading.Event, *, verbose: bool = False) -> int:
+    """Recorder and detector worker as two processes: Python loops get a core each."""
+    children = [spawn_role(role, bootstrap, verbose=verbose) for role in ("recorder", "detectors")]
+    failed = False
+    while not stop.is_set():
+        if any(c.poll() is not None for c in children):
+            failed = True
+            break
+        stop.wait(0.5)
+    for c in children:
+        if c.poll() is None:
+            c.terminate()
+    for c in children:
+        try:
+            c.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            c.kill()
+            c.wait()
+    return 1 if failed or any(c.returncode not in (0, -15) for c in children) else 0
 
 
 class Services:

@@ -57,6 +57,7 @@ ACTIONS = {
 }
 
 _CHUNK = 500
+_ABSENT = object()  # prefetched: known not to exist yet
 
 
 class DecisionError(ValueError):
@@ -209,8 +210,12 @@ class Store:
         ledger_rows: list[dict] = []
         event_rows: list[dict] = []
         existing = self._existing_event_ids(s, [e.event_id for e in events])
+        chains = {chain_of(e.project_id, e.key, e.type) for e in events}
+        chains |= {a.project_id if a.project_id != "*" else "alerts/*" for a in alerts}
+        self._prefetch_heads(s, chains)
         with s.no_autoflush:  # side-effect rows are looked up once per batch, not per event
-            self._record_events(s, events, existing, ledger_rows, event_rows, result)
+            rows = self._prefetch_rows(s, events)
+            self._record_events(s, events, existing, ledger_rows, event_rows, result, rows)
         result.changed_alerts = self._upsert_alerts(s, alerts, ledger_rows)
         if ledger_rows:
             s.execute(insert(LedgerEntry), ledger_rows)
@@ -240,8 +245,61 @@ class Store:
                 result.dead_letters += 1
         return result
 
-    def _record_events(self, s, events, existing, ledger_rows, event_rows, result) -> None:
-        rows: dict[tuple, Any] = {}  # (model, pk) -> row, for this batch's side effects
+    def _prefetch_heads(self, s: Session, chains: set[str]) -> None:
+        """Load the head (last seq, hash) of every chain a batch touches, in one query."""
+        from sqlalchemy import func, tuple_
+
+        missing = sorted(c for c in chains if c not in self._heads)
+        for i in range(0, len(missing), _CHUNK):
+            chunk = missing[i : i + _CHUNK]
+            last = (
+                select(LedgerEntry.chain, func.max(LedgerEntry.seq))
+                .where(LedgerEntry.chain.in_(chunk))
+                .group_by(LedgerEntry.chain)
+            )
+            tops = [tuple(r) for r in s.execute(last).all()]
+            for c in chunk:
+                self._heads[c] = (0, GENESIS)
+            if tops:
+                q = select(LedgerEntry.chain, LedgerEntry.seq, LedgerEntry.hash).where(
+                    tuple_(LedgerEntry.chain, LedgerEntry.seq).in_(tops)
+                )
+                for chain, seq, h in s.execute(q).all():
+                    self._heads[chain] = (seq, h)
+
+    def _prefetch_rows(self, s: Session, events: Sequence[Event]) -> dict[tuple, Any]:
+        """Summary rows a batch will update, loaded with one query per table."""
+        rows: dict[tuple, Any] = {}
+        wanted: dict[type, set] = {Project: set(), RoomRow: set(), LatestFrame: set()}
+        for ev in events:
+            if ev.type in STAGE_OF and ev.project_id != "*":
+                wanted[Project].add(ev.project_id)
+                if ev.type == "project.registered":
+                    wanted[RoomRow].update(r.room_id for r in ev.payload.rooms)
+            elif ev.type == "room.session":
+                wanted[RoomRow].add(ev.payload.room_id)
+            elif ev.type in ("frame.analyzed", "camera.status"):
+                wanted[LatestFrame].add((ev.payload.room_id, ev.payload.camera_id))
+        for model, keys in wanted.items():
+            if not keys:
+                continue
+            for key in keys:
+                rows[(model, key)] = _ABSENT
+            if model is LatestFrame:
+                rooms = sorted({k[0] for k in keys})
+                found = s.execute(
+                    select(LatestFrame).where(LatestFrame.room_id.in_(rooms))
+                ).scalars()
+                for r in found:
+                    if (r.room_id, r.camera_id) in keys:
+                        rows[(model, (r.room_id, r.camera_id))] = r
+            else:
+                pk = Project.project_id if model is Project else RoomRow.room_id
+                for r in s.execute(select(model).where(pk.in_(sorted(keys)))).scalars():
+                    rows[(model, getattr(r, pk.key))] = r
+        return rows
+
+    def _record_events(self, s, events, existing, ledger_rows, event_rows, result, rows) -> None:
         for ev in events:
             if ev.event_id in existing:
                 result.duplicate_events += 1
@@ -321,10 +379,10 @@ class Store:
         row = rows.get(key)
         if row is None:
             row = s.get(model, pk)
-            if row is None:
-                row = model(**new)
-                s.add(row)
-            rows[key] = row
+        if row is None or row is _ABSENT:
+            row = model(**new)
+            s.add(row)
+        rows[key] = row
         return row
 
     def _apply_side_effects(self, s: Session, ev: Event, rows: dict[tuple, Any]) -> None:
