@@ -119,3 +119,18 @@ def test_latest_frame_keeps_newest_and_thumbnail(store):
         assert lf.ts.isoformat().startswith("2026-11-20T01:00:10")
     ledger = store.ledger("room/R1")
     assert len(ledger) == 3 and all("thumbnail" not in link.body for link in ledger)
+
+
+def test_migrations_match_the_models(store):
+    """Alembic head builds exactly the tables the code declares (no drift, both backends)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import witness.accounts  # noqa: F401
+    from witness.store.migrate import current_revision, head_revision
+
+    assert current_revision(store.engine) == head_revision()
+    with store.engine.connect() as conn:
+        drift = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert drift == []
