@@ -13,6 +13,7 @@ from detectors.engine import Engine
 
 def all_detectors() -> list[Detector]:
     """Every registered detector, fresh. Add new rule families here."""
+    from detectors.documents import CrossProjectDocumentsDetector, DocumentsDetector
     from detectors.experts import (
         AvoidanceDetector,
         BehaviourDetector,
@@ -21,7 +22,6 @@ def all_detectors() -> list[Detector]:
     )
     from detectors.prices import PriceDetector
     from detectors.procedure import ProcedureDetector
-    from detectors.documents import CrossProjectDocumentsDetector, DocumentsDetector
     from detectors.relations import BondAccountDetector, RelationGraphDetector
     from detectors.rings import RingDetector
     from detectors.video import VideoDetector
@@ -31,14 +31,14 @@ def all_detectors() -> list[Detector]:
         DocumentsDetector(),
         CrossProjectDocumentsDetector(),
         RelationGraphDetector(),
-        PriceDetector(),
-        RingDetector(),
         VideoDetector(),
+        PriceDetector(),
         CommitteeDetector(),
         AvoidanceDetector(),
         ScoringDetector(),
         BehaviourDetector(),
         ProcedureDetector(),
+        RingDetector(),
     ]
 
 
