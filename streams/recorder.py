@@ -68,6 +68,10 @@ class Recorder:
             while not self.stop_event.is_set() and not (until and until()):
                 self.poll_once()
         finally:
+            try:
+                self.consumer.commit()  # the last offsets, synchronously, on a clean stop
+            except Exception:
+                log.debug("final commit failed", exc_info=True)
             self.consumer.close()
         return self.stats
 
@@ -102,8 +106,8 @@ class Recorder:
                     except ContractError:
                         self.stats.skipped += 1  # the detector worker dead-letters it
         if n:
-            result = self.store.write(events, alerts, dead)
-            self.consumer.commit()
+            result = self.store.write(events, alerts, dead)  # durable first ...
+            self.consumer.commit_async()  # ... then the offsets (a lost commit only re-delivers)
             self.stats.events += result.new_events
             self.stats.alerts += result.changed_alerts
             self.stats.dead_letters += result.dead_letters

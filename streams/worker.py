@@ -118,8 +118,8 @@ class DetectorWorker:
                 self._handle(rec, warming=rec.offset < resume, dead_letter=True)
                 n += 1
         if batch:
-            self.producer.flush()
-            self.consumer.commit()
+            self.producer.flush()  # alerts, sessions and dead letters are durable first ...
+            self.consumer.commit_async()  # ... then the offsets (a lost commit only re-delivers)
         self._report_lag()
         return n
 
@@ -191,6 +191,11 @@ class DetectorWorker:
         self.stop_event.set()
 
     def close(self) -> None:
+        try:
+            self.producer.flush()
+            self.consumer.commit()  # the last offsets, synchronously, on a clean stop
+        except Exception:
+            log.debug("final commit failed", exc_info=True)
         for closer in (self.producer.close, self.consumer.close, self.registry.close):
             try:
                 closer()
