@@ -52,6 +52,10 @@ def ensure_topics(bootstrap: str, topics: Topics, partitions: int = 3) -> list[s
             if name in existing:
                 continue
             config = {"cleanup.policy": "compact"} if name in topics.compacted() else {}
+            if name == topics.events:
+                # Workers rebuild per-project state by re-reading this topic from the start,
+                # so it must keep every project's history (the frames topic may expire).
+                config = {"retention.ms": "-1"}
             wanted.append(NewTopic(name, partitions, 1, topic_configs=config))
         created = []
         for topic in wanted:  # one by one: a racing creator must not fail the others
