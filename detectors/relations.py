@@ -51,7 +51,9 @@ class BondAccountDetector(ProjectDetector):
     def initial(self) -> RelationsState:
         return RelationsState()
 
-    def step(self, state: RelationsState, event: Event, ctx: Context) -> tuple[RelationsState, list[Alert]]:
+    def step(
+        self, state: RelationsState, event: Event, ctx: Context
+    ) -> tuple[RelationsState, list[Alert]]:
         bid: BidSubmitted = event.payload
         bidder = bid.bidder.id
         state.bids[bidder] = BidRecord(event.event_id, bid)

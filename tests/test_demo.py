@@ -23,8 +23,23 @@ def test_demo_headless_finds_alerts(tmp_path, broker):
     env.pop("WITNESS_KAFKA_BOOTSTRAP", None)
     env.pop("WITNESS_DATABASE_URL", None)
     demo = subprocess.Popen(
-        [sys.executable, "-m", "witness.cli", "demo", "--headless", "--port", str(port),
-         "--projects", "4", "--speed", "20000", "--max-gap", "0.05", "--duration", "50"],
+        [
+            sys.executable,
+            "-m",
+            "witness.cli",
+            "demo",
+            "--headless",
+            "--port",
+            str(port),
+            "--projects",
+            "4",
+            "--speed",
+            "20000",
+            "--max-gap",
+            "0.05",
+            "--duration",
+            "50",
+        ],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

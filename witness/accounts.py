@@ -85,7 +85,9 @@ class Account:
 def hash_password(password: str) -> str:
     if not password:
         raise AccountError("empty password")
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode("ascii")
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode(
+        "ascii"
+    )
 
 
 def check_password(password: str, hashed: str) -> bool:

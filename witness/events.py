@@ -36,7 +36,6 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="allow", str_max_length=MAX_FIELD_CHARS, frozen=True)
 
 
-
 # ---------------------------------------------------------------- shared shapes
 
 

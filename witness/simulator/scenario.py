@@ -884,24 +884,7 @@ class Simulation:
                     continue
                 ts = int(s0 + (k + 1 + rng.uniform(-0.3, 0.3)) * gap)
                 if kind == "score":
-                    acts.append(
-                        (
-                            ts,
-                            "expert.activity",
-                            {
-                                "expert_id": e.id,
-                                "action": "score_click",
-                                "bidder_id": payload["bidder_id"],
-                            },
-                        )
-                    )
-                    acts.append(
-                        (
-                            ts,
-                            "score.submitted",
-                            self._score_payload(p, e.id, payload["bidder_id"], payload["item_id"]),
-                        )
-                    )
+                    acts.extend(self._score_click(p, e.id, ts, payload))
                 else:
                     acts.append((ts, kind, payload))
             if burst is not None:
@@ -909,26 +892,7 @@ class Simulation:
                 for kind, payload in steps:
                     if kind == "score":
                         ts = burst + k
-                        acts.append(
-                            (
-                                ts,
-                                "expert.activity",
-                                {
-                                    "expert_id": e.id,
-                                    "action": "score_click",
-                                    "bidder_id": payload["bidder_id"],
-                                },
-                            )
-                        )
-                        acts.append(
-                            (
-                                ts,
-                                "score.submitted",
-                                self._score_payload(
-                                    p, e.id, payload["bidder_id"], payload["item_id"]
-                                ),
-                            )
-                        )
+                        acts.extend(self._score_click(p, e.id, ts, payload))
                         k += 1
         acts.sort(key=lambda a: a[0])
         p.activity = acts
@@ -943,6 +907,18 @@ class Simulation:
                     "planted: one bidder's file opened over and over",
                 )
             )
+
+    def _score_click(self, p, expert_id: str, ts: int, payload: dict) -> list[tuple]:
+        """A score as the platform logs it: the click, then the submitted score."""
+        bidder = payload["bidder_id"]
+        return [
+            (
+                ts,
+                "expert.activity",
+                {"expert_id": expert_id, "action": "score_click", "bidder_id": bidder},
+            ),
+            (ts, "score.submitted", self._score_payload(p, expert_id, bidder, payload["item_id"])),
+        ]
 
     def _score_payload(self, p: Project, e: str, b: str, item: str) -> dict[str, Any]:
         kind = "objective" if item in experts.OBJECTIVE else "subjective"
