@@ -30,10 +30,12 @@ def tile(room_id: str, camera_id: str | None, open_alerts: int) -> None:
         picture = None
         if frame is not None and frame.thumbnail:
             try:
-                picture = base64.b64decode(frame.thumbnail, validate=True)
+                base64.b64decode(frame.thumbnail, validate=True)  # only well-formed base64 ...
+                picture = f"data:image/jpeg;base64,{frame.thumbnail}"  # ... goes out as a data URL
             except (binascii.Error, ValueError):
                 picture = None
         if picture:
+            # A data URL is passed through as is: no PIL decode or media-file copy per tile.
             st.image(picture, width="stretch")
         else:
             st.caption(t("wall.no_picture"))
