@@ -156,8 +156,11 @@ def null_pipeline(bootstrap: str, n: int, rate: float, seconds: float) -> dict:
 # --------------------------------------------------------------------------- full
 
 
-def full_pipeline(bootstrap: str, n: int, rate: float, seconds: float, db_url: str) -> dict:
+def full_pipeline(
+    bootstrap: str, n: int, rate: float, seconds: float, db_url: str, trace: list | None = None
+) -> dict:
     """`witness run` as users start it (detector worker + recorder), fed through the broker."""
+    trace = [] if trace is None else trace
     topics = Topics(f"full{uuid.uuid4().hex[:6]}.")
     ensure_topics(bootstrap, topics)
     env = dict(
@@ -201,7 +204,9 @@ def full_pipeline(bootstrap: str, n: int, rate: float, seconds: float, db_url: s
                         last_alert[0] = time.monotonic()
                         trigger = alert.event_ids[-1]
                         if trigger in sent_at:
-                            latencies.append(now - sent_at.pop(trigger))
+                            sent = sent_at.pop(trigger)
+                            latencies.append(now - sent)
+                            trace.append((sent, now - sent))
 
         reader = threading.Thread(target=read_alerts)
         reader.start()
@@ -256,6 +261,9 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=1000, help="events/s for the latency phase")
     ap.add_argument("--seconds", type=float, default=8, help="length of the latency phase")
     ap.add_argument("--db", default=None, help="database URL (default: a temporary SQLite file)")
+    ap.add_argument(
+        "--trace", action="store_true", help="print alert latency per second of the latency phase"
+    )
     args = ap.parse_args()
 
     broker = None
@@ -267,7 +275,8 @@ def main() -> int:
     db_url = args.db or f"sqlite:///{tmp}/bench.db"
     try:
         null = null_pipeline(bootstrap, args.events, args.rate, args.seconds)
-        full = full_pipeline(bootstrap, args.events, args.rate, args.seconds, db_url)
+        trace: list[tuple[float, float]] = []
+        full = full_pipeline(bootstrap, args.events, args.rate, args.seconds, db_url, trace)
     finally:
         if broker:
             broker.stop()
@@ -287,6 +296,15 @@ def main() -> int:
         f"p99 over null: {(full['p99'] - null['p99']) * ms:+.1f} ms (target <= +200 ms); "
         f"sustained {full['events_per_s']:.0f} events/s (target >= 2,000)"
     )
+    if args.trace and trace:
+        start = min(t for t, _ in trace)
+        by_second: dict[int, list[float]] = {}
+        for sent, lat in trace:
+            by_second.setdefault(int(sent - start), []).append(lat)
+        for sec, lats in sorted(by_second.items()):
+            print(
+                f"  second {sec:3}: n={len(lats):3} p50={pct(lats, 0.5) * ms:7.1f} ms max={max(lats) * ms:7.1f} ms"
+            )
     print(
         "latency: full = event sent -> its alert read from witness.alerts; null = event sent -> event consumed"
     )

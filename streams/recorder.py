@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from streams.bus import dead_letter_info, ensure_topics, make_consumer, parse_alert
 from streams.lag import lag_rows
 from streams.topics import Topics
+from streams.worker import quiet_gc
 from witness.config import Settings
 from witness.events import ContractError, parse_event
 from witness.store import DeadLetterRecord, Store
@@ -64,6 +65,7 @@ class Recorder:
         self._rate_window: list[tuple[float, int]] = []
 
     def run(self, *, until: Callable[[], bool] | None = None) -> RecorderStats:
+        quiet_gc()
         try:
             while not self.stop_event.is_set() and not (until and until()):
                 self.poll_once()
