@@ -739,13 +739,14 @@ class Simulation:
                     "planted: one subjective score far from the others" if ok else "incidental",
                 )
             )
-        if obj_e:
+        # Truth says only what the DESIGN oracle confirms on the final draw.
+        if obj_e and obj_e in obj_found:
             p.truth.append(_case("EXP-OBJ", p.pid, [obj_e], "planted: different objective score"))
-        if clique:
+        if clique and sorted(clique) in cliques:
             p.truth.append(
                 _case("EXP-CLIQUE", p.pid, sorted(clique), "planted: three identical score sheets")
             )
-        if favor_e is not None and favored is not None:
+        if favor_e is not None and favored is not None and (favor_e, favored) in fav_planted:
             p.truth.append(
                 _case(
                     "EXP-FAVOR",
