@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,7 +31,10 @@ def read_lines(source: BinaryIO) -> Iterator[tuple[int, bytes]]:
 
 def read_events(path: str, *, strict: bool = True) -> Iterator[Event | ContractError]:
     """Parse a JSONL file; with strict=False, yield ContractError for bad lines instead of raising."""
-    with open_source(path) if path != "-" else sys.stdin.buffer as src:
+    source = open_source(path)
+    with (
+        source if source is not sys.stdin.buffer else nullcontext(source) as src
+    ):  # never close stdin
         for number, line in read_lines(src):
             try:
                 yield parse_event(line, line=number)
