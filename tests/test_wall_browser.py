@@ -167,11 +167,25 @@ def test_wall_in_a_real_browser(wall_server, browser):
     started = time.monotonic()
     summary = _wait(browser, f"//summary[contains(., '{title}')]", timeout=20)
     arrived_s = time.monotonic() - started
-    summary.click()
-    details = summary.find_element(By.XPATH, "./ancestor::details[1]")
-    ack = details.find_element(By.XPATH, ".//button[.//p[text()='确认']]")
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", ack)
-    ack.click()
+    # The feed reruns every 2 s; a click that lands while it redraws can be lost, and a
+    # person would click again. Re-find and re-click until the decision is in the store
+    # (a second click on an acknowledged alert is refused, so it cannot add a decision).
+    for _attempt in range(3):
+        summary = _wait(browser, f"//summary[contains(., '{title}')]")
+        details = summary.find_element(By.XPATH, "./ancestor::details[1]")
+        if details.get_attribute("open") is None:
+            summary.click()
+        try:
+            ack = _wait(details, ".//button[.//p[text()='确认']]", timeout=5)
+            browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", ack)
+            ack.click()
+        except Exception:  # the card was redrawn under us: find it again
+            continue
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline and not store.decisions(alert.alert_id):
+            time.sleep(0.2)
+        if store.decisions(alert.alert_id):
+            break
     _wait(browser, "//*[contains(text(), '已记录')]")
     decisions = store.decisions(alert.alert_id)
     assert [(d.action, d.actor) for d in decisions] == [("acknowledge", "li")]
