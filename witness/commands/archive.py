@@ -158,7 +158,7 @@ def _print_report(report, what: str) -> int:
 def _replay(args: argparse.Namespace, settings) -> int:
     """Replay a bundle offline and show recorded vs replayed alerts side by side."""
     from witness import archive
-    from witness.commands.replay import _titles, _untitled, print_comparison
+    from witness.commands.replay import print_comparison
     from witness.replay import compare, replay
 
     report = archive.verify_bundle(args.bundle)
@@ -170,7 +170,7 @@ def _replay(args: argparse.Namespace, settings) -> int:
     live = archive.bundle_alerts(parts)
     now = replay(events, thresholds=settings.thresholds, locale=settings.locale)
     mine = [a for a in now if a.project_id == project]
-    cmp = compare(_untitled(live), _untitled(mine))
+    cmp = compare(live, mine)
     print(
         t(
             "archive.replayed",
@@ -182,7 +182,7 @@ def _replay(args: argparse.Namespace, settings) -> int:
             gone=len(cmp.gone),
         )
     )
-    print_comparison(cmp, titles=_titles(live, mine), file=sys.stdout)
+    print_comparison(cmp, file=sys.stdout)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             for a in mine:

@@ -62,9 +62,8 @@ def run(args: argparse.Namespace) -> int:
         events = project_history(store, args.project)
         now = replay(events, thresholds=settings.thresholds, locale=settings.locale)
         live = store.alert_models(project_ids=[args.project])
-        # Titles are rendered in the reader's language (WITNESS_LOCALE) and follow from the
-        # rule and evidence, which are compared; so compare without them.
-        cmp = compare(_untitled(live), _untitled([a for a in now if a.project_id == args.project]))
+        # `compare` ignores titles: they are written in the reader's language (WITNESS_LOCALE).
+        cmp = compare(live, [a for a in now if a.project_id == args.project])
         print(
             t(
                 "replay.compare",
@@ -76,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
             ),
             file=sys.stderr,
         )
-        print_comparison(cmp, titles=_titles(live, now), file=sys.stderr)
+        print_comparison(cmp, file=sys.stderr)
         alerts = now
     else:
         if not args.file:
@@ -111,7 +110,7 @@ def _short(value: object, width: int = 48) -> str:
 def alert_diff(live, now, limit: int = 6) -> list[str]:
     """What changed between the recorded and the replayed version of one alert, briefly."""
     out: list[str] = []
-    for name in ("severity", "title", "room_id", "first_seen", "last_seen"):
+    for name in ("severity", "room_id", "first_seen", "last_seen"):
         a, b = getattr(live, name), getattr(now, name)
         if a != b:
             out.append(f"{name}: {_short(str(a))} → {_short(str(b))}")
@@ -136,19 +135,7 @@ def alert_diff(live, now, limit: int = 6) -> list[str]:
     return out
 
 
-def _untitled(alerts):
-    return [a.model_copy(update={"title": ""}) for a in alerts]
-
-
-def _titles(live, now) -> dict[tuple[str, str], str]:
-    out = {("live", a.alert_id): a.title for a in live}
-    out.update({("now", a.alert_id): a.title for a in now})
-    return out
-
-
-def print_comparison(
-    cmp, titles: dict[tuple[str, str], str] | None = None, file=sys.stderr
-) -> None:
+def print_comparison(cmp, file=sys.stderr) -> None:
     """Side by side for auditors: every alert with its status, and a short diff if changed.
 
     Lines keep the form `  LABEL RULE ALERT_ID TITLE` (scripts grep them); `changed`
@@ -160,17 +147,14 @@ def print_comparison(
     rows += [("gone", a, None) for a in cmp.gone]
     if not rows:
         return
-    titles = titles or {}
 
-    def title(side: str, alert) -> str:
-        if alert is None:
-            return "—"
-        return titles.get((side, alert.alert_id)) or alert.title
+    def title(alert) -> str:
+        return "—" if alert is None else alert.title
 
     print(t("replay.side_by_side", label="", rule="", alert=""), file=file)
     for label, live, now in rows:
         a = now or live
-        left, right = title("live", live), title("now", now)
+        left, right = title(live), title(now)
         print(f"  {label:8} {a.rule:14} {a.alert_id} {right if now else left}", file=file)
         if label != "same":
             print(f"           {_short(left, 40)} | {_short(right, 40)}", file=file)
