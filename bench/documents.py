@@ -160,7 +160,7 @@ def main() -> int:
     args = ap.parse_args()
     n = args.docs or (300 if args.quick else 1000)
     size = args.subset or (60 if args.quick else 200)
-    params = Params.from_section(Thresholds.defaults().section("DOC-40-4"))
+    params = Thresholds.defaults().typed(Params)
     print(
         f"params: shingle={params.shingle_chars} num_perm={params.num_perm} "
         f"lsh_threshold={params.lsh_threshold} recall_weight={params.lsh_recall_weight} "

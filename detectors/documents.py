@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 from rapidfuzz.distance import Indel
 
 from detectors.base import Context
@@ -48,6 +49,7 @@ from detectors.neardup import (
 )
 from witness.alerts import Alert, make_alert
 from witness.events import GLOBAL_PROJECT, DocumentSubmitted, Event
+from witness.thresholds import RuleThresholds, thresholds_section
 
 TENDER = "tender"
 META_FIELDS = ("author", "last_modified_by", "rsid_root", "xmp_document_id")
@@ -58,12 +60,63 @@ RARE_DEFINITION = (
 )
 
 
+GENERIC_METADATA_VALUES: tuple[str, ...] = (
+    "administrator",
+    "admin",
+    "user",
+    "users",
+    "owner",
+    "microsoft office user",
+    "microsoft office 用户",
+    "windows user",
+    "windows 用户",
+    "用户",
+    "微软用户",
+    "微软中国",
+    "unknown",
+    "author",
+    "作者",
+    "pc",
+    "lenovo",
+    "dell",
+    "hp",
+    "asus",
+    "china",
+    "ylmf",
+    "雨林木风",
+    "深度",
+    "番茄花园",
+    "wps",
+    "wps office",
+    "kingsoft",
+    "walkinnet",
+    "00000000",
+)
+
+
+@thresholds_section("DOC-40-5")
+class MixedDocumentsThresholds(RuleThresholds):
+    """DOC-40-5: one bidder's name or credit code inside another's document."""
+
+    min_name_chars: int = Field(
+        4, ge=1, description="bidder names shorter than this are not searched"
+    )
+
+
+@thresholds_section("DOC-META")
+class MetadataThresholds(RuleThresholds):
+    """DOC-META: shared document metadata; values that name nobody are ignored."""
+
+    #: Factory defaults of Office/WPS and pre-installed Windows.
+    generic_values: tuple[str, ...] = GENERIC_METADATA_VALUES
+
+
 def _pair(x: str, y: str) -> tuple[str, str]:
     return (x, y) if x <= y else (y, x)
 
 
 def _params(ctx: Context) -> Params:
-    return Params.from_section(ctx.thresholds.section("DOC-40-4"))
+    return ctx.thresholds.typed(Params)
 
 
 @dataclass(eq=False)
@@ -167,7 +220,7 @@ class DocumentsDetector:
             return []
         if state.template is not None:
             return self._compare_all(state, event, ctx)
-        need = int(ctx.thresholds.get("DOC-40-4", "infer_template_bidders"))
+        need = _params(ctx).infer_template_bidders
         owners = sorted({r.owner for r in state.docs.values()})
         if len(owners) < need:
             return []  # too few bidders to tell template from collusion
@@ -210,7 +263,7 @@ class DocumentsDetector:
     ) -> list[Alert]:
         """Compare `rec` with the documents before it (`earlier`, default: all prepared)."""
         params = _params(ctx)
-        th = ctx.thresholds.section("DOC-40-4")
+        th = _params(ctx)
         if state.index is None:
             state.index = NearDupIndex(params)
         if earlier is None:
@@ -227,7 +280,7 @@ class DocumentsDetector:
             and r is not rec
             and (earlier is None or r.doc_id in earlier)
         ]
-        if not state.opened or len(state.docs) > int(th["rare_max_docs"]):
+        if not state.opened or len(state.docs) > th.rare_max_docs:
             others = [r for r in others if r.doc_id in sims]
         alerts = []
         for other in others:
@@ -243,12 +296,12 @@ class DocumentsDetector:
                 b.prep,
                 third,
                 phrase_chars=params.phrase_chars,
-                min_chars=int(th["rare_min_chars"]),
+                min_chars=th.rare_min_chars,
             )
             sim = sims.get(other.doc_id)
             # Before the opening a later bid may still share the phrases: they are
             # evidence then, not a reason to fire.
-            if sim is None and (not state.opened or n_rare < int(th["min_shared_rare"])):
+            if sim is None and (not state.opened or n_rare < th.min_shared_rare):
                 continue
             if sim is None:
                 sim = round(float(Indel.normalized_similarity(a.prep.text, b.prep.text)), 4)
@@ -261,7 +314,7 @@ class DocumentsDetector:
     def _similarity_alert(
         self, state: ProjectDocs, pair: tuple[str, str], event: Event, ctx: Context
     ) -> Alert:
-        th = ctx.thresholds.section("DOC-40-4")
+        th = _params(ctx)
         findings = [state.similar[pair][k] for k in sorted(state.similar[pair])]
         docs = {f["doc_a"] for f in findings} | {f["doc_b"] for f in findings}
         evidence = {
@@ -269,8 +322,8 @@ class DocumentsDetector:
             "similarity": max(f["similarity"] for f in findings),
             "shared_rare_phrases": max(f["shared_rare_phrases"]["count"] for f in findings),
             "thresholds": {
-                "similarity": th["similarity"],
-                "min_shared_rare": th["min_shared_rare"],
+                "similarity": th.similarity,
+                "min_shared_rare": th.min_shared_rare,
             },
             "documents": findings,
             "template": {
@@ -278,7 +331,7 @@ class DocumentsDetector:
                 "inferred": state.template_inferred,
             },
             "rare_phrase_definition": RARE_DEFINITION.format(
-                min_chars=th["rare_min_chars"], k=th["phrase_chars"]
+                min_chars=th.rare_min_chars, k=th.phrase_chars
             ),
             "similarity_measure": "rapidfuzz Indel similarity (fuzz.ratio / 100) of the "
             "texts after removing the tender template, whitespace and full-width forms",
@@ -322,7 +375,7 @@ class DocumentsDetector:
         ctx: Context,
     ) -> list[Alert]:
         """Look for other bidders' names / 18-character credit codes in `rec`'s text."""
-        min_name = int(ctx.thresholds.get("DOC-40-5", "min_name_chars"))
+        min_name = ctx.thresholds.typed(MixedDocumentsThresholds).min_name_chars
         text, pos = rec.normalised()
         own = state.bidders.get(rec.owner, (None, ""))[0]
         if own and len(_norm_needle(own)) >= min_name:
@@ -385,7 +438,7 @@ class DocumentsDetector:
     # ------------------------------------------------------------ DOC-META
 
     def _metadata(self, state: ProjectDocs, rec: DocRec, event: Event, ctx: Context) -> list:
-        generic = {_norm_value(v) for v in ctx.thresholds.get("DOC-META", "generic_values")}
+        generic = {_norm_value(v) for v in ctx.thresholds.typed(MetadataThresholds).generic_values}
         tender_values = {
             (f, _norm_value(getattr(r.doc.metadata, f)))
             for r in state.tender.values()
@@ -449,13 +502,13 @@ def _find_all(text: str, needle: str) -> list[int]:
 
 
 def _similarity_finding(
-    a: DocRec, b: DocRec, sim: float, n_rare: int, rare: list[dict], th: dict, final: bool
+    a: DocRec, b: DocRec, sim: float, n_rare: int, rare: list[dict], th: Params, final: bool
 ) -> dict:
     crossed = []
-    if sim >= th["similarity"]:
-        crossed.append(f"similarity >= {th['similarity']}")
-    if final and n_rare >= th["min_shared_rare"]:
-        crossed.append(f"shared rare phrases >= {th['min_shared_rare']}")
+    if sim >= th.similarity:
+        crossed.append(f"similarity >= {th.similarity}")
+    if final and n_rare >= th.min_shared_rare:
+        crossed.append(f"shared rare phrases >= {th.min_shared_rare}")
     return {
         "doc_a": a.doc_id,
         "doc_b": b.doc_id,
@@ -473,8 +526,8 @@ def _similarity_finding(
             a.doc.text,
             b.prep,
             b.doc.text,
-            top=int(th["max_passages"]),
-            max_chars=int(th["passage_chars"]),
+            top=th.max_passages,
+            max_chars=th.passage_chars,
         ),
         "shared_rare_phrases": {
             "count": n_rare,
@@ -542,7 +595,7 @@ class CrossProjectDocumentsDetector:
         lp = state.live.get(pid)
         if lp is None:
             lp = state.live[pid] = LiveProject()
-            while len(state.live) > int(ctx.thresholds.get("DOC-40-4", "cross_live_projects")):
+            while len(state.live) > _params(ctx).cross_live_projects:
                 oldest = next(iter(state.live))
                 alerts += self._retire(state, oldest, event, ctx)
         state.live.move_to_end(pid)
@@ -578,7 +631,7 @@ class CrossProjectDocumentsDetector:
         self, state: CrossState, pid: str, lp: LiveProject, rec: DocRec, event: Event, ctx: Context
     ) -> list[Alert]:
         params = _params(ctx)
-        th = ctx.thresholds.section("DOC-40-4")
+        th = _params(ctx)
         if state.index is None:
             state.index = NearDupIndex(params)
         uid = _uid(pid, rec.doc_id)
@@ -593,7 +646,7 @@ class CrossProjectDocumentsDetector:
         alerts = []
         for m in state.index.add(uid, rec.prep, skip=skip):
             other = state.docs[m.key]
-            if m.similarity is None and m.estimated_jaccard < th["cross_signature_jaccard"]:
+            if m.similarity is None and m.estimated_jaccard < th.cross_signature_jaccard:
                 continue
             other_rec = (
                 state.live[other.project_id].docs.get(other.doc_id)
@@ -601,7 +654,7 @@ class CrossProjectDocumentsDetector:
                 else None
             )
             alerts.append(self._text_alert(pid, rec, other, other_rec, m, event, ctx))
-        generic = {_norm_value(v) for v in ctx.thresholds.get("DOC-META", "generic_values")}
+        generic = {_norm_value(v) for v in ctx.thresholds.typed(MetadataThresholds).generic_values}
         meta = {}
         for f in META_FIELDS:
             v = _norm_value(getattr(rec.doc.metadata, f))
@@ -621,7 +674,7 @@ class CrossProjectDocumentsDetector:
         state.docs[uid] = CrossDoc(pid, rec.doc_id, rec.owner, rec.event_id, meta)
         rec.prep.drop_phrases()  # rare phrases are a per-project matter (16 bytes a char)
         lp.docs[rec.doc_id] = rec
-        while len(state.docs) > int(th["cross_max_docs"]):
+        while len(state.docs) > th.cross_max_docs:
             self._drop(state, next(iter(state.docs)))
         return alerts
 
@@ -653,7 +706,7 @@ class CrossProjectDocumentsDetector:
         event: Event,
         ctx: Context,
     ) -> Alert:
-        th = ctx.thresholds.section("DOC-40-4")
+        th = _params(ctx)
         evidence: dict[str, Any] = {
             "scope": "cross_project",
             "documents": [
@@ -664,8 +717,8 @@ class CrossProjectDocumentsDetector:
             "estimated_jaccard": round(match.estimated_jaccard, 4),
             "text_kept": other_rec is not None,
             "thresholds": {
-                "similarity": th["similarity"],
-                "cross_signature_jaccard": th["cross_signature_jaccard"],
+                "similarity": th.similarity,
+                "cross_signature_jaccard": th.cross_signature_jaccard,
             },
         }
         if other_rec is not None and other_rec.prep is not None:
@@ -674,8 +727,8 @@ class CrossProjectDocumentsDetector:
                 rec.doc.text,
                 other_rec.prep,
                 other_rec.doc.text,
-                top=int(th["max_passages"]),
-                max_chars=int(th["passage_chars"]),
+                top=th.max_passages,
+                max_chars=th.passage_chars,
             )
             evidence["passages_offsets"] = {"a": rec.doc_id, "b": other.doc_id}
         else:

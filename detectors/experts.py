@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from detectors.base import Context, ProjectDetector
+from detectors.experts_thresholds import *  # noqa: F403  (registers the EXP-* sections)
 from detectors.registry import Registry
 from witness.alerts import Alert, make_alert
 from witness.events import Event, Expert, Party, RegistryRelation, ScoreSubmitted, canonical_json

@@ -23,7 +23,10 @@ from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
+from pydantic import Field
 from rapidfuzz.distance import Indel
+
+from witness.thresholds import RuleThresholds, thresholds_section
 
 _WHITESPACE = np.array(
     [0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x200B, 0x2028, 0x2029, 0xFEFF],
@@ -38,24 +41,34 @@ _MASK32 = np.uint64(0xFFFFFFFF)
 EMPTY_HASHES = np.zeros(0, dtype=np.uint64)
 
 
-@dataclass(frozen=True)
-class Params:
-    """Knobs of the near-duplicate search; defaults live in thresholds.toml [DOC-40-4]."""
+@thresholds_section("DOC-40-4")
+class Params(RuleThresholds):
+    """DOC-40-4: near-duplicate texts and shared rare phrases (defaults, bounds)."""
 
-    similarity: float = 0.80
-    shingle_chars: int = 5
-    template_chars: int = 8
-    phrase_chars: int = 8
-    num_perm: int = 128
-    lsh_threshold: float = 0.2
-    lsh_recall_weight: float = 0.8
-    verify_min_jaccard: float = 0.15
-    min_residue_chars: int = 200
+    similarity: float = Field(
+        0.80, gt=0, le=1, description="Indel similarity after template removal"
+    )
+    min_shared_rare: int = Field(3, ge=1, description="shared rare errors / phrases that fire")
+    shingle_chars: int = Field(5, ge=2, le=64, description="character shingle length for MinHash")
+    lsh_threshold: float = Field(0.2, gt=0, lt=1, description="Jaccard threshold of the LSH search")
+    num_perm: int = Field(128, ge=16, le=1024)
+    lsh_recall_weight: float = Field(0.8, ge=0, le=1)
+    verify_min_jaccard: float = Field(0.15, ge=0, le=1)
+    template_chars: int = Field(8, ge=2, le=64)
+    phrase_chars: int = Field(8, ge=2, le=64)
+    rare_min_chars: int = Field(12, ge=2)
+    min_residue_chars: int = Field(200, ge=0)
+    infer_template_bidders: int = Field(3, ge=2)
+    rare_max_docs: int = Field(200, ge=1)
+    max_passages: int = Field(5, ge=0, le=100)
+    passage_chars: int = Field(80, ge=10, le=2000)
+    cross_live_projects: int = Field(200, ge=1)
+    cross_max_docs: int = Field(20_000, ge=1)
+    cross_signature_jaccard: float = Field(0.5, gt=0, le=1)
 
-    @classmethod
-    def from_section(cls, section: dict) -> Params:
-        names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in section.items() if k in names})
+
+#: The DOC-40-4 thresholds under the name the near-duplicate search uses.
+DocSimilarityThresholds = Params
 
 
 # ---------------------------------------------------------------- normalising and hashing

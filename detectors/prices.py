@@ -12,10 +12,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydantic import Field
+
 from detectors.base import Context, ProjectDetector
 from detectors.price_screens import identical_prices, imhof_flag, regularity, screens
 from witness.alerts import Alert, make_alert
 from witness.events import Event
+from witness.thresholds import RuleThresholds, thresholds_section
+
+
+@thresholds_section("PRICE-40-4")
+class RegularPricesThresholds(RuleThresholds):
+    """PRICE-40-4: prices in regular differences or ratios."""
+
+    min_bids: int = Field(3, ge=3)
+    diff_cv: float = Field(0.05, ge=0, le=1, description="CV of successive differences below this")
+    ratio_cv: float = Field(0.01, ge=0, le=1, description="CV of successive ratios below this")
+
+
+@thresholds_section("PRICE-SCREEN")
+class PriceScreenThresholds(RuleThresholds):
+    """PRICE-SCREEN: Imhof's variance and cover-bid screens."""
+
+    min_bids: int = Field(4, ge=3)
+    cv_max: float = Field(0.06, gt=0, le=1, description="CV at or below this ...")
+    rd_min: float = Field(1.0, ge=0, description="... with RD above this flags cover bidding")
 
 
 @dataclass

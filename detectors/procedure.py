@@ -35,9 +35,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import Field
+
 from detectors.base import Context, ProjectDetector
 from witness.alerts import Alert, make_alert
 from witness.events import Event
+from witness.thresholds import RuleThresholds, thresholds_section
 
 # ------------------------------------------------------------------ the state machine
 
@@ -97,6 +100,27 @@ _STEP_LABEL = {
     "evaluation.finished": ("评标结束", "evaluation finished"),
     "project.archived": ("归档", "archived"),
 }
+
+
+@thresholds_section("PROC-LATE")
+class LateBidThresholds(RuleThresholds):
+    """PROC-LATE: bids or modifications accepted after the deadline."""
+
+    grace_seconds: float = Field(0, ge=0, le=3600, description="still on time this long after")
+
+
+@thresholds_section("PROC-FEW")
+class FewBiddersThresholds(RuleThresholds):
+    """PROC-FEW: opening with too few bidders."""
+
+    min_bidders: int = Field(3, ge=1)
+
+
+@thresholds_section("PROC-CAND")
+class CandidatesThresholds(RuleThresholds):
+    """PROC-CAND: too many recommended candidates."""
+
+    max_candidates: int = Field(3, ge=1)
 
 
 def _label(table: dict[str, tuple[str, str]], key: str, locale: str) -> str:
@@ -282,7 +306,7 @@ class ProcedureDetector(ProjectDetector):
     ) -> list[Alert]:
         if state.deadline is None:
             return []
-        grace = float(ctx.thresholds.get("PROC-LATE", "grace_seconds"))
+        grace = ctx.thresholds.typed(LateBidThresholds).grace_seconds
         limit = state.deadline + timedelta(seconds=grace)
         alerts = []
         for bidder in sorted(bidders):
@@ -315,13 +339,13 @@ class ProcedureDetector(ProjectDetector):
     # -------------------------------------------------------------- PROC-FEW
 
     def _few(self, state: ProcedureState, event: Event, ctx: Context) -> Alert | None:
-        minimum = int(ctx.thresholds.get("PROC-FEW", "min_bidders"))
+        minimum = ctx.thresholds.typed(FewBiddersThresholds).min_bidders
         if state.opened:
             source, bidders = "bid.opened", state.opened
         else:
             limit = None
             if state.deadline is not None:
-                grace = float(ctx.thresholds.get("PROC-LATE", "grace_seconds"))
+                grace = ctx.thresholds.typed(LateBidThresholds).grace_seconds
                 limit = state.deadline + timedelta(seconds=grace)
             source = "bid.submitted (on time)" if limit else "bid.submitted"
             bidders = {
@@ -351,7 +375,7 @@ class ProcedureDetector(ProjectDetector):
     # -------------------------------------------------------------- PROC-CAND
 
     def _candidates(self, event: Event, ctx: Context) -> Alert | None:
-        maximum = int(ctx.thresholds.get("PROC-CAND", "max_candidates"))
+        maximum = ctx.thresholds.typed(CandidatesThresholds).max_candidates
         source, cands = candidates_of(event.payload)
         if len(cands) <= maximum:
             return None

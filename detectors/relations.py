@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import networkx as nx
+from pydantic import Field
 
 from detectors.base import Context, ProjectDetector
 from witness.alerts import Alert, make_alert
+from witness.config import Thresholds
 from witness.events import BidSubmitted, Event
+from witness.thresholds import RuleThresholds, thresholds_section
 
 _NON_ALNUM = re.compile(r"[\s\-_.:/]+")
 
@@ -282,7 +285,7 @@ class RelationGraphDetector(ProjectDetector):
     # ---------------------------------------------------------------- graph upkeep
 
     @staticmethod
-    def _replace_bid(state: GraphState, bidder: str, rec: BidRecord, th) -> None:
+    def _replace_bid(state: GraphState, bidder: str, rec: BidRecord, th: Thresholds) -> None:
         g = state.graph
         if g.has_node(bidder):  # a re-submitted bid replaces the earlier one's edges
             for u, v, k in list(g.in_edges(bidder, keys=True)):
@@ -296,8 +299,8 @@ class RelationGraphDetector(ProjectDetector):
         links, names = party_links(
             rec.bid,
             rec.event_id,
-            control_share=th.get("REL-34", "control_share"),
-            directors=th.get("REL-34", "director_is_control"),
+            control_share=th.typed(ControlThresholds).control_share,
+            directors=th.typed(ControlThresholds).director_is_control,
         )
         for node, name in names.items():
             state.names.setdefault(node, name)
@@ -306,7 +309,8 @@ class RelationGraphDetector(ProjectDetector):
                 g.add_node(link.frm, kind="person" if _is_person(link) else "company")
             g.add_edge(link.frm, link.to, kind=link.kind, share=link.share, link=link)
         attrs = bid_attributes(
-            rec.bid, venue_exempt_contact=th.get("REL-40-2", "venue_exempt_contact")
+            rec.bid,
+            venue_exempt_contact=th.typed(SharedContactThresholds).venue_exempt_contact,
         )
         for attr, value in attrs.items():
             node = f"{attr}={value}"
@@ -399,18 +403,38 @@ def _raw_values(attr: str, bid: BidSubmitted) -> dict:
     return {}
 
 
+@thresholds_section("REL-34")
+class ControlThresholds(RuleThresholds):
+    """REL-34: control and management through declarations and the registry graph."""
+
+    max_hops: int = Field(4, ge=1, le=20, description="how far control is followed")
+    control_share: float = Field(
+        0.5, gt=0, le=1, description="a holding at or above this is control"
+    )
+    director_is_control: bool = Field(True, description="a director manages the company (管理关系)")
+
+
+@thresholds_section("REL-40-2")
+class SharedContactThresholds(RuleThresholds):
+    """REL-40-2: shared contacts and upload devices."""
+
+    venue_exempt_contact: bool = Field(True, description="bids uploaded at the venue are exempt")
+
+
 # ---------------------------------------------------------------- REL-34: control
 
 
 def controllers_of(node: str, state: GraphState, ctx: Context, on: date | None) -> list[Link]:
     """Who controls or manages `node`: the bids' own declarations plus registry facts."""
-    th = ctx.thresholds
     links = [d["link"] for _, _, d in state.graph.in_edges(node, data=True) if "link" in d]
     kinds = {"shareholder", "legal_rep"}
-    if th.get("REL-34", "director_is_control"):
+    if ctx.thresholds.typed(ControlThresholds).director_is_control:
         kinds.add("director")
     for rel in ctx.registry.controllers(
-        node, on=on, control_share=th.get("REL-34", "control_share"), kinds=frozenset(kinds)
+        node,
+        on=on,
+        control_share=ctx.thresholds.typed(ControlThresholds).control_share,
+        kinds=frozenset(kinds),
     ):
         links.append(Link(rel.a, rel.kind, rel.b, rel.share, f"registry:{rel.source or ''}"))
     return links
@@ -424,7 +448,7 @@ def ancestors(
     Breadth-first, so each controller keeps its shortest chain; ties go to the first
     found in sorted order, which keeps evidence deterministic.
     """
-    max_hops = ctx.thresholds.get("REL-34", "max_hops")
+    max_hops = ctx.thresholds.typed(ControlThresholds).max_hops
     found: dict[str, list[Link]] = {bidder: []}
     frontier = [bidder]
     for _ in range(max_hops):
@@ -494,8 +518,8 @@ def _control_alert(
             for b in members
         ],
         "thresholds": {
-            "control_share": ctx.thresholds.get("REL-34", "control_share"),
-            "max_hops": ctx.thresholds.get("REL-34", "max_hops"),
+            "control_share": ctx.thresholds.typed(ControlThresholds).control_share,
+            "max_hops": ctx.thresholds.typed(ControlThresholds).max_hops,
         },
     }
     return make_alert(

@@ -22,9 +22,12 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from pydantic import Field
+
 from detectors.base import Context
 from witness.alerts import Alert, make_alert
 from witness.events import GLOBAL_PROJECT, Event
+from witness.thresholds import RuleThresholds, thresholds_section
 
 #: Upper bound on candidate groups examined per tender (large fields are rare).
 MAX_CANDIDATES = 4096
@@ -50,17 +53,18 @@ class RingStats:
     ring: bool  # passes every REL-RING threshold
 
 
-@dataclass(frozen=True)
-class RingThresholds:
-    min_group_size: int = 3
-    min_shared_tenders: int = 4
-    min_distinct_winners: int = 2
-    min_group_win_share: float = 0.6
+@thresholds_section("REL-RING")
+class RingThresholds(RuleThresholds):
+    """REL-RING: groups that keep bidding together while the win rotates."""
+
+    min_group_size: int = Field(3, ge=2)
+    min_shared_tenders: int = Field(4, ge=2, description="tenders the group bid in together")
+    min_distinct_winners: int = Field(2, ge=1, description="the win rotates among this many")
+    min_group_win_share: float = Field(0.6, ge=0, le=1, description="share won by a member")
 
     @classmethod
     def from_ctx(cls, ctx: Context) -> RingThresholds:
-        sec = ctx.thresholds.section("REL-RING")
-        return cls(**{k: sec[k] for k in cls.__dataclass_fields__ if k in sec})
+        return ctx.thresholds.typed(cls)
 
 
 @dataclass

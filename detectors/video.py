@@ -21,9 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import Field
+
 from detectors.base import Context
 from witness.alerts import Alert, make_alert
 from witness.events import GLOBAL_PROJECT, Event
+from witness.thresholds import RuleThresholds, thresholds_section
 
 #: Closed episodes kept in an alert's evidence, newest last.
 MAX_EPISODES = 20
@@ -31,6 +34,49 @@ MAX_EPISODES = 20
 MAX_SESSIONS = 32
 #: Cases whose episode history a room keeps (idle cases are per day, so this bounds memory).
 MAX_CASES = 64
+
+
+@thresholds_section("VID-OFFLINE")
+class OfflineThresholds(RuleThresholds):
+    """VID-OFFLINE: a camera silent or offline while a session is under way."""
+
+    seconds: float = Field(60, gt=0, description="also: frames older than this are stale")
+
+
+@thresholds_section("VID-TAMPER")
+class TamperThresholds(RuleThresholds):
+    """VID-TAMPER: black, blurred, frozen, covered picture or a scene change."""
+
+    seconds: float = Field(30, gt=0)
+    dark_brightness: float = Field(20, ge=0, le=255, description="mean grey below this is black")
+    blur_sharpness: float = Field(15, ge=0, description="Laplacian variance below this is blurred")
+    scene_change: float = Field(0.5, gt=0, le=1)
+
+
+@thresholds_section("VID-ABSENT")
+class AbsentThresholds(RuleThresholds):
+    """VID-ABSENT: fewer people than the roster during evaluation."""
+
+    minutes: float = Field(10, gt=0)
+
+
+@thresholds_section("VID-INTRUDER")
+class IntruderThresholds(RuleThresholds):
+    """VID-INTRUDER: more people than the roster during evaluation."""
+
+    seconds: float = Field(60, gt=0)
+
+
+@thresholds_section("VID-AFTERHOURS")
+class AfterHoursThresholds(RuleThresholds):
+    """VID-AFTERHOURS: sustained motion in an evaluation room with no session."""
+
+    seconds: float = Field(120, gt=0)
+    motion: float = Field(0.02, ge=0, le=1)
+    max_gap_seconds: float = Field(
+        30, ge=0, description="still moments shorter than this do not end it"
+    )
+    unknown_rooms: bool = Field(True, description="also watch rooms no session has been seen in")
 
 
 @dataclass(frozen=True)
@@ -108,15 +154,15 @@ class RoomState:
         del self.sessions[:-MAX_SESSIONS]
 
 
-def _tamper_reasons(p: Any, th: dict[str, Any]) -> list[str]:
+def _tamper_reasons(p: Any, th: TamperThresholds) -> list[str]:
     reasons = []
-    if p.brightness < th["dark_brightness"]:
+    if p.brightness < th.dark_brightness:
         reasons.append("black")
-    if p.sharpness < th["blur_sharpness"]:
+    if p.sharpness < th.blur_sharpness:
         reasons.append("blurred_or_covered")
     if p.frozen:
         reasons.append("frozen")
-    if p.scene_change >= th["scene_change"]:
+    if p.scene_change >= th.scene_change:
         reasons.append("scene_change")
     return reasons
 
@@ -264,7 +310,7 @@ class VideoDetector:
     def _silence(self, state: RoomState, event: Event, ctx: Context, alerts: list[Alert]) -> None:
         """Cameras of the session under way that have been silent too long by now."""
         ts = event.ts
-        limit = float(ctx.thresholds.get("VID-OFFLINE", "seconds"))
+        limit = ctx.thresholds.typed(OfflineThresholds).seconds
         s = state.session_at(ts)
         # A session that ended closes the outages it saw.
         for cid, cam in state.cameras.items():
@@ -335,12 +381,12 @@ class VideoDetector:
         ctx: Context,
         alerts: list[Alert],
     ) -> None:
-        th = ctx.thresholds.section("VID-TAMPER")
+        th = ctx.thresholds.typed(TamperThresholds)
         p = event.payload
         ts = event.ts
         reasons = _tamper_reasons(p, th)
         cam.tampered = bool(reasons)
-        max_gap = float(ctx.thresholds.get("VID-OFFLINE", "seconds"))
+        max_gap = ctx.thresholds.typed(OfflineThresholds).seconds
         ep = cam.tamper
         if ep is not None and (not reasons or (gap is not None and gap > max_gap)):
             cam.tamper = None
@@ -370,7 +416,7 @@ class VideoDetector:
         )
         st["max_scene_change"] = max(st["max_scene_change"], round(p.scene_change, 4))
         st["frozen_frames"] += int(p.frozen)
-        if not ep.fired and ep.seconds() >= float(th["seconds"]):
+        if not ep.fired and ep.seconds() >= th.seconds:
             ep.fired = True
             alerts.append(self._tamper_alert(state, camera_id, cam, ep, event, ctx, True))
 
@@ -402,7 +448,7 @@ class VideoDetector:
 
     def _room_count(self, state: RoomState, s: Session, ts: datetime, ctx: Context) -> int | None:
         """People in the room now: the most any fresh, untampered camera sees."""
-        fresh = float(ctx.thresholds.get("VID-OFFLINE", "seconds"))
+        fresh = ctx.thresholds.typed(OfflineThresholds).seconds
         listed = set(s.cameras) or set(state.cameras)
         counts = [
             c.persons
@@ -432,20 +478,20 @@ class VideoDetector:
         if count is None:
             return
         roster = len(s.roster)
-        max_gap = float(ctx.thresholds.get("VID-OFFLINE", "seconds"))
+        max_gap = ctx.thresholds.typed(OfflineThresholds).seconds
         specs = (
             (
                 "absent",
                 "VID-ABSENT",
                 count < roster,
-                60.0 * float(ctx.thresholds.get("VID-ABSENT", "minutes")),
+                60.0 * ctx.thresholds.typed(AbsentThresholds).minutes,
                 ">",
             ),
             (
                 "intruder",
                 "VID-INTRUDER",
                 count > roster,
-                float(ctx.thresholds.get("VID-INTRUDER", "seconds")),
+                ctx.thresholds.typed(IntruderThresholds).seconds,
                 ">=",
             ),
         )
@@ -497,17 +543,17 @@ class VideoDetector:
     def _afterhours(
         self, state: RoomState, event: Event, ctx: Context, alerts: list[Alert]
     ) -> None:
-        th = ctx.thresholds.section("VID-AFTERHOURS")
+        th = ctx.thresholds.typed(AfterHoursThresholds)
         ts = event.ts
         p = event.payload
         s = state.session_at(ts)
         kind = s.kind if s else None
         watched = (s is None or not s.under_way) and (
-            kind == "evaluation" or (kind is None and bool(th.get("unknown_rooms", True)))
+            kind == "evaluation" or (kind is None and th.unknown_rooms)
         )
         ep = state.afterhours
-        moving = watched and p.motion >= float(th["motion"])
-        max_gap = float(th.get("max_gap_seconds", 30))
+        moving = watched and p.motion >= th.motion
+        max_gap = th.max_gap_seconds
         if ep is not None and (not watched or (ts - ep.end).total_seconds() > max_gap):
             state.afterhours = None
             if ep.fired:
@@ -522,7 +568,7 @@ class VideoDetector:
         ep.stats["motion_frames"] += 1
         ep.stats["max_motion"] = max(ep.stats["max_motion"], round(p.motion, 4))
         ep.stats["cameras"] = sorted(set(ep.stats["cameras"]) | {p.camera_id})
-        if not ep.fired and ep.seconds() >= float(th["seconds"]):
+        if not ep.fired and ep.seconds() >= th.seconds:
             ep.fired = True
             alerts.append(self._afterhours_alert(state, ep, event, ctx, True))
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from helpers_video import black, covered, empty_room, noisy, other_view, person_in_room
 
+from detectors.video import TamperThresholds
 from streams import frame_analysis as fa
-from witness.config import Thresholds
 
-TAMPER = Thresholds.defaults().section("VID-TAMPER")
+TAMPER = TamperThresholds().model_dump()
 
 
 def grey(frame: np.ndarray) -> np.ndarray:

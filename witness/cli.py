@@ -11,7 +11,10 @@ import argparse
 import importlib
 import sys
 
-from witness.i18n import current_locale
+from witness.errors import WitnessError
+from witness.i18n import current_locale, register, t
+
+register({"cli.error": ("错误：{error}", "error: {error}")})
 
 #: name -> module. Keep in the order a new user meets them.
 COMMANDS: dict[str, str] = {
@@ -97,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args._module.run(args) or 0)
+    except WitnessError as exc:  # the one place a deliberate error becomes an exit code
+        print(t("cli.error", error=exc.describe()), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `witness tail | head` is fine

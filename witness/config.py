@@ -1,68 +1,144 @@
 """Configuration: environment variables for wiring, a TOML file for rule thresholds.
 
 Environment (DESIGN §7): WITNESS_KAFKA_BOOTSTRAP, WITNESS_DATABASE_URL, WITNESS_LOCALE,
-WITNESS_CONFIG (path to a thresholds TOML that overrides witness/thresholds.toml).
+WITNESS_CONFIG (path to a thresholds TOML whose values override the defaults declared
+beside each detector; witness/thresholds.toml is the commented copy to start from).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from witness.errors import ConfigError
+from witness.thresholds import SECTIONS, RuleThresholds, model_for
+
+M = TypeVar("M", bound=RuleThresholds)
 
 DEFAULT_SQLITE_URL = "sqlite:///var/witness.db"
 
 
 class Thresholds:
-    """Rule thresholds: defaults from the package, overridden by the user's TOML."""
+    """A user's threshold overrides, validated against the detectors' typed models.
 
-    def __init__(self, values: dict[str, dict[str, Any]]) -> None:
-        self._values = values
+    Defaults live in the models (`witness/thresholds.py`, declared beside each detector);
+    this object holds only what the user's TOML (WITNESS_CONFIG) changes. `typed(Model)`
+    gives the frozen, validated section a detector reads.
+    """
+
+    def __init__(
+        self,
+        overrides: dict[str, dict[str, Any]] | None = None,
+        *,
+        origin: str | None = None,
+        text: str | None = None,
+    ) -> None:
+        self._overrides = {k: dict(v) for k, v in (overrides or {}).items()}
+        self._origin = origin
+        self._text = text
+        self._cache: dict[type[RuleThresholds], RuleThresholds] = {}
 
     @classmethod
     def defaults(cls) -> Thresholds:
-        text = resources.files("witness").joinpath("thresholds.toml").read_text("utf-8")
-        return cls(tomllib.loads(text))
+        return cls()
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Thresholds:
-        base = cls.defaults()._values
-        if path:
-            p = Path(path)
-            if not p.is_file():
-                raise FileNotFoundError(f"thresholds file {p} does not exist (WITNESS_CONFIG)")
+        """Read a user's TOML; shape errors now, value errors in `validate()`."""
+        if not path:
+            return cls()
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"thresholds file {p} does not exist", source="WITNESS_CONFIG")
+        text = p.read_text("utf-8")
+        try:
+            user = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(str(exc), source=str(p)) from None
+        for section, values in user.items():
+            if not isinstance(values, dict):
+                raise ConfigError(
+                    f"[{section}] must be a table",
+                    source=f"{p} line {_line_of(text, section, None)}",
+                )
+        return cls(user, origin=str(p), text=text)
+
+    def typed(self, model: type[M]) -> M:
+        """The validated thresholds of `model`'s section (defaults + overrides)."""
+        cached = self._cache.get(model)
+        if cached is None:
+            values = self._overrides.get(model.section, {})
             try:
-                user = tomllib.loads(p.read_text("utf-8"))
-            except tomllib.TOMLDecodeError as exc:
-                raise ValueError(f"thresholds file {p}: {exc}") from None
-            for section, values in user.items():
-                if section not in base:
-                    raise ValueError(f"thresholds file {p}: unknown rule section [{section}]")
-                if not isinstance(values, dict):
-                    raise ValueError(f"thresholds file {p}: [{section}] must be a table")
-                for key in values:
-                    if key not in base[section]:
-                        known = ", ".join(sorted(base[section]))
-                        raise ValueError(
-                            f"thresholds file {p}: unknown key {key!r} in [{section}] (known: {known})"
-                        )
-                base[section] = {**base[section], **values}
-        return cls(base)
+                cached = model.model_validate(values)
+            except ValidationError as exc:
+                raise self._config_error(model.section, exc) from None
+            self._cache[model] = cached
+        return cached  # type: ignore[return-value]
+
+    def validate(self) -> None:
+        """Check every override against the registered models (detectors imported)."""
+        for section in self._overrides:
+            if section not in SECTIONS:
+                known = ", ".join(sorted(SECTIONS))
+                raise ConfigError(
+                    f"unknown rule section [{section}] (known: {known})",
+                    source=self._where(section, None),
+                )
+        for model in SECTIONS.values():
+            self.typed(model)
 
     def get(self, rule_id: str, key: str) -> Any:
-        return self._values[rule_id][key]
+        """One value by name, for evidence and tools that do not know the model."""
+        return getattr(self.typed(model_for(rule_id)), key)
 
     def section(self, rule_id: str) -> dict[str, Any]:
-        return dict(self._values.get(rule_id, {}))
+        return self.typed(model_for(rule_id)).model_dump()
 
     def with_overrides(self, rule_id: str, **values: Any) -> Thresholds:
         """A copy with some values changed (tests and what-if replays)."""
-        new = {k: dict(v) for k, v in self._values.items()}
+        new = {k: dict(v) for k, v in self._overrides.items()}
         new.setdefault(rule_id, {}).update(values)
-        return Thresholds(new)
+        return Thresholds(new, origin=self._origin, text=self._text)
+
+    def _where(self, section: str, key: str | None) -> str:
+        origin = self._origin or "thresholds"
+        if self._text is None:
+            return origin
+        return f"{origin} line {_line_of(self._text, section, key)}"
+
+    def _config_error(self, section: str, exc: ValidationError) -> ConfigError:
+        first = exc.errors()[0]
+        key = str(first["loc"][0]) if first.get("loc") else None
+        what = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        known = ", ".join(sorted(model_for(section).model_fields))
+        return ConfigError(
+            f"[{section}] {key}: {what} (known keys: {known})",
+            source=self._where(section, key),
+        )
+
+
+def _line_of(text: str, section: str, key: str | None) -> int:
+    """1-based line of `key` in `[section]` (or of the header), 1 if not found."""
+    header = re.compile(r'^\s*\[\s*"?' + re.escape(section) + r'"?\s*\]')
+    in_section = False
+    header_line = 1
+    for number, line in enumerate(text.splitlines(), start=1):
+        if header.match(line):
+            in_section, header_line = True, number
+            if key is None:
+                return number
+            continue
+        if in_section and line.lstrip().startswith("["):
+            break
+        if in_section and key and re.match(r"^\s*\"?" + re.escape(key) + r"\"?\s*=", line):
+            return number
+    return header_line
 
 
 @dataclass(frozen=True)
@@ -84,15 +160,28 @@ class Settings:
         env = dict(os.environ if env is None else env)
         locale = env.get("WITNESS_LOCALE", "zh-CN") or "zh-CN"
         if locale not in ("zh-CN", "en"):
-            raise ValueError(f"WITNESS_LOCALE={locale!r}: use zh-CN or en")
+            raise ConfigError(f"{locale!r}: use zh-CN or en", source="WITNESS_LOCALE")
         config_path = env.get("WITNESS_CONFIG") or None
         return cls(
             kafka_bootstrap=env.get("WITNESS_KAFKA_BOOTSTRAP") or None,
             database_url=env.get("WITNESS_DATABASE_URL") or DEFAULT_SQLITE_URL,
             locale=locale,
             config_path=config_path,
-            session_timeout_ms=int(env.get("WITNESS_KAFKA_SESSION_TIMEOUT_MS", "10000")),
-            partitions=int(env.get("WITNESS_PARTITIONS", "3")),
+            session_timeout_ms=_int_env(env, "WITNESS_KAFKA_SESSION_TIMEOUT_MS", 10_000, 1),
+            partitions=_int_env(env, "WITNESS_PARTITIONS", 3, 1),
             topic_prefix=env.get("WITNESS_TOPIC_PREFIX", ""),
             thresholds=Thresholds.load(config_path),
         )
+
+
+def _int_env(env: dict[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{raw!r} is not a whole number", source=name) from None
+    if value < minimum:
+        raise ConfigError(f"{value} is below the minimum {minimum}", source=name)
+    return value

@@ -224,9 +224,7 @@ def screen(
     read: ReadResult, thresholds: Thresholds | None = None, *, progress: bool = False
 ) -> ScreenResult:
     th = thresholds or Thresholds.defaults()
-    ring_th = RingThresholds(
-        **{k: th.get("REL-RING", k) for k in RingThresholds.__dataclass_fields__}
-    )
+    ring_th = th.typed(RingThresholds)
     tenders = list(read.tenders.values())
     stats = [screens(list(t.bids.values())) for t in tenders]
     scores = percentile_scores(stats)

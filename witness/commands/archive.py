@@ -192,10 +192,10 @@ def _replay(args: argparse.Namespace, settings) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from witness import archive
-    from witness.config import Settings
+    from witness.commands.common import load_settings
     from witness.store import Store
 
-    settings = Settings.from_env()
+    settings = load_settings()
     try:
         if args.action == "export":
             years = archive.retention_years()

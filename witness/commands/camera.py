@@ -100,7 +100,7 @@ def _specs(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from streams.camera_agent import AgentOptions, JsonlSink, run_agent
-    from witness.config import Settings
+    from witness.commands.common import load_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         sink = JsonlSink(args.out)
     else:
-        settings = Settings.from_env()
+        settings = load_settings()
         bootstrap = args.bootstrap or settings.kafka_bootstrap
         if not bootstrap:
             print(t("camera.need_out"), file=sys.stderr)

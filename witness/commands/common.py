@@ -28,11 +28,17 @@ def add_broker_argument(p: argparse.ArgumentParser) -> None:
 
 
 def load_settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except (ValueError, FileNotFoundError) as exc:
-        print(t("common.config_error", error=exc), file=sys.stderr)
-        raise SystemExit(2) from None
+    """Settings from the environment, thresholds validated against every detector's model.
+
+    A bad value raises `ConfigError` (a `WitnessError`); `witness.cli.main` prints it with
+    its file and line and exits 2 before anything starts.
+    """
+    import detectors
+
+    settings = Settings.from_env()
+    detectors.all_detectors()  # imports every rule family, registering its thresholds model
+    settings.thresholds.validate()
+    return settings
 
 
 def bootstrap_or_exit(args: argparse.Namespace, settings: Settings) -> str:

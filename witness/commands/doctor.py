@@ -380,11 +380,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from witness.config import Settings
+    from witness.commands.common import load_settings
 
     out = Findings()
     try:
-        settings = Settings.from_env()
+        settings = load_settings()
     except (ValueError, FileNotFoundError) as exc:
         out.add("fail", t("doctor.config", reason=exc), t("doctor.config_fix"))
         _print(out)

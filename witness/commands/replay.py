@@ -49,12 +49,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from witness.config import Settings
+    from witness.commands.common import load_settings
     from witness.events import ContractError
     from witness.jsonl import read_events
     from witness.replay import compare, project_history, replay
 
-    settings = Settings.from_env()
+    settings = load_settings()
     if args.project:
         from witness.store import Store
 

@@ -74,7 +74,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from witness.config import Settings
+    from witness.commands.common import load_settings
     from witness.screen import (
         GROUP_COLUMNS,
         TENDER_COLUMNS,
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     if not Path(args.file).is_file():
         print(t("screen.no_file", file=args.file), file=sys.stderr)
         return 2
-    settings = Settings.from_env()
+    settings = load_settings()
     progress = None if not args.no_progress else False
     try:
         read = read_bids(

@@ -78,10 +78,10 @@ def _password(args: argparse.Namespace) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from witness import accounts
-    from witness.config import Settings
+    from witness.commands.common import load_settings
     from witness.store import Store
 
-    store = Store(Settings.from_env().database_url)
+    store = Store(load_settings().database_url)
     try:
         if args.action == "add":
             password = _password(args)

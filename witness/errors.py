@@ -1,0 +1,35 @@
+"""One error root for everything Witness raises on purpose.
+
+Every error a user can cause (bad config, bad input, an unreachable broker, a refused
+decision) is a `WitnessError`. `describe()` says where it came from (a file and line, a
+topic offset, a setting) so `witness` can print one clear line and exit 2, and the worker
+can put the same text on a dead letter. Subclasses keep their old base classes
+(ValueError, RuntimeError) so callers that caught those still work.
+"""
+
+from __future__ import annotations
+
+
+class WitnessError(Exception):
+    """Base of all deliberate Witness errors.
+
+    `source` names where the problem is: ``"thresholds.toml line 12"``,
+    ``"events.jsonl line 3"``, ``"WITNESS_LOCALE"``. It is optional: some errors are
+    about the system as a whole.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+
+    def describe(self) -> str:
+        """One line for a person: where, then what."""
+        return f"{self.source}: {self.message}" if self.source else self.message
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+class ConfigError(WitnessError, ValueError):
+    """A setting or a thresholds file is wrong; nothing was started."""
