@@ -74,7 +74,7 @@ def test_unknown_section_and_non_table_are_refused(tmp_path):
     p = _write(tmp_path, '["PROC-FEWW"]\nmin_bidders = 4\n')
     with pytest.raises(ConfigError, match=r"line 1.*PROC-FEWW.*known"):
         Thresholds.load(p).validate()
-    p = _write(tmp_path, 'x = 3\n')
+    p = _write(tmp_path, "x = 3\n")
     with pytest.raises(ConfigError, match="must be a table"):
         Thresholds.load(p)
 
