@@ -1,0 +1,216 @@
+"""Restore: bring a verified bundle back, into another store or as contract models.
+
+`import_bundle` writes the ledger rows verbatim (with their hashes) and the index rows;
+`bundle_events` and `bundle_alerts` give an offline replay its input and the recorded
+alerts to compare with (the replay itself is driven by `witness archive replay`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.engine import Engine
+
+from witness.archive.format import (
+    ALERTS,
+    CONTEXT,
+    DECISIONS,
+    EVENTS,
+    FRAMES,
+    LEDGER,
+    PROJECT,
+    ArchiveError,
+    Record,
+    context_segments,
+    parse_iso,
+    parse_records,
+    part_lines,
+    read_parts,
+)
+from witness.archive.verify import verify_bundle
+from witness.store.models import (
+    AlertRow,
+    Decision,
+    EventRow,
+    LatestFrame,
+    LedgerEntry,
+    Project,
+    RoomRow,
+    to_utc,
+    utcnow,
+)
+
+
+@dataclass
+class ImportResult:
+    project_id: str
+    records: int
+    events: int
+    alerts: int
+    decisions: int
+    frames: int
+    renumbered_decisions: int = 0
+
+
+def import_bundle(engine: Engine, path: str | Path) -> ImportResult:
+    """Re-import a verified bundle verbatim: ledger rows with their hashes and the index.
+
+    Refuses a bundle that does not verify, and a store that already holds any of the
+    project's chain, events or alerts (imports never overwrite or merge records).
+    """
+    from sqlmodel import Session
+
+    report = verify_bundle(path)
+    if not report.ok:
+        raise ArchiveError(report.problems[0].message())
+    parts, _ = read_parts(path)
+    manifest = report.manifest
+    project_id = manifest["project_id"]
+    records, _ = parse_records(parts[LEDGER])
+    events = [json.loads(x) for x in part_lines(parts[EVENTS])]
+    alerts = [json.loads(x) for x in part_lines(parts[ALERTS])]
+    decisions = [json.loads(x) for x in part_lines(parts[DECISIONS])]
+    frames = [json.loads(x) for x in part_lines(parts[FRAMES])]
+    proj = json.loads(parts[PROJECT])
+    renumbered = 0
+    with Session(engine) as s:
+        if s.execute(
+            select(LedgerEntry.id).where(LedgerEntry.chain == project_id).limit(1)
+        ).first():
+            raise ArchiveError(f"this store already holds records of project {project_id!r}")
+        ids = [e["event_id"] for e in events]
+        for i in range(0, len(ids), 500):
+            clash = s.execute(
+                select(EventRow.event_id).where(EventRow.event_id.in_(ids[i : i + 500])).limit(1)
+            ).first()
+            if clash:
+                raise ArchiveError(f"this store already holds event {clash[0]!r}")
+        aids = [a["alert_id"] for a in alerts]
+        if aids:
+            clash = s.execute(
+                select(AlertRow.alert_id).where(AlertRow.alert_id.in_(aids)).limit(1)
+            ).first()
+            if clash:
+                raise ArchiveError(f"this store already holds alert {clash[0]!r}")
+        if records:
+            s.execute(
+                insert(LedgerEntry),
+                [
+                    {
+                        "chain": project_id,
+                        "seq": r.seq,
+                        "kind": r.kind,
+                        "ref": r.ref,
+                        "body": r.body,
+                        "prev_hash": r.prev_hash,
+                        "hash": r.hash,
+                        "recorded_at": parse_iso(r.recorded_at) or utcnow(),
+                    }
+                    for r in records
+                ],
+            )
+        if events:
+            s.execute(insert(EventRow), [{**e, "ts": parse_iso(e["ts"])} for e in events])
+        for a in alerts:
+            s.add(
+                AlertRow(
+                    **{
+                        **a,
+                        "first_seen": parse_iso(a["first_seen"]),
+                        "last_seen": parse_iso(a["last_seen"]),
+                        "updated_at": parse_iso(a["updated_at"]) or utcnow(),
+                    }
+                )
+            )
+        for d in decisions:
+            did = d["decision_id"]
+            if s.get(Decision, did) is not None:
+                did, renumbered = None, renumbered + 1
+            s.add(
+                Decision(
+                    id=did,
+                    alert_id=d["alert_id"],
+                    action=d["action"],
+                    status_after=d["status_after"],
+                    actor=d["actor"],
+                    reason=d["reason"],
+                    at=parse_iso(d["at"]),
+                )
+            )
+        p = proj.get("project")
+        if p and s.get(Project, p["project_id"]) is None:
+            s.add(
+                Project(
+                    **{
+                        **p,
+                        "bid_deadline": parse_iso(p["bid_deadline"]),
+                        "opening_at": parse_iso(p["opening_at"]),
+                        "updated_at": parse_iso(p["updated_at"]) or utcnow(),
+                    }
+                )
+            )
+        for room in proj.get("rooms", []):
+            if s.get(RoomRow, room["room_id"]) is None:
+                s.add(RoomRow(**room))
+        for f in frames:
+            existing = s.get(LatestFrame, (f["room_id"], f["camera_id"]))
+            ts = parse_iso(f["ts"])
+            if existing is not None and to_utc(existing.ts) >= to_utc(ts):
+                continue
+            thumb = f.get("thumbnail_b64")
+            if f.get("thumbnail") and f["thumbnail"] in parts:
+                thumb = base64.b64encode(parts[f["thumbnail"]]).decode("ascii")
+            row = existing or LatestFrame(room_id=f["room_id"], camera_id=f["camera_id"], ts=ts)
+            row.ts, row.metrics, row.status = ts, f["metrics"], f["status"]
+            row.thumbnail, row.thumbnail_ts = thumb, parse_iso(f.get("thumbnail_ts"))
+            s.add(row)
+        s.flush()
+        if engine.dialect.name == "postgresql":
+            # explicit ids do not advance PostgreSQL sequences; keep later inserts safe
+            for table in ("decisions", "ledger"):
+                s.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+                    )
+                )
+        s.commit()
+    return ImportResult(
+        project_id=project_id,
+        records=len(records),
+        events=len(events),
+        alerts=len(alerts),
+        decisions=len(decisions),
+        frames=len(frames),
+        renumbered_decisions=renumbered,
+    )
+
+
+def bundle_events(parts: dict[str, bytes]) -> list[Any]:
+    """The project's events plus its context, in recording order, for an offline replay."""
+    from witness.events import parse_event
+
+    rows: list[tuple[datetime, int, int, Record]] = []
+    records, _ = parse_records(parts.get(LEDGER, b""))
+    rows += [(parse_iso(r.recorded_at) or utcnow(), 0, r.seq, r) for r in records]
+    for n, recs in enumerate(context_segments(parts.get(CONTEXT, b"")).values(), start=1):
+        rows += [(parse_iso(r.recorded_at) or utcnow(), n, r.seq, r) for r in recs]
+    rows.sort(key=lambda x: (to_utc(x[0]), x[1], x[2]))
+    return [parse_event(r.body) for *_, r in rows if r.kind == "event"]
+
+
+def bundle_alerts(parts: dict[str, bytes]) -> list[Any]:
+    """The bundle's current alerts as contract models."""
+    from witness.alerts import Alert
+
+    fields = set(Alert.model_fields)
+    return [
+        Alert.model_validate({k: v for k, v in json.loads(line).items() if k in fields})
+        for line in part_lines(parts.get(ALERTS, b""))
+    ]
