@@ -37,8 +37,8 @@ import numpy as np  # noqa: E402
 from rapidfuzz.distance import Indel  # noqa: E402
 
 from detectors.neardup import NearDupIndex, Params, prepare, template_hashes  # noqa: E402
-from tests.helpers_documents import bid_document, reword, template, tender_text, words  # noqa: E402
 from witness.config import Thresholds  # noqa: E402
+from witness.simulator.text_samples import bid_document, reword, template, tender_text, words  # noqa: E402
 
 RATES = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
 OWN_CHARS = 14_000

@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dashboards import queries  # noqa: E402
-from witness.accounts import Account  # noqa: E402
 from witness.alerts import make_alert  # noqa: E402
 from witness.events import make_event  # noqa: E402
 from witness.store import Store  # noqa: E402
+from witness.store.accounts import Account  # noqa: E402
 
 PROJECTS = [f"BENCH-{i}" for i in range(4)]
 RULES = ["REL-40-6", "REL-40-1", "DOC-40-4", "EXP-DEV", "VID-OFFLINE", "PRICE-40-4"]

@@ -9,10 +9,10 @@ import streamlit as st
 
 import dashboards.texts  # noqa: F401  (registers the wall's strings)
 from dashboards.sealing import AlertView
-from witness.accounts import Account, authenticate, get_account
 from witness.config import Settings
 from witness.i18n import current_locale, t
 from witness.store import Store
+from witness.store.accounts import Account, authenticate, get_account
 
 SEVERITY_ICON = {"red": "🔴", "orange": "🟠", "yellow": "🟡"}
 #: Seconds between refreshes: tiles with open alerts and the feed fast, idle tiles slowly.

@@ -6,9 +6,9 @@ import streamlit as st
 
 from dashboards import common
 from dashboards.sealing import alert_view
-from witness.accounts import Account
 from witness.i18n import t
 from witness.store import DecisionError
+from witness.store.accounts import Account
 from witness.store.models import AlertRow, Decision
 
 

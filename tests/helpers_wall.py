@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 
 import detectors
-from witness import accounts
 from witness.alerts import make_alert
 from witness.events import make_event
+from witness.store import accounts
 
 APP = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
 PASSWORD = "pw-123456"

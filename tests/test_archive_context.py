@@ -7,9 +7,9 @@ import json
 import pytest
 from helpers_archive import fix_part_hash, read_zip, record_project_with_context, write_zip
 
+from detectors.offline import replay
 from witness import archive
 from witness.cli import main
-from witness.replay import replay
 from witness.store import Store
 
 

@@ -6,10 +6,10 @@ import pytest
 from helpers_archive import TINY_JPEG, record_project
 from sqlalchemy import text
 
+from detectors.offline import compare, replay
 from witness import archive
 from witness.cli import main
 from witness.events import make_event
-from witness.replay import compare, replay
 from witness.store import Store
 
 

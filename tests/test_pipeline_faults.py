@@ -11,8 +11,8 @@ import threading
 import pytest
 from helpers_pipeline import bond_project, cli_env, start_witness, wait_for, witness, write_jsonl
 
+from detectors.offline import replay
 from streams.bus import Producer
-from witness.replay import replay
 from witness.store import Store
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]

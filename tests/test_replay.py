@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import detectors
+from detectors.offline import compare, replay
 from witness.events import make_event
-from witness.replay import compare, project_history, replay
+from witness.store.history import project_history
 
 
 def _stream():

@@ -127,7 +127,7 @@ def test_migrations_match_the_models(store):
     from alembic.runtime.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    import witness.accounts  # noqa: F401
+    import witness.store.accounts  # noqa: F401
     from witness.store.migrate import current_revision, head_revision
 
     assert current_revision(store.engine) == head_revision()

@@ -8,8 +8,8 @@ import io
 import pytest
 from sqlalchemy import inspect
 
-from witness import accounts
 from witness.cli import main
+from witness.store import accounts
 
 
 @pytest.fixture(autouse=True)

@@ -129,7 +129,7 @@ def test_officer_cannot_reach_ops_archive_or_unassigned_project(wall_url):
 @pytest.mark.parametrize("page", ["ops", "archive"])
 def test_pages_recheck_the_role_when_opened_directly(wall_url, page):
     """Defence in depth: a page script run for an officer stops at its own role check."""
-    from witness.accounts import Account
+    from witness.store.accounts import Account
 
     at = AppTest.from_file(str(APP.parent / "views" / f"{page}.py"), default_timeout=30)
     at.session_state["account"] = Account("li", "officer", "li", ("P1", "P2"))

@@ -157,9 +157,9 @@ def _print_report(report, what: str) -> int:
 
 def _replay(args: argparse.Namespace, settings) -> int:
     """Replay a bundle offline and show recorded vs replayed alerts side by side."""
+    from detectors.offline import compare, replay
     from witness import archive
     from witness.commands.replay import print_comparison
-    from witness.replay import compare, replay
 
     report = archive.verify_bundle(args.bundle)
     if not report.ok:

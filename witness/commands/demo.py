@@ -73,7 +73,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _demo_accounts(engine, project_ids: list[str]) -> None:
-    from witness import accounts
+    from witness.store import accounts
 
     existing = {acct.username for acct, _ in accounts.list_accounts(engine)}
     for name, role in (

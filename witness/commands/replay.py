@@ -49,10 +49,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from detectors.offline import compare, replay
     from witness.commands.common import load_settings
     from witness.events import ContractError
     from witness.jsonl import read_events
-    from witness.replay import compare, project_history, replay
+    from witness.store.history import project_history
 
     settings = load_settings()
     if args.project:

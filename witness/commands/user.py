@@ -77,9 +77,8 @@ def _password(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from witness import accounts
     from witness.commands.common import load_settings
-    from witness.store import Store
+    from witness.store import Store, accounts
 
     store = Store(load_settings().database_url)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import witness.accounts  # noqa: F401  (registers the users and assignments tables)
+import witness.store.accounts  # noqa: F401  (registers the users and assignments tables)
 import witness.store.models  # noqa: F401  (registers the tables)
 
 target_metadata = SQLModel.metadata

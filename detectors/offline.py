@@ -1,8 +1,8 @@
 """Offline replay: run every detector over given or archived events, no broker.
 
-Like cli.py this module sits on top and wires floors together: it feeds events from a
-file or the store through the same `detectors.Engine` the live worker uses, so replay
-gives the same alerts as live.
+It feeds events (from a file, an archive bundle or `witness.store.history`) through the
+same `detectors.Engine` the live worker uses, so replay gives the same alerts as live,
+and compares two alert sets the way an auditor does (same, changed, new, gone).
 """
 
 from __future__ import annotations
@@ -19,39 +19,11 @@ def replay(
     events: Iterable[Event], *, thresholds: Thresholds | None = None, locale: str = "zh-CN"
 ) -> list[Alert]:
     """Fold events through a fresh engine with every registered detector; final alerts."""
-    import detectors
+    from detectors import Context, Engine, all_detectors
 
-    ctx = detectors.Context(thresholds=thresholds or Thresholds.defaults(), locale=locale)
-    engine = detectors.Engine(detectors.all_detectors(), ctx)
+    ctx = Context(thresholds=thresholds or Thresholds.defaults(), locale=locale)
+    engine = Engine(all_detectors(), ctx)
     return engine.run(events)
-
-
-def project_history(store, project_id: str) -> list[Event]:
-    """What the live worker saw for one project: the registry (reference data, first),
-    then the project's events in recorded order with its rooms' frames interleaved by time."""
-    own = store.events(project_id)
-    if not own:
-        return []
-    registry = store.events("*", types=["registry.relation"])
-    rooms = sorted(
-        {r.room_id for e in own if e.type == "project.registered" for r in e.payload.rooms}
-        | {e.room_id for e in own if e.room_id}
-    )
-    start = min(e.ts for e in own)
-    end = max(e.ts for e in own)
-    frames = store.events(
-        "*", types=["frame.analyzed", "camera.status"], rooms=rooms, since=start, until=end
-    )
-    frames.sort(key=lambda e: e.ts)
-    merged: list[Event] = list(registry)
-    i = 0
-    for event in own:
-        while i < len(frames) and frames[i].ts < event.ts:
-            merged.append(frames[i])
-            i += 1
-        merged.append(event)
-    merged.extend(frames[i:])
-    return merged
 
 
 @dataclass
