@@ -15,7 +15,7 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboards import common  # noqa: E402
+from dashboards import session  # noqa: E402
 from witness.i18n import t  # noqa: E402
 
 PAGES = {
@@ -27,10 +27,10 @@ PAGES = {
 
 st.set_page_config(page_title=t("wall.app_title"), layout="wide")
 
-acc = common.sign_in()
+acc = session.sign_in()
 if acc is None:
     st.navigation(
-        [st.Page(common.login_page, title=t("wall.login.title"))], position="hidden"
+        [st.Page(session.login_page, title=t("wall.login.title"))], position="hidden"
     ).run()
     st.stop()
 
@@ -50,7 +50,7 @@ with st.sidebar:
     st.caption(t("wall.signed_in", name=acc.display_name, role=t(f"wall.role.{acc.role}")))
     if st.button(t("wall.logout"), key="logout"):
         st.session_state.clear()
-        if common.auth_configured() and getattr(st.user, "is_logged_in", False):
+        if session.auth_configured() and getattr(st.user, "is_logged_in", False):
             st.logout()
         st.rerun()
 st.navigation(pages).run()

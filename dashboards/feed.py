@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import common
+from dashboards import formatting, session
 from dashboards.sealing import alert_view
 from witness.i18n import t
 from witness.store import DecisionError
@@ -17,7 +17,7 @@ def _decide(alert_id: str, action: str, acc: Account, reason: str) -> None:
         st.error(t("wall.action.need_reason"))
         return
     try:
-        common.store().decide(alert_id, action, acc.username, reason.strip() or None)
+        session.store().decide(alert_id, action, acc.username, reason.strip() or None)
     except DecisionError as exc:
         st.error(t("wall.action.failed", error=exc))
         return
@@ -39,23 +39,23 @@ def alert_card(
     key: str = "feed",
 ) -> None:
     """An expander per alert; officers and admins get the decision buttons."""
-    v = alert_view(row, project_opened=opened, locale=common.locale())
-    with st.expander(common.alert_label(v)):
+    v = alert_view(row, project_opened=opened, locale=session.locale())
+    with st.expander(formatting.alert_label(v)):
         st.caption(t("wall.alert.rule", rule=v.rule, basis=v.legal_basis))
         st.caption(
             t(
                 "wall.alert.seen",
-                first=common.fmt_ts(v.first_seen),
-                last=common.fmt_ts(v.last_seen),
+                first=formatting.fmt_ts(v.first_seen),
+                last=formatting.fmt_ts(v.last_seen),
                 status=t(f"status.{v.status}"),
             )
         )
-        common.show_evidence(v)
+        formatting.show_evidence(v)
         for d in decisions:
             st.caption(
                 t(
                     "wall.decision_log",
-                    at=common.fmt_ts(d.at),
+                    at=formatting.fmt_ts(d.at),
                     actor=d.actor,
                     action=t(f"status.{d.status_after}"),
                     reason=f" — {d.reason}" if d.reason else "",
@@ -83,10 +83,10 @@ def compact_list(rows: list[AlertRow], opened: dict[str, bool]) -> None:
     """Further alerts as one block of lines (cheap to render); open them on the project page."""
     if not rows:
         return
-    loc = common.locale()
+    loc = session.locale()
     lines = [
         "- "
-        + common.alert_label(
+        + formatting.alert_label(
             alert_view(r, project_opened=opened.get(r.project_id, False), locale=loc)
         )
         for r in rows

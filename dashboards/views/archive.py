@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import common, queries
+from dashboards import formatting, queries, session
 from dashboards.sealing import alert_view, event_visible
 from witness.i18n import t
 
-acc = common.require("archive")
-store = common.store()
+acc = session.require("archive")
+store = session.store()
 
 show_all = st.checkbox(t("wall.archive.all"), key="archive_all")
 projects = queries.projects(store) if show_all else queries.archived_projects(store)
@@ -22,7 +22,7 @@ by_id = {p.project_id: p for p in projects}
 pid = st.selectbox(t("wall.project.choose"), list(by_id), key="archive_project")
 project = by_id[pid]
 st.markdown(f"### {pid} {project.name or ''}")
-st.caption(t("wall.stage", stage=common.stage(project.stage)))
+st.caption(t("wall.stage", stage=formatting.stage(project.stage)))
 
 st.subheader(t("wall.archive.verify"))
 for chain in queries.project_chains(store, pid):
@@ -43,13 +43,19 @@ total = len(events)
 step = st.slider(t("wall.archive.step"), 1, total, total, key="archive_step") if total > 1 else 1
 current = events[step - 1]
 st.markdown(
-    t("wall.archive.at", step=step, total=total, type=current.type, ts=common.fmt_ts(current.ts))
+    t(
+        "wall.archive.at",
+        step=step,
+        total=total,
+        type=current.type,
+        ts=formatting.fmt_ts(current.ts),
+    )
 )
 st.dataframe(
     pd.DataFrame(
         [
             {
-                t("wall.col.time"): common.fmt_ts(e.ts),
+                t("wall.col.time"): formatting.fmt_ts(e.ts),
                 t("wall.col.what"): e.type,
                 "event_id": e.event_id,
             }
@@ -62,7 +68,7 @@ st.json(current.to_dict()["payload"], expanded=False)
 st.subheader(t("wall.archive.alerts_so_far"))
 for row in queries.project_alerts(store, pid):
     if row.first_seen <= current.ts:
-        v = alert_view(row, project_opened=project.opened, locale=common.locale())
-        with st.expander(common.alert_label(v)):
+        v = alert_view(row, project_opened=project.opened, locale=session.locale())
+        with st.expander(formatting.alert_label(v)):
             st.caption(t("wall.alert.rule", rule=v.rule, basis=v.legal_basis))
-            common.show_evidence(v)
+            formatting.show_evidence(v)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import common, queries
+from dashboards import formatting, queries, session
 from witness.i18n import t
 
-acc = common.require("ops")
-store = common.store()
+acc = session.require("ops")
+store = session.store()
 
 st.subheader(t("wall.ops.lag"))
 lag = queries.lag(store)
@@ -27,7 +27,7 @@ else:
                     t("wall.col.end"): r.end_offset,
                     t("wall.col.lag"): r.lag,
                     t("wall.col.rate"): round(r.events_per_s, 1),
-                    t("wall.col.updated"): common.fmt_ts(r.updated_at),
+                    t("wall.col.updated"): formatting.fmt_ts(r.updated_at),
                 }
                 for r in lag
             ]
@@ -49,7 +49,7 @@ else:
         pd.DataFrame(
             [
                 {
-                    t("wall.col.time"): common.fmt_ts(d.at),
+                    t("wall.col.time"): formatting.fmt_ts(d.at),
                     t("wall.col.topic"): d.topic,
                     t("wall.col.partition"): d.partition,
                     t("wall.col.offset"): d.offset,
@@ -75,7 +75,7 @@ else:
                     t("wall.col.camera"): f.camera_id,
                     t("wall.col.project"): pid or "-",
                     t("wall.col.status"): f.status,
-                    t("wall.col.age"): common.age(f.ts),
+                    t("wall.col.age"): formatting.age(f.ts),
                     t("wall.col.metrics"): ", ".join(
                         f"{k}={f.metrics[k]}"
                         for k in ("brightness", "sharpness", "persons", "frozen")

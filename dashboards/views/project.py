@@ -10,16 +10,16 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import common, evidence, queries
+from dashboards import evidence, formatting, queries, session
 from dashboards.feed import alert_card, flash
 from dashboards.sealing import alert_view, event_visible
 from witness.i18n import t
 
-acc = common.require("project")
-store = common.store()
+acc = session.require("project")
+store = session.store()
 flash()
 
-ids = common.visible_project_ids(acc)
+ids = session.visible_project_ids(acc)
 asked = st.query_params.get("project")
 if asked and asked not in ids:
     st.error(t("wall.project_denied", project=asked))
@@ -33,11 +33,11 @@ pid = st.selectbox(
 st.query_params["project"] = pid
 project = queries.projects(store, [pid])[0]
 opened = project.opened
-loc = common.locale()
+loc = session.locale()
 
 st.markdown(f"### {pid} {project.name or ''}")
 sealed_note = "" if opened else f" · 🔒 {t('wall.sealed_project')}"
-st.caption(t("wall.stage", stage=common.stage(project.stage)) + sealed_note)
+st.caption(t("wall.stage", stage=formatting.stage(project.stage)) + sealed_note)
 
 events = [e for e in store.events(pid) if event_visible(e.type, opened)]
 rows = queries.project_alerts(store, pid)
@@ -58,7 +58,7 @@ tabs = st.tabs(
 with tabs[0]:
     timeline = [
         {
-            t("wall.col.time"): common.fmt_ts(e.ts),
+            t("wall.col.time"): formatting.fmt_ts(e.ts),
             t("wall.col.kind"): t("wall.kind.event"),
             t("wall.col.what"): e.type,
             t("wall.col.detail"): evidence.event_detail(e),
@@ -67,9 +67,9 @@ with tabs[0]:
         for e in events
     ] + [
         {
-            t("wall.col.time"): common.fmt_ts(v.first_seen),
+            t("wall.col.time"): formatting.fmt_ts(v.first_seen),
             t("wall.col.kind"): t("wall.kind.alert"),
-            t("wall.col.what"): f"{common.SEVERITY_ICON.get(v.severity, '')} {v.rule} {v.title}"
+            t("wall.col.what"): f"{formatting.SEVERITY_ICON.get(v.severity, '')} {v.rule} {v.title}"
             + (f" 🔒{t('wall.sealed')}" if v.sealed else ""),
             t("wall.col.detail"): ", ".join(v.subjects),
             "_ts": v.first_seen,
@@ -175,4 +175,4 @@ with tabs[5]:
                 values = evidence.screen_values(v)
                 if values:
                     st.dataframe(pd.DataFrame([values]), hide_index=True)
-                common.show_evidence(v)
+                formatting.show_evidence(v)

@@ -11,12 +11,12 @@ import binascii
 
 import streamlit as st
 
-from dashboards import common, queries
+from dashboards import formatting, layout, queries, session
 from dashboards.feed import alert_card, compact_list, flash
 from witness.i18n import t
 
-acc = common.require("wall")
-store = common.store()
+acc = session.require("wall")
+store = session.store()
 
 
 def tile(room_id: str, camera_id: str | None, open_alerts: int) -> None:
@@ -46,7 +46,7 @@ def tile(room_id: str, camera_id: str | None, open_alerts: int) -> None:
                 room=room_id,
                 camera=camera_id or "-",
                 status=t(f"wall.cam.{status}") if status in ("online", "offline") else status,
-                age=common.age(frame.ts if frame is not None else None),
+                age=formatting.age(frame.ts if frame is not None else None),
             )
         )
         if open_alerts:
@@ -61,33 +61,33 @@ def feed(project_ids: list[str], statuses: list[str]) -> None:
     ):
         st.rerun()
     opened = {p.project_id: p.opened for p in queries.projects(store, project_ids)}
-    rows = queries.feed(store, project_ids, statuses=statuses or ["open"], limit=common.FEED_SIZE)
-    decisions = queries.decisions_for(store, [r.alert_id for r in rows[: common.FEED_CARDS]])
+    rows = queries.feed(store, project_ids, statuses=statuses or ["open"], limit=layout.FEED_SIZE)
+    decisions = queries.decisions_for(store, [r.alert_id for r in rows[: layout.FEED_CARDS]])
     st.subheader(t("wall.feed"))
     if not rows:
         st.caption(t("wall.feed.empty"))
-    for row in rows[: common.FEED_CARDS]:
+    for row in rows[: layout.FEED_CARDS]:
         alert_card(
             row,
             opened=opened.get(row.project_id, False),
             acc=acc,
             decisions=decisions.get(row.alert_id, []),
         )
-    compact_list(rows[common.FEED_CARDS :], opened)
+    compact_list(rows[layout.FEED_CARDS :], opened)
 
 
 flash()
-ids = common.visible_project_ids(acc)
+ids = session.visible_project_ids(acc)
 if not ids:
     st.info(t("wall.no_projects"))
     st.stop()
 stages = {p.project_id: p.stage for p in queries.projects(store, ids)}
-default = [p for p in ids if stages.get(p) != "archived"][: common.MAX_PROJECTS] or ids[:1]
+default = [p for p in ids if stages.get(p) != "archived"][: layout.MAX_PROJECTS] or ids[:1]
 chosen = st.multiselect(
-    t("wall.choose_projects", n=common.MAX_PROJECTS),
+    t("wall.choose_projects", n=layout.MAX_PROJECTS),
     ids,
     default=default,
-    max_selections=common.MAX_PROJECTS,
+    max_selections=layout.MAX_PROJECTS,
     key="wall_projects",
 )
 statuses = st.multiselect(
@@ -97,7 +97,7 @@ statuses = st.multiselect(
     format_func=lambda s: t(f"status.{s}"),
     key="wall_statuses",
 )
-data = queries.wall_data(store, chosen, max_tiles=common.MAX_TILES, feed_limit=1)
+data = queries.wall_data(store, chosen, max_tiles=layout.MAX_TILES, feed_limit=1)
 st.session_state["wall_sig"] = data.signature()
 st.session_state["_wall_full_run"] = True
 st.session_state["_wall_frames"] = {
@@ -109,20 +109,20 @@ with left:
     for panel in data.panels:
         p = panel.project
         badges = " ".join(
-            f"{common.SEVERITY_ICON[s]}{panel.counts[s]}"
+            f"{formatting.SEVERITY_ICON[s]}{panel.counts[s]}"
             for s in ("red", "orange", "yellow")
             if panel.counts.get(s)
         )
         sealed = "" if p.opened else f" · 🔒 {t('wall.sealed_project')}"
         st.markdown(f"#### {p.project_id} {p.name or ''}")
-        st.caption(f"{t('wall.stage', stage=common.stage(p.stage))}{sealed}  {badges}")
+        st.caption(f"{t('wall.stage', stage=formatting.stage(p.stage))}{sealed}  {badges}")
         if not panel.tiles:
             st.caption(t("wall.no_rooms"))
             continue
         cols = st.columns(3)
         for i, tl in enumerate(panel.tiles):
-            interval = common.FAST_S if tl.hot else common.SLOW_S
+            interval = layout.FAST_S if tl.hot else layout.SLOW_S
             with cols[i % 3].container():  # own delta path -> own fragment id
                 st.fragment(tile, run_every=interval)(tl.room_id, tl.camera_id, tl.open_alerts)
 with right:
-    st.fragment(feed, run_every=common.FAST_S)(chosen, statuses)
+    st.fragment(feed, run_every=layout.FAST_S)(chosen, statuses)
