@@ -1,8 +1,8 @@
 """Pure rule logic. `all_detectors()` is the list the engine runs everywhere.
 
 Where does a rule live? REL-* in relations.py (and rings.py for REL-RING), DOC-* in
-documents.py, PRICE-* in prices.py, EXP-* in experts.py, PROC-* in procedure.py,
-VID-* in video.py.
+documents.py, PRICE-* in prices.py, EXP-* in experts/ (committee.py, avoidance.py,
+scoring.py, behaviour.py), PROC-* in procedure.py, VID-* in video.py.
 """
 
 from __future__ import annotations
