@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from helpers_experts import by_rule, fold, score
 
 from detectors.base import Context
 from detectors.experts import ScoringDetector, average_ranks, deviation
+from detectors.experts.scoring import FavourThresholds
+from witness.config import Thresholds
+from witness.errors import ConfigError
 
 EXPERTS = ["E1", "E2", "E3", "E4", "E5"]
 
@@ -159,6 +163,30 @@ def test_expert_ranking_the_last_bidder_first_fires() -> None:
     assert ev["others_ranks"] == {"E1": 4, "E2": 4, "E3": 4, "E4": 4}
     assert "median of the other experts' ranks" in ev["measure"]
     assert ev["threshold"]["min_rank_gap"] == 2
+
+
+def test_favor_rank_gap_is_read_as_a_number_of_ranks_halves_included(tmp_path) -> None:
+    """Tied totals share average ranks, so a gap of 2.5 is a real setting (as the float()
+    cast always read it); whole-number settings keep showing as 2.0 in the evidence."""
+    [alert] = by_rule(run(favor_sheet({"E5": {"B4": 40}})), "EXP-FAVOR")
+    assert repr(alert.evidence["threshold"]["min_rank_gap"]) == "2.0"
+    toml = tmp_path / "th.toml"
+    for gap, fires in ((2.5, True), (3.5, False)):
+        toml.write_text(f'["EXP-FAVOR"]\nmin_rank_gap = {gap}\n', "utf-8")
+        th = Thresholds.load(toml)
+        th.validate()
+        assert th.typed(FavourThresholds).min_rank_gap == gap
+        alerts = by_rule(run(favor_sheet({"E5": {"B4": 40}}), Context(thresholds=th)), "EXP-FAVOR")
+        assert len(alerts) == (1 if fires else 0), gap
+        if fires:
+            assert alerts[0].evidence["threshold"]["min_rank_gap"] == gap
+
+
+def test_favor_whole_number_settings_refuse_fractions(tmp_path) -> None:
+    toml = tmp_path / "th.toml"
+    toml.write_text('["EXP-FAVOR"]\nmin_rank_gap = 2\nmin_peers = 1.5\n', "utf-8")
+    with pytest.raises(ConfigError, match=r"line 3.*min_peers"):
+        Thresholds.load(toml).validate()
 
 
 def test_honest_neighbour_swaps_do_not_fire() -> None:

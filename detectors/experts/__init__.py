@@ -12,7 +12,6 @@ Four pure detectors, each with its own per-project state, one module per family:
 
 from __future__ import annotations
 
-import detectors.experts_thresholds  # noqa: F401  (registers the EXP-* sections)
 from detectors.experts.avoidance import AvoidanceDetector, conflicts, years_before
 from detectors.experts.behaviour import BehaviourDetector, longest_run
 from detectors.experts.committee import CommitteeDetector

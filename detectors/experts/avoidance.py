@@ -6,10 +6,23 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pydantic import Field
+
 from detectors.base import Context, ProjectDetector
 from detectors.registry import Registry
 from witness.alerts import Alert, make_alert
 from witness.events import Event, Expert, Party, RegistryRelation
+from witness.thresholds import RuleThresholds, thresholds_section
+
+
+@thresholds_section("EXP-AVOID")
+class AvoidanceThresholds(RuleThresholds):
+    """EXP-AVOID: an expert's conflict of interest with a bidder."""
+
+    years: int = Field(
+        3, ge=0, le=50, description="past employment / directorship counts this long"
+    )
+    control_share: float = Field(0.5, gt=0, le=1)
 
 
 def years_before(day: date, years: int) -> date:
@@ -220,8 +233,8 @@ class AvoidanceDetector(ProjectDetector):
     def _check(
         self, state: AvoidanceState, expert_id: str, bidder_id: str, event: Event, ctx: Context
     ) -> Alert | None:
-        years = int(ctx.thresholds.get("EXP-AVOID", "years"))
-        control = float(ctx.thresholds.get("EXP-AVOID", "control_share"))
+        th = ctx.thresholds.typed(AvoidanceThresholds)
+        years, control = th.years, th.control_share
         er, br = state.experts[expert_id], state.bidders[bidder_id]
         found = conflicts(
             er.expert, bidder_id, br.party, ctx.registry, er.assigned_on, years, control

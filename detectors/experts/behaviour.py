@@ -7,10 +7,30 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pydantic import Field
+
 from detectors.base import Context, ProjectDetector
 from detectors.experts.shared import MAX_EVENT_IDS, rounded
 from witness.alerts import Alert, make_alert
 from witness.events import Event
+from witness.thresholds import RuleThresholds, thresholds_section
+
+
+@thresholds_section("EXP-FAST")
+class FastScoringThresholds(RuleThresholds):
+    """EXP-FAST: scoring much faster than planned, or click-through."""
+
+    planned_share: float = Field(0.5, gt=0, le=1)
+    max_click_seconds: float = Field(2.0, gt=0)
+    min_click_run: int = Field(10, ge=2)
+
+
+@thresholds_section("EXP-FOCUS")
+class FocusThresholds(RuleThresholds):
+    """EXP-FOCUS: an expert keeps opening one bidder's file."""
+
+    min_opens: int = Field(10, ge=1)
+    share: float = Field(0.6, gt=0, le=1)
 
 
 @dataclass
@@ -88,7 +108,7 @@ class BehaviourDetector(ProjectDetector):
     def _duration(self, state: BehaviourState, event: Event, ctx: Context) -> Alert | None:
         if state.started is None or not state.planned_minutes:
             return None
-        share = float(ctx.thresholds.get("EXP-FAST", "planned_share"))
+        share = ctx.thresholds.typed(FastScoringThresholds).planned_share
         elapsed = (event.ts - state.started).total_seconds() / 60
         limit = share * state.planned_minutes
         if elapsed >= limit:
@@ -124,9 +144,8 @@ class BehaviourDetector(ProjectDetector):
         )
 
     def _clicks(self, state: BehaviourState, event: Event, ctx: Context) -> Alert | None:
-        th = ctx.thresholds
-        max_gap = float(th.get("EXP-FAST", "max_click_seconds"))
-        min_run = int(th.get("EXP-FAST", "min_click_run"))
+        th = ctx.thresholds.typed(FastScoringThresholds)
+        max_gap, min_run = th.max_click_seconds, th.min_click_run
         e = event.payload.expert_id
         times = state.clicks.setdefault(e, [])
         ids = state.click_ids.setdefault(e, [])
@@ -165,9 +184,8 @@ class BehaviourDetector(ProjectDetector):
         )
 
     def _focus(self, state: BehaviourState, event: Event, ctx: Context) -> list[Alert]:
-        th = ctx.thresholds
-        min_opens = int(th.get("EXP-FOCUS", "min_opens"))
-        share = float(th.get("EXP-FOCUS", "share"))
+        th = ctx.thresholds.typed(FocusThresholds)
+        min_opens, share = th.min_opens, th.share
         e, b = event.payload.expert_id, event.payload.bidder_id
         opens = state.opens.setdefault(e, Counter())
         opens[b] += 1

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydantic import Field
+
 from detectors.base import Context, ProjectDetector
 from witness.alerts import Alert, make_alert
 from witness.events import Event
+from witness.thresholds import RuleThresholds, thresholds_section
 
 #: Shares are compared to 4 decimals, so 2/3 written as 0.6667 accepts exactly 6 of 9.
 _SHARE_EPS = 1e-4
+
+
+@thresholds_section("EXP-COMMITTEE")
+class CommitteeThresholds(RuleThresholds):
+    """EXP-COMMITTEE: committee size and the share of experts."""
+
+    min_members: int = Field(5, ge=1)
+    expert_share: float = Field(0.6667, gt=0, le=1, description="compared to 4 decimals")
 
 
 @dataclass
@@ -65,9 +76,8 @@ class CommitteeDetector(ProjectDetector):
         return state, [alert] if alert else []
 
     def _check(self, state: CommitteeState, event: Event, ctx: Context) -> Alert | None:
-        th = ctx.thresholds
-        min_members = int(th.get("EXP-COMMITTEE", "min_members"))
-        share = float(th.get("EXP-COMMITTEE", "expert_share"))
+        th = ctx.thresholds.typed(CommitteeThresholds)
+        min_members, share = th.min_members, th.expert_share
         n = len(state.members)
         experts = sum(1 for m in state.members.values() if m.role == "expert")
         violations = []

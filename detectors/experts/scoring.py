@@ -13,10 +13,50 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import Field
+
 from detectors.base import Context, ProjectDetector
 from detectors.experts.shared import MAX_EVENT_IDS, rounded
 from witness.alerts import Alert, make_alert
 from witness.events import Event, ScoreSubmitted, canonical_json
+from witness.thresholds import RuleThresholds, thresholds_section
+
+
+@thresholds_section("EXP-DEV")
+class DeviationThresholds(RuleThresholds):
+    """EXP-DEV: a subjective score far from the others' mean."""
+
+    min_points: float = Field(3.0, ge=0)
+    mean_share: float = Field(0.30, ge=0, le=10)
+    min_peers: int = Field(2, ge=1, description="other experts' scores needed on the item")
+
+
+@thresholds_section("EXP-OBJ")
+class ObjectiveThresholds(RuleThresholds):
+    """EXP-OBJ: experts disagree on an objective item."""
+
+    tolerance: float = Field(0.0, ge=0, description="any difference above this is disagreement")
+
+
+@thresholds_section("EXP-CLIQUE")
+class CliqueThresholds(RuleThresholds):
+    """EXP-CLIQUE: identical score sheets."""
+
+    min_experts: int = Field(3, ge=2)
+    min_items: int = Field(3, ge=1, description="vectors must cover this many items")
+
+
+@thresholds_section("EXP-FAVOR")
+class FavourThresholds(RuleThresholds):
+    """EXP-FAVOR: one expert ranks one bidder far above the committee's consensus."""
+
+    min_rank_gap: float = Field(
+        2, ge=0, description="peers' median rank minus this expert's rank (ties: x.5)"
+    )
+    min_bidders: int = Field(3, ge=2)
+    min_peers: int = Field(2, ge=1)
+    min_boost_share: float = Field(0.05, ge=0, le=1, description="lift beyond general leniency")
+
 
 Cell = tuple[str, str]  # (bidder_id, item_id)
 
@@ -201,16 +241,11 @@ class ScoringDetector(ProjectDetector):
     # -------------------------------------------------------------- EXP-DEV
 
     def _dev_rows(self, state: ScoringState, cell: Cell, ctx: Context) -> dict[str, dict]:
-        th = ctx.thresholds
+        th = ctx.thresholds.typed(DeviationThresholds)
         scores = {
             e: r.score for e, r in state.cells.get(cell, {}).items() if r.kind == "subjective"
         }
-        rows = cell_deviations(
-            scores,
-            int(th.get("EXP-DEV", "min_peers")),
-            float(th.get("EXP-DEV", "min_points")),
-            float(th.get("EXP-DEV", "mean_share")),
-        )
+        rows = cell_deviations(scores, th.min_peers, th.min_points, th.mean_share)
         for e, row in rows.items():
             rec = state.cells[cell][e]
             rows[e] = {
@@ -238,7 +273,7 @@ class ScoringDetector(ProjectDetector):
             gone = [r for r in rows if not r["hit"]]
             for r in rows:
                 r.pop("hit")
-            th = ctx.thresholds
+            th = ctx.thresholds.typed(DeviationThresholds)
             evidence = {
                 "expert_id": expert,
                 "measure": "|score − others' mean| > max(min_points, mean_share × others' mean); "
@@ -246,9 +281,9 @@ class ScoringDetector(ProjectDetector):
                 "deviating": now,
                 "no_longer_deviating": gone,
                 "threshold": {
-                    "min_points": float(th.get("EXP-DEV", "min_points")),
-                    "mean_share": float(th.get("EXP-DEV", "mean_share")),
-                    "min_peers": int(th.get("EXP-DEV", "min_peers")),
+                    "min_points": th.min_points,
+                    "mean_share": th.mean_share,
+                    "min_peers": th.min_peers,
                 },
             }
             ident = {"expert": expert}
@@ -274,7 +309,7 @@ class ScoringDetector(ProjectDetector):
         scores = {e: r for e, r in state.cells[cell].items() if r.kind == "objective"}
         if len(scores) < 2:
             return []
-        tol = float(ctx.thresholds.get("EXP-OBJ", "tolerance"))
+        tol = ctx.thresholds.typed(ObjectiveThresholds).tolerance
         values = [r.score for r in scores.values()]
         spread = max(values) - min(values)
         if spread > tol:
@@ -315,9 +350,8 @@ class ScoringDetector(ProjectDetector):
     # -------------------------------------------------------------- EXP-CLIQUE
 
     def _clique(self, state: ScoringState, expert: str, event: Event, ctx: Context) -> list[Alert]:
-        th = ctx.thresholds
-        min_experts = int(th.get("EXP-CLIQUE", "min_experts"))
-        min_items = int(th.get("EXP-CLIQUE", "min_items"))
+        th = ctx.thresholds.typed(CliqueThresholds)
+        min_experts, min_items = th.min_experts, th.min_items
         subjective = [
             (c, r.score) for c, r in state.by_expert[expert].items() if r.kind == "subjective"
         ]
@@ -399,9 +433,8 @@ class ScoringDetector(ProjectDetector):
         Complete = the expert scored every item any expert scored on every bidder, so
         all compared rankings cover the same bidders and the same items.
         """
-        th = ctx.thresholds
-        min_bidders = int(th.get("EXP-FAVOR", "min_bidders"))
-        min_peers = int(th.get("EXP-FAVOR", "min_peers"))
+        th = ctx.thresholds.typed(FavourThresholds)
+        min_bidders, min_peers = th.min_bidders, th.min_peers
         bidders = state.items_of_bidder
         if len(bidders) < min_bidders:
             return None
@@ -459,9 +492,8 @@ class ScoringDetector(ProjectDetector):
         if sig == state.favor_sig:
             return []  # the complete sheets did not change: nothing new to say
         state.favor_sig = sig
-        th = ctx.thresholds
-        gap = float(th.get("EXP-FAVOR", "min_rank_gap"))
-        boost = float(th.get("EXP-FAVOR", "min_boost_share"))
+        th = ctx.thresholds.typed(FavourThresholds)
+        gap, boost = th.min_rank_gap, th.min_boost_share
         for e, mine in ranks.items():
             for b, r in mine.items():
                 if (e, b) in state.favor_ever:
@@ -488,8 +520,8 @@ class ScoringDetector(ProjectDetector):
                 "threshold": {
                     "min_rank_gap": gap,
                     "min_boost_share": boost,
-                    "min_bidders": int(th.get("EXP-FAVOR", "min_bidders")),
-                    "min_peers": int(th.get("EXP-FAVOR", "min_peers")),
+                    "min_bidders": th.min_bidders,
+                    "min_peers": th.min_peers,
                 },
             }
             sheet = state.by_expert[expert]
