@@ -106,7 +106,9 @@ _STEP_LABEL = {
 class LateBidThresholds(RuleThresholds):
     """PROC-LATE: bids or modifications accepted after the deadline."""
 
-    grace_seconds: float = Field(0, ge=0, le=3600, description="still on time this long after")
+    grace_seconds: int | float = Field(
+        0, ge=0, le=3600, description="still on time this long after"
+    )
 
 
 @thresholds_section("PROC-FEW")

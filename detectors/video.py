@@ -40,40 +40,44 @@ MAX_CASES = 64
 class OfflineThresholds(RuleThresholds):
     """VID-OFFLINE: a camera silent or offline while a session is under way."""
 
-    seconds: float = Field(60, gt=0, description="also: frames older than this are stale")
+    seconds: int | float = Field(60, gt=0, description="also: frames older than this are stale")
 
 
 @thresholds_section("VID-TAMPER")
 class TamperThresholds(RuleThresholds):
     """VID-TAMPER: black, blurred, frozen, covered picture or a scene change."""
 
-    seconds: float = Field(30, gt=0)
-    dark_brightness: float = Field(20, ge=0, le=255, description="mean grey below this is black")
-    blur_sharpness: float = Field(15, ge=0, description="Laplacian variance below this is blurred")
-    scene_change: float = Field(0.5, gt=0, le=1)
+    seconds: int | float = Field(30, gt=0)
+    dark_brightness: int | float = Field(
+        20, ge=0, le=255, description="mean grey below this is black"
+    )
+    blur_sharpness: int | float = Field(
+        15, ge=0, description="Laplacian variance below this is blurred"
+    )
+    scene_change: int | float = Field(0.5, gt=0, le=1)
 
 
 @thresholds_section("VID-ABSENT")
 class AbsentThresholds(RuleThresholds):
     """VID-ABSENT: fewer people than the roster during evaluation."""
 
-    minutes: float = Field(10, gt=0)
+    minutes: int | float = Field(10, gt=0)
 
 
 @thresholds_section("VID-INTRUDER")
 class IntruderThresholds(RuleThresholds):
     """VID-INTRUDER: more people than the roster during evaluation."""
 
-    seconds: float = Field(60, gt=0)
+    seconds: int | float = Field(60, gt=0)
 
 
 @thresholds_section("VID-AFTERHOURS")
 class AfterHoursThresholds(RuleThresholds):
     """VID-AFTERHOURS: sustained motion in an evaluation room with no session."""
 
-    seconds: float = Field(120, gt=0)
-    motion: float = Field(0.02, ge=0, le=1)
-    max_gap_seconds: float = Field(
+    seconds: int | float = Field(120, gt=0)
+    motion: int | float = Field(0.02, ge=0, le=1)
+    max_gap_seconds: int | float = Field(
         30, ge=0, description="still moments shorter than this do not end it"
     )
     unknown_rooms: bool = Field(True, description="also watch rooms no session has been seen in")

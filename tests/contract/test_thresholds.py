@@ -33,6 +33,8 @@ def test_shipped_toml_and_models_hold_the_same_sections_keys_and_values():
             got = defaults[key]
             got = list(got) if isinstance(got, tuple) else got
             assert got == value, f"[{section}] {key}: toml {value!r} != model {got!r}"
+            # 60 must stay 60, not 60.0: evidence recorded before keeps comparing equal
+            assert type(got) is type(value), f"[{section}] {key}: {type(value)} vs {type(got)}"
 
 
 def test_every_model_is_frozen_and_refuses_unknown_keys():
