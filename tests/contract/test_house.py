@@ -152,3 +152,35 @@ def test_bench_never_imports_tests():
         if t.split(".")[0] in ("tests", "conftest") or t.startswith("helpers_")
     ]
     assert bad == []
+
+
+def floor_edges() -> dict[tuple[str, str], int]:
+    """Imports between floors as grimp (a well-kept import-graph library) sees them."""
+    import grimp
+
+    graph = grimp.build_graph(*PACKAGES)
+    edges: dict[tuple[str, str], int] = {}
+    for module in graph.modules:
+        for imported in graph.find_modules_directly_imported_by(module):
+            a, b = floor_of(module), floor_of(imported)
+            if a and b and a != b:
+                edges[(a, b)] = edges.get((a, b), 0) + 1
+    return edges
+
+
+def test_grimp_sees_no_arrow_back_up():
+    upward = {e: n for e, n in floor_edges().items() if e[1] not in MAY_IMPORT[e[0]]}
+    assert upward == {}
+
+
+def drawing() -> str:
+    """The house as a Mermaid graph, arrows = imports between floors (README)."""
+    lines = ["```mermaid", "graph TD"]
+    for (a, b), n in sorted(floor_edges().items()):
+        lines.append(f"  {a} -->|{n}| {b}")
+    lines.append("```")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python tests/contract/test_house.py  -> the drawing for the README
+    print(drawing())
