@@ -6,8 +6,8 @@ import pytest
 from helpers_simulator import default_run
 
 from detectors import Engine, all_detectors
-from witness.evaluate import evaluate
 from witness.events import parse_event
+from witness.simulator.truth_eval import evaluate
 
 
 @pytest.mark.slow

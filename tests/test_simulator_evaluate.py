@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from witness.evaluate import evaluate, read_truth, subjects_match
+from witness.simulator.truth_eval import evaluate, read_truth, subjects_match
 
 TRUTH = [
     {"rule": "REL-40-6", "project_id": "P1", "subjects": ["A", "B"]},

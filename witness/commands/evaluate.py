@@ -55,7 +55,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.epilog = (
         "matching: same rule, same project (truth '*' = any project), and subjects that agree\n"
-        "(either empty, one contains the other, or Jaccard >= 0.5); see witness/evaluate.py.\n"
+        "(either empty, one contains the other, or Jaccard >= 0.5); see witness/simulator/truth_eval.py.\n"
         "example:\n"
         "  witness simulate --out ev.jsonl --truth truth.jsonl && witness replay ev.jsonl --out al.jsonl\n"
         "  witness evaluate --truth truth.jsonl --alerts al.jsonl"
@@ -123,7 +123,7 @@ def format_table(report) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from witness.evaluate import evaluate, read_alerts, read_truth
+    from witness.simulator.truth_eval import evaluate, read_alerts, read_truth
 
     try:
         with open(args.truth, encoding="utf-8") as f:

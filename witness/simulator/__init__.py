@@ -4,9 +4,16 @@
     events, truth = generate(projects=20, seed=7)        # lists of dicts
     sim = Simulation(200, seed=1); sim.truth; sim.events()  # lazy, constant memory
 
-Modules: identity (check digits), names, companies (bidders + registry), documents,
-experts (committees, score sheets), video (frames), planting (what goes where),
-oracle (DESIGN conditions), scenario (orchestration), pacing (real-time replay).
+Modules, by job:
+- scenario (orchestration: plans every project, then hands over to timeline);
+- planting (which misconduct goes where), oracle (DESIGN conditions the truth checks);
+- plan (the planned project and rooms), clock (simulated time);
+- lifecycle (project timeline, room booking, PROC-*), bids (bidders, prices, fingerprints,
+  document hooks), bid_texts (tender and bid texts in Chinese), experts (pool, committee,
+  conflicts, score sheets), activity (expert clicks), video (camera windows and frames);
+- companies (firms + registry), identity (check digits), names (Chinese names);
+- timeline (time-ordered stream), pacing (real-time replay);
+- truth_eval (precision, recall and F1 of alerts against a truth file).
 """
 
 from __future__ import annotations

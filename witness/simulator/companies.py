@@ -199,6 +199,20 @@ def new_company(
     )
 
 
+@dataclass
+class Roster:
+    """Every firm of one run, in creation order (the registry streams them in this order)."""
+
+    uniq: names.Unique
+    companies: list[Company] = field(default_factory=list)
+
+    def new(self, rng: random.Random, category: str, **kw: Any) -> Company:
+        """A new honest firm (`new_company`), recorded in the roster."""
+        c = new_company(rng, self.uniq, category, **kw)
+        self.companies.append(c)
+        return c
+
+
 def registry_facts(company: Company, since_year: int = 2016) -> list[dict[str, Any]]:
     """The registry's view of one firm as `registry.relation` payloads (a is KIND of b)."""
     src = "国家企业信用信息公示系统"

@@ -5,6 +5,7 @@ start to its end, plus planted windows outside sessions (after-hours motion). Th
 generator yields frames in time order without holding a session in memory, so a
 200-project run streams in constant space. Anomalies are small specs applied on the
 fly: offline gaps, tampered pictures, head counts above or below the roster.
+`plan_video` decides a project's windows and plants VID-* (with honest blinks and breaks).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from witness.simulator.plan import EVAL_ROOMS, OPENING_ROOMS, Project, case
 
 
 @dataclass
@@ -174,3 +177,127 @@ def frame_json(f: Frame, ts: str, source: str) -> str:
         f'"persons":{f[8]},"room_id":"{f[2]}","scene_change":{f[7]!r},"sharpness":{f[4]!r},'
         f'"width":1280}},"project_id":"*","source":"{source}","ts":"{ts}","type":"frame.analyzed"}}'
     )
+
+
+# ---------------------------------------------------------------- a project's rooms on camera
+
+
+def plan_video(p: Project, rng: random.Random, frame_interval: int) -> None:
+    """Camera windows for the opening and the evaluation, with planted anomalies and traps."""
+    spec = p.spec
+    ocams, ecams = OPENING_ROOMS[p.opening_room], EVAL_ROOMS[p.eval_room]
+    opening = RoomWindow(
+        p.opening_room,
+        ocams,
+        p.opening_start,
+        p.opening_end,
+        4 + len(p.bids),
+        False,
+        motion=(0.01, 0.06),
+    )
+    roster = len(p.committee)
+    ev = RoomWindow(p.eval_room, ecams, p.eval_start, p.eval_end, roster, True)
+    dur = p.eval_end - p.eval_start
+
+    def at(f: float) -> int:
+        return p.eval_start + int(dur * f)
+
+    room_all = [p.eval_room, *ecams]
+    for kind in spec.vid:
+        cam = rng.choice(ecams)
+        if kind == "offline":
+            t0 = at(rng.uniform(0.45, 0.6))
+            ev.windows.append(
+                Window(rng.choice(["offline", "silent"]), t0, t0 + rng.randint(150, 300), cam)
+            )
+            p.truth.append(
+                case("VID-OFFLINE", p.pid, [p.eval_room, cam], "planted: camera dark for minutes")
+            )
+        elif kind == "tamper":
+            t0 = at(rng.uniform(0.62, 0.7))
+            mode = rng.choice(["black", "blur", "frozen", "covered"])
+            ev.windows.append(Window("tamper", t0, t0 + rng.randint(90, 180), cam, mode))
+            p.truth.append(
+                case("VID-TAMPER", p.pid, [p.eval_room, cam], f"planted: {mode} picture")
+            )
+        elif kind == "absent":
+            t0 = at(rng.uniform(0.15, 0.3))
+            ev.windows.append(
+                Window(
+                    "persons",
+                    t0,
+                    t0 + rng.randint(840, 1080),
+                    None,
+                    delta=-rng.choice([1, 1, 2]),
+                )
+            )
+            p.truth.append(
+                case("VID-ABSENT", p.pid, room_all, "planted: member(s) away for over 10 minutes")
+            )
+        elif kind == "intruder":
+            t0 = at(rng.uniform(0.75, 0.8))
+            ev.windows.append(Window("persons", t0, t0 + rng.randint(150, 300), None, delta=1))
+            p.truth.append(
+                case("VID-INTRUDER", p.pid, room_all, "planted: an extra person for minutes")
+            )
+    windows = [opening, ev]
+    if "afterhours" in spec.vid:
+        t0 = p.eval_end + 1200
+        windows.append(
+            RoomWindow(
+                p.eval_room,
+                ecams,
+                t0,
+                t0 + rng.randint(360, 480),
+                rng.choice([1, 2]),
+                False,
+                motion=(0.06, 0.3),
+                status_events=False,
+            )
+        )
+        p.truth.append(
+            case(
+                "VID-AFTERHOURS",
+                p.pid,
+                room_all,
+                "planted: people moving in the room after evaluation",
+            )
+        )
+    # honest traps
+    if rng.random() < 0.2:
+        t0 = at(rng.uniform(0.05, 0.1))
+        ev.windows.append(Window("offline", t0, t0 + 15, rng.choice(ecams)))  # blinks once
+    if rng.random() < 0.15:
+        t0 = at(rng.uniform(0.1, 0.14))
+        ev.windows.append(
+            Window(
+                "glitch",
+                t0,
+                t0 + frame_interval,
+                rng.choice(ecams),
+                rng.choice(["black", "scene"]),
+            )
+        )
+    if rng.random() < 0.1:
+        t0 = at(rng.uniform(0.35, 0.4))
+        ev.windows.append(Window("persons", t0, t0 + 25, None, delta=1))  # staff hands over papers
+    if rng.random() < 0.15 and "absent" not in spec.vid:
+        t0 = at(rng.uniform(0.4, 0.5))
+        ev.windows.append(
+            Window("persons", t0, t0 + rng.randint(240, 420), None, delta=-1)
+        )  # a short break
+    if rng.random() < 0.05 and "afterhours" not in spec.vid:
+        t0 = p.eval_end + 2400
+        windows.append(
+            RoomWindow(
+                p.eval_room,
+                ecams,
+                t0,
+                t0 + 50,
+                1,
+                False,
+                motion=(0.05, 0.2),
+                status_events=False,
+            )
+        )
+    p.windows = windows

@@ -1,0 +1,193 @@
+"""A project's timeline: registration, bid deadline, opening, evaluation, archiving.
+
+Planning books the centre's rooms (`Scheduler`) so no two sessions share one, and plants
+the procedure rules (PROC-LATE, PROC-ORDER, PROC-FEW) and a too-fast evaluation
+(EXP-FAST). Rendering emits the platform's milestone events around the bids.
+"""
+
+from __future__ import annotations
+
+import random
+
+from witness.simulator import names
+from witness.simulator.activity import plan_activity
+from witness.simulator.bids import tender_event
+from witness.simulator.clock import DAY, iso, weekday
+from witness.simulator.plan import EVAL_ROOMS, OPENING_ROOMS, Event, Project, Scheduler, case
+from witness.simulator.planting import Spec
+
+# ---------------------------------------------------------------- planning
+
+
+def plan_project(
+    idx: int, spec: Spec, category: str, rng: random.Random, sched: Scheduler
+) -> Project:
+    """Name, tenderer and ceiling; the deadline is the first free opening slot 20 days on."""
+    div = rng.choice(names.DIVISIONS[:16])
+    city, district = div[2], div[3]
+    place = rng.choice(names.TENDERERS).format(
+        city=city, district=district, street=rng.choice(["新街口", "湖西", "东山", "城南"])
+    )
+    pattern = rng.choice(names.PROJECT_PATTERNS[category])
+    road = "".join(rng.sample(names.ROADS, 2)) + "路"
+    name = pattern.format(
+        place=place.removesuffix("有限公司"),
+        district=f"{city}{district}",
+        road=road,
+        lot=rng.choice(names.LOT_NAMES),
+    )
+    ceiling = (
+        float(rng.randrange(80, 6000) * 10_000)
+        if category == "工程"
+        else float(rng.randrange(30, 900) * 10_000)
+    )
+    reg_day = int(idx * 0.45)
+    registered = reg_day * DAY + 9 * 3600 + rng.randrange(0, 7 * 3600)
+    day = reg_day + 20
+    while True:
+        if weekday(day) < 5:
+            for slot in rng.sample(
+                [9 * 3600, 9 * 3600 + 1800, 10 * 3600, 14 * 3600, 14 * 3600 + 1800], 5
+            ):
+                t = day * DAY + slot
+                for room in OPENING_ROOMS:
+                    if sched.free(room, t - 1800, t + 5400):
+                        sched.take(room, t - 1800, t + 5400)
+                        return Project(
+                            idx,
+                            f"JY-2026-{idx + 1:04d}",
+                            spec,
+                            category,
+                            name,
+                            name[:12],
+                            place,
+                            ceiling,
+                            registered,
+                            t,
+                            room,
+                            "",
+                        )
+        day += 1
+
+
+def plan_sessions(p: Project, rng: random.Random, sched: Scheduler) -> None:
+    """Opening and evaluation times, the evaluation room, archiving; then expert activity."""
+    spec = p.spec
+    n = len(p.bids)
+    variant = rng.choice(["early_opening", "early_score"]) if "order" in spec.proc else None
+    p.opening_start = p.deadline + rng.randint(60, 180)
+    if "late" in spec.proc:
+        late = rng.choice(
+            [b for b in p.bids if not any(b.company.id in c["subjects"] for c in p.truth)] or p.bids
+        )
+        late.at = late.submitted_at = p.deadline + rng.randint(90, 300)
+        p.opening_start = p.deadline + rng.randint(480, 600)
+        p.truth.append(
+            case(
+                "PROC-LATE",
+                p.pid,
+                [late.company.id],
+                "planted: bid accepted after the deadline",
+            )
+        )
+    if variant == "early_opening":
+        p.opening_start = p.deadline - rng.randint(900, 1500)
+        for b in p.bids:
+            b.at = b.submitted_at = min(b.at, p.opening_start - rng.randint(600, 3600))
+    if "few" in spec.proc:
+        p.truth.append(case("PROC-FEW", p.pid, [], "planted: opening with 2 bids"))
+    p.opening_end = p.opening_start + 300 + n * 90 + 300
+    fast = "fast_finish" in spec.exp
+    p.planned_minutes = rng.choice([90, 120, 150])
+    dur = int(p.planned_minutes * 60 * (rng.uniform(0.3, 0.4) if fast else rng.uniform(0.8, 0.95)))
+    start = p.opening_end + rng.randint(1800, 3000)
+    while True:
+        rooms = [r for r in EVAL_ROOMS if sched.free(r, start - 1800, start + dur + 5400)]
+        if rooms:
+            p.eval_room = rooms[0]
+            sched.take(p.eval_room, start - 1800, start + dur + 5400)
+            break
+        start += 1800
+    p.eval_start, p.eval_end = start, start + dur
+    p.assigned_at = p.eval_start - 1500
+    if variant == "early_score":
+        p.assigned_at = p.opening_start - 2400
+    p.archived = (p.eval_end // DAY + 3) * DAY + 10 * 3600 + rng.randint(0, 3600)
+    if fast:
+        p.truth.append(
+            case(
+                "EXP-FAST",
+                p.pid,
+                [e.id for e in p.committee],
+                "planted: scoring finished far faster than planned",
+            )
+        )
+    if variant:
+        p.truth.append(case("PROC-ORDER", p.pid, [], f"planted: {variant}"))
+    plan_activity(p, rng, variant == "early_score")
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def register_events(p: Project) -> list[Event]:
+    """`project.registered` with its rooms, then the tender document."""
+    rooms = [
+        {
+            "room_id": p.opening_room,
+            "kind": "opening",
+            "cameras": OPENING_ROOMS[p.opening_room],
+        },
+        {"room_id": p.eval_room, "kind": "evaluation", "cameras": EVAL_ROOMS[p.eval_room]},
+    ]
+    reg = {
+        "name": p.name,
+        "category": p.category,
+        "ceiling_price": p.ceiling,
+        "currency": "CNY",
+        "bid_deadline": iso(p.deadline),
+        "opening_at": iso(p.deadline),
+        "evaluation_method": "综合评估法",
+        "rooms": rooms,
+        "tenderer": p.tenderer,
+    }
+    return [(p.registered, "project.registered", reg), tender_event(p)]
+
+
+def session_events(p: Project) -> list[Event]:
+    """Opening, expert assignment, evaluation with its activity, ranking, archiving."""
+    out: list[Event] = []
+    out.append((p.opening_start, "opening.started", {"room_id": p.opening_room}))
+    order = sorted(p.bids, key=lambda b: b.at)
+    for k, b in enumerate(order):
+        out.append(
+            (
+                p.opening_start + 300 + k * 90,
+                "bid.opened",
+                {"bidder_id": b.company.id, "price": b.price},
+            )
+        )
+    out.append((p.opening_end, "opening.closed", {"room_id": p.opening_room}))
+    for k, e in enumerate(p.committee):
+        out.append(
+            (
+                p.assigned_at + 40 * k,
+                "expert.assigned",
+                {"expert": e.record, "room_id": p.eval_room},
+            )
+        )
+    out.append(
+        (
+            p.eval_start,
+            "evaluation.started",
+            {"room_id": p.eval_room, "planned_minutes": p.planned_minutes},
+        )
+    )
+    out.extend(p.activity)
+    ranking = [
+        {"bidder_id": b, "total": total, "rank": r + 1}
+        for r, (b, total) in enumerate(p.ranking[: p.candidates])
+    ]
+    out.append((p.eval_end, "evaluation.finished", {"room_id": p.eval_room, "ranking": ranking}))
+    out.append((p.archived, "project.archived", {}))
+    return out

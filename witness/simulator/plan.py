@@ -1,0 +1,89 @@
+"""The planned project: everything its truth depends on, decided before any event is written.
+
+Planning modules (`lifecycle`, `bids`, `experts`, `activity`, `video`) fill a `Project`
+in place and append the truth cases they plant; rendering reads it back lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from witness.simulator import oracle
+from witness.simulator.companies import Company
+from witness.simulator.planting import Spec
+
+if TYPE_CHECKING:
+    from witness.simulator.experts import ExpertPlan
+    from witness.simulator.video import RoomWindow
+
+#: The centre's rooms and their cameras.
+OPENING_ROOMS = {f"KB-10{k}": [f"KB-10{k}-C{c}" for c in (1, 2)] for k in (1, 2, 3)}
+EVAL_ROOMS = {f"PB-20{k}": [f"PB-20{k}-C{c}" for c in range(1, 3 + k % 2)] for k in range(1, 7)}
+
+#: A platform event before its envelope: (simulated second, type, payload).
+Event = tuple[int, str, dict[str, Any]]
+
+
+@dataclass
+class Bid:
+    company: Company
+    price: float
+    quality: float
+    at: int  # event time
+    submitted_at: int
+    submission: dict[str, Any]
+    bond: dict[str, Any]
+    pm: dict[str, str]
+    contact: dict[str, str]
+    docs: dict[str, Any] = field(default_factory=dict)  # how to render its documents
+
+
+@dataclass
+class Project:
+    idx: int
+    pid: str
+    spec: Spec
+    category: str
+    name: str
+    short: str
+    tenderer: str
+    ceiling: float
+    registered: int
+    deadline: int
+    opening_room: str
+    eval_room: str
+    opening_start: int = 0
+    opening_end: int = 0
+    eval_start: int = 0
+    eval_end: int = 0
+    planned_minutes: int = 120
+    archived: int = 0
+    bids: list[Bid] = field(default_factory=list)
+    committee: list[ExpertPlan] = field(default_factory=list)
+    scores: oracle.Scores = field(default_factory=dict)
+    ranking: list[tuple[str, float]] = field(default_factory=list)
+    candidates: int = 3
+    assigned_at: int = 0
+    early_score: tuple[str, str, str] | None = None
+    activity: list[Event] = field(default_factory=list)
+    windows: list[RoomWindow] = field(default_factory=list)
+    truth: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Scheduler:
+    """Rooms are the centre's, shared by projects: no two sessions overlap in a room."""
+
+    def __init__(self) -> None:
+        self.busy: dict[str, list[tuple[int, int]]] = {}
+
+    def free(self, room: str, t0: int, t1: int) -> bool:
+        return all(t1 <= a or t0 >= b for a, b in self.busy.get(room, []))
+
+    def take(self, room: str, t0: int, t1: int) -> None:
+        self.busy.setdefault(room, []).append((t0, t1))
+
+
+def case(rule: str, project_id: str, subjects: list[str], note: str) -> dict[str, Any]:
+    """One truth case (subjects sorted, as the truth file stores them)."""
+    return {"rule": rule, "project_id": project_id, "subjects": sorted(subjects), "note": note}
