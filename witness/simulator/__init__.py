@@ -9,9 +9,11 @@ Modules, by job:
 - planting (which misconduct goes where), oracle (DESIGN conditions the truth checks);
 - plan (the planned project and rooms), clock (simulated time);
 - lifecycle (project timeline, room booking, PROC-*), bids (bidders, prices, fingerprints,
-  document hooks), bid_texts (tender and bid texts in Chinese), experts (pool, committee,
-  conflicts, score sheets), activity (expert clicks), video (camera windows and frames);
-- companies (firms + registry), identity (check digits), names (Chinese names);
+  document hooks), bid_texts (tender and bid texts in Chinese), expert_panel (pool,
+  committee, conflicts, score sheets), activity (expert clicks), cameras (camera windows
+  and frames);
+- companies (firms + registry), identity (check digits), names (Chinese names),
+  text_samples (document texts for the document tests and bench);
 - timeline (time-ordered stream), pacing (real-time replay);
 - truth_eval (precision, recall and F1 of alerts against a truth file).
 """

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from witness.simulator import experts
+from witness.simulator import expert_panel
 from witness.simulator.plan import Event, Project, case
 
 
@@ -49,7 +49,7 @@ def plan_activity(p: Project, rng: random.Random, early_score: bool) -> None:
                 steps.append(
                     ("expert.activity", {"expert_id": e.id, "action": "page_view", "bidder_id": b})
                 )
-            for item, _, _ in experts.ITEMS:
+            for item, _, _ in expert_panel.ITEMS:
                 if early and (e.id, b, item) == early:
                     continue
                 steps.append(("score", {"expert_id": e.id, "bidder_id": b, "item_id": item}))
@@ -113,12 +113,12 @@ def _score_click(p: Project, expert_id: str, ts: int, payload: dict[str, Any]) -
 
 def _score_payload(p: Project, e: str, b: str, item: str) -> dict[str, Any]:
     """The `score.submitted` payload of one cell of the planned sheet."""
-    kind = "objective" if item in experts.OBJECTIVE else "subjective"
+    kind = "objective" if item in expert_panel.OBJECTIVE else "subjective"
     return {
         "expert_id": e,
         "bidder_id": b,
         "item_id": item,
         "kind": kind,
         "score": p.scores[(e, b, item)],
-        "max_score": experts.MAX[item],
+        "max_score": expert_panel.MAX[item],
     }

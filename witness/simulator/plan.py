@@ -1,6 +1,6 @@
 """The planned project: everything its truth depends on, decided before any event is written.
 
-Planning modules (`lifecycle`, `bids`, `experts`, `activity`, `video`) fill a `Project`
+Planning modules (`lifecycle`, `bids`, `expert_panel`, `activity`, `cameras`) fill a `Project`
 in place and append the truth cases they plant; rendering reads it back lazily.
 """
 
@@ -14,8 +14,8 @@ from witness.simulator.companies import Company
 from witness.simulator.planting import Spec
 
 if TYPE_CHECKING:
-    from witness.simulator.experts import ExpertPlan
-    from witness.simulator.video import RoomWindow
+    from witness.simulator.cameras import RoomWindow
+    from witness.simulator.expert_panel import ExpertPlan
 
 #: The centre's rooms and their cameras.
 OPENING_ROOMS = {f"KB-10{k}": [f"KB-10{k}-C{c}" for c in (1, 2)] for k in (1, 2, 3)}

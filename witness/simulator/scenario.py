@@ -4,7 +4,7 @@ Planning decides everything the truth depends on (who bids, prices, fingerprints
 committees, score sheets, schedules, camera anomalies) using one seeded generator per
 project, so the truth is known before the first event is written. Each job has its
 module: `lifecycle` (timeline, rooms, procedure), `bids` (bidders, prices, documents),
-`experts` (committee, conflicts, scores), `activity` (clicks), `video` (cameras).
+`expert_panel` (pool, committee, conflicts, scores), `activity` (clicks), `cameras`.
 Rendering (document text, envelopes, frames) happens lazily in `timeline`, which makes
 the output byte-identical for the same seed.
 """
@@ -15,14 +15,14 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from witness.simulator import experts, names, oracle, timeline
+from witness.simulator import expert_panel, names, oracle, timeline
 from witness.simulator.bids import plan_bidders
+from witness.simulator.cameras import plan_video
 from witness.simulator.clock import BASE
 from witness.simulator.companies import Company, Roster
 from witness.simulator.lifecycle import plan_project, plan_sessions
 from witness.simulator.plan import Project, Scheduler, case
 from witness.simulator.planting import ALL_RULES, deal, rings
-from witness.simulator.video import plan_video
 
 CATEGORIES = ["工程", "工程", "工程", "货物", "服务"]
 
@@ -59,7 +59,7 @@ class Simulation:
         self.trio = [new(rng, "工程") for _ in range(3)]
         old = [c.id for cs in pool.values() for c in cs]
         self.expert_pool = {
-            cat: experts.expert_pool(rng, self.uniq, max(24, self.n), cat, old, BASE.year)
+            cat: expert_panel.expert_pool(rng, self.uniq, max(24, self.n), cat, old, BASE.year)
             for cat in ("工程", "货物", "服务")
         }
         self.sched = Scheduler()
@@ -77,7 +77,7 @@ class Simulation:
             elif spec.ring == "trio":
                 cartel = self.trio
             plan_bidders(p, prng, pool[category], self.roster, cartel, winner)
-            experts.plan_committee(p, prng, self.expert_pool[p.category])
+            expert_panel.plan_committee(p, prng, self.expert_pool[p.category])
             plan_sessions(p, prng, self.sched)
             plan_video(p, prng, self.frame_interval)
             self.projects.append(p)

@@ -15,11 +15,11 @@ from typing import Any
 
 from witness.events import canonical_json
 from witness.simulator.bids import bid_events
+from witness.simulator.cameras import RoomWindow, frame_json, frame_payload, frames
 from witness.simulator.clock import DAY, iso
 from witness.simulator.companies import Company, registry_facts
 from witness.simulator.lifecycle import register_events, session_events
 from witness.simulator.plan import Project
-from witness.simulator.video import RoomWindow, frame_json, frame_payload, frames
 
 #: When the registry's facts are published: 08:00 the day before the first project.
 REGISTRY_AT = -DAY + 8 * 3600
