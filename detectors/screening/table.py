@@ -1,0 +1,193 @@
+"""Rows of a bid table -> tenders, counting every row left out by its reason.
+
+Only the tender and price columns are required: price screens need no firm ids (many
+public data sets have none). Without a bidder column every row is its own bid; a row
+whose bidder cell is empty is kept as an anonymous bid (its price still counts) and only
+left out of the bidder-history features. A bidder with several rows in one tender keeps
+its lowest price.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+TRUE_WORDS = frozenset({"1", "1.0", "true", "yes", "y", "t", "won", "winner", "是"})
+FALSE_WORDS = frozenset({"", "0", "0.0", "false", "no", "n", "f", "否"})
+
+#: Why a row was left out (it adds no bid).
+SKIP_REASONS = ("no_tender", "no_price", "bad_price", "nonpositive_price")
+#: What was noticed in a row that still counts.
+NOTE_REASONS = ("no_bidder", "repeat_bid", "bad_reserve", "bad_date")
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which CSV column holds what; None = the table has no such column."""
+
+    tender: str
+    price: str
+    bidder: str | None = None
+    winner: str | None = None
+    label: str | None = None
+    reserve: str | None = None
+    rejected: str | None = None
+    agent: str | None = None
+    published: str | None = None
+    deadline: str | None = None
+
+    def named(self) -> dict[str, str]:
+        """option name -> column, for the columns the user named."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class Tender:
+    tender: str
+    bids: dict[str, float] = field(default_factory=dict)  # bid key -> price
+    anonymous: set[str] = field(default_factory=set)  # keys that are row numbers, not ids
+    winner: str | None = None
+    label: str | None = None
+    reserve: float | None = None
+    rejected: set[str] = field(default_factory=set)
+    agent: str | None = None
+    published: datetime | None = None
+    deadline: datetime | None = None
+
+    @property
+    def bidders(self) -> frozenset[str]:
+        """Bid keys that are real bidder ids."""
+        return frozenset(k for k in self.bids if k not in self.anonymous)
+
+    @property
+    def sorted_prices(self) -> list[float]:
+        return sorted(self.bids.values())
+
+
+@dataclass
+class BidTable:
+    tenders: dict[str, Tender] = field(default_factory=dict)
+    rows: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)  # reason -> rows left out
+    noted: Counter[str] = field(default_factory=Counter)  # reason -> rows kept with a note
+    has_bidders: bool = False
+    has_reserve: bool = False
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+
+def _flag(text: str) -> bool | None:
+    """True/False for a 0/1-like cell, None for anything else (e.g. a winner's id)."""
+    low = text.strip().lower()
+    if low in TRUE_WORDS:
+        return True
+    if low in FALSE_WORDS:
+        return False
+    return None
+
+
+def parse_price(raw: str) -> tuple[float | None, str | None]:
+    """(price, None) or (None, skip reason). Thousands separators and spaces are allowed."""
+    text = raw.strip().replace(",", "").replace(" ", "")
+    if not text:
+        return None, "no_price"
+    try:
+        value = float(text)
+    except ValueError:
+        return None, "bad_price"
+    if not math.isfinite(value) or value <= 0:
+        return None, "nonpositive_price"
+    return value, None
+
+
+def parse_when(raw: str) -> datetime | None:
+    """An ISO date or date-time; raises ValueError on anything else."""
+    text = raw.strip()
+    return datetime.fromisoformat(text) if text else None
+
+
+def build_table(rows: Iterable[Mapping[str, str | None]], columns: Columns) -> BidTable:
+    """Fold CSV rows (dicts of column -> cell) into tenders; see the module docstring.
+
+    `winner` may be a 0/1 (true/false) flag per row or the winning bidder's id; without
+    it the lowest bid that was not rejected wins (lowest-price award). `rejected` is a
+    0/1 flag or a reason text per row (否决投标). `label` (0/1 per tender) is kept only
+    to report AUCs.
+    """
+    out = BidTable(has_bidders=columns.bidder is not None, has_reserve=columns.reserve is not None)
+    named_winner: dict[str, str] = {}
+
+    def cell(row: Mapping[str, str | None], col: str | None) -> str:
+        return (row.get(col) or "").strip() if col is not None else ""
+
+    for row in rows:
+        out.rows += 1
+        tid = cell(row, columns.tender)
+        if not tid:
+            out.skipped["no_tender"] += 1
+            continue
+        t = out.tenders.get(tid)
+        if t is None:
+            t = out.tenders[tid] = Tender(tid)  # a tender with no valid bid stays listed
+        _tender_fields(t, row, columns, out, cell)
+        price, reason = parse_price(cell(row, columns.price))
+        if reason is not None:
+            out.skipped[reason] += 1
+            continue
+        key = cell(row, columns.bidder)
+        if not key:
+            if columns.bidder is not None:
+                out.noted["no_bidder"] += 1
+            key = f"#{out.rows}"
+            t.anonymous.add(key)
+        elif key in t.bids:
+            out.noted["repeat_bid"] += 1
+        t.bids[key] = min(price, t.bids.get(key, math.inf))
+        if columns.rejected is not None:
+            text = cell(row, columns.rejected)
+            if text and _flag(text) is not False:
+                t.rejected.add(key)
+        if columns.winner is not None:
+            text = cell(row, columns.winner)
+            flag = _flag(text)
+            if flag is True or (text and text == key):
+                t.winner = key
+            elif flag is None and text:
+                named_winner.setdefault(tid, text)  # a column that names the winner
+    for t in out.tenders.values():
+        if t.winner is None and t.tender in named_winner:
+            t.winner = named_winner[t.tender]
+        if t.winner is None and columns.winner is None:
+            valid = [k for k in t.bids if k not in t.rejected]
+            if valid:
+                t.winner = min(valid, key=lambda k: (t.bids[k], k))
+    return out
+
+
+def _tender_fields(t: Tender, row, columns: Columns, out: BidTable, cell) -> None:
+    """Per-tender columns (label, reserve, agent, dates): the first non-empty value wins."""
+    if columns.label is not None and t.label is None:
+        t.label = cell(row, columns.label) or None
+    if columns.agent is not None and t.agent is None:
+        t.agent = cell(row, columns.agent) or None
+    if columns.reserve is not None and t.reserve is None:
+        text = cell(row, columns.reserve)
+        if text:
+            value, reason = parse_price(text)
+            if reason is None:
+                t.reserve = value
+            else:
+                out.noted["bad_reserve"] += 1
+    for attr in ("published", "deadline"):
+        col = getattr(columns, attr)
+        if col is None or getattr(t, attr) is not None:
+            continue
+        try:
+            setattr(t, attr, parse_when(cell(row, col)))
+        except ValueError:
+            out.noted["bad_date"] += 1
