@@ -2,7 +2,9 @@
 
 Where does a rule live? REL-* in relations.py (and rings.py for REL-RING), DOC-* in
 documents.py, PRICE-* in prices.py, EXP-* in experts/ (committee.py, avoidance.py,
-scoring.py, behaviour.py), PROC-* in procedure.py, VID-* in video.py.
+scoring.py, behaviour.py), PROC-* in procedure.py, VID-* in video.py, REJ-* in
+rejections.py, BID-LOSER in losers.py. The batch screen of historical bid tables
+(`witness screen`) lives in screening/.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ def all_detectors() -> list[Detector]:
         CommitteeDetector,
         ScoringDetector,
     )
+    from detectors.losers import LoserDetector
     from detectors.prices import PriceDetector
     from detectors.procedure import ProcedureDetector
+    from detectors.rejections import RejectionDetector, RejectionRateDetector
     from detectors.relations import BondAccountDetector, RelationGraphDetector
     from detectors.rings import RingDetector
     from detectors.video import VideoDetector
@@ -38,6 +42,9 @@ def all_detectors() -> list[Detector]:
         ScoringDetector(),
         BehaviourDetector(),
         ProcedureDetector(),
+        RejectionDetector(),
+        RejectionRateDetector(),
+        LoserDetector(),
         RingDetector(),
     ]
 

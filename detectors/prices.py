@@ -1,4 +1,9 @@
-"""Price rules: PRICE-40-4 (regular or identical prices) and PRICE-SCREEN (Imhof screens).
+"""Price rules: PRICE-40-4 (regular or identical prices), PRICE-SCREEN (Imhof screens),
+PRICE-CLOSE (second-lowest bid within `max_gap` of the lowest, cardinal-rs R024) and
+PRICE-DISCOUNT (lowest bid `min_gap` or more below the second-lowest, R058).
+
+PRICE-CLOSE and PRICE-DISCOUNT judge one project against fixed thresholds; over a
+historical table `witness screen` takes the fences from the file's own gaps instead.
 
 When: prices are judged once the opening session closes (`opening.closed`), when every
 bid has been read out (唱标), so each case is raised once on the full set of prices and
@@ -52,7 +57,7 @@ class PriceDetector(ProjectDetector):
     """PRICE-40-4 and PRICE-SCREEN over one project's bid prices."""
 
     name = "prices"
-    rules = ("PRICE-40-4", "PRICE-SCREEN")
+    rules = ("PRICE-40-4", "PRICE-SCREEN", "PRICE-CLOSE", "PRICE-DISCOUNT")
     types = frozenset({"bid.submitted", "bid.opened", "opening.closed"})
 
     def initial(self) -> PriceState:
@@ -156,4 +161,24 @@ class PriceDetector(ProjectDetector):
                     },
                 )
             )
+        alerts.extend(self._gap(state, th, alert))
         return alerts
+
+    @staticmethod
+    def _gap(state: PriceState, th, alert) -> list[Alert]:
+        """PRICE-CLOSE / PRICE-DISCOUNT on the gap between the two lowest bids."""
+        ranked = sorted(state.prices, key=lambda b: (state.prices[b], b))
+        n = len(ranked)
+        if n < 2:
+            return []
+        low, second = ranked[0], ranked[1]
+        gap = (state.prices[second] - state.prices[low]) / state.prices[low]
+        out = []
+        for rule_id, sec, key, hit in (
+            ("PRICE-CLOSE", th.section("PRICE-CLOSE"), "max_gap", lambda g, x: g <= x),
+            ("PRICE-DISCOUNT", th.section("PRICE-DISCOUNT"), "min_gap", lambda g, x: g >= x),
+        ):
+            if n >= sec["min_bids"] and hit(gap, sec[key]):
+                evidence = {"gap": round(gap, 6), "bidders": n, "thresholds": {key: sec[key]}}
+                out.append(alert(rule_id, {"kind": "gap"}, [low, second], evidence))
+        return out

@@ -24,6 +24,9 @@ not a cascade over every later score.
   `opening.closed` (and again at `evaluation.started`, which covers an opening that was
   never closed): bidders of `bid.opened` (唱标) when any were read out, otherwise the
   on-time bidders of `bid.submitted`.
+- PROC-SHORT: fewer than `min_days` days from `tender_published_at` to `bid_deadline`
+  (招标投标法 第二十四条), judged at `project.registered` when the platform sends both;
+  every `project.registered` is judged (the id is fixed per project).
 - PROC-CAND: `evaluation.finished` names more than `max_candidates` candidates. The
   candidates are a payload-level `candidates` list if present, else the ranking entries
   flagged `candidate: true` if any entry carries the flag, else the whole ranking.
@@ -70,6 +73,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "evaluation.started": (frozenset({"opening", "evaluation"}), "evaluation"),
     "score.submitted": (frozenset({"evaluation"}), None),
     "expert.activity": (frozenset({"evaluation"}), None),
+    "bid.rejected": (frozenset({"opening", "evaluation"}), None),
     "evaluation.finished": (frozenset({"evaluation", "finished"}), "finished"),
     "project.archived": (frozenset({"finished", "archived"}), "archived"),
 }
@@ -97,6 +101,7 @@ _STEP_LABEL = {
     "evaluation.started": ("评标开始", "evaluation started"),
     "score.submitted": ("专家评分", "score submitted"),
     "expert.activity": ("专家操作", "expert activity"),
+    "bid.rejected": ("否决投标", "bid rejected"),
     "evaluation.finished": ("评标结束", "evaluation finished"),
     "project.archived": ("归档", "archived"),
 }
@@ -174,10 +179,10 @@ class ProcedureState:
 
 
 class ProcedureDetector(ProjectDetector):
-    """PROC-ORDER, PROC-LATE, PROC-FEW, PROC-CAND over one project's lifecycle."""
+    """PROC-ORDER, PROC-LATE, PROC-FEW, PROC-CAND, PROC-SHORT over one project's lifecycle."""
 
     name = "procedure"
-    rules = ("PROC-ORDER", "PROC-LATE", "PROC-FEW", "PROC-CAND")
+    rules = ("PROC-ORDER", "PROC-LATE", "PROC-FEW", "PROC-CAND", "PROC-SHORT")
     types = frozenset(TRANSITIONS)
 
     def initial(self) -> ProcedureState:
@@ -194,6 +199,9 @@ class ProcedureDetector(ProjectDetector):
 
         p = event.payload
         if event.type == "project.registered":
+            short = self._short_period(event, ctx)
+            if short is not None:
+                alerts.append(short)
             if p.bid_deadline is not None:
                 state.deadline = p.bid_deadline
                 state.deadline_event = event.event_id
@@ -299,6 +307,34 @@ class ProcedureDetector(ProjectDetector):
             room_id=event.payload.room_id,
             locale=ctx.locale,
             title_detail=detail,
+        )
+
+    # -------------------------------------------------------------- PROC-SHORT
+
+    @staticmethod
+    def _short_period(event: Event, ctx: Context) -> Alert | None:
+        p = event.payload
+        if p.tender_published_at is None or p.bid_deadline is None:
+            return None
+        days = float(ctx.thresholds.get("PROC-SHORT", "min_days"))
+        span = p.bid_deadline - p.tender_published_at
+        if span >= timedelta(days=days):
+            return None
+        evidence = {
+            "tender_published_at": p.tender_published_at.isoformat(),
+            "bid_deadline": p.bid_deadline.isoformat(),
+            "days": round(span.total_seconds() / 86400, 2),
+            "threshold": {"min_days": days},
+        }
+        return make_alert(
+            "PROC-SHORT",
+            event.project_id,
+            identity={"check": "bidding_period"},
+            subjects=[],
+            evidence=evidence,
+            event_ids=[event.event_id],
+            first_seen=event.ts,
+            locale=ctx.locale,
         )
 
     # -------------------------------------------------------------- PROC-LATE

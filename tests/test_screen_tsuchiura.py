@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from witness.cli import main
-from witness.screen import SCREEN_COLUMNS, auc
+from detectors.screening.batch import SCREEN_COLUMNS
+from detectors.screening.metrics import auc
 
 DATA = Path(__file__).parents[1].parent / "shared/data/tsuchiura"
 CSV = DATA / "tsuchiura_data.csv"

@@ -77,6 +77,7 @@ class ProjectRegistered(_Payload):
     category: str | None = None
     ceiling_price: float | None = Field(default=None, ge=0)
     currency: str | None = "CNY"
+    tender_published_at: AwareDatetime | None = None  # 招标文件发出 (PROC-SHORT)
     bid_deadline: AwareDatetime | None = None
     opening_at: AwareDatetime | None = None
     evaluation_method: str | None = None
@@ -194,6 +195,14 @@ class Expert(_Payload):
     role: Literal["expert", "tenderer_rep"] = "expert"
 
 
+class BidRejected(_Payload):
+    """否决投标: the committee rejected a bid (REJ-ALL, REJ-LOW, REJ-RATE)."""
+
+    bidder_id: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    at: AwareDatetime
+
+
 class ExpertAssigned(_Payload):
     expert: Expert
     room_id: str | None = None
@@ -286,6 +295,7 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "score.submitted": ScoreSubmitted,
     "expert.activity": ExpertActivity,
     "evaluation.finished": EvaluationFinished,
+    "bid.rejected": BidRejected,
     "project.archived": Empty,
     "frame.analyzed": FrameAnalyzed,
     "camera.status": CameraStatus,

@@ -114,6 +114,48 @@ CATALOGUE: dict[str, Rule] = {
             "Price distribution screens (variance / cover bidding)",
         ),
         Rule(
+            "PRICE-CLOSE",
+            "orange",
+            "串通投标价格筛查（学术文献；cardinal-rs R024）",
+            "第二低报价与最低报价异常接近",
+            "Second-lowest bid unusually close to the lowest",
+        ),
+        Rule(
+            "PRICE-DISCOUNT",
+            "orange",
+            "串通投标价格筛查（学术文献；cardinal-rs R058）",
+            "最低报价异常低于其他报价",
+            "Lowest bid unusually far below the others",
+        ),
+        Rule(
+            "BID-LOSER",
+            "orange",
+            f"{_L} 第三十九条（间接）",
+            "投标人频繁投标却极少中标（疑似陪标）",
+            "Bidder bids often and almost never wins (cover bidding)",
+        ),
+        Rule(
+            "REJ-ALL",
+            "orange",
+            "否决投标异常（实践；cardinal-rs R035）",
+            "除中标人外的投标均被否决",
+            "Every bid but the winner's rejected",
+        ),
+        Rule(
+            "REJ-LOW",
+            "orange",
+            "否决投标异常（实践；cardinal-rs R036）",
+            "价格决定中标时最低报价被否决",
+            "Lowest bid rejected where price decides",
+        ),
+        Rule(
+            "REJ-RATE",
+            "orange",
+            "否决投标异常（实践；cardinal-rs R038）",
+            "投标人或招标代理的否决投标比例异常高",
+            "Unusual share of rejected bids for a bidder or agent",
+        ),
+        Rule(
             "EXP-AVOID",
             "red",
             "政府采购法实施条例 第九条；评标委员会和评标方法暂行规定",
@@ -192,6 +234,13 @@ CATALOGUE: dict[str, Rule] = {
             f"{_L} 第五十三条",
             "推荐中标候选人超过3个",
             "More than 3 ranked candidates",
+        ),
+        Rule(
+            "PROC-SHORT",
+            "red",
+            "招标投标法 第二十四条",
+            "招标文件发出至投标截止不足20日",
+            "Fewer than 20 days from tender publication to the bid deadline",
         ),
         Rule(
             "VID-OFFLINE", "yellow", "全程录音录像", "摄像头离线", "Camera offline during a session"
