@@ -11,7 +11,9 @@
 - REJ-RATE (R038), across projects (state key "*"): a bidder, or the procurement agent
   named by the optional `agent` field of `project.registered` (招标代理机构), with at
   least `min_bids` bids counted of which `max_share` or more were rejected. Bids count
-  when the project's evaluation finishes. Subjects: the rejected bidders.
+  when the project's evaluation finishes; the alert (one per entity, project "*") is
+  updated at each later finish while the share stays high. Subjects: the bidder, or for
+  an agent the bidders it rejected in the latest project.
 
 Live thresholds are fixed; `witness screen` takes REJ-RATE's fence from the file.
 """
@@ -215,9 +217,7 @@ class RejectionRateDetector:
         state.pending.pop(event.project_id, None)
         bidders = pend["bidders"] | {r.bidder_id for r in p.ranking}
         rejected: dict[str, str] = pend["rejected"]
-        entities = [
-            (b, 1, int(b in rejected), [b] if b in rejected else []) for b in sorted(bidders)
-        ]
+        entities = [(b, 1, int(b in rejected), [b]) for b in sorted(bidders)]
         if pend["agent"]:
             entities.append(
                 (f"agent:{pend['agent']}", len(bidders), len(rejected), sorted(rejected))
@@ -225,7 +225,7 @@ class RejectionRateDetector:
         alerts = []
         for entity, total, hits, subjects in entities:
             rec = state.tally.add(entity, event.project_id, total=total, hits=hits)
-            if not hits or rec.total < sec["min_bids"] or rec.share < sec["max_share"]:
+            if not rec.hits or rec.total < sec["min_bids"] or rec.share < sec["max_share"]:
                 continue
             kind, _, ident = (
                 entity.rpartition(":") if entity.startswith("agent:") else ("", "", entity)
@@ -246,7 +246,7 @@ class RejectionRateDetector:
                     identity={"entity": entity},
                     subjects=subjects,
                     evidence=evidence,
-                    event_ids=[rejected[b] for b in subjects] + [event.event_id],
+                    event_ids=[rejected[b] for b in subjects if b in rejected] + [event.event_id],
                     first_seen=event.ts,
                     locale=ctx.locale,
                 )

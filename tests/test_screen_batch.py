@@ -7,9 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from detectors.price_screens import screens
+from detectors.screening.batch import screen
+from detectors.screening.metrics import auc
+from detectors.screening.table import Columns
 from witness.cli import main
-from witness.screen import ColumnError, auc, percentile_scores, read_bids, screen
+from witness.commands.screen import ColumnError, read_table
+
+
+def read_bids(path: Path, **columns):
+    return read_table(Path(path), Columns(**columns), progress=False)
 
 
 def write(path: Path, rows: list[dict]) -> Path:
@@ -41,7 +47,7 @@ def table(tmp_path: Path) -> Path:
 
 def test_rows_flags_and_skips(tmp_path):
     r = read_bids(table(tmp_path), tender="lot", bidder="firm", price="amount", winner="won")
-    assert (r.rows, r.skipped_empty, r.skipped_bad) == (15, 1, 1)
+    assert (r.rows, r.skipped["no_price"], r.skipped["bad_price"], r.skipped_total) == (15, 1, 1, 2)
     assert list(r.tenders) == ["L1", "L2", "L3", "L4"]
     assert r.tenders["L1"].winner == "A"
     res = screen(r)
@@ -50,6 +56,7 @@ def test_rows_flags_and_skips(tmp_path):
     assert by["L2"]["flags"] == "PRICE-40-4"
     assert by["L3"]["flags"] == ""
     assert by["L4"]["n_bids"] == 0 and by["L4"]["score"] is None and by["L4"]["cv"] is None
+    assert by["L4"]["drivers"] == ""
     assert all(0 < row["score"] <= 1 for row in res.tenders if row["score"] is not None)
     # L1 (low CV, big gap) must rank above the competitive L3
     assert by["L1"]["score"] > by["L3"]["score"]
@@ -136,6 +143,7 @@ def test_cli_writes_both_files_with_contract_columns(tmp_path, monkeypatch, caps
         "ks",
         "flags",
         "score",
+        "drivers",
     ]
     assert [r["tender"] for r in t_rows] == ["T1", "T2", "T3", "T4", "T5"]
     assert all("REL-RING" in r["flags"].split(";") for r in t_rows)
@@ -147,11 +155,19 @@ def test_cli_writes_both_files_with_contract_columns(tmp_path, monkeypatch, caps
     assert "5 tenders" in capsys.readouterr().err
 
 
-def test_percentile_score_directions():
-    cover = screens([100, 110, 111, 112, 113])  # low CV, big gap
-    spread = screens([100, 140, 190, 260, 300])  # wide, no gap
-    s = percentile_scores([cover, spread])
-    assert s[0] > s[1]
+def test_score_ranks_a_cover_bid_tender_above_a_spread_one(tmp_path):
+    rows = []
+    for i in range(10):  # ten tenders, spread bids; one tight with a low bid set apart
+        base = 1000 * (i + 1)
+        for j, f in enumerate([1.0, 1.13, 1.31, 1.52, 1.77]):
+            rows.append({"t": f"S{i}", "p": round(base * f * (1 + 0.01 * ((i * j) % 3)))})
+    for f in [1.0, 1.10, 1.101, 1.103, 1.104]:
+        rows.append({"t": "C", "p": round(5000 * f)})
+    res = screen(read_bids(write(tmp_path / "s.csv", rows), tender="t", price="p"))
+    by = {r["tender"]: r for r in res.tenders}
+    assert res.model == "prices"
+    assert by["C"]["score"] == max(r["score"] for r in res.tenders)
+    assert by["C"]["drivers"]  # the score names the screens behind it
 
 
 def test_auc_mann_whitney():
