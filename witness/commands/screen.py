@@ -205,6 +205,8 @@ def _tsuchiura_figures() -> str:
         f"            by winner): prices only {cv['prices']}, --reserve {cv['prices+reserve']},\n"
         f"            --bidder {cv['prices+bidders']}, both {cv['prices+bidders+reserve']}; "
         f"best single screen {best[1]} {best[0]:.3f}\n"
+        "            (that label marks auctions whose bidders all bid in >= 30 of them: see\n"
+        "            the README before reading these as detection rates)\n"
     )
 
 

@@ -1,0 +1,275 @@
+"""detectors.screening without files: rows -> tenders, subset screens, percentiles, score,
+fences and flags. Property tests check what must hold for any table."""
+
+from __future__ import annotations
+
+import math
+from itertools import combinations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detectors.price_screens import screens
+from detectors.screening.batch import FLAG_RULES, screen
+from detectors.screening.features import FEATURES, directional_percentiles, tender_features
+from detectors.screening.fitted import MODELS
+from detectors.screening.flags import fence
+from detectors.screening.metrics import grouped_folds
+from detectors.screening.score import variant, variant_features
+from detectors.screening.subsets import summary_screens
+from detectors.screening.table import Columns, build_table
+from witness.config import Thresholds
+
+PRICE = Columns(tender="t", price="p")
+WITH_IDS = Columns(tender="t", price="p", bidder="b", winner="w")
+
+cells = st.one_of(
+    st.just(""),
+    st.just("n/a"),
+    st.just("-5"),
+    st.just("inf"),
+    st.floats(1, 1e9).map(lambda x: f"{x:.2f}"),
+    st.integers(1, 10**7).map(lambda x: f"{x:,}"),
+)
+rows = st.lists(
+    st.fixed_dictionaries(
+        {
+            "t": st.sampled_from(["", "T1", "T2", "T3"]),
+            "b": st.sampled_from(["", "A", "B", "C"]),
+            "p": cells,
+            "w": st.sampled_from(["", "0", "1"]),
+        }
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows, st.booleans())
+def test_every_row_is_a_bid_or_counted_by_its_reason(table_rows, ids):
+    table = build_table(table_rows, WITH_IDS if ids else PRICE)
+    assert table.rows == len(table_rows)
+    kept = sum(1 for r in table_rows if r["t"] and _valid(r["p"]))
+    merged = table.noted["repeat_bid"]
+    assert table.skipped_total + kept == len(table_rows)
+    assert sum(len(t.bids) for t in table.tenders.values()) == kept - merged
+    for tid, tender in table.tenders.items():
+        priced = [r for r in table_rows if r["t"] == tid and _valid(r["p"])]
+        assert (len(tender.bids) > 0) == bool(priced)  # n_bids never 0 when prices exist
+    if not ids:
+        assert not table.noted["no_bidder"] and all(not t.bidders for t in table.tenders.values())
+
+
+def _valid(text: str) -> bool:
+    try:
+        x = float(text.replace(",", ""))
+    except ValueError:
+        return False
+    return math.isfinite(x) and x > 0
+
+
+def test_empty_bidder_cells_keep_their_prices():
+    table_rows = [{"t": "T", "b": "", "p": str(100 + i), "w": ""} for i in range(4)]
+    table = build_table(table_rows, WITH_IDS)
+    t = table.tenders["T"]
+    assert len(t.bids) == 4 and not t.bidders and table.noted["no_bidder"] == 4
+    assert not table.skipped_total
+
+
+def test_winner_column_may_name_the_winner_and_rejections_exclude_the_default():
+    table_rows = [
+        {"t": "1", "b": "A", "p": "10", "r": "资质不符"},
+        {"t": "1", "b": "B", "p": "12", "r": "0"},
+        {"t": "2", "b": "A", "p": "10", "w": "B"},
+        {"t": "2", "b": "B", "p": "12", "w": "B"},
+    ]
+    default = build_table(table_rows, Columns(tender="t", price="p", bidder="b", rejected="r"))
+    assert default.tenders["1"].rejected == {"A"} and default.tenders["1"].winner == "B"
+    named = build_table(table_rows, Columns(tender="t", price="p", bidder="b", winner="w"))
+    assert named.tenders["2"].winner == "B"
+
+
+# ---------------------------------------------------------------- subset screens
+
+bids = st.lists(st.floats(100, 10_000, allow_nan=False), min_size=2, max_size=9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(bids)
+def test_subset_summaries_equal_brute_force(prices):
+    got = summary_screens(prices)
+    b = sorted(prices)
+    for k in (3, 4):
+        subs = [screens(list(c)) for c in combinations(b, k)] if len(b) >= k else []
+        for name in ("cv", "spd", "diffp", "rd", "skew"):
+            values = [getattr(s, name) for s in subs if getattr(s, name) is not None]
+            values = [v for v in values if math.isfinite(v)]
+            key = f"{name}{k}_min"
+            if not values:
+                assert got[key] is None
+                continue
+            assert got[key] == pytest.approx(min(values), rel=1e-6, abs=1e-9)
+            assert got[f"{name}{k}_max"] == pytest.approx(max(values), rel=1e-6, abs=1e-9)
+            assert got[f"{name}{k}_med"] == pytest.approx(
+                float(np.median(values)), rel=1e-6, abs=1e-9
+            )
+
+
+def test_subset_min_cv_finds_a_tight_cartel_among_spread_bids():
+    honest = [1000, 1400, 1900]
+    cartel = [1500, 1502, 1504, 1507]
+    tight = summary_screens(honest + cartel)["cv4_min"]
+    whole = screens(honest + cartel).cv
+    assert tight < 0.01 < whole
+
+
+# ---------------------------------------------------------------- percentiles and score
+
+
+def _table(prices_by_tender: dict[str, list[float]], scale: float = 1.0):
+    table_rows = [
+        {"t": t, "p": f"{p * scale:.6f}"} for t, ps in prices_by_tender.items() for p in ps
+    ]
+    return build_table(table_rows, PRICE)
+
+
+tenders = st.dictionaries(
+    st.sampled_from([f"T{i}" for i in range(12)]),
+    st.lists(st.integers(100, 5000).map(float), min_size=1, max_size=7),
+    min_size=2,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(tenders, st.sampled_from([0.01, 7.0, 1000.0]))
+def test_score_does_not_depend_on_the_currency(prices_by_tender, scale):
+    a = screen(_table(prices_by_tender))
+    b = screen(_table(prices_by_tender, scale))
+    for x, y in zip(a.tenders, b.tenders, strict=True):
+        assert (x["score"] is None) == (y["score"] is None)
+        if x["score"] is not None:
+            assert x["score"] == pytest.approx(y["score"], abs=1e-9)
+            assert 0 < x["score"] < 1
+        assert x["flags"] == y["flags"]
+
+
+def test_percentiles_are_directional_and_neutral_where_undefined():
+    rows = [{"cv": 0.01}, {"cv": 0.05}, {"cv": None}, {"cv": 0.10}]
+    pct = directional_percentiles(rows, ["cv"])["cv"]
+    assert pct[0] > pct[1] > pct[3]  # lower CV = more suspicious
+    assert pct[2] == 0.5
+
+
+def test_every_model_variant_is_shipped_with_non_negative_weights():
+    for has_b in (False, True):
+        for has_r in (False, True):
+            name = variant(has_b, has_r)
+            model = MODELS[name]
+            assert list(model["weights"]) == variant_features(name)
+            assert all(w >= 0 for w in model["weights"].values())
+            assert any(w > 0 for w in model["weights"].values())
+    assert set(FEATURES) == set(variant_features("prices+bidders+reserve"))
+
+
+def test_drivers_name_only_screens_that_raised_the_score():
+    res = screen(
+        _table(
+            {f"S{i}": [1000, 1200 + i, 1450, 1800] for i in range(8)}
+            | {"C": [1000, 1100, 1101, 1102]}
+        )
+    )
+    for row in res.tenders:
+        for part in filter(None, row["drivers"].split(";")):
+            name, pct, contrib = part.split()
+            assert name in FEATURES and float(pct) > 0.5 and float(contrib) > 0
+
+
+def test_bidder_features_leave_the_tender_out():
+    table_rows = [
+        {"t": "T1", "b": b, "p": p, "w": w} for b, p, w in [("A", "100", "1"), ("B", "110", "0")]
+    ]
+    table = build_table(table_rows, WITH_IDS)
+    [row] = tender_features(table)
+    assert row["loss_rate"] is None and row["winner_loss"] is None  # no other tender
+    assert row["cobid_mean"] == 0.0  # never met elsewhere
+
+
+# ---------------------------------------------------------------- fences, flags, shares
+
+
+def test_tukey_fence():
+    assert fence([1, 2, 3, 4, 5], 1.5, "lower") == pytest.approx(2 - 1.5 * 2)
+    assert fence([1, 2, 3, 4, 5], 1.5, "upper") == pytest.approx(4 + 1.5 * 2)
+
+
+def test_gap_flags_use_the_file_fence_when_the_file_is_big_enough():
+    rng = np.random.default_rng(3)
+    prices = {}
+    for i in range(40):
+        low = 1000.0
+        prices[f"T{i}"] = [low, low * (1.03 + 0.01 * rng.random()), low * 1.08, low * 1.12]
+    prices["CLOSE"] = [1000.0, 1000.5, 1080, 1120]
+    prices["CHEAP"] = [600.0, 1000, 1020, 1050]
+    res = screen(_table(prices))
+    by = {r["tender"]: r["flags"].split(";") for r in res.tenders}
+    assert "PRICE-CLOSE" in by["CLOSE"] and "PRICE-DISCOUNT" in by["CHEAP"]
+    assert res.cuts["PRICE-CLOSE"].source == "file fence"
+    assert sum("PRICE-CLOSE" in f for f in by.values()) == 1
+    small = screen(_table({"A": [1000, 1000.5, 1100], "B": [1000, 1050, 1100]}))
+    assert small.cuts["PRICE-CLOSE"].source == "fixed threshold"
+
+
+def test_rejection_and_period_flags_in_batch():
+    table_rows = []
+    for i in range(8):
+        rej = i < 5
+        table_rows += [
+            {
+                "t": f"T{i}",
+                "b": "W",
+                "p": "1000",
+                "r": "0",
+                "pub": "2026-01-01",
+                "dl": "2026-01-10" if i == 0 else "2026-02-01",
+            },
+            {
+                "t": f"T{i}",
+                "b": "X",
+                "p": "990",
+                "r": "报价低于成本" if rej else "0",
+                "pub": "2026-01-01",
+                "dl": "2026-02-01",
+            },
+        ]
+    cols = Columns(tender="t", price="p", bidder="b", rejected="r", published="pub", deadline="dl")
+    th = Thresholds.defaults().with_overrides("REJ-RATE", min_bids=5)
+    res = screen(build_table(table_rows, cols), th)
+    by = {r["tender"]: r["flags"].split(";") for r in res.tenders}
+    assert "PROC-SHORT" in by["T0"] and "PROC-SHORT" not in by["T1"]
+    for i in range(8):
+        assert ("REJ-ALL" in by[f"T{i}"]) is (i < 5)
+        assert ("REJ-LOW" in by[f"T{i}"]) is (i < 5)
+        assert ("REJ-RATE" in by[f"T{i}"]) is (i < 5)  # X: 5 of 8 bids rejected
+
+
+def test_flag_shares_and_the_warning():
+    prices = {f"T{i}": [1000.0, 1000.0, 1200.0] for i in range(4)}  # identical prices everywhere
+    prices["U"] = [1000.0, 1100.0, 1250.0]
+    res = screen(_table(prices), warn_share=0.5)
+    share = {s.rule: s for s in res.shares}
+    assert [s.rule for s in res.shares] == list(FLAG_RULES)
+    assert share["PRICE-40-4"].tenders == 4 and share["PRICE-40-4"].share == pytest.approx(0.8)
+    assert share["PRICE-40-4"].warn and not share["PRICE-SCREEN"].warn
+    assert res.identical_tenders == 4
+
+
+def test_grouped_folds_keep_groups_together_and_balance():
+    groups = [f"g{i % 17}" for i in range(300)] + [None] * 20
+    folds = grouped_folds(groups, 5)
+    for g in set(groups) - {None}:
+        assert len({folds[i] for i, x in enumerate(groups) if x == g}) == 1
+    counts = np.bincount(folds, minlength=5)
+    assert counts.max() - counts.min() <= 20
+    assert (grouped_folds(groups, 5) == folds).all()  # deterministic
