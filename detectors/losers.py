@@ -16,10 +16,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pydantic import Field
+
 from detectors.base import Context
 from detectors.tally import Tally, winner_of
 from witness.alerts import Alert, make_alert
 from witness.events import GLOBAL_PROJECT, Event
+from witness.thresholds import RuleThresholds, thresholds_section
+
+
+@thresholds_section("BID-LOSER")
+class LoserThresholds(RuleThresholds):
+    """BID-LOSER (R025): many bids, almost no wins."""
+
+    min_bids: int = Field(20, ge=1, description="finished tenders a bidder needs")
+    max_win_share: float = Field(0.05, ge=0, le=1, description="won at most this share")
+    top_percentile: int | float = Field(75, ge=0, le=100, description="witness screen")
+    fence_k: float = Field(1.5, ge=0, le=10, description="witness screen: Q1 - k*IQR")
+    min_tenders: int = Field(30, ge=4, description="witness screen: bidders for a fence")
+    max_bidders: int = Field(200_000, ge=1, description="live state bound")
+    recent: int = Field(10, ge=1, le=1000, description="projects quoted in evidence")
 
 
 @dataclass
@@ -43,9 +59,9 @@ class LoserDetector:
         return LoserState()
 
     def step(self, state: LoserState, event: Event, ctx: Context) -> tuple[LoserState, list[Alert]]:
-        sec = ctx.thresholds.section("BID-LOSER")
+        sec = ctx.thresholds.typed(LoserThresholds)
         if state.tally is None:
-            state.tally = Tally(capacity=int(sec["max_bidders"]), recent=int(sec["recent"]))
+            state.tally = Tally(capacity=sec.max_bidders, recent=sec.recent)
         p = event.payload
         if event.type == "bid.submitted":
             state.pending.setdefault(event.project_id, set()).add(p.bidder.id)
@@ -60,7 +76,7 @@ class LoserDetector:
         alerts = []
         for b in sorted(bidders):
             rec = state.tally.add(b, event.project_id, hits=int(b == winner))
-            if b == winner or rec.total < sec["min_bids"] or rec.share > sec["max_win_share"]:
+            if b == winner or rec.total < sec.min_bids or rec.share > sec.max_win_share:
                 continue
             evidence = {
                 "bidder_id": b,
@@ -69,7 +85,7 @@ class LoserDetector:
                 "wins": rec.hits,
                 "win_share": round(rec.share, 4),
                 "recent_projects": list(rec.recent),
-                "thresholds": {"min_bids": sec["min_bids"], "max_win_share": sec["max_win_share"]},
+                "thresholds": {"min_bids": sec.min_bids, "max_win_share": sec.max_win_share},
             }
             alerts.append(
                 make_alert(

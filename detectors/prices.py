@@ -44,6 +44,26 @@ class PriceScreenThresholds(RuleThresholds):
     rd_min: float = Field(1.0, ge=0, description="... with RD above this flags cover bidding")
 
 
+@thresholds_section("PRICE-CLOSE")
+class CloseBidThresholds(RuleThresholds):
+    """PRICE-CLOSE (R024): the second-lowest bid unusually close to the lowest."""
+
+    min_bids: int = Field(3, ge=2)
+    max_gap: float = Field(0.002, ge=0, le=1, description="live: gap at or below this")
+    fence_k: float = Field(1.5, ge=0, le=10, description="witness screen: Q1 - k*IQR")
+    min_tenders: int = Field(30, ge=4, description="witness screen: gaps needed for a fence")
+
+
+@thresholds_section("PRICE-DISCOUNT")
+class DiscountBidThresholds(RuleThresholds):
+    """PRICE-DISCOUNT (R058): the lowest bid unusually far below the others."""
+
+    min_bids: int = Field(3, ge=2)
+    min_gap: float = Field(0.25, gt=0, le=10, description="live: gap at or above this")
+    fence_k: float = Field(1.5, ge=0, le=10, description="witness screen: Q3 + k*IQR")
+    min_tenders: int = Field(30, ge=4, description="witness screen: gaps needed for a fence")
+
+
 @dataclass
 class PriceState:
     prices: dict[str, float] = field(default_factory=dict)  # bidder -> price
@@ -174,11 +194,13 @@ class PriceDetector(ProjectDetector):
         low, second = ranked[0], ranked[1]
         gap = (state.prices[second] - state.prices[low]) / state.prices[low]
         out = []
+        close, disc = th.typed(CloseBidThresholds), th.typed(DiscountBidThresholds)
         for rule_id, sec, key, hit in (
-            ("PRICE-CLOSE", th.section("PRICE-CLOSE"), "max_gap", lambda g, x: g <= x),
-            ("PRICE-DISCOUNT", th.section("PRICE-DISCOUNT"), "min_gap", lambda g, x: g >= x),
+            ("PRICE-CLOSE", close, "max_gap", gap <= close.max_gap),
+            ("PRICE-DISCOUNT", disc, "min_gap", gap >= disc.min_gap),
         ):
-            if n >= sec["min_bids"] and hit(gap, sec[key]):
-                evidence = {"gap": round(gap, 6), "bidders": n, "thresholds": {key: sec[key]}}
+            if n >= sec.min_bids and hit:
+                limit = getattr(sec, key)
+                evidence = {"gap": round(gap, 6), "bidders": n, "thresholds": {key: limit}}
                 out.append(alert(rule_id, {"kind": "gap"}, [low, second], evidence))
         return out

@@ -123,6 +123,13 @@ class FewBiddersThresholds(RuleThresholds):
     min_bidders: int = Field(3, ge=1)
 
 
+@thresholds_section("PROC-SHORT")
+class ShortPeriodThresholds(RuleThresholds):
+    """PROC-SHORT: too few days from tender publication to the bid deadline."""
+
+    min_days: int | float = Field(20, ge=0, le=365, description="招标投标法 第二十四条")
+
+
 @thresholds_section("PROC-CAND")
 class CandidatesThresholds(RuleThresholds):
     """PROC-CAND: too many recommended candidates."""
@@ -316,7 +323,7 @@ class ProcedureDetector(ProjectDetector):
         p = event.payload
         if p.tender_published_at is None or p.bid_deadline is None:
             return None
-        days = float(ctx.thresholds.get("PROC-SHORT", "min_days"))
+        days = ctx.thresholds.typed(ShortPeriodThresholds).min_days
         span = p.bid_deadline - p.tender_published_at
         if span >= timedelta(days=days):
             return None

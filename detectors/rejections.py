@@ -23,10 +23,41 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import Field
+
 from detectors.base import Context, ProjectDetector
 from detectors.tally import Tally, winner_of
 from witness.alerts import Alert, make_alert
 from witness.events import GLOBAL_PROJECT, Event
+from witness.thresholds import RuleThresholds, thresholds_section
+
+PRICE_METHODS = ("lowest_price", "最低投标价法", "经评审的最低投标价法", "最低评标价法", "最低价法")
+
+
+@thresholds_section("REJ-ALL")
+class AllRejectedThresholds(RuleThresholds):
+    """REJ-ALL (R035): every bid but the winner's rejected."""
+
+    min_rejected: int = Field(1, ge=1)
+
+
+@thresholds_section("REJ-LOW")
+class LowestRejectedThresholds(RuleThresholds):
+    """REJ-LOW (R036): the lowest bid rejected where price decides."""
+
+    price_methods: tuple[str, ...] = Field(PRICE_METHODS, description="methods where price decides")
+    unknown_method: bool = Field(True, description="judge projects without evaluation_method")
+
+
+@thresholds_section("REJ-RATE")
+class RejectionRateThresholds(RuleThresholds):
+    """REJ-RATE (R038): a high share of rejected bids for a bidder or an agent."""
+
+    min_bids: int = Field(5, ge=1)
+    max_share: float = Field(0.5, gt=0, le=1)
+    fence_k: float = Field(1.5, ge=0, le=10, description="witness screen: Q3 + k*IQR")
+    min_entities: int = Field(30, ge=4, description="witness screen: entities for a fence")
+    max_entities: int = Field(200_000, ge=1, description="live state bound")
 
 
 @dataclass
@@ -96,10 +127,10 @@ class RejectionDetector(ProjectDetector):
         return state, alerts
 
     def _lowest(self, state: RejectionState, event: Event, ctx: Context) -> list[Alert]:
-        sec = ctx.thresholds.section("REJ-LOW")
-        if state.method is None and not sec["unknown_method"]:
+        sec = ctx.thresholds.typed(LowestRejectedThresholds)
+        if state.method is None and not sec.unknown_method:
             return []
-        if state.method is not None and state.method not in sec["price_methods"]:
+        if state.method is not None and state.method not in sec.price_methods:
             return []
         if len(state.prices) < 2:
             return []
@@ -133,7 +164,7 @@ class RejectionDetector(ProjectDetector):
         return out
 
     def _all_but_winner(self, state: RejectionState, event: Event, ctx: Context) -> list[Alert]:
-        minimum = ctx.thresholds.get("REJ-ALL", "min_rejected")
+        minimum = ctx.thresholds.typed(AllRejectedThresholds).min_rejected
         others = state.bidders - {state.winner}
         rejected = set(state.rejected)
         if not others or state.winner in rejected or not others <= rejected:
@@ -193,9 +224,9 @@ class RejectionRateDetector:
         return RateState()
 
     def step(self, state: RateState, event: Event, ctx: Context) -> tuple[RateState, list[Alert]]:
-        sec = ctx.thresholds.section("REJ-RATE")
+        sec = ctx.thresholds.typed(RejectionRateThresholds)
         if state.tally is None:
-            state.tally = Tally(capacity=int(sec["max_entities"]))
+            state.tally = Tally(capacity=sec.max_entities)
         if event.type == "project.archived":
             state.pending.pop(event.project_id, None)
             return state, []
@@ -225,7 +256,7 @@ class RejectionRateDetector:
         alerts = []
         for entity, total, hits, subjects in entities:
             rec = state.tally.add(entity, event.project_id, total=total, hits=hits)
-            if not rec.hits or rec.total < sec["min_bids"] or rec.share < sec["max_share"]:
+            if not rec.hits or rec.total < sec.min_bids or rec.share < sec.max_share:
                 continue
             kind, _, ident = (
                 entity.rpartition(":") if entity.startswith("agent:") else ("", "", entity)
@@ -237,7 +268,7 @@ class RejectionRateDetector:
                 "rejected": rec.hits,
                 "share": round(rec.share, 4),
                 "recent_projects": list(rec.recent),
-                "thresholds": {"min_bids": sec["min_bids"], "max_share": sec["max_share"]},
+                "thresholds": {"min_bids": sec.min_bids, "max_share": sec.max_share},
             }
             alerts.append(
                 make_alert(

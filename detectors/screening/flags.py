@@ -19,7 +19,16 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from detectors.losers import LoserThresholds
 from detectors.price_screens import identical_prices, imhof_flag, regularity, screens
+from detectors.prices import (
+    CloseBidThresholds,
+    DiscountBidThresholds,
+    PriceScreenThresholds,
+    RegularPricesThresholds,
+)
+from detectors.procedure import ShortPeriodThresholds
+from detectors.rejections import AllRejectedThresholds, RejectionRateThresholds
 from detectors.screening.table import BidTable, Tender
 from witness.config import Thresholds
 
@@ -38,10 +47,11 @@ def fence(values: Sequence[float], k: float, side: str) -> float:
     return float(q1 - k * (q3 - q1)) if side == "lower" else float(q3 + k * (q3 - q1))
 
 
-def cut(values: Sequence[float], sec: dict, fixed_key: str, side: str, min_key: str) -> Cut:
-    if len(values) >= sec[min_key]:
-        return Cut(fence(values, sec["fence_k"], side), "file fence")
-    return Cut(float(sec[fixed_key]), "fixed threshold")
+def cut(values: Sequence[float], sec, fixed_key: str, side: str, min_key: str) -> Cut:
+    """The file's fence when it has at least `min_key` values, else the fixed threshold."""
+    if len(values) >= getattr(sec, min_key):
+        return Cut(fence(values, sec.fence_k, side), "file fence")
+    return Cut(float(getattr(sec, fixed_key)), "fixed threshold")
 
 
 def gap(t: Tender) -> float | None:
@@ -63,17 +73,13 @@ def price_flags(t: Tender, th: Thresholds) -> tuple[list[str], int]:
     """PRICE-40-4 (regular or identical prices) and PRICE-SCREEN of one tender."""
     flags = []
     prices = list(t.bids.values())
-    sec = th.section("PRICE-40-4")
-    reg = regularity(
-        prices, min_bids=sec["min_bids"], diff_cv=sec["diff_cv"], ratio_cv=sec["ratio_cv"]
-    )
+    sec = th.typed(RegularPricesThresholds)
+    reg = regularity(prices, min_bids=sec.min_bids, diff_cv=sec.diff_cv, ratio_cv=sec.ratio_cv)
     same = identical_prices({k: v for k, v in t.bids.items()})
     if reg.regular or same:
         flags.append("PRICE-40-4")
-    sec = th.section("PRICE-SCREEN")
-    if imhof_flag(
-        screens(prices), min_bids=sec["min_bids"], cv_max=sec["cv_max"], rd_min=sec["rd_min"]
-    ):
+    sec = th.typed(PriceScreenThresholds)
+    if imhof_flag(screens(prices), min_bids=sec.min_bids, cv_max=sec.cv_max, rd_min=sec.rd_min):
         flags.append("PRICE-SCREEN")
     return flags, sum(len(b) for _, b in same)
 
@@ -97,14 +103,14 @@ def table_flags(table: BidTable, th: Thresholds, ring_tenders: set[str]) -> Flag
 
 
 def _gap_flags(tenders: list[Tender], th: Thresholds, res: FlagResult) -> None:
-    close, disc = th.section("PRICE-CLOSE"), th.section("PRICE-DISCOUNT")
+    close, disc = th.typed(CloseBidThresholds), th.typed(DiscountBidThresholds)
     gaps = {t.tender: g for t in tenders if (g := gap(t)) is not None}
     n_bids = {t.tender: len(t.bids) for t in tenders}
     for rule_id, sec, fixed, side in (
         ("PRICE-CLOSE", close, "max_gap", "lower"),
         ("PRICE-DISCOUNT", disc, "min_gap", "upper"),
     ):
-        eligible = {tid: g for tid, g in gaps.items() if n_bids[tid] >= sec["min_bids"]}
+        eligible = {tid: g for tid, g in gaps.items() if n_bids[tid] >= sec.min_bids}
         c = cut(list(eligible.values()), sec, fixed, side, "min_tenders")
         res.cuts[rule_id] = c
         for tid, g in eligible.items():
@@ -114,7 +120,7 @@ def _gap_flags(tenders: list[Tender], th: Thresholds, res: FlagResult) -> None:
 
 def _loser_flags(tenders: list[Tender], th: Thresholds, res: FlagResult) -> None:
     """BID-LOSER (R025): many bids, a win share below the fence of all bidders."""
-    sec = th.section("BID-LOSER")
+    sec = th.typed(LoserThresholds)
     bids: Counter[str] = Counter()
     wins: Counter[str] = Counter()
     for t in tenders:
@@ -123,10 +129,10 @@ def _loser_flags(tenders: list[Tender], th: Thresholds, res: FlagResult) -> None
             wins[t.winner] += 1
     if not bids:
         return
-    top = max(float(np.percentile(list(bids.values()), sec["top_percentile"])), sec["min_bids"])
+    top = max(float(np.percentile(list(bids.values()), sec.top_percentile)), sec.min_bids)
     ratios = [wins[b] / n for b, n in bids.items()]
     c = cut(ratios, sec, "max_win_share", "lower", "min_tenders")
-    c = Cut(max(c.value, float(sec["max_win_share"])), c.source)
+    c = Cut(max(c.value, float(sec.max_win_share)), c.source)
     res.cuts["BID-LOSER"] = c
     res.losers = {b: (n, wins[b]) for b, n in bids.items() if n >= top and wins[b] / n <= c.value}
     for t in tenders:
@@ -136,7 +142,7 @@ def _loser_flags(tenders: list[Tender], th: Thresholds, res: FlagResult) -> None
 
 def _rejection_flags(tenders: list[Tender], th: Thresholds, res: FlagResult) -> None:
     """REJ-ALL (R035), REJ-LOW (R036), REJ-RATE (R038, per bidder and per agent)."""
-    min_rejected = th.get("REJ-ALL", "min_rejected")
+    min_rejected = th.typed(AllRejectedThresholds).min_rejected
     for t in tenders:
         if not t.rejected:
             continue
@@ -152,7 +158,7 @@ def _rejection_flags(tenders: list[Tender], th: Thresholds, res: FlagResult) -> 
         prices = t.sorted_prices
         if len(prices) >= 2 and any(t.bids[k] == prices[0] for k in t.rejected):
             res.flags[t.tender].append("REJ-LOW")
-    sec = th.section("REJ-RATE")
+    sec = th.typed(RejectionRateThresholds)
     counts: dict[str, list[int]] = {}
     for t in tenders:
         entities = [(b, b in t.rejected) for b in t.bidders]
@@ -162,7 +168,7 @@ def _rejection_flags(tenders: list[Tender], th: Thresholds, res: FlagResult) -> 
             c = counts.setdefault(e, [0, 0])
             c[0] += 1
             c[1] += int(rejected)
-    shares = {e: r / n for e, (n, r) in counts.items() if n >= sec["min_bids"]}
+    shares = {e: r / n for e, (n, r) in counts.items() if n >= sec.min_bids}
     if not any(r for _, r in counts.values()):
         return
     c = cut(list(shares.values()), sec, "max_share", "upper", "min_entities")
@@ -179,7 +185,7 @@ def _rejection_flags(tenders: list[Tender], th: Thresholds, res: FlagResult) -> 
 
 def _short_flags(tenders: list[Tender], th: Thresholds, res: FlagResult) -> None:
     """PROC-SHORT: fewer than min_days from publication to the bid deadline."""
-    days = th.get("PROC-SHORT", "min_days")
+    days = th.typed(ShortPeriodThresholds).min_days
     for t in tenders:
         if (
             t.published is not None
