@@ -29,7 +29,7 @@ from witness.thresholds import RuleThresholds, thresholds_section
 class LoserThresholds(RuleThresholds):
     """BID-LOSER (R025): many bids, almost no wins."""
 
-    min_bids: int = Field(20, ge=1, description="finished tenders a bidder needs")
+    min_bids: int = Field(8, ge=1, description="finished tenders a bidder needs")
     max_win_share: float = Field(0.05, ge=0, le=1, description="won at most this share")
     top_percentile: int | float = Field(75, ge=0, le=100, description="witness screen")
     fence_k: float = Field(1.5, ge=0, le=10, description="witness screen: Q1 - k*IQR")

@@ -101,10 +101,13 @@ def test_identifiers_are_valid() -> None:
 def test_truth_subjects_name_the_right_things() -> None:
     sim, _ = default_run()
     by_pid = {p.pid: p for p in sim.projects}
+    everyone = {b.company.id for p in sim.projects for b in p.bids}
     for case in sim.truth:
         rule, subjects = case["rule"], case["subjects"]
         if case["project_id"] == "*":
-            assert rule == "REL-RING"
+            assert rule in ("REL-RING", "BID-LOSER", "REJ-RATE"), case
+            if rule != "REL-RING":  # one bidder, judged across projects
+                assert len(subjects) == 1 and subjects[0] in everyone, case
             continue
         p = by_pid[case["project_id"]]
         bidders = {b.company.id for b in p.bids}
@@ -115,8 +118,12 @@ def test_truth_subjects_name_the_right_things() -> None:
             assert len(set(subjects) & experts) == 1 and len(set(subjects) & bidders) == 1, case
         elif rule.startswith("EXP"):
             assert subjects and set(subjects) <= experts, case
-        elif rule == "PROC-LATE":
+        elif rule in ("PROC-LATE", "REJ-LOW"):
             assert len(subjects) == 1 and subjects[0] in bidders
+            if rule == "REJ-LOW":
+                assert subjects[0] in p.rejected
+        elif rule == "REJ-ALL":
+            assert subjects == [] and set(p.rejected) == bidders - {p.ranking[0][0]}
         elif rule.startswith("PROC"):
             assert subjects == []
         elif rule.startswith("VID"):
@@ -250,3 +257,21 @@ def test_cli_output_identical_across_processes_and_hash_seeds(tmp_path) -> None:
     assert outs[0] == outs[1]
     header = json.loads(outs[0][1].splitlines()[0])
     assert set(header["complete_rules"]) == set(ALL_RULES) and header["seed"] == 9
+
+
+def test_award_look_alikes_are_present_and_not_in_truth() -> None:
+    """Issue 17's traps: tenders just past PROC-SHORT's 20 days, single honest rejections,
+    a firm that bids often but not often enough for BID-LOSER."""
+    sim, lines = default_run(60)
+    truth = {(c["rule"], c["project_id"]) for c in sim.truth}
+    near = [p for p in sim.projects if 20 * 86400 <= p.deadline - p.published < 22 * 86400]
+    assert near and not any(("PROC-SHORT", p.pid) in truth for p in near)
+    honest = [p for p in sim.projects if len(p.rejected) == 1 and p.method == "综合评估法"]
+    assert honest and not any(("REJ-ALL", p.pid) in truth for p in honest)
+    occasional = [p for p in sim.projects if any(b.company is sim.occasional for b in p.bids)]
+    assert len(occasional) == 5
+    assert not any(
+        c["rule"] == "BID-LOSER" and sim.occasional.id in c["subjects"] for c in sim.truth
+    )
+    types = {parse_event(line).type for line in lines}
+    assert "bid.rejected" in types

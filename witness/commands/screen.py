@@ -168,8 +168,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--warn-share",
         type=float,
         metavar="X",
-        help="warn when a flag fires on more than this share of tenders "
-        "(default 0.25)",
+        help="warn when a flag fires on more than this share of tenders (default 0.25)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.epilog = (

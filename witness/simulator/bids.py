@@ -33,14 +33,16 @@ def plan_bidders(
     roster: Roster,
     cartel: list[Company],
     winner: Company | None,
+    extra: list[Company] | None = None,
 ) -> None:
-    """Fill `p.bids`; `cartel` is the ring (or honest trio) that bids in this project."""
+    """Fill `p.bids`; `cartel` is the ring (or honest trio) that bids in this project;
+    `extra` are firms that bid across projects (the usual loser, the often-rejected firm)."""
     spec = p.spec
     n = rng.choices([3, 4, 5, 6, 7, 8], weights=[10, 20, 25, 20, 15, 10])[0]
     if spec.price == "regular" or spec.price == "geometric":
         n = 3
     elif (
-        spec.price in ("cover", "identical")
+        spec.price in ("cover", "identical", "close", "discount")
         or {"favor", "favor_conflict"} & set(spec.exp)
         or "cand" in spec.proc
     ):
@@ -55,6 +57,8 @@ def plan_bidders(
         group = [roster.new(rng, p.category) for _ in range(spec.group[0])]
         firms += group
     firms += cartel
+    firms += [c for c in extra or [] if c not in firms]
+    n = max(n, len(firms))
     if len(firms) + 2 <= n and rng.random() < 0.12:
         b = names.street_building(rng)
         div = names.division(rng)
@@ -83,6 +87,11 @@ def plan_bidders(
     p.bids = [_new_bid(p, rng, c, roster.uniq) for c in firms]
     _plant_group(p, rng, group, roster)
     _prices(p, rng, winner, cartel)
+    for b in p.bids:  # the cross-project firms bid high and weak: they lose
+        if b.company in (extra or []):
+            b.quality = rng.uniform(0.35, 0.45)
+    if "rej_low" in spec.proc:  # the lowest bid, about to be rejected, is a weak one
+        min(p.bids, key=lambda b: b.price).quality = rng.uniform(0.4, 0.5)
     _fingerprint_traps(p, rng)
 
 
@@ -252,6 +261,7 @@ def _prices(p: Project, rng: random.Random, winner: Company | None, cartel: list
             p.bids[1].price = p.bids[0].price
             prices = [b.price for b in p.bids]
             ok = not oracle.price_regular(prices, 0.05) and not oracle.price_screen(prices, 0.04)
+            ok = ok and _plain_gap(prices)
             ok = ok and len(oracle.identical_prices({b.company.id: b.price for b in p.bids})) == 1
         elif kind == "cover":
             level = rng.uniform(0.94, 0.97)
@@ -271,12 +281,31 @@ def _prices(p: Project, rng: random.Random, winner: Company | None, cartel: list
                 oracle.price_screen(prices)
                 and not oracle.price_regular(prices, 0.05)
                 and not oracle.identical_prices({b.company.id: b.price for b in p.bids})
+                and _plain_gap(prices)
+            )
+        elif kind in ("close", "discount"):
+            low = min(p.bids, key=lambda b: b.price)
+            rest = sorted((b for b in p.bids if b is not low), key=lambda b: b.price)
+            if kind == "close":  # the runner-up a hair above the winner
+                rest[0].price = round(low.price * (1 + rng.uniform(0.0004, 0.0015)), 2)
+            else:  # the lowest bid far below everyone else
+                low.price = round(rest[0].price * rng.uniform(0.62, 0.72), 2)
+            prices = [b.price for b in p.bids]
+            planted = (
+                oracle.price_close(prices) if kind == "close" else oracle.price_discount(prices)
+            )
+            ok = (
+                planted
+                and not oracle.price_regular(prices, 0.05)
+                and not oracle.price_screen(prices, 0.04)
+                and not oracle.identical_prices({b.company.id: b.price for b in p.bids})
             )
         else:
             ok = (
                 not oracle.price_regular(prices, 0.05)
                 and not oracle.price_screen(prices, 0.04)
                 and not oracle.identical_prices({b.company.id: b.price for b in p.bids})
+                and _plain_gap(prices)
             )
         if ok:
             break
@@ -296,6 +325,19 @@ def _prices(p: Project, rng: random.Random, winner: Company | None, cartel: list
         p.truth.append(
             case("PRICE-SCREEN", p.pid, ids, "planted: cover bids clustered above the winner")
         )
+    pair = [b.company.id for b in sorted(p.bids, key=lambda b: (b.price, b.company.id))[:2]]
+    prices = [b.price for b in p.bids]
+    if oracle.price_close(prices):
+        note = "planted: runner-up a hair above" if kind == "close" else "incidental"
+        p.truth.append(case("PRICE-CLOSE", p.pid, pair, note))
+    if oracle.price_discount(prices):
+        note = "planted: lowest bid far below" if kind == "discount" else "incidental"
+        p.truth.append(case("PRICE-DISCOUNT", p.pid, pair, note))
+
+
+def _plain_gap(prices: list[float]) -> bool:
+    """Neither PRICE-CLOSE nor PRICE-DISCOUNT, with a margin either side."""
+    return not oracle.price_close(prices, 0.001) and not oracle.price_discount(prices, 0.03)
 
 
 def _fingerprint_traps(p: Project, rng: random.Random) -> None:

@@ -53,21 +53,39 @@ def plan_project(
                 for room in OPENING_ROOMS:
                     if sched.free(room, t - 1800, t + 5400):
                         sched.take(room, t - 1800, t + 5400)
-                        return Project(
-                            idx,
-                            f"JY-2026-{idx + 1:04d}",
+                        return _published(
                             spec,
-                            category,
-                            name,
-                            name[:12],
-                            place,
-                            ceiling,
-                            registered,
-                            t,
-                            room,
-                            "",
+                            rng,
+                            Project(
+                                idx,
+                                f"JY-2026-{idx + 1:04d}",
+                                spec,
+                                category,
+                                name,
+                                name[:12],
+                                place,
+                                ceiling,
+                                registered,
+                                t,
+                                room,
+                                "",
+                            ),
                         )
         day += 1
+
+
+def _published(spec: Spec, rng: random.Random, p: Project) -> Project:
+    """When the tender was published: >= 20 days before the deadline (PROC-SHORT's limit),
+    sometimes only just; planted short periods get 9-15 days."""
+    if "short" in spec.proc:
+        p.published = p.deadline - rng.randint(9 * DAY, 15 * DAY)
+        days = (p.deadline - p.published) / DAY
+        p.truth.append(case("PROC-SHORT", p.pid, [], f"planted: {days:.1f} days to bid"))
+    elif rng.random() < 0.2:  # the look-alike: just on the limit
+        p.published = p.deadline - 20 * DAY - rng.randint(600, 2 * DAY)
+    else:
+        p.published = min(p.registered, p.deadline - 20 * DAY - rng.randint(3600, 10 * DAY))
+    return p
 
 
 def plan_sessions(p: Project, rng: random.Random, sched: Scheduler) -> None:
@@ -145,9 +163,10 @@ def register_events(p: Project) -> list[Event]:
         "category": p.category,
         "ceiling_price": p.ceiling,
         "currency": "CNY",
+        "tender_published_at": iso(p.published),
         "bid_deadline": iso(p.deadline),
         "opening_at": iso(p.deadline),
-        "evaluation_method": "综合评估法",
+        "evaluation_method": p.method,
         "rooms": rooms,
         "tenderer": p.tenderer,
     }
@@ -184,6 +203,9 @@ def session_events(p: Project) -> list[Event]:
         )
     )
     out.extend(p.activity)
+    for k, (bidder, reason) in enumerate(sorted(p.rejected.items())):
+        at = p.eval_start + 300 + 60 * k
+        out.append((at, "bid.rejected", {"bidder_id": bidder, "reason": reason, "at": iso(at)}))
     ranking = [
         {"bidder_id": b, "total": total, "rank": r + 1}
         for r, (b, total) in enumerate(p.ranking[: p.candidates])

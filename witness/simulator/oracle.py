@@ -186,3 +186,41 @@ def ring_groups(
         if len(set(inside)) >= min_winners and len(inside) / len(winners) >= min_win_share:
             out.append(group)
     return out
+
+
+# ---------------------------------------------------------------- award and disqualification
+# Written from DESIGN §6 and the default thresholds, apart from detectors/ (the truth must
+# not be computed by the code it judges).
+
+CLOSE_GAP = 0.002  # PRICE-CLOSE: runner-up within this share of the lowest bid
+DISCOUNT_GAP = 0.25  # PRICE-DISCOUNT: lowest bid this share or more below the runner-up
+PRICE_DECIDES = ("经评审的最低投标价法", "最低投标价法", "最低评标价法", "最低价法", "lowest_price")
+
+
+def price_gap(prices: list[float]) -> float | None:
+    """(second lowest - lowest) / lowest, for tenders of >= 3 bids (the rules' min_bids)."""
+    p = sorted(prices)
+    return (p[1] - p[0]) / p[0] if len(p) >= 3 else None
+
+
+def price_close(prices: list[float], margin: float = 0.0) -> bool:
+    gap = price_gap(prices)
+    return gap is not None and gap <= CLOSE_GAP + margin
+
+
+def price_discount(prices: list[float], margin: float = 0.0) -> bool:
+    gap = price_gap(prices)
+    return gap is not None and gap >= DISCOUNT_GAP - margin
+
+
+def rejected_all_but_winner(bidders: set[str], rejected: set[str], winner: str | None) -> bool:
+    others = bidders - {winner}
+    return winner is not None and winner not in rejected and bool(others) and others <= rejected
+
+
+def rejected_lowest(prices: dict[str, float], rejected: set[str], method: str) -> list[str]:
+    """The rejected bidders whose price is the lowest, where price decides."""
+    if method not in PRICE_DECIDES or len(prices) < 2:
+        return []
+    low = min(prices.values())
+    return sorted(b for b in rejected if prices.get(b) == low)

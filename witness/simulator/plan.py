@@ -69,6 +69,9 @@ class Project:
     activity: list[Event] = field(default_factory=list)
     windows: list[RoomWindow] = field(default_factory=list)
     truth: list[dict[str, Any]] = field(default_factory=list)
+    published: int = 0  # tender_published_at (招标文件发出)
+    method: str = "综合评估法"  # evaluation_method
+    rejected: dict[str, str] = field(default_factory=dict)  # bidder -> reason (否决投标)
 
 
 class Scheduler:

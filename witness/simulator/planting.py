@@ -20,7 +20,13 @@ Honest traps (never in the truth unless DESIGN's condition literally holds):
   25 s, a member out for 4-7 minutes, 50 s of cleaning after hours;
 - a bid in the last minute before the deadline, or delivered late by the platform with
   submitted_at before the deadline;
-- three firms that often bid together while outsiders win (the REL-RING look-alike).
+- three firms that often bid together while outsiders win (the REL-RING look-alike);
+- a runner-up 0.3-1 % above the winner, a lowest bid 12-20 % below the next (the
+  PRICE-CLOSE / PRICE-DISCOUNT look-alikes, from the ordinary draws);
+- tenders published 20-22 days before the deadline (PROC-SHORT's limit is 20);
+- one bid rejected in about one project in eight, never the lowest under a price-decides
+  method and never all but the winner; a firm that bids in few projects and never wins
+  (BID-LOSER needs many tenders).
 """
 
 from __future__ import annotations
@@ -62,6 +68,9 @@ ALL_RULES = [
     "DOC-META",
     "PRICE-40-4",
     "PRICE-SCREEN",
+    "PRICE-CLOSE",
+    "PRICE-DISCOUNT",
+    "BID-LOSER",
     "EXP-AVOID",
     "EXP-COMMITTEE",
     "EXP-DEV",
@@ -74,6 +83,10 @@ ALL_RULES = [
     "PROC-LATE",
     "PROC-FEW",
     "PROC-CAND",
+    "PROC-SHORT",
+    "REJ-ALL",
+    "REJ-LOW",
+    "REJ-RATE",
     "VID-OFFLINE",
     "VID-TAMPER",
     "VID-ABSENT",
@@ -87,7 +100,7 @@ class Spec:
     """What one project carries. Empty = a clean project (traps only)."""
 
     group: tuple[int, list[str]] | None = None  # (size, kinds)
-    price: str | None = None  # regular | geometric | identical | cover
+    price: str | None = None  # regular | geometric | identical | cover | close | discount
     ring: str | None = None  # ring | trio (the honest look-alike)
     ring_id: int = 0  # which ring, when a long run has several
     exp: list[str] = field(default_factory=list)
@@ -102,8 +115,8 @@ class Spec:
 
 # Bundles that guarantee every rule in a default run (>= 12 projects).
 COLLUSION_BUNDLES: list[dict] = [
-    {"group": (2, ["rel34_legal_rep", "bond"])},
-    {"group": (3, ["ip", "doc_copy"])},
+    {"group": (2, ["rel34_legal_rep", "bond"]), "price": "close"},
+    {"group": (3, ["ip", "doc_copy"]), "price": "discount"},
     {"group": (2, ["rel34_chain", "contact_phone", "doc_mix"])},
     {"group": (2, ["pm", "file_creation_id", "doc_meta"])},
     {"group": (2, ["dongle", "device"])},
@@ -122,7 +135,13 @@ OTHER_BUNDLES: list[dict] = [
     {"proc": ["few"]},
     {"exp": ["committee", "fast_click"]},
     {"proc": ["cand"]},
+    {"proc": ["short"]},
+    {"proc": ["rej_all"]},
+    {"proc": ["rej_low"]},
 ]
+#: Procedure plants added with issue 17: placed on projects that are dirty already, so a
+#: default run keeps most projects clean.
+PACKED = {"short", "rej_all", "rej_low"}
 RING_PROJECTS = 5
 TRIO_PROJECTS = 4
 
@@ -136,6 +155,14 @@ def _compatible(spec: Spec, bundle: dict) -> bool:
         if exp & {"favor_conflict", "favor", "clique"} or proc & {"cand", "late"}:
             return False
     if spec.ring and exp & {"favor", "favor_conflict"}:
+        return False
+    if proc & {"rej_all", "rej_low"} and (
+        spec.ring
+        or spec.price
+        or exp
+        or proc & {"few", "cand"}
+        or len(proc & {"rej_all", "rej_low"}) > 1
+    ):
         return False
     return not (
         "order" in proc
@@ -159,6 +186,7 @@ def deal(n: int, rng: random.Random) -> list[Spec]:
         s = specs[order[k % n]]
         if "group" in bundle and s.group is None and s.price is None:
             s.group = bundle["group"]
+            s.price = bundle.get("price")  # a group may also bid a gap pattern
         elif "price" in bundle and s.price is None and s.group is None:
             s.price = bundle["price"]
     if n >= 5:
@@ -172,8 +200,13 @@ def deal(n: int, rng: random.Random) -> list[Spec]:
     ]
     for bundle in OTHER_BUNDLES:
         family = next(iter(bundle))
+        packed = set(bundle[family]) <= PACKED  # rides on a dirty project, whatever its load
         load = sorted(
-            dirty_first, key=lambda i: len(specs[i].exp) + len(specs[i].vid) + len(specs[i].proc)
+            dirty_first,
+            key=lambda i: (
+                packed and not specs[i].dirty(),
+                len(specs[i].exp) + len(specs[i].vid) + len(specs[i].proc),
+            ),
         )
         for i in load:  # at most one bundle per family and project; small runs skip the rest
             if not getattr(specs[i], family) and _compatible(specs[i], bundle):

@@ -12,10 +12,11 @@ the output byte-identical for the same seed.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from witness.simulator import expert_panel, names, oracle, timeline
+from witness.simulator import disqualify, expert_panel, names, oracle, timeline
 from witness.simulator.bids import plan_bidders
 from witness.simulator.cameras import plan_video
 from witness.simulator.clock import BASE
@@ -57,6 +58,15 @@ class Simulation:
                 c.performance = 5
         self.ring = self.rings[0]
         self.trio = [new(rng, "工程") for _ in range(3)]
+        # cross-project firms: the usual loser (BID-LOSER), its honest look-alike, and a
+        # firm whose bids are often rejected (REJ-RATE)
+        self.loser, self.occasional, self.rejectee = (new(rng, "工程") for _ in range(3))
+        quota = {
+            self.loser.id: disqualify.LOSER_PROJECTS,
+            self.occasional.id: disqualify.LOOKALIKE_LOSER_PROJECTS,
+            self.rejectee.id: disqualify.REJECTEE_PROJECTS,
+        }
+        often_rejected = Counter({self.rejectee.id: disqualify.REJECTEE_REJECTED})
         old = [c.id for cs in pool.values() for c in cs]
         self.expert_pool = {
             cat: expert_panel.expert_pool(rng, self.uniq, max(24, self.n), cat, old, BASE.year)
@@ -76,13 +86,23 @@ class Simulation:
                 ring_seen[spec.ring_id] += 1
             elif spec.ring == "trio":
                 cartel = self.trio
-            plan_bidders(p, prng, pool[category], self.roster, cartel, winner)
+            extra = []
+            if disqualify.extra_eligible(p):
+                for firm in (self.loser, self.occasional, self.rejectee):
+                    if quota[firm.id] > 0:
+                        quota[firm.id] -= 1
+                        extra.append(firm)
+            plan_bidders(p, prng, pool[category], self.roster, cartel, winner, extra)
             expert_panel.plan_committee(p, prng, self.expert_pool[p.category])
+            disqualify.plan_rejections(p, prng, often_rejected)
             plan_sessions(p, prng, self.sched)
             plan_video(p, prng, self.frame_interval)
             self.projects.append(p)
             self.truth.extend(p.truth)
         self._ring_truth()
+        self.truth.extend(
+            disqualify.cross_project_truth(self.projects, self.loser.id, self.rejectee.id)
+        )
         self.truth.sort(key=lambda c: (c["project_id"], c["rule"], c["subjects"]))
 
     def _ring_truth(self) -> None:
