@@ -66,3 +66,19 @@ class ProjectDetector:
 
     def step(self, state: Any, event: Event, ctx: Context) -> tuple[Any, list[Alert]]:
         raise NotImplementedError
+
+
+class CrossProjectDetector:
+    """Base for rules across projects (REL-RING, BID-LOSER, REJ-RATE): one state, key "*".
+
+    Project events of `types` all fold into the one state; global events are ignored.
+    Such state must stay bounded (see `detectors.tally`)."""
+
+    name: ClassVar[str] = "cross-project"
+    rules: ClassVar[tuple[str, ...]] = ()
+    types: ClassVar[frozenset[str]] = frozenset()
+
+    def key(self, event: Event) -> str | None:
+        if event.project_id == GLOBAL_PROJECT or event.type not in self.types:
+            return None
+        return GLOBAL_PROJECT

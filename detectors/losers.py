@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from detectors.base import Context
+from detectors.base import Context, CrossProjectDetector
 from detectors.tally import Tally, winner_of
 from witness.alerts import Alert, make_alert
 from witness.events import GLOBAL_PROJECT, Event
@@ -45,15 +45,10 @@ class LoserState:
     names: dict[str, str] = field(default_factory=dict)
 
 
-class LoserDetector:
+class LoserDetector(CrossProjectDetector):
     name = "bid-loser"
     rules = ("BID-LOSER",)
     types = frozenset({"bid.submitted", "evaluation.finished", "project.archived"})
-
-    def key(self, event: Event) -> str | None:
-        if event.project_id == GLOBAL_PROJECT or event.type not in self.types:
-            return None
-        return GLOBAL_PROJECT
 
     def initial(self) -> LoserState:
         return LoserState()

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import Field
 
-from detectors.base import Context, ProjectDetector
+from detectors.base import Context, CrossProjectDetector, ProjectDetector
 from detectors.tally import Tally, winner_of
 from witness.alerts import Alert, make_alert
 from witness.events import GLOBAL_PROJECT, Event
@@ -200,7 +200,7 @@ class RateState:
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)  # project -> bids, agent
 
 
-class RejectionRateDetector:
+class RejectionRateDetector(CrossProjectDetector):
     """REJ-RATE across projects (state key "*")."""
 
     name = "rej-rate"
@@ -214,11 +214,6 @@ class RejectionRateDetector:
             "project.archived",
         }
     )
-
-    def key(self, event: Event) -> str | None:
-        if event.project_id == GLOBAL_PROJECT or event.type not in self.types:
-            return None
-        return GLOBAL_PROJECT
 
     def initial(self) -> RateState:
         return RateState()

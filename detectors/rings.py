@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 
-from detectors.base import Context
+from detectors.base import Context, CrossProjectDetector
 from witness.alerts import Alert, make_alert
 from witness.events import GLOBAL_PROJECT, Event
 from witness.thresholds import RuleThresholds, thresholds_section
@@ -173,17 +173,12 @@ class RingState:
     names: dict[str, str] = field(default_factory=dict)
 
 
-class RingDetector:
+class RingDetector(CrossProjectDetector):
     """REL-RING across projects (state key "*")."""
 
     name = "rel-ring"
     rules = ("REL-RING",)
     types = frozenset({"bid.submitted", "evaluation.finished", "project.archived"})
-
-    def key(self, event: Event) -> str | None:
-        if event.project_id == GLOBAL_PROJECT or event.type not in self.types:
-            return None
-        return GLOBAL_PROJECT
 
     def initial(self) -> RingState:
         return RingState()
