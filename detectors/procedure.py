@@ -17,9 +17,14 @@ not a cascade over every later score.
   scores are one alert whose evidence counts them. After `project.archived` the engine
   forgets the project's state, so a later event is reported as arriving while the
   project is "unregistered" (no registration known).
-- PROC-LATE: a bid whose `submission.submitted_at` (or, when absent, the event time) is
-  after `bid_deadline` + `grace_seconds`. Bids seen before the registration are checked
-  when the deadline becomes known. Subject: the bidder.
+- PROC-LATE: every accepted submission or modification (each `bid.submitted`; a
+  modification is another one for the same bidder) is judged by the LATER of
+  `submission.submitted_at` and the event's own time, against `bid_deadline` +
+  `grace_seconds`: a platform that stamps a late modification with an early
+  `submitted_at` does not hide it. A `submitted_at` more than `backdate_seconds` before
+  the event time is noted in the evidence as backdated. Bids seen before the
+  registration are judged when the deadline becomes known. One alert per bidder, its
+  evidence listing every late submission. Subject: the bidder.
 - PROC-FEW: fewer than `min_bidders` distinct bidders at opening. Decided at
   `opening.closed` (and again at `evaluation.started`, which covers an opening that was
   never closed): bidders of `bid.opened` (唱标) when any were read out, otherwise the
@@ -28,8 +33,9 @@ not a cascade over every later score.
   (招标投标法 第二十四条), judged at `project.registered` when the platform sends both;
   every `project.registered` is judged (the id is fixed per project).
 - PROC-CAND: `evaluation.finished` names more than `max_candidates` candidates. The
-  candidates are a payload-level `candidates` list if present, else the ranking entries
-  flagged `candidate: true` if any entry carries the flag, else the whole ranking.
+  candidates are the payload's `candidates` list if present, else the ranking rows
+  flagged `candidate: true`. A ranking with neither is a full ranking, not a candidate
+  list (a real evaluation report ranks every bidder), and raises nothing.
 """
 
 from __future__ import annotations
@@ -114,6 +120,9 @@ class LateBidThresholds(RuleThresholds):
     grace_seconds: int | float = Field(
         0, ge=0, le=3600, description="still on time this long after"
     )
+    backdate_seconds: int | float = Field(
+        300, ge=0, description="submitted_at this much before the event time is backdated"
+    )
 
 
 @thresholds_section("PROC-FEW")
@@ -163,12 +172,36 @@ class StepRecord:
     event_ids: list[str] = field(default_factory=list)
 
 
+#: Submissions remembered per bidder (modifications beyond this are counted, not kept).
+MAX_SUBMISSIONS = 50
+
+
 @dataclass
 class BidTime:
+    """One accepted submission or modification, timed as PROC-LATE judges it."""
+
     event_id: str
-    at: datetime
-    at_source: str  # "submission.submitted_at" or "event.ts"
+    submitted_at: datetime | None
     event_ts: datetime
+
+    @property
+    def at(self) -> datetime:
+        """The later of the declared submission time and the event's own time."""
+        if self.submitted_at is None:
+            return self.event_ts
+        return max(self.submitted_at, self.event_ts)
+
+    @property
+    def at_source(self) -> str:
+        if self.submitted_at is not None and self.submitted_at >= self.event_ts:
+            return "submission.submitted_at"
+        return "event.ts"
+
+    def backdated_by(self) -> float:
+        """Seconds `submitted_at` lies before the event time (0 if not earlier)."""
+        if self.submitted_at is None:
+            return 0.0
+        return max(0.0, (self.event_ts - self.submitted_at).total_seconds())
 
 
 @dataclass
@@ -178,7 +211,8 @@ class ProcedureState:
     deadline_event: str | None = None
     steps: dict[tuple[str, str], StepRecord] = field(default_factory=dict)
     early_opening: StepRecord | None = None
-    bids: dict[str, BidTime] = field(default_factory=dict)  # bidder -> first submission
+    #: bidder -> every submission and modification, in arrival order (bounded)
+    bids: dict[str, list[BidTime]] = field(default_factory=dict)
     opened: dict[str, str] = field(default_factory=dict)  # bidder -> bid.opened event id
 
 
@@ -215,14 +249,10 @@ class ProcedureDetector(ProjectDetector):
                 alerts.extend(self._late_bids(state, event, list(state.bids), ctx))
         elif event.type == "bid.submitted":
             bidder = p.bidder.id
-            if bidder not in state.bids:
+            subs = state.bids.setdefault(bidder, [])
+            if len(subs) < MAX_SUBMISSIONS:
                 sub = p.submission.submitted_at if p.submission else None
-                state.bids[bidder] = BidTime(
-                    event.event_id,
-                    sub or event.ts,
-                    "submission.submitted_at" if sub else "event.ts",
-                    event.ts,
-                )
+                subs.append(BidTime(event.event_id, sub, event.ts))
             alerts.extend(self._late_bids(state, event, [bidder], ctx))
         elif event.type == "bid.opened":
             state.opened.setdefault(p.bidder_id, event.event_id)
@@ -351,21 +381,42 @@ class ProcedureDetector(ProjectDetector):
     ) -> list[Alert]:
         if state.deadline is None:
             return []
-        grace = ctx.thresholds.typed(LateBidThresholds).grace_seconds
-        limit = state.deadline + timedelta(seconds=grace)
+        th = ctx.thresholds.typed(LateBidThresholds)
+        limit = state.deadline + timedelta(seconds=th.grace_seconds)
         alerts = []
         for bidder in sorted(bidders):
-            bid = state.bids[bidder]
-            if bid.at <= limit:
+            late = [b for b in state.bids[bidder] if b.at > limit]
+            if not late:
                 continue
+            rows = [
+                {
+                    "event_id": b.event_id,
+                    "accepted_at": b.at.isoformat(),
+                    "judged_by": b.at_source,
+                    "submitted_at": b.submitted_at.isoformat() if b.submitted_at else None,
+                    "event_ts": b.event_ts.isoformat(),
+                    "late_by_minutes": round((b.at - state.deadline).total_seconds() / 60, 1),
+                    "backdated_by_minutes": round(b.backdated_by() / 60, 1)
+                    if b.backdated_by() > th.backdate_seconds
+                    else None,
+                    "modification": i > 0,
+                }
+                for i, b in enumerate(state.bids[bidder])
+                if b.at > limit
+            ]
+            first = late[0]
             evidence = {
                 "bidder_id": bidder,
-                "submitted_at": bid.at.isoformat(),
-                "submitted_at_source": bid.at_source,
-                "event_ts": bid.event_ts.isoformat(),
                 "bid_deadline": state.deadline.isoformat(),
-                "late_by_minutes": round((bid.at - state.deadline).total_seconds() / 60, 1),
-                "threshold": {"grace_seconds": grace},
+                "late_submissions": rows,
+                "submissions": len(state.bids[bidder]),
+                "late_by_minutes": rows[-1]["late_by_minutes"],
+                "backdated": any(r["backdated_by_minutes"] is not None for r in rows),
+                "judged_by": "the later of submission.submitted_at and the event time",
+                "threshold": {
+                    "grace_seconds": th.grace_seconds,
+                    "backdate_seconds": th.backdate_seconds,
+                },
             }
             alerts.append(
                 make_alert(
@@ -374,8 +425,9 @@ class ProcedureDetector(ProjectDetector):
                     identity={"bidder": bidder},
                     subjects=[bidder],
                     evidence=evidence,
-                    event_ids=[e for e in (state.deadline_event, bid.event_id) if e],
-                    first_seen=event.ts,
+                    event_ids=[e for e in (state.deadline_event, *(b.event_id for b in late)) if e],
+                    first_seen=min(first.event_ts, event.ts),
+                    last_seen=event.ts,
                     locale=ctx.locale,
                 )
             )
@@ -394,7 +446,9 @@ class ProcedureDetector(ProjectDetector):
                 limit = state.deadline + timedelta(seconds=grace)
             source = "bid.submitted (on time)" if limit else "bid.submitted"
             bidders = {
-                b: rec.event_id for b, rec in state.bids.items() if limit is None or rec.at <= limit
+                b: on_time[0].event_id
+                for b, subs in state.bids.items()
+                if (on_time := [x for x in subs if limit is None or x.at <= limit])
             }
         if len(bidders) >= minimum:
             return None
@@ -444,24 +498,26 @@ class ProcedureDetector(ProjectDetector):
 
 
 def candidates_of(payload: Any) -> tuple[str, list[dict[str, Any]]]:
-    """The candidate list of an `evaluation.finished` payload and where it came from.
+    """The recommended candidates of an `evaluation.finished` payload and where they
+    came from: the `candidates` list, else the rows flagged `candidate: true`, else none
+    (a ranking without either is a full ranking, not a candidate list)."""
+    by_bidder = {r.bidder_id: r for r in payload.ranking}
 
-    Distinct bidders only; see the module docstring for the precedence.
-    """
-    extra = getattr(payload, "model_extra", None) or {}
-    listed = extra.get("candidates")
-    if isinstance(listed, list):
-        ids = [c.get("bidder_id") if isinstance(c, dict) else c for c in listed]
-        rows = [{"bidder_id": str(i)} for i in dict.fromkeys(ids) if i is not None]
-        return "payload.candidates", rows
-    ranking = list(payload.ranking)
-    flagged = [r for r in ranking if "candidate" in (r.model_extra or {})]
+    def row(bidder_id: str) -> dict[str, Any]:
+        r = by_bidder.get(bidder_id)
+        return {
+            "bidder_id": bidder_id,
+            "rank": r.rank if r else None,
+            "total": r.total if r else None,
+        }
+
+    if payload.candidates is not None:
+        return "payload.candidates", [row(b) for b in dict.fromkeys(payload.candidates)]
+    flagged = sorted(
+        (r for r in payload.ranking if r.candidate), key=lambda r: (r.rank, r.bidder_id)
+    )
     if flagged:
-        ranking = [r for r in flagged if r.model_extra.get("candidate") is True]
-        source = "ranking entries flagged candidate"
-    else:
-        source = "ranking (no candidate flag)"
-    rows: dict[str, dict[str, Any]] = {}
-    for r in sorted(ranking, key=lambda r: (r.rank, r.bidder_id)):
-        rows.setdefault(r.bidder_id, {"bidder_id": r.bidder_id, "rank": r.rank, "total": r.total})
-    return source, list(rows.values())
+        return "ranking rows flagged candidate", [
+            row(b) for b in dict.fromkeys(r.bidder_id for r in flagged)
+        ]
+    return "none named (full ranking only)", []

@@ -93,11 +93,12 @@ def build(indices: list[int]) -> list[Event]:
 
 
 def oracle(events: list[Event]) -> tuple[dict[tuple[str, str], int], set[str]]:
-    """Expected PROC-ORDER steps -> index of first occurrence; expected late bidders."""
+    """Expected PROC-ORDER steps -> index of first occurrence; expected late bidders
+    (any submission or modification accepted after the deadline makes its bidder late)."""
     seen: set[str] = set()
     expected: dict[tuple[str, str], int] = {}
     registered = any(e.type == REG for e in events)
-    first_bid: dict[str, Event] = {}
+    bids: dict[str, list[Event]] = {}
     for k, e in enumerate(events):
         need, forbid = ORACLE[e.type]
         latest = [m for m in MILESTONES if m in seen]
@@ -107,12 +108,12 @@ def oracle(events: list[Event]) -> tuple[dict[tuple[str, str], int], set[str]]:
         if e.type == OPEN and REG in seen and e.ts < T0 + timedelta(minutes=DEADLINE_MIN):
             expected.setdefault((OPEN, "before bid_deadline"), k)
         if e.type == BID:
-            first_bid.setdefault(e.payload.bidder.id, e)
+            bids.setdefault(e.payload.bidder.id, []).append(e)
         seen.add(e.type)
     late = {
         b
-        for b, e in first_bid.items()
-        if registered and e.ts > T0 + timedelta(minutes=DEADLINE_MIN)
+        for b, subs in bids.items()
+        if registered and any(e.ts > T0 + timedelta(minutes=DEADLINE_MIN) for e in subs)
     }
     return expected, late
 

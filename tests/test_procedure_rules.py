@@ -107,32 +107,56 @@ def test_bid_after_opening_is_out_of_order_and_late() -> None:
     [late] = by_rule(alerts, "PROC-LATE")
     assert late.subjects == ["B9"]
     assert late.evidence["late_by_minutes"] == 3
-    assert late.evidence["threshold"] == {"grace_seconds": 0.0}
+    assert late.evidence["threshold"] == {"grace_seconds": 0, "backdate_seconds": 300}
 
 
-def test_late_uses_submitted_at_before_event_time() -> None:
-    at_deadline = T0.isoformat()
-    stamped = ev(
+def _stamped(bidder: str, submitted_at: float, published: float, price: float = 1.0) -> object:
+    return ev(
         "bid.submitted",
         {
-            "bidder": {"id": "B2", "name": "乙"},
-            "price": 1.0,
-            "submission": {"submitted_at": at_deadline},
+            "bidder": {"id": bidder, "name": bidder},
+            "price": price,
+            "submission": {"submitted_at": ev("project.archived", {}, submitted_at).ts.isoformat()},
         },
-        2,  # published two minutes late, received on time
+        published,
     )
-    late_stamp = ev(
-        "bid.submitted",
-        {
-            "bidder": {"id": "B3", "name": "丙"},
-            "price": 1.0,
-            "submission": {"submitted_at": ev("project.archived", {}, 1).ts.isoformat()},
-        },
-        -30,
-    )
-    alerts = by_rule(run([registered(), stamped, late_stamp]), "PROC-LATE")
-    assert [a.subjects for a in alerts] == [["B3"]]
-    assert alerts[0].evidence["submitted_at_source"] == "submission.submitted_at"
+
+
+def test_late_is_judged_by_the_later_of_submitted_at_and_event_time() -> None:
+    on_time = _stamped("B1", -30, -29)
+    published_late = _stamped("B2", 0, 2)  # stamped at the deadline, accepted two minutes late
+    stamped_late = _stamped("B3", 1, -30)  # event early, declared submission after the deadline
+    alerts = by_rule(run([registered(), on_time, published_late, stamped_late]), "PROC-LATE")
+    assert [a.subjects for a in alerts] == [["B2"], ["B3"]]
+    [b2] = alerts[0].evidence["late_submissions"]
+    assert b2["judged_by"] == "event.ts" and b2["late_by_minutes"] == 2
+    [b3] = alerts[1].evidence["late_submissions"]
+    assert b3["judged_by"] == "submission.submitted_at" and b3["late_by_minutes"] == 1
+
+
+def test_a_modification_after_the_deadline_is_late_and_the_original_is_not_blamed() -> None:
+    events = [
+        registered(),
+        _stamped("B1", -60, -60),
+        _stamped("B2", -50, -50),
+        _stamped("B1", 7, 7, price=0.9),
+    ]
+    [alert] = by_rule(run(events), "PROC-LATE")
+    assert alert.subjects == ["B1"]
+    assert alert.evidence["submissions"] == 2
+    [late] = alert.evidence["late_submissions"]
+    assert late["modification"] is True and late["late_by_minutes"] == 7
+    assert events[3].event_id in alert.event_ids and events[1].event_id not in alert.event_ids
+
+
+def test_a_backdated_submitted_at_is_noted() -> None:
+    # declared 10 minutes before the deadline, but the platform accepted it 20 minutes after
+    [alert] = by_rule(run([registered(), _stamped("B1", -10, 20)]), "PROC-LATE")
+    [row] = alert.evidence["late_submissions"]
+    assert alert.evidence["backdated"] is True and row["backdated_by_minutes"] == 30
+    # a few seconds of clock skew are not backdating
+    quiet = by_rule(run([registered(), _stamped("B1", -10, -9.5)]), "PROC-LATE")
+    assert quiet == []
 
 
 def test_bid_seen_before_the_registration_is_checked_when_the_deadline_arrives() -> None:
@@ -166,15 +190,39 @@ def test_few_without_readout_counts_on_time_bids_only() -> None:
     assert alert.evidence["bidders"] == 2
 
 
-def test_candidates_flagged_or_whole_ranking() -> None:
-    [alert] = by_rule(run([*honest(3)[:-2], ranking(4)]), "PROC-CAND")
-    assert alert.evidence["candidates"] == 4
-    assert alert.evidence["counted_from"] == "ranking (no candidate flag)"
-    assert alert.evidence["threshold"] == {"max_candidates": 3}
+def test_a_full_ranking_is_not_a_candidate_list() -> None:
+    """A real evaluation report ranks every bidder; with no candidate named, nothing fires."""
+    assert by_rule(run([*honest(3)[:-2], ranking(8)]), "PROC-CAND") == []
+
+
+def test_candidates_named_by_flag_or_list() -> None:
     quiet = run([*honest(3)[:-2], ranking(5, [True, True, True, False, False])])
     assert by_rule(quiet, "PROC-CAND") == []
     [alert] = by_rule(run([*honest(3)[:-2], ranking(5, [True] * 4 + [False])]), "PROC-CAND")
     assert alert.evidence["candidates"] == 4
+    assert alert.evidence["counted_from"] == "ranking rows flagged candidate"
+    assert alert.evidence["threshold"] == {"max_candidates": 3}
+    listed = ranking(6)
+    listed = ev(
+        "evaluation.finished",
+        {**listed.payload.model_dump(), "candidates": ["B1", "B2", "B3", "B4", "B4"]},
+        300,
+    )
+    [alert] = by_rule(run([*honest(3)[:-2], listed]), "PROC-CAND")
+    assert alert.evidence["candidates"] == 4  # distinct bidders
+    assert alert.evidence["counted_from"] == "payload.candidates"
+    assert [r["rank"] for r in alert.evidence["ranking"]] == [1, 2, 3, 4]
+
+
+def test_a_candidates_field_that_is_not_a_list_is_refused_by_the_contract() -> None:
+    import pytest
+
+    from witness.events import ContractError, parse_event
+
+    bad = ranking(3).model_dump(mode="json")
+    bad["payload"]["candidates"] = "B1,B2"
+    with pytest.raises(ContractError, match="candidates"):
+        parse_event(__import__("json").dumps(bad).encode())
 
 
 def test_strange_sequences_do_not_crash() -> None:

@@ -239,11 +239,16 @@ class RankEntry(_Payload):
     bidder_id: str
     total: float | None = None
     rank: int = Field(ge=1)
+    #: True for a recommended candidate (中标候选人); absent: the platform did not say.
+    candidate: bool | None = None
 
 
 class EvaluationFinished(_Payload):
     room_id: str = Field(min_length=1)
     ranking: list[RankEntry] = Field(default_factory=list)
+    #: The recommended candidates (中标候选人) the platform names. When absent, the rows
+    #: flagged `candidate: true` are the candidates; a ranking with neither names none.
+    candidates: list[str] | None = None
 
 
 class Empty(_Payload):

@@ -206,9 +206,10 @@ def session_events(p: Project) -> list[Event]:
     for k, (bidder, reason) in enumerate(sorted(p.rejected.items())):
         at = p.eval_start + 300 + 60 * k
         out.append((at, "bid.rejected", {"bidder_id": bidder, "reason": reason, "at": iso(at)}))
+    # A real report ranks every bidder and flags the recommended candidates (中标候选人).
     ranking = [
-        {"bidder_id": b, "total": total, "rank": r + 1}
-        for r, (b, total) in enumerate(p.ranking[: p.candidates])
+        {"bidder_id": b, "total": total, "rank": r + 1, "candidate": r < p.candidates}
+        for r, (b, total) in enumerate(p.ranking)
     ]
     out.append((p.eval_end, "evaluation.finished", {"room_id": p.eval_room, "ranking": ranking}))
     out.append((p.archived, "project.archived", {}))
