@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers_experts import PID, T0, bid, by_rule, ev, expert, fold, run_engine, score
+from helpers_experts import PID, bid, by_rule, ev, expert, fold, run_engine, score
 
 from detectors.procedure import TRANSITIONS, ProcedureDetector, advance
 

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import Field
 
 from detectors.base import Context, ProjectDetector
+from detectors.experts import clique
 from detectors.experts.shared import MAX_EVENT_IDS, rounded
 from witness.alerts import Alert, make_alert
 from witness.events import Event, ScoreSubmitted, canonical_json
@@ -40,10 +41,17 @@ class ObjectiveThresholds(RuleThresholds):
 
 @thresholds_section("EXP-CLIQUE")
 class CliqueThresholds(RuleThresholds):
-    """EXP-CLIQUE: identical score sheets."""
+    """EXP-CLIQUE: identical score sheets, judged against chance (detectors/experts/clique.py)."""
 
     min_experts: int = Field(3, ge=2)
-    min_items: int = Field(3, ge=1, description="vectors must cover this many items")
+    min_items: int = Field(3, ge=1, description="subjective cells a sheet must cover")
+    max_chance: float = Field(
+        0.001, gt=0, le=1, description="groups this alike expected by chance among honest experts"
+    )
+    prior_agreement: float = Field(
+        0.9, gt=0, lt=1, description="agreement rate assumed where no outside expert shows it"
+    )
+    prior_weight: float = Field(2.0, ge=0, description="pseudo-pairs given to the prior")
 
 
 @thresholds_section("EXP-FAVOR")
@@ -80,7 +88,7 @@ class ScoringState:
     first_ts: dict[str, datetime] = field(default_factory=dict)  # alert identity -> first ts
     dev_ever: dict[str, set[Cell]] = field(default_factory=dict)  # expert -> cells
     obj_ever: set[Cell] = field(default_factory=set)
-    #: (expert, "*" for the whole sheet or a bidder id) -> its subjective score vector
+    #: (expert, "*") -> its whole subjective score sheet, as a hashable key
     clique_keys: dict[tuple[str, str], frozenset] = field(default_factory=dict)
     clique_ever: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (scope, experts)
     favor_ever: set[tuple[str, str]] = field(default_factory=set)  # (expert, bidder)
@@ -186,11 +194,11 @@ class ScoringDetector(ProjectDetector):
       expert listing every deviating cell beside the others' scores.
     - EXP-OBJ (objective cells): max − min of the experts' scores > tolerance. One alert per
       cell; subjects are the experts off the most common score (all of them on a tie).
-    - EXP-CLIQUE: ≥ min_experts experts whose subjective score vectors are identical (same
-      cells, same scores) over ≥ min_items cells, comparing whole sheets and, separately,
-      each bidder's cells (copying one bidder's marks is the cheap way to collude). Objective
-      cells are left out: agreeing on them is expected. One alert per project listing the
-      groups; a per-bidder group inside a whole-sheet group is not listed twice.
+    - EXP-CLIQUE: ≥ min_experts experts whose whole subjective score sheets are identical
+      over ≥ min_items cells, when that identity is less likely than `max_chance` for
+      independent experts on this committee's scale (`clique.py`: tiered scoring makes
+      cell-by-cell agreement normal, so agreement is measured, not assumed). Objective
+      cells are left out: agreeing on them is expected. One alert per project.
     - EXP-FAVOR (rank-based): every expert who has scored all items of every bidder ranks
       the bidders by total (1 = best, ties averaged). For each expert and bidder,
       rank gap = median of the other experts' ranks of the bidder − this expert's rank.
@@ -351,63 +359,65 @@ class ScoringDetector(ProjectDetector):
 
     def _clique(self, state: ScoringState, expert: str, event: Event, ctx: Context) -> list[Alert]:
         th = ctx.thresholds.typed(CliqueThresholds)
-        min_experts, min_items = th.min_experts, th.min_items
-        subjective = [
+        subjective = frozenset(
             (c, r.score) for c, r in state.by_expert[expert].items() if r.kind == "subjective"
-        ]
-        bidder = event.payload.bidder_id
-        state.clique_keys[(expert, "*")] = frozenset(subjective)
-        state.clique_keys[(expert, bidder)] = frozenset(x for x in subjective if x[0][0] == bidder)
-        groups: dict[tuple[str, frozenset], list[str]] = {}
-        for (e, scope), key in state.clique_keys.items():
-            if len(key) >= min_items:
-                groups.setdefault((scope, key), []).append(e)
-        found = sorted(
-            (scope, tuple(sorted(members)), tuple(sorted(key)))
-            for (scope, key), members in groups.items()
-            if len(members) >= min_experts
         )
-        whole = [set(m) for scope, m, _ in found if scope == "*"]
-        current = [
-            (scope, m, key)
-            for scope, m, key in found
-            if scope == "*" or not any(set(m) <= w for w in whole)
-        ]
-        for scope, members, _ in current:
-            if (scope, members) not in state.clique_ever:
-                state.clique_ever.append((scope, members))
+        state.clique_keys[(expert, "*")] = subjective
+        keys = [k for k in state.clique_keys.values() if len(k) >= th.min_items]
+        if len(keys) - len(set(keys)) < th.min_experts - 1 and not state.clique_ever:
+            return []  # no identical group can exist: skip the arithmetic
+        sheets = {
+            e: {c: r.score for c, r in cells.items() if r.kind == "subjective"}
+            for e, cells in state.by_expert.items()
+        }
+        current = clique.judge(
+            sheets,
+            min_experts=th.min_experts,
+            min_cells=th.min_items,
+            max_chance=th.max_chance,
+            prior_agreement=th.prior_agreement,
+            prior_weight=th.prior_weight,
+        )
+        for f in current:
+            if ("*", f.experts) not in state.clique_ever:
+                state.clique_ever.append(("*", f.experts))
         if not state.clique_ever:
             return []
-        now = {(scope, m) for scope, m, _ in current}
+        now = {f.experts for f in current}
         evidence = {
             "groups": [
                 {
-                    "experts": list(members),
-                    "scope": "all bidders" if scope == "*" else scope,
-                    "cells": len(key),
+                    "experts": list(f.experts),
+                    "scope": "all bidders",
+                    "cells": len(f.cells),
+                    "independent_agreement_by_item": {
+                        k: round(v, 3) for k, v in f.agreement.items()
+                    },
+                    "expected_by_chance": float(f"{f.expected_by_chance:.3g}"),
+                    "comparable_experts": f.comparable_experts,
                     "scores": [
-                        {"bidder_id": c[0], "item_id": c[1], "score": v}
-                        for c, v in key[:MAX_EVENT_IDS]
+                        {"bidder_id": c[0], "item_id": c[1], "score": sheets[f.experts[0]][c]}
+                        for c in f.cells[:MAX_EVENT_IDS]
                     ],
                 }
-                for scope, members, key in current
+                for f in current
             ],
             "dissolved_groups": [
-                {"experts": list(m), "scope": "all bidders" if scope == "*" else scope}
-                for scope, m in state.clique_ever
-                if (scope, m) not in now
+                {"experts": list(m), "scope": "all bidders"}
+                for _, m in state.clique_ever
+                if m not in now
             ],
-            "compared": "subjective items only (objective items are expected to agree); "
-            "whole score sheets, and each bidder's items on their own",
-            "threshold": {"min_experts": min_experts, "min_items": min_items},
+            "compared": "whole subjective score sheets; identity judged against how often "
+            "independent experts on this committee agree on each item (tiered scoring agrees often)",
+            "threshold": {
+                "min_experts": th.min_experts,
+                "min_items": th.min_items,
+                "max_chance": th.max_chance,
+                "prior_agreement": th.prior_agreement,
+            },
         }
         subjects = sorted({e for _, m in state.clique_ever for e in m})
-        ids = [
-            state.cells[c][e].event_id
-            for scope, members, key in current
-            for e in members
-            for c, _ in key
-        ]
+        ids = [state.cells[c][e].event_id for f in current for e in f.experts for c in f.cells]
         return [
             make_alert(
                 "EXP-CLIQUE",

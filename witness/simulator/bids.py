@@ -379,10 +379,11 @@ def _fingerprint_traps(p: Project, rng: random.Random) -> None:
     if honest and rng.random() < 0.2:
         b = rng.choice(honest)  # last-minute, still in time
         b.at = b.submitted_at = p.deadline - rng.randint(20, 90)
-    if honest and rng.random() < 0.05 and "order" not in p.spec.proc:
-        b = rng.choice(honest)  # platform delivered late, submitted in time
-        b.submitted_at = p.deadline - rng.randint(5, 30)
-        b.at = p.deadline + rng.randint(5, 40)
+    if honest and rng.random() < 0.08 and "order" not in p.spec.proc:
+        b = rng.choice(honest)  # a modification (修改投标) accepted before the deadline
+        at = p.deadline - rng.randint(60, 1800)
+        if at > b.at:
+            b.modifications.append((at, at - rng.randint(0, 20)))
 
 
 # ---------------------------------------------------------------- rendering
@@ -465,20 +466,21 @@ def bid_events(p: Project, seed: int) -> list[Event]:
         comm = bid_texts.Doc(f"{p.pid}-D{k + 1:02d}C", c.id, "commercial", commercial, dict(meta))
         out.append((b.at - 90, "document.submitted", tech.payload()))
         out.append((b.at - 60, "document.submitted", comm.payload()))
-        sub = dict(b.submission, submitted_at=iso(b.submitted_at))
-        out.append(
-            (
-                b.at,
-                "bid.submitted",
-                {
-                    "bidder": c.party(),
-                    "price": b.price,
-                    "bond": b.bond,
-                    "submission": sub,
-                    "project_manager": b.pm,
-                    "contact": b.contact,
-                    "document_ids": [tech.doc_id, comm.doc_id],
-                },
+        for at, submitted_at in [(b.at, b.submitted_at), *b.modifications]:
+            sub = dict(b.submission, submitted_at=iso(submitted_at))
+            out.append(
+                (
+                    at,
+                    "bid.submitted",
+                    {
+                        "bidder": c.party(),
+                        "price": b.price,
+                        "bond": b.bond,
+                        "submission": sub,
+                        "project_manager": b.pm,
+                        "contact": b.contact,
+                        "document_ids": [tech.doc_id, comm.doc_id],
+                    },
+                )
             )
-        )
     return out

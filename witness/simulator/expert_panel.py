@@ -105,19 +105,34 @@ def objective_scores(
     }
 
 
+#: Tiered scoring (档次分): a subjective item is marked on a few levels, as shares of its maximum.
+TIERS = (1.0, 0.85, 0.7, 0.55, 0.4)
+
+
+def tier(item: str, s: float) -> float:
+    """The level of `item` nearest to the continuous score `s`."""
+    levels = [MAX[item] * t for t in TIERS]
+    return min(levels, key=lambda v: (abs(v - s), v))
+
+
 def honest_sheet(
     rng: random.Random,
     experts: list[ExpertPlan],
     quality: dict[str, float],
     objective: dict[str, dict[str, float]],
+    *,
+    tiered: bool = False,
 ) -> oracle.Scores:
+    """Honest experts: a personal leniency and some noise around each cell's merit; on a
+    tiered project the mark is the nearest level, so honest experts agree most cells."""
     scores: oracle.Scores = {}
     for b, q in quality.items():
         for item in sorted(SUBJECTIVE):
             c = MAX[item] * min(0.98, max(0.3, q + rng.uniform(-0.04, 0.04)))
             for ex in experts:
                 s = min(c + 1.0, max(c - 1.0, c + ex.bias + rng.uniform(-0.6, 0.6)))
-                scores[(ex.id, b, item)] = min(MAX[item], max(0.0, half(s)))
+                s = tier(item, s) if tiered else half(s)
+                scores[(ex.id, b, item)] = min(MAX[item], max(0.0, s))
         for item in sorted(OBJECTIVE):
             for ex in experts:
                 scores[(ex.id, b, item)] = objective[b][item]
@@ -298,6 +313,7 @@ def _scores(p: Project, rng: random.Random, favored_pair: tuple[str, str] | None
     )
     scores: oracle.Scores = {}
     ok = False
+    tiered = plan_rng.random() < 0.4  # many centres mark subjective items in tiers (档次分)
     for attempt in range(400):
         quality = {
             b.company.id: b.quality if attempt < 200 else rng.uniform(0.55, 0.9) for b in p.bids
@@ -321,7 +337,7 @@ def _scores(p: Project, rng: random.Random, favored_pair: tuple[str, str] | None
             quality[rest[1]] = q + rng.uniform(0.01, 0.025)
             for k in rest[2:]:
                 quality[k] = min(quality[k], q - rng.uniform(0.04, 0.2))
-        scores = honest_sheet(rng, p.committee, quality, objective)
+        scores = honest_sheet(rng, p.committee, quality, objective, tiered=tiered)
         planted_dev = planted_obj = None
         favored = None
         if favor_e is not None:
@@ -370,7 +386,12 @@ def _scores(p: Project, rng: random.Random, favored_pair: tuple[str, str] | None
         p.truth.append(case("EXP-OBJ", p.pid, [obj_e], "planted: different objective score"))
     if clique and sorted(clique) in cliques:
         p.truth.append(
-            case("EXP-CLIQUE", p.pid, sorted(clique), "planted: three identical score sheets")
+            case(
+                "EXP-CLIQUE",
+                p.pid,
+                sorted(clique),
+                "planted: three identical score sheets" + (" (tiered scoring)" if tiered else ""),
+            )
         )
     if favor_e is not None and favored is not None and (favor_e, favored) in fav_planted:
         p.truth.append(

@@ -98,16 +98,21 @@ def plan_sessions(p: Project, rng: random.Random, sched: Scheduler) -> None:
         late = rng.choice(
             [b for b in p.bids if not any(b.company.id in c["subjects"] for c in p.truth)] or p.bids
         )
-        late.at = late.submitted_at = p.deadline + rng.randint(90, 300)
+        how = rng.choice(["late", "modified_late", "backdated"])
+        after = p.deadline + rng.randint(90, 300)
+        if how == "late":
+            late.at = late.submitted_at = after
+        elif how == "modified_late":  # on time first, then a modification after the deadline
+            late.modifications.append((after, after))
+        else:  # accepted late, but stamped with a submitted_at before the deadline
+            late.at, late.submitted_at = after, p.deadline - rng.randint(600, 3600)
         p.opening_start = p.deadline + rng.randint(480, 600)
-        p.truth.append(
-            case(
-                "PROC-LATE",
-                p.pid,
-                [late.company.id],
-                "planted: bid accepted after the deadline",
-            )
-        )
+        what = {
+            "late": "bid accepted after the deadline",
+            "modified_late": "modification accepted after the deadline",
+            "backdated": "bid accepted after the deadline with a backdated submitted_at",
+        }[how]
+        p.truth.append(case("PROC-LATE", p.pid, [late.company.id], f"planted: {what}"))
     if variant == "early_opening":
         p.opening_start = p.deadline - rng.randint(900, 1500)
         for b in p.bids:

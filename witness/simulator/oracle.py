@@ -10,6 +10,7 @@ conventions (sample vs population deviation, leave-one-out means) still agree.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from itertools import combinations
 
@@ -99,22 +100,43 @@ def exp_obj(scores: Scores, objective: set[str]) -> set[str]:
     return out
 
 
-def exp_clique(scores: Scores, subjective: set[str], min_experts: int = 3) -> list[list[str]]:
-    """EXP-CLIQUE: >= 3 experts with identical subjective score vectors (whole sheet or per bidder)."""
+def exp_clique(
+    scores: Scores,
+    subjective: set[str],
+    min_experts: int = 3,
+    max_chance: float = 0.001,
+    prior: float = 0.9,
+    weight: float = 2.0,
+) -> list[list[str]]:
+    """EXP-CLIQUE: >= 3 experts with identical whole subjective sheets, less likely than
+    `max_chance` for independent experts given how often experts outside the group agree
+    on each item (tiered scoring agrees often). An independent re-derivation of DESIGN's
+    rule, so the ground truth does not borrow the detector's code."""
     experts = sorted({e for e, _, _ in scores})
-    bidders = sorted({b for _, b, _ in scores})
-    items = sorted(subjective)
-    groups: list[list[str]] = []
-
-    def vec(e: str, bs: list[str]) -> tuple:
-        return tuple(scores.get((e, b, i)) for b in bs for i in items)
-
-    for bs in [bidders] + [[b] for b in bidders]:
-        seen: dict[tuple, list[str]] = defaultdict(list)
-        for e in experts:
-            seen[vec(e, bs)].append(e)
-        groups.extend(sorted(g) for g in seen.values() if len(g) >= min_experts)
-    return groups
+    cells = sorted({(b, i) for _, b, i in scores if i in subjective})
+    sheet = {e: tuple(scores.get((e, b, i)) for b, i in cells) for e in experts}
+    seen: dict[tuple, list[str]] = defaultdict(list)
+    for e in experts:
+        seen[sheet[e]].append(e)
+    out = []
+    for group in (sorted(g) for g in seen.values() if len(g) >= min_experts):
+        agree: dict[str, float] = defaultdict(float)
+        pairs: dict[str, float] = defaultdict(float)
+        for x in range(len(experts)):
+            for y in range(x + 1, len(experts)):
+                a, b = experts[x], experts[y]
+                if a in group and b in group:
+                    continue
+                for (_bidder, item), sa, sb in zip(cells, sheet[a], sheet[b], strict=True):
+                    pairs[item] += 1
+                    agree[item] += sa == sb
+        chance = math.comb(len(experts), len(group))
+        for _, item in cells:
+            r = (agree[item] + weight * prior) / (pairs[item] + weight)
+            chance *= r ** (len(group) - 1)
+        if chance <= max_chance:
+            out.append(group)
+    return out
 
 
 def totals(scores: Scores) -> dict[str, dict[str, float]]:
@@ -139,7 +161,8 @@ def _rank_bounds(values: dict[str, float], b: str) -> tuple[int, int]:
 def exp_favor(scores: Scores, min_gap: int = 2, honest: bool = False) -> set[tuple[str, str]]:
     """EXP-FAVOR: an expert ranks a bidder >= min_gap places above the committee consensus.
 
-    Consensus = mean total over all experts, or over the other experts. `honest=True`
+    Consensus = mean total over all experts, or over the other experts; a planted case
+    must also show the gap against the median of the other experts' ranks. `honest=True`
     takes the tie-break that makes the gap largest (a clean project must stay clean
     under any convention); False the smallest (a planted case must hold under any).
     """
@@ -150,6 +173,7 @@ def exp_favor(scores: Scores, min_gap: int = 2, honest: bool = False) -> set[tup
         return set()
     n = len(experts)
     sums = {b: sum(tot[x][b] for x in experts) for b in bidders}
+    ranks = {x: _average_ranks(tot[x]) for x in experts}
     out = set()
     for e in experts:
         own = tot[e]
@@ -161,9 +185,33 @@ def exp_favor(scores: Scores, min_gap: int = 2, honest: bool = False) -> set[tup
                 e_best, e_worst = own_bounds[b]
                 c_best, c_worst = _rank_bounds(cons, b)
                 gap = (c_worst - e_best) if honest else (c_best - e_worst)
-                if gap >= min_gap:
+                if gap >= min_gap and (honest or _median_gap(ranks, e, b) >= min_gap):
                     out.add((e, b))
     return out
+
+
+def _average_ranks(values: dict[str, float]) -> dict[str, float]:
+    """1 = highest total; tied bidders share the average of their places."""
+    order = sorted(values, key=lambda k: -values[k])
+    out: dict[str, float] = {}
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and abs(values[order[j + 1]] - values[order[i]]) <= 1e-9:
+            j += 1
+        for k in order[i : j + 1]:
+            out[k] = (i + j) / 2 + 1
+        i = j + 1
+    return out
+
+
+def _median_gap(ranks: dict[str, dict[str, float]], expert: str, bidder: str) -> float:
+    """Median of the other experts' ranks of `bidder` minus `expert`'s rank: a planted
+    favour must also hold by this measure (the one the detector documents)."""
+    others = sorted(r[bidder] for x, r in ranks.items() if x != expert)
+    mid = len(others) // 2
+    median = others[mid] if len(others) % 2 else (others[mid - 1] + others[mid]) / 2
+    return median - ranks[expert][bidder]
 
 
 def ring_groups(

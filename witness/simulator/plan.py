@@ -37,6 +37,8 @@ class Bid:
     pm: dict[str, str]
     contact: dict[str, str]
     docs: dict[str, Any] = field(default_factory=dict)  # how to render its documents
+    #: later `bid.submitted` of the same bidder (修改投标): (event time, submitted_at)
+    modifications: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass

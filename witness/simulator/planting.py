@@ -18,8 +18,8 @@ Honest traps (never in the truth unless DESIGN's condition literally holds):
   representative's name but not the id number; an expert who re-opens one file 5-8 times;
 - a camera that blinks offline for 15 s, one black or scene-change frame, a visitor for
   25 s, a member out for 4-7 minutes, 50 s of cleaning after hours;
-- a bid in the last minute before the deadline, or delivered late by the platform with
-  submitted_at before the deadline;
+- a bid in the last minute before the deadline, or a modification (修改投标) accepted
+  before the deadline;
 - three firms that often bid together while outsiders win (the REL-RING look-alike);
 - a runner-up 0.3-1 % above the winner, a lowest bid 12-20 % below the next (the
   PRICE-CLOSE / PRICE-DISCOUNT look-alikes, from the ordinary draws);
