@@ -45,6 +45,10 @@ class Detector(Protocol):
     def step(self, state: Any, event: Event, ctx: Context) -> tuple[Any, list[Alert]]:
         """Fold one event into the state; return the new state and any alerts."""
 
+    # Optional: `broadcast(event) -> bool`. True means the event concerns every state
+    # slot the detector holds (a registry fact may tie bidders of any live project), and
+    # the engine steps it through each of them, in key order, instead of one `key()`.
+
 
 class ProjectDetector:
     """Base for per-project rules: state keyed by project_id, global events ignored."""

@@ -97,22 +97,29 @@ class Engine:
     def _fold(self, event: Event) -> list[Alert]:
         changed: list[Alert] = []
         for det in self.detectors:
-            k = det.key(event)
-            if k is None:
-                continue
-            slot = (det.name, k)
-            state = self.states.get(slot)
-            if state is None:
-                state = det.initial()
-            state, alerts = det.step(state, event, self.ctx)
-            self.states[slot] = state
-            for alert in alerts:
-                merged = self._merge(alert)
-                if merged is not None:
-                    changed.append(merged)
+            for k in self._keys(det, event):
+                slot = (det.name, k)
+                state = self.states.get(slot)
+                if state is None:
+                    state = det.initial()
+                state, alerts = det.step(state, event, self.ctx)
+                self.states[slot] = state
+                for alert in alerts:
+                    merged = self._merge(alert)
+                    if merged is not None:
+                        changed.append(merged)
         if event.type == "project.archived":
             self._forget_project(event.project_id)
         return changed
+
+    def _keys(self, det: Detector, event: Event) -> list[str]:
+        """The state slots `event` goes to: its own key, or, for an event the detector
+        re-judges everything on (a registry fact for REL-34), every live slot it has."""
+        broadcast = getattr(det, "broadcast", None)
+        if broadcast is not None and broadcast(event):
+            return sorted(k for name, k in self.states if name == det.name)
+        k = det.key(event)
+        return [] if k is None else [k]
 
     def _merge(self, alert: Alert) -> Alert | None:
         prev = self._emitted.get(alert.alert_id)

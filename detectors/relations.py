@@ -137,16 +137,14 @@ def normalise_name(value: str | None) -> str | None:
 
 
 def person_node(name: str | None, id_no: str | None) -> str | None:
-    """A person's node: the ID number when given (matches registry ids), else the full name.
+    """A person's node: the ID number (it matches registry ids), or None.
 
-    Two people with the same name but different ID numbers stay two nodes; a name-only
-    node is marked `name:` so evidence shows the match rests on the name alone.
+    People are matched by identity, never by name alone (DESIGN §6 REL-34): two firms
+    whose legal representatives are both called 王伟, with no id numbers, are two firms.
+    The name is kept for display beside the id.
     """
     ident = id_no.strip() if id_no else None
-    if ident:
-        return ident
-    n = normalise_name(name)
-    return f"name:{n}" if n else None
+    return ident or None
 
 
 #: attribute -> (rule, what the shared value means), for the shared-value rules.
@@ -215,7 +213,7 @@ class Link:
 
 
 def _display(node: str) -> str:
-    return node[5:] if node.startswith("name:") else node
+    return node
 
 
 def party_links(
@@ -261,10 +259,15 @@ class GraphState:
     bids: dict[str, BidRecord] = field(default_factory=dict)
     graph: nx.MultiDiGraph = field(default_factory=nx.MultiDiGraph)
     names: dict[str, str] = field(default_factory=dict)
+    project_id: str | None = None
 
 
 class RelationGraphDetector(ProjectDetector):
-    """REL-34 and REL-40-1/2/2-IP/3 over one project's relationship graph."""
+    """REL-34 and REL-40-1/2/2-IP/3 over one project's relationship graph.
+
+    REL-34 is judged at every bid and again when a registry fact arrives while the
+    project is live (`broadcast`): a fact published after the bids still ties them.
+    """
 
     name = "rel-graph"
     rules = ("REL-34", "REL-40-1", "REL-40-2", "REL-40-2-IP", "REL-40-3")
@@ -273,7 +276,15 @@ class RelationGraphDetector(ProjectDetector):
     def initial(self) -> GraphState:
         return GraphState()
 
+    def broadcast(self, event: Event) -> bool:
+        return event.type == "registry.relation"
+
     def step(self, state: GraphState, event: Event, ctx: Context) -> tuple[GraphState, list[Alert]]:
+        if event.type == "registry.relation":
+            if len(state.bids) < 2 or state.project_id is None:
+                return state, []
+            return state, control_alerts(state, event, ctx)
+        state.project_id = event.project_id
         bid: BidSubmitted = event.payload
         th = ctx.thresholds
         bidder = bid.bidder.id
@@ -371,7 +382,7 @@ class RelationGraphDetector(ProjectDetector):
 
 
 def _is_person(link: Link) -> bool:
-    return link.kind in ("legal_rep", "director") or link.frm.startswith("name:")
+    return link.kind in ("legal_rep", "director")
 
 
 def _same_contact(sharing: list[str], state: GraphState) -> bool:
@@ -507,7 +518,7 @@ def _control_alert(
     members = sorted(chains)
     evidence = {
         "controller": {"id": controller, "name": names.get(controller, _display(controller))},
-        "matched_by": "name" if controller.startswith("name:") else "id",
+        "matched_by": "registry entity or id number (never a name alone)",
         "bidders": [
             {
                 "bidder_id": b,
@@ -524,7 +535,7 @@ def _control_alert(
     }
     return make_alert(
         "REL-34",
-        event.project_id,
+        state.project_id or event.project_id,
         identity={"controller": controller},
         subjects=members,
         evidence=evidence,
