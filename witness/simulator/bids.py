@@ -144,7 +144,7 @@ def _plant_group(p: Project, rng: random.Random, group: list[Company], roster: R
         rules.setdefault(rule, [])
         rules[rule] = sorted(set(rules[rule]) | {b.company.id for b in involved})
         for b in involved[1:]:
-            _share(kind, a, b, rng, roster)
+            _share(kind, a, b, rng, roster, deadline=p.deadline)
     if "doc_meta" in kinds:
         mode = rng.choice(["author", "rsid", "xmp", "all"])
         author = names.person_name(rng) if mode in ("author", "all") else None
@@ -168,7 +168,7 @@ def _plant_group(p: Project, rng: random.Random, group: list[Company], roster: R
         )
 
 
-def _share(kind: str, a: Bid, b: Bid, rng: random.Random, roster: Roster) -> None:
+def _share(kind: str, a: Bid, b: Bid, rng: random.Random, roster: Roster, *, deadline: int) -> None:
     """Make bid b share `kind` with bid a."""
     s_a, s_b = a.submission, b.submission
     if kind == "machine_code":
@@ -222,6 +222,8 @@ def _share(kind: str, a: Bid, b: Bid, rng: random.Random, roster: Roster) -> Non
             {"id": holding.id, "name": holding.name, "share": s2},
             {**b.company.shareholders[0], "share": round(1 - s2, 2)},
         ]
+        if rng.random() < 0.5:  # the registry feed reports the holding only after the bids
+            holding.published_at = deadline + rng.randint(60, 600)
     elif kind == "doc_mix":
         b.docs["mix"] = a.company
 
@@ -376,6 +378,10 @@ def _fingerprint_traps(p: Project, rng: random.Random) -> None:
         name = rng.choice(names.COMMON_NAMES)
         for b in rng.sample(honest, 2):
             b.pm["name"] = name
+    if len(honest) >= 2 and rng.random() < 0.1:  # namesakes: 王伟 heads two unrelated firms
+        name = rng.choice(names.COMMON_NAMES)
+        for b in rng.sample(honest, 2):
+            b.company.legal_rep = {**b.company.legal_rep, "name": name}
     if honest and rng.random() < 0.2:
         b = rng.choice(honest)  # last-minute, still in time
         b.at = b.submitted_at = p.deadline - rng.randint(20, 90)

@@ -54,6 +54,9 @@ class Company:
     creator: tuple[str, str]  # (creator, producer) of its office documents
     #: registry facts beyond the party record (holding chains planted for REL-34)
     extra_facts: list[dict[str, Any]] = field(default_factory=list)
+    #: when the registry feed publishes this firm's facts (None: with everyone, before the
+    #: first project); a late feed is how a holding chain can surface after the bids
+    published_at: int | None = None
 
     def party(self) -> dict[str, Any]:
         """The `party` shape of DESIGN §4 as it appears in bid.submitted."""

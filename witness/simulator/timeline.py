@@ -76,6 +76,9 @@ def _timeline(
     """(sort key, event) in time order, built one simulated day at a time."""
     n = len(projects)
     triggers: list[tuple[int, int, str, Any]] = [(REGISTRY_AT, 0, "registry", None)]
+    triggers += [
+        (c.published_at, 0, "registry_late", c) for c in companies if c.published_at is not None
+    ]
     for p in projects:
         first_bid = min(b.at for b in p.bids) - 90
         first_session = min([p.opening_start, p.assigned_at] + [a[0] for a in p.activity[:1]])
@@ -97,7 +100,9 @@ def _timeline(
         while i < len(triggers) and triggers[i][0] // DAY <= day:
             t, rank, kind, ref = triggers[i]
             if kind == "registry":
-                rendered = _registry(companies)
+                rendered = _registry([c for c in companies if c.published_at is None])
+            elif kind == "registry_late":
+                rendered = _registry([ref], at=t, prefix=f"reg-late:{ref.id}")
             elif kind == "phase":
                 rendered = _phase(*ref, rank, seed)
             else:
@@ -110,15 +115,18 @@ def _timeline(
         yield from todays
 
 
-def _registry(companies: list[Company]) -> Iterator[tuple[tuple, Any]]:
+def _registry(
+    companies: list[Company], *, at: int = REGISTRY_AT, prefix: str = "reg"
+) -> Iterator[tuple[tuple, Any]]:
     """Every firm's registry facts, in creation order."""
-    t = REGISTRY_AT
     n = 0
     for c in companies:
         for fact in registry_facts(c):
             yield (
-                (t, 0, 0, n),
-                envelope(f"reg:{n:06d}", "registry.relation", "*", t, fact, "enterprise-registry"),
+                (at, 0, 0, n),
+                envelope(
+                    f"{prefix}:{n:06d}", "registry.relation", "*", at, fact, "enterprise-registry"
+                ),
             )
             n += 1
 
