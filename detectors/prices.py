@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pydantic import Field
 
 from detectors.base import Context, ProjectDetector
-from detectors.price_screens import identical_prices, imhof_flag, regularity, screens
+from detectors.price_ladders import Ladder, find_ladder
+from detectors.price_screens import identical_prices, imhof_flag, screens
 from witness.alerts import Alert, make_alert
 from witness.events import Event
 from witness.thresholds import RuleThresholds, thresholds_section
@@ -28,11 +29,34 @@ from witness.thresholds import RuleThresholds, thresholds_section
 
 @thresholds_section("PRICE-40-4")
 class RegularPricesThresholds(RuleThresholds):
-    """PRICE-40-4: prices in regular differences or ratios."""
+    """PRICE-40-4: a subset of bids in regular differences or ratios (price_ladders.py)."""
 
     min_bids: int = Field(3, ge=3)
-    diff_cv: float = Field(0.05, ge=0, le=1, description="CV of successive differences below this")
-    ratio_cv: float = Field(0.01, ge=0, le=1, description="CV of successive ratios below this")
+    max_irregularity: float = Field(
+        0.05, gt=0, le=1, description="(max gap - min gap) / mean gap never above this"
+    )
+    base_3: float = Field(
+        0.002, gt=0, le=1, description="tolerance of a 3-bid ladder before C(n,k)"
+    )
+    base_4: float = Field(0.035, gt=0, le=1)
+    base_5: float = Field(0.12, gt=0, le=1)
+    search_tolerance: float = Field(
+        0.2, gt=0, le=1, description="where the next rung is looked for"
+    )
+    min_gap_units: float = Field(
+        50, ge=0, description="gaps below this many rounding units are not judged"
+    )
+
+    def ladder(self, prices: list[float]) -> Ladder | None:
+        if len(set(prices)) < self.min_bids:
+            return None
+        return find_ladder(
+            prices,
+            base=(self.base_3, self.base_4, self.base_5),
+            max_irregularity=self.max_irregularity,
+            search_tolerance=self.search_tolerance,
+            min_gap_units=self.min_gap_units,
+        )
 
 
 @thresholds_section("PRICE-SCREEN")
@@ -139,26 +163,29 @@ class PriceDetector(ProjectDetector):
                     {"kind": "identical", "price": price},
                 )
             )
-        sec = th.section("PRICE-40-4")
-        reg = regularity(
-            list(state.prices.values()),
-            min_bids=sec["min_bids"],
-            diff_cv=sec["diff_cv"],
-            ratio_cv=sec["ratio_cv"],
-        )
-        if reg.regular:
+        sec = th.typed(RegularPricesThresholds)
+        ladder = sec.ladder(list(state.prices.values()))
+        if ladder is not None:
+            rungs = set(ladder.prices)
+            members = {b: p for b, p in state.prices.items() if p in rungs}
             alerts.append(
                 alert(
                     "PRICE-40-4",
                     {"kind": "regular"},
-                    state.prices,
+                    members,
                     {
                         "kind": "regular",
-                        "pattern": reg.reason,
-                        "distinct_prices": reg.n,
-                        "diff_cv": reg.diff_cv,
-                        "ratio_cv": reg.ratio_cv,
-                        "thresholds": {"diff_cv": sec["diff_cv"], "ratio_cv": sec["ratio_cv"]},
+                        "pattern": ladder.pattern,
+                        "ladder_prices": list(ladder.prices),
+                        "ladder_bids": len(members),
+                        "distinct_prices": len(set(state.prices.values())),
+                        "irregularity": round(ladder.irregularity, 6),
+                        "tolerance": float(f"{ladder.tolerance:.3g}"),
+                        "subsets_considered": ladder.subsets_considered,
+                        "measure": "irregularity = (max gap - min gap + one rounding unit) / "
+                        "mean gap over the ladder; tolerance shrinks with the number of "
+                        "subsets of this size the tender holds (C(n, k))",
+                        "thresholds": sec.model_dump(),
                     },
                 )
             )

@@ -36,7 +36,7 @@ def table(tmp_path: Path) -> Path:
     # L1: cover bidding (one low bid, tight covers); L2: arithmetic ladder; L3: competitive
     for b, p in [("A", 1000), ("B", 1040), ("C", 1046), ("D", 1049), ("E", 1057)]:
         rows.append({"lot": "L1", "firm": b, "amount": p, "won": int(b == "A")})
-    for b, p in [("A", 2000), ("B", 2100), ("C", 2200), ("D", 2300)]:
+    for b, p in [("A", 2000.5), ("B", 2100.5), ("C", 2200.5), ("D", 2300.5)]:
         rows.append({"lot": "L2", "firm": b, "amount": p, "won": int(b == "A")})
     for b, p in [("X", 500), ("Y", 620), ("Z", 710), ("W", 905)]:
         rows.append({"lot": "L3", "firm": b, "amount": p, "won": int(b == "X")})

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from detectors.losers import LoserThresholds
-from detectors.price_screens import identical_prices, imhof_flag, regularity, screens
+from detectors.price_screens import identical_prices, imhof_flag, screens
 from detectors.prices import (
     CloseBidThresholds,
     DiscountBidThresholds,
@@ -74,9 +74,9 @@ def price_flags(t: Tender, th: Thresholds) -> tuple[list[str], int]:
     flags = []
     prices = list(t.bids.values())
     sec = th.typed(RegularPricesThresholds)
-    reg = regularity(prices, min_bids=sec.min_bids, diff_cv=sec.diff_cv, ratio_cv=sec.ratio_cv)
+    ladder = sec.ladder(prices)
     same = identical_prices({k: v for k, v in t.bids.items()})
-    if reg.regular or same:
+    if ladder is not None or same:
         flags.append("PRICE-40-4")
     sec = th.typed(PriceScreenThresholds)
     if imhof_flag(screens(prices), min_bids=sec.min_bids, cv_max=sec.cv_max, rd_min=sec.rd_min):

@@ -40,7 +40,7 @@ def plan_bidders(
     spec = p.spec
     n = rng.choices([3, 4, 5, 6, 7, 8], weights=[10, 20, 25, 20, 15, 10])[0]
     if spec.price == "regular" or spec.price == "geometric":
-        n = 3
+        n = rng.choice([3, 5, 6, 7])  # three colluders' ladder, alone or among honest bids
     elif (
         spec.price in ("cover", "identical", "close", "discount")
         or {"favor", "favor_conflict"} & set(spec.exp)
@@ -246,18 +246,24 @@ def _prices(p: Project, rng: random.Random, winner: Company | None, cartel: list
             champ.price = round(c * rng.uniform(0.80, 0.88), 2)
         prices = [b.price for b in p.bids]
         if kind == "regular" or kind == "geometric":
-            p1 = c * rng.uniform(0.74, 0.78)
-            step = rng.uniform(0.105, 0.12)
+            # three colluders one even step apart (报价呈规律性差异), among honest bids
+            p1 = c * rng.uniform(0.80, 0.90)
+            step = round(p1 * rng.uniform(0.01, 0.04), -2)
             seq = (
-                [p1 + k * step * p1 * (1 + rng.uniform(-0.001, 0.001)) for k in range(3)]
+                [p1 + k * step for k in range(3)]
                 if kind == "regular"
-                else [p1 * (1 + step) ** k * (1 + rng.uniform(-0.0002, 0.0002)) for k in range(3)]
+                else [p1 * (1 + step / p1) ** k for k in range(3)]
             )
-            for b, v in zip(p.bids, seq, strict=True):
+            for b, v in zip(p.bids[:3], seq, strict=True):
                 b.price = round(v, 2)
             prices = [b.price for b in p.bids]
-            ok = oracle.price_regular(prices) and not oracle.identical_prices(
-                {b.company.id: b.price for b in p.bids}
+            ladder = oracle.price_regular(prices)
+            ok = (
+                ladder is not None
+                and sorted(ladder) == sorted(round(v, 2) for v in seq)
+                and not oracle.price_regular([b.price for b in p.bids[3:]], 0.05)
+                and not oracle.price_screen(prices, 0.04)
+                and not oracle.identical_prices({b.company.id: b.price for b in p.bids})
             )
         elif kind == "identical":
             p.bids[1].price = p.bids[0].price
@@ -313,7 +319,8 @@ def _prices(p: Project, rng: random.Random, winner: Company | None, cartel: list
             break
     ids = sorted(b.company.id for b in p.bids)
     if kind in ("regular", "geometric"):
-        p.truth.append(case("PRICE-40-4", p.pid, ids, f"planted: {kind} price steps"))
+        trio = sorted(b.company.id for b in p.bids[:3])
+        p.truth.append(case("PRICE-40-4", p.pid, trio, f"planted: {kind} price steps"))
     elif kind == "identical":
         p.truth.append(
             case(

@@ -62,7 +62,9 @@ def plan_rejections(p: Project, rng: random.Random, often_rejected: Counter[str]
         p.method = "经评审的最低投标价法"
         p.rejected = {ordered[0]: LOW_REASON}
     elif len(prices) >= 4 and not {"few", "cand"} & set(p.spec.proc):
-        for b in ordered[1:]:
+        # the lowest bid may be rejected too, unless price decides (that would be REJ-LOW)
+        eligible = ordered[1:] if p.method == "经评审的最低投标价法" else ordered
+        for b in eligible:
             if often_rejected[b] > 0 and b != winner:
                 often_rejected[b] -= 1
                 p.rejected[b] = rng.choice(REASONS)

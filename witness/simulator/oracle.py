@@ -33,16 +33,40 @@ def _cv(values: list[float], sample: bool) -> float:
     return _sd(values, sample) / abs(mean)
 
 
-def price_regular(prices: list[float], margin: float = 0.0) -> bool:
-    """PRICE-40-4: n >= 3 and CV(successive differences) < 0.05 or CV(successive ratios) < 0.01."""
-    p = sorted(prices)
-    if len(p) < 3:
-        return False
-    diffs = [b - a for a, b in zip(p, p[1:], strict=False)]
-    ratios = [b / a for a, b in zip(p, p[1:], strict=False)]
-    d_cv = min(_cv(diffs, True), _cv(diffs, False)) if min(diffs) >= 0 else float("inf")
-    r_cv = min(_cv(ratios, True), _cv(ratios, False))
-    return d_cv < 0.05 + margin * 2 or r_cv < 0.01 + margin * 0.4
+#: PRICE-40-4's ladder tolerances, as in witness/thresholds.toml [PRICE-40-4] (a test keeps
+#: them equal): base_k for k = 3, 4, 5, the cap, and the rounding guard.
+LADDER_BASE = (0.002, 0.035, 0.12)
+LADDER_CAP = 0.05
+LADDER_MIN_GAP_UNITS = 50.0
+
+
+def price_regular(prices: list[float], margin: float = 0.0) -> list[float] | None:
+    """PRICE-40-4 (DESIGN §6): a subset of >= 3 distinct prices in regular differences or
+    ratios, by brute force over every subset of 3, 4 and 5 (the detector searches ladders
+    greedily; this is the independent re-derivation, a superset of what it can find).
+    `margin` widens every tolerance by (1 + 20 x margin), for draws that must be far from
+    the line. Returns the ladder's prices, lowest first, or None."""
+    p = sorted({x for x in prices if x > 0})
+    n = len(p)
+    unit = 0.01
+    for u in (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000):
+        if all(abs(x / u - round(x / u)) < 1e-9 for x in p):
+            unit = float(u)
+        else:
+            break
+    best = None
+    for k in range(3, min(n, 5) + 1):
+        tol = min(LADDER_CAP, LADDER_BASE[k - 3] * math.comb(n, k) ** (-1 / (k - 2)))
+        tol *= 1 + 20 * margin
+        for subset in combinations(p, k):
+            gaps = [b - a for a, b in zip(subset, subset[1:], strict=False)]
+            if min(gaps) < LADDER_MIN_GAP_UNITS * unit:
+                continue
+            logs = [math.log(b / a) for a, b in zip(subset, subset[1:], strict=False)]
+            for g, res in ((gaps, unit), (logs, unit / subset[0])):
+                if (max(g) - min(g) + res) / (sum(g) / len(g)) <= tol:
+                    best = list(subset)
+    return best
 
 
 def identical_prices(prices: dict[str, float]) -> list[list[str]]:

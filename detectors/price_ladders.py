@@ -1,0 +1,128 @@
+"""PRICE-40-4's ladders: a subset of bids whose prices step evenly (报价呈规律性差异).
+
+A cartel of three whose prices step evenly hides among honest bids, so the whole set of
+prices is not the unit to judge: every subset that forms a ladder is. Honest prices form
+near-ladders by chance, and the more bids a tender has, the more subsets can, so the
+tolerance shrinks with the number of subsets that could have matched:
+
+- a *ladder* of k >= 3 distinct prices p1 < ... < pk has gaps g_i = p(i+1) - p(i)
+  (arithmetic: "differences") or g_i = ln p(i+1) - ln p(i) ("ratios");
+  its irregularity is r = (max g - min g + one rounding unit) / mean g (near 0 for an
+  exact ladder; the rounding unit is the resolution of the prices themselves);
+- candidate ladders are seeded by every pair of prices and extended while the next price
+  lies within `search_tolerance` x the first gap of where the ladder says it should be;
+- a ladder of k fires when r <= t(n, k) = min(max_irregularity,
+  base_k x C(n, k) ** (-1 / (k - 2))): for random honest prices r's lower tail behaves
+  like c x r ** (k - 2), so dividing the allowed chance by the C(n, k) subsets keeps the
+  false-alarm rate per tender flat in n. `base` was calibrated on random honest tenders
+  (bench/price_ladders.py measures the rate at every n and prints it);
+- gaps smaller than `min_gap_units` x the prices' rounding unit are not judged.
+
+With n = 3 the only subset is all of them and t(3, 3) = base_3: three bids must step
+far more evenly than a loose "CV < 5 %" to be called regular.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: base_k of the tolerance, k = 3, 4, 5 (longer ladders are judged on their first five).
+DEFAULT_BASE = (0.002, 0.035, 0.12)
+
+
+@dataclass(frozen=True)
+class Ladder:
+    pattern: str  # "differences" or "ratios"
+    prices: tuple[float, ...]
+    irregularity: float
+    tolerance: float
+    subsets_considered: int  # C(n, k)
+
+
+def rounding_unit(prices: Sequence[float]) -> float:
+    """The largest of 0.01, 1, 10, 100 ... yuan that divides every price."""
+    unit = 0.01
+    for u in (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000):
+        if all(abs(p / u - round(p / u)) < 1e-9 for p in prices):
+            unit = float(u)
+        else:
+            break
+    return unit
+
+
+def tolerance(n: int, k: int, base: Sequence[float], cap: float) -> float:
+    k_eff = min(k, 2 + len(base))
+    b = base[k_eff - 3]
+    return min(cap, b * math.comb(n, k_eff) ** (-1.0 / (k_eff - 2)))
+
+
+def _chains(x: np.ndarray, search: float) -> list[list[int]]:
+    n = len(x)
+    out = []
+    for i in range(n - 1):
+        for j in range(i + 1, n):
+            d = x[j] - x[i]
+            chain = [i, j]
+            while True:
+                target = x[chain[-1]] + d
+                m = int(np.searchsorted(x, target))
+                best = None
+                for c in (m - 1, m):
+                    near = chain[-1] < c < n and abs(x[c] - target) <= search * d
+                    if near and (best is None or abs(x[c] - target) < abs(x[best] - target)):
+                        best = c
+                if best is None:
+                    break
+                chain.append(best)
+            if len(chain) >= 3:
+                out.append(chain)
+    return out
+
+
+def _irregularity(gaps: np.ndarray, resolution: float) -> float:
+    """(max - min + resolution) / mean: one rounding unit of spread is always allowed for,
+    since prices rounded to thousands agree on gaps by arithmetic, not by design."""
+    return float((gaps.max() - gaps.min() + resolution) / gaps.mean())
+
+
+def find_ladder(
+    prices: Sequence[float],
+    *,
+    base: Sequence[float] = DEFAULT_BASE,
+    max_irregularity: float = 0.05,
+    search_tolerance: float = 0.2,
+    min_gap_units: float = 50.0,
+) -> Ladder | None:
+    """The most convincing ladder among `prices` (longest, then most regular), or None."""
+    distinct = np.unique(np.asarray([p for p in prices if p > 0], dtype=float))
+    n = len(distinct)
+    if n < 3:
+        return None
+    unit = rounding_unit(distinct.tolist())
+    best: Ladder | None = None
+    for pattern, x in (("differences", distinct), ("ratios", np.log(distinct))):
+        for chain in _chains(x, search_tolerance):
+            for k in range(len(chain), 2, -1):
+                members = chain[:k]
+                raw = np.diff(distinct[members])
+                if raw.min() < min_gap_units * unit:
+                    continue
+                resolution = unit if pattern == "differences" else unit / distinct[members[0]]
+                r = _irregularity(np.diff(x[members]), resolution)
+                t = tolerance(n, k, base, max_irregularity)
+                if r <= t:
+                    cand = Ladder(
+                        pattern,
+                        tuple(float(v) for v in distinct[members]),
+                        r,
+                        t,
+                        math.comb(n, min(k, 2 + len(base))),
+                    )
+                    if best is None or (k, -r) > (len(best.prices), -best.irregularity):
+                        best = cand
+                    break
+    return best
