@@ -23,7 +23,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from witness.alerts import Alert
 from witness.events import Event, canonical_json, parse_event
-from witness.store.ledger import GENESIS, ChainFault, Link, chain_of, link_hash, verify_links
+from witness.store.ledger import GENESIS, ChainFault, Link, event_chain, link_hash, verify_links
 from witness.store.models import (
     AlertRow,
     ConsumerLag,
@@ -210,7 +210,7 @@ class Store:
         ledger_rows: list[dict] = []
         event_rows: list[dict] = []
         existing = self._existing_event_ids(s, [e.event_id for e in events])
-        chains = {chain_of(e.project_id, e.key, e.type) for e in events}
+        chains = {event_chain(e) for e in events}
         chains |= {a.project_id if a.project_id != "*" else "alerts/*" for a in alerts}
         self._prefetch_heads(s, chains)
         with s.no_autoflush:  # side-effect rows are looked up once per batch, not per event
@@ -305,7 +305,7 @@ class Store:
                 result.duplicate_events += 1
                 continue
             existing.add(ev.event_id)
-            chain = chain_of(ev.project_id, ev.key, ev.type)
+            chain = event_chain(ev)
             seq = self._append(
                 s, ledger_rows, chain, "event", ev.event_id, canonical_json(_frame_body(ev))
             )
