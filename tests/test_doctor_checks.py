@@ -236,3 +236,35 @@ def test_registry_keyed_the_old_way_warns_then_fix_rekeys(env, broker, topics, c
 
     rc, out = _doctor(capsys, "--fix")  # a second run finds nothing to do
     assert "re-published" not in out
+
+
+def test_the_recorder_s_last_report_is_checked(store, capsys, monkeypatch, no_broker):
+    """Degraded (cannot write) fails; gave up or gone silent warns; a heartbeat is ok."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from witness.store import health
+    from witness.store.models import ServiceHealth, utcnow
+
+    monkeypatch.setenv("WITNESS_DATABASE_URL", store.url)
+    health.report(store.engine, "recorder", "ok")
+    _, out = _doctor(capsys)
+    assert "recorder (" in out and "is healthy" in out
+
+    health.report(store.engine, "recorder", "degraded", "store unavailable for 40 s: disk full")
+    rc, out = _doctor(capsys)
+    assert rc == 1
+    assert "cannot write to the database since" in out and "disk full" in out
+    assert "keeps its place in Kafka" in out
+
+    health.report(store.engine, "recorder", "failed", "the store was unavailable for 900 s")
+    _, out = _doctor(capsys)
+    assert "gave up at" in out and "restart `witness run`" in out
+
+    health.report(store.engine, "recorder", "ok")
+    with store.session() as s:
+        s.execute(update(ServiceHealth).values(updated_at=utcnow() - timedelta(minutes=7)))
+        s.commit()
+    _, out = _doctor(capsys)
+    assert "has not reported for 7 minute(s)" in out

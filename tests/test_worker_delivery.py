@@ -12,7 +12,14 @@ from kafka import TopicPartition
 from kafka.errors import KafkaTimeoutError
 from kafka.future import Future
 
-from streams.bus import DeliveryError, Producer, dead_letter_info, make_consumer, parse_alert
+from streams.bus import (
+    DeliveryError,
+    Producer,
+    dead_letter_info,
+    ensure_topics,
+    make_consumer,
+    parse_alert,
+)
 from streams.worker import DetectorWorker
 from witness.config import Settings
 from witness.events import make_event
@@ -45,6 +52,7 @@ def _worker(broker, topics, group: str) -> DetectorWorker:
 
 
 def _publish(broker, topics, events) -> None:
+    ensure_topics(broker, topics, partitions=1)
     producer = Producer(broker, topics)
     for e in events:
         producer.publish(e)

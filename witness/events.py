@@ -386,6 +386,16 @@ class Event(BaseModel):
         return self.project_id
 
 
+def derived_id(prefix: str, *parts: str) -> str:
+    """The id of an event derived from others: readable while it fits MAX_ID_CHARS,
+    else the prefix and a hash of the parts (so a long source id never makes an id the
+    contract, and the store, would refuse)."""
+    text = ":".join((prefix, *parts))
+    if len(text) <= MAX_ID_CHARS:
+        return text
+    return f"{prefix}:{sha256(canonical_json(list(parts)).encode('utf-8')).hexdigest()}"
+
+
 def canonical_json(obj: Any) -> str:
     """One spelling per value: sorted keys, no spaces, UTF-8 kept. Hashes depend on it."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)

@@ -15,8 +15,8 @@ from pathlib import Path
 from witness.i18n import register, t
 
 HELP = (
-    "体检：检查消息代理（可连接、主题与分区数）和数据库（可连接、结构版本为最新），给出修复方法",
-    "health check: broker reachable with every topic and partition count, database reachable at the newest schema; says how to fix",
+    "体检：检查消息代理（可连接、主题与分区数、事件永久保留、登记事实按事实键）、数据库（可连接、结构版本为最新）和记录器状态，给出修复方法",
+    "health check: broker reachable with every topic and partition count, witness.events kept forever, registry keyed by fact; database reachable at the newest schema; the recorder's last report; says how to fix",
 )
 
 register(
@@ -380,10 +380,21 @@ def check_database(out: Findings, url: str, timeout_s: float) -> None:
             out.add("fail", t("doctor.db_new", current=current, head=head), t("doctor.db_new_fix"))
     else:
         out.add("ok", t("doctor.db_ok", url=shown, current=current))
+        from witness.commands.doctor_services import check_services
+        from witness.store.store import make_engine
+
+        engine = make_engine(url)
+        try:
+            check_services(out, engine)
+        except Exception as exc:  # noqa: BLE001 - the database answered a moment ago
+            reason = str(exc).strip().splitlines()[0][:200]
+            out.add("fail", t("doctor.db_down", url=shown, reason=reason), t("doctor.db_down_fix"))
+        finally:
+            engine.dispose()
 
 
 def apply_fixes(settings, timeout_s: float) -> list[str]:
-    """Create missing topics and migrate the database; return what was done."""
+    """Create missing topics, migrate the database, re-key the registry; say what was done."""
     done: list[str] = []
     if settings.kafka_bootstrap:
         from streams.bus import ensure_topics
@@ -399,18 +410,6 @@ def apply_fixes(settings, timeout_s: float) -> list[str]:
                 done.append(t("doctor.fixed_topics", names=", ".join(created)))
         except Exception:  # noqa: BLE001 - the check that follows says what is wrong
             pass
-        try:
-            report = rekey_from(settings)
-            if report.republished or report.tombstoned:
-                done.append(
-                    t(
-                        "doctor.fixed_registry",
-                        republished=report.republished,
-                        tombstoned=report.tombstoned,
-                    )
-                )
-        except Exception:  # noqa: BLE001 - the check that follows says what is wrong
-            pass
     try:
         from witness.store.migrate import head_revision, upgrade
         from witness.store.store import make_engine
@@ -423,6 +422,19 @@ def apply_fixes(settings, timeout_s: float) -> list[str]:
         done.append(t("doctor.fixed_db", head=head_revision()))
     except Exception:  # noqa: BLE001
         pass
+    if settings.kafka_bootstrap:
+        try:  # after the migration: the facts the store recorded are re-published too
+            report = rekey_from(settings)
+            if report.republished or report.tombstoned:
+                done.append(
+                    t(
+                        "doctor.fixed_registry",
+                        republished=report.republished,
+                        tombstoned=report.tombstoned,
+                    )
+                )
+        except Exception:  # noqa: BLE001 - the check that follows says what is wrong
+            pass
     return done
 
 
@@ -455,9 +467,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--fix",
         action="store_true",
-        help="create missing topics (WITNESS_PARTITIONS partitions) and migrate the database first"
+        help="create missing topics (WITNESS_PARTITIONS partitions), re-key registry facts published the old way, and migrate the database first"
         if en
-        else "先创建缺失的主题（分区数取 WITNESS_PARTITIONS）并迁移数据库，再检查",
+        else "先创建缺失的主题（分区数取 WITNESS_PARTITIONS）、把按旧方式作键的登记事实按事实键重新发布、迁移数据库，再检查",
     )
     p.add_argument(
         "--timeout",
