@@ -35,6 +35,10 @@ H_TRUNCATED = "witness.truncated"
 #: Which step refused the record: "" (the contract), "detector:NAME", "store", "publish".
 H_STAGE = "witness.stage"
 
+#: Failed sends kept (with their bytes) for a resend until the next flush; a publisher that
+#: flushes rarely (the camera agent) must not hold an outage's worth of frames in memory.
+MAX_KEPT_FAILURES = 10_000
+
 #: Dead letters keep the original bytes up to this size (Apache Kafka's default
 #: message.max.bytes is 1 MiB); a longer record keeps its head and says its full size.
 MAX_DEAD_LETTER_BYTES = 512 * 1024
@@ -101,13 +105,17 @@ class DeliveryError(RuntimeError):
     send; `Producer.flush` raises this instead, so nothing is taken as published that
     was not."""
 
-    def __init__(self, failed: list[Send]) -> None:
+    def __init__(self, failed: list[Send], not_kept: int = 0) -> None:
         self.failed = failed
+        self.not_kept = not_kept  # failed too, beyond MAX_KEPT_FAILURES: not resendable
         first = failed[0].error if failed else None
         text = str(first)
         if not text.startswith(first.__class__.__name__):
             text = f"{first.__class__.__name__}: {text}"
-        super().__init__(f"{len(failed)} record(s) not acknowledged by the broker (first: {text})")
+        more = f", and {not_kept} more not kept for a resend" if not_kept else ""
+        super().__init__(
+            f"{len(failed)} record(s) not acknowledged by the broker{more} (first: {text})"
+        )
 
 
 class Producer:
@@ -128,6 +136,7 @@ class Producer:
         self._seq = itertools.count()
         self._outstanding: dict[int, Send] = {}
         self._failed: list[Send] = []
+        self._not_kept = 0
         self._blocked: BaseException | None = None
 
     def _send(self, topic: str, key: bytes | None, value: bytes | None, headers=None) -> Send:
@@ -150,7 +159,10 @@ class Producer:
     def _fail(self, send: Send, exc: BaseException) -> Send:
         send.done, send.error = True, exc
         with self._lock:
-            self._failed.append(send)
+            if len(self._failed) < MAX_KEPT_FAILURES:
+                self._failed.append(send)
+            else:
+                self._not_kept += 1
         return send
 
     def _acked(self, seq: int, _metadata) -> None:
@@ -215,11 +227,12 @@ class Producer:
         with self._lock:
             failed, self._failed = self._failed, []
             late, self._outstanding = list(self._outstanding.values()), {}
+            not_kept, self._not_kept = self._not_kept, 0
         self._blocked = None
         for send in late:
             send.done, send.error = True, KafkaTimeoutError(f"not acknowledged within {timeout} s")
-        if failed or late:
-            raise DeliveryError(sorted(failed + late, key=lambda s: s.seq))
+        if failed or late or not_kept:
+            raise DeliveryError(sorted(failed + late, key=lambda s: s.seq), not_kept)
 
     def close(self) -> None:
         self._p.close(timeout=10)
