@@ -23,6 +23,7 @@ from kafka.errors import KafkaTimeoutError, TopicAlreadyExistsError
 
 from streams.topics import Topics
 from witness.alerts import Alert
+from witness.errors import WitnessError
 from witness.events import Event
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ class Send:
         return self.error is not None
 
 
-class DeliveryError(RuntimeError):
+class DeliveryError(WitnessError, RuntimeError):
     """Sends the broker did not acknowledge. kafka-python's `flush()` only logs a failed
     send; `Producer.flush` raises this instead, so nothing is taken as published that
     was not."""

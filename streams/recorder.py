@@ -28,6 +28,7 @@ from streams.lag import lag_rows
 from streams.topics import Topics
 from streams.worker import quiet_gc
 from witness.config import Settings
+from witness.errors import WitnessError
 from witness.events import ContractError, parse_event
 from witness.store import DeadLetterRecord, Store
 from witness.store import health as service_health
@@ -45,7 +46,7 @@ def give_up_after_s() -> float:
     return float(os.environ.get("WITNESS_STORE_GIVE_UP_S", "900"))
 
 
-class RecorderGaveUp(RuntimeError):
+class RecorderGaveUp(WitnessError, RuntimeError):
     """The database stayed unavailable too long; nothing past the last stored batch was
     committed, so a restart loses nothing."""
 

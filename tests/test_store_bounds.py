@@ -143,7 +143,7 @@ def test_the_migrated_schema_is_what_the_models_say(store):
     from alembic.runtime.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    import witness.accounts  # noqa: F401 - registers its tables
+    import witness.store.accounts  # noqa: F401 - registers its tables
     import witness.store.models  # noqa: F401
 
     with store.engine.connect() as conn:

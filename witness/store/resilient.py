@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from sqlalchemy import exc as sa_exc
 
+from witness.errors import WitnessError
 from witness.store.store import Store, WriteResult
 
 #: PostgreSQL SQLSTATE classes that mean "not now", not "not this row": connection
@@ -27,7 +28,7 @@ from witness.store.store import Store, WriteResult
 _TRANSIENT_CLASSES = ("08", "53", "57", "40", "58")
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(WitnessError, RuntimeError):
     """The database cannot take writes just now; keep the batch and retry."""
 
 
