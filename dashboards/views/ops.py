@@ -1,4 +1,4 @@
-"""Ops: consumer lag per partition, event rate, dead letters, camera health."""
+"""Ops: consumer lag per partition, event rate, service health, dead letters, camera health."""
 
 from __future__ import annotations
 
@@ -53,8 +53,8 @@ else:
                     t("wall.col.service"): r.service,
                     t("wall.col.instance"): r.instance,
                     t("wall.col.status"): t("wall.ops.service_stale") if is_stale(r) else r.status,
-                    t("wall.col.since"): common.fmt_ts(r.since),
-                    t("wall.col.updated"): common.fmt_ts(r.updated_at),
+                    t("wall.col.since"): formatting.fmt_ts(r.since),
+                    t("wall.col.updated"): formatting.fmt_ts(r.updated_at),
                     t("wall.col.detail"): r.detail or "",
                 }
                 for r in services
