@@ -24,6 +24,7 @@ from witness.store.models import (
     LatestFrame,
     Project,
     RoomRow,
+    ServiceHealth,
 )
 
 SEVERITY_RANK = case((AlertRow.severity == "red", 0), (AlertRow.severity == "orange", 1), else_=2)
@@ -222,6 +223,16 @@ def lag(store: Store) -> list[ConsumerLag]:
     q = select(ConsumerLag).order_by(ConsumerLag.group_id, ConsumerLag.topic, ConsumerLag.partition)
     with Session(store.engine) as s:
         return list(s.execute(q).scalars().all())
+
+
+def services(store: Store) -> list[ServiceHealth]:
+    """What each service (the recorder) last said about itself over the past day."""
+    from datetime import timedelta
+
+    from witness.store.health import rows
+    from witness.store.models import utcnow
+
+    return rows(store.engine, newer_than=utcnow() - timedelta(days=1))
 
 
 def dead_letters(store: Store, limit: int = 200) -> list[DeadLetter]:

@@ -1,24 +1,33 @@
 """The engine: folds an event stream through every registered detector.
 
-The live worker, `witness replay` and the tests all call `Engine.process`, so a rule
-behaves identically in all three. The engine also
+The live worker, `witness replay` and the tests all call the engine, so a rule behaves
+identically in all three. The engine also
 - folds `registry.relation` facts into the shared registry before detectors see them,
 - derives `room.session` events (returned to the caller; folded back in when
   `fold_sessions` is on, as in replay and single-process runs),
-- drops events it has already seen (re-delivery, a file ingested twice),
+- drops events it has already seen (re-delivery, a file ingested twice; see dedup.py),
 - emits an alert only when its content changed, merging first/last seen,
 - seals alerts of projects whose bids are not yet opened, and re-emits them unsealed at
-  `opening.started` (开标前保密).
+  `opening.started` (开标前保密),
+- isolates a failing detector: its error is reported (`Output.failures`), its state is left
+  as it was, and the other detectors' alerts for the event still go out.
+
+`compute` works out an event's effects without taking them as published; the live
+worker publishes them, waits until the broker confirmed every send, and only then calls
+`mark_published`. `process` does both at once (replay and tests, where nothing is sent).
+Until marked, computed alerts are pending: later events merge with them, so the alerts
+published live are the ones replay gives.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from detectors.base import Context, Detector
+from detectors.dedup import SeenEvents
 from detectors.sessions import SessionDeriver
 from witness.alerts import Alert
 from witness.events import Event
@@ -28,8 +37,18 @@ from witness.events import Event
 #: never see the project's `opening.started`, so sealing them could never be undone.
 UNSEALED_FAMILIES = ("VID-",)
 
-#: How many event ids the engine remembers for de-duplication.
-SEEN_CAPACITY = 1_000_000
+
+@dataclass(frozen=True)
+class DetectorFailure:
+    """A detector raised on an event: which one, what, and where in its code."""
+
+    detector: str
+    error: str
+    where: str = ""
+
+    def describe(self) -> str:
+        at = f" at {self.where}" if self.where else ""
+        return f"detector {self.detector} failed{at}: {self.error}"
 
 
 @dataclass
@@ -37,6 +56,21 @@ class Output:
     alerts: list[Alert] = field(default_factory=list)
     sessions: list[Event] = field(default_factory=list)
     duplicate: bool = False
+    failures: list[DetectorFailure] = field(default_factory=list)
+
+
+def _failure(detector: str, exc: Exception) -> DetectorFailure:
+    """The error and the innermost line of project code it came from."""
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if "site-packages" not in f.filename and not f.filename.endswith("engine.py")
+    ]
+    where = ""
+    if frames:
+        inner = frames[-1]
+        where = f"{inner.filename.rsplit('/', 1)[-1]}:{inner.lineno} in {inner.name}"
+    return DetectorFailure(detector, f"{exc.__class__.__name__}: {exc}"[:2000], where)
 
 
 class Engine:
@@ -52,41 +86,59 @@ class Engine:
         self.fold_sessions = fold_sessions
         self.states: dict[tuple[str, str], Any] = {}
         self.sessions = SessionDeriver()
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._emitted: dict[str, Alert] = {}  # alert_id -> last emitted version
+        self.seen = SeenEvents()
+        self._emitted: dict[str, Alert] = {}  # alert_id -> last published version
+        self._pending: dict[str, Alert] = {}  # alert_id -> computed, not yet published
         self._by_project: dict[str, set[str]] = {}  # project -> alert ids
         self._opened: set[str] = set()
+        #: Detector failures seen by `run` (replay reports them).
+        self.failures: list[tuple[str, DetectorFailure]] = []
 
     # ------------------------------------------------------------------ public
 
-    def process(self, event: Event) -> Output:
-        """Fold one event; return the alerts that are new or changed."""
-        if event.event_id in self._seen:
-            self._seen.move_to_end(event.event_id)
+    def compute(self, event: Event) -> Output:
+        """Fold one event; return the alerts that are new or changed, not yet published."""
+        if self.seen.seen(event):
             return Output(duplicate=True)
-        self._seen[event.event_id] = None
-        if len(self._seen) > SEEN_CAPACITY:
-            self._seen.popitem(last=False)
-
         out = Output()
         if event.type == "registry.relation":
             self.ctx.registry.add(event.payload)
-        out.alerts.extend(self._fold(event))
+        out.alerts.extend(self._fold(event, out.failures))
 
         if event.project_id != "*":
             derived = self.sessions.step(event)
             out.sessions.extend(derived)
             if self.fold_sessions:
                 for session in derived:
-                    out.alerts.extend(self._fold(session))
+                    out.alerts.extend(self._fold(session, out.failures))
         if event.type == "opening.started":
             out.alerts.extend(self._unseal(event.project_id))
+        if event.type == "project.archived":
+            self.seen.release(event.project_id)
         return out
+
+    def mark_published(self, alerts: Iterable[Alert]) -> None:
+        """The broker confirmed these alerts: later changes are judged against them."""
+        for alert in alerts:
+            self._emitted[alert.alert_id] = alert
+            if self._pending.get(alert.alert_id) is alert:
+                del self._pending[alert.alert_id]
+
+    def process(self, event: Event) -> Output:
+        """Compute and mark published at once (replay and tests: nothing is sent)."""
+        out = self.compute(event)
+        self.mark_published(out.alerts)
+        return out
+
+    def retract_fact(self, key: str) -> bool:
+        """A tombstone on the registry topic: forget the fact with this key."""
+        return self.ctx.registry.retract(key)
 
     def run(self, events: Iterable[Event]) -> list[Alert]:
         """Fold a whole stream; return the final version of every alert, in first-seen order."""
         for event in events:
-            self.process(event)
+            out = self.process(event)
+            self.failures.extend((event.event_id, f) for f in out.failures)
         return self.alerts()
 
     def alerts(self) -> list[Alert]:
@@ -94,15 +146,28 @@ class Engine:
 
     # ------------------------------------------------------------------ internals
 
-    def _fold(self, event: Event) -> list[Alert]:
+    def _latest(self, alert_id: str) -> Alert | None:
+        pending = self._pending.get(alert_id)
+        return pending if pending is not None else self._emitted.get(alert_id)
+
+    def _fold(self, event: Event, failures: list[DetectorFailure]) -> list[Alert]:
         changed: list[Alert] = []
         for det in self.detectors:
-            for k in self._keys(det, event):
+            try:
+                keys = self._keys(det, event)
+            except Exception as exc:  # one detector's bug must not cost the others' alerts
+                self._failed(failures, det.name, exc)
+                continue
+            for k in keys:
                 slot = (det.name, k)
-                state = self.states.get(slot)
-                if state is None:
-                    state = det.initial()
-                state, alerts = det.step(state, event, self.ctx)
+                try:
+                    state = self.states.get(slot)
+                    if state is None:
+                        state = det.initial()
+                    state, alerts = det.step(state, event, self.ctx)
+                except Exception as exc:  # its state is left as it was
+                    self._failed(failures, det.name, exc)
+                    continue
                 self.states[slot] = state
                 for alert in alerts:
                     merged = self._merge(alert)
@@ -111,6 +176,12 @@ class Engine:
         if event.type == "project.archived":
             self._forget_project(event.project_id)
         return changed
+
+    @staticmethod
+    def _failed(failures: list[DetectorFailure], name: str, exc: Exception) -> None:
+        """Note a detector's failure once per event (a broadcast may fail in many slots)."""
+        if not any(f.detector == name for f in failures):
+            failures.append(_failure(name, exc))
 
     def _keys(self, det: Detector, event: Event) -> list[str]:
         """The state slots `event` goes to: its own key, or, for an event the detector
@@ -122,7 +193,7 @@ class Engine:
         return [] if k is None else [k]
 
     def _merge(self, alert: Alert) -> Alert | None:
-        prev = self._emitted.get(alert.alert_id)
+        prev = self._latest(alert.alert_id)
         sealed = (
             alert.project_id != "*"
             and not alert.rule.startswith(UNSEALED_FAMILIES)
@@ -135,7 +206,7 @@ class Engine:
         alert = alert.model_copy(update=update)
         if prev is not None and prev.content_key() == alert.content_key():
             return None
-        self._emitted[alert.alert_id] = alert
+        self._pending[alert.alert_id] = alert
         self._by_project.setdefault(alert.project_id, set()).add(alert.alert_id)
         return alert
 
@@ -143,10 +214,10 @@ class Engine:
         self._opened.add(project_id)
         out = []
         for aid in sorted(self._by_project.get(project_id, ())):
-            alert = self._emitted[aid]
-            if alert.sealed:
+            alert = self._latest(aid)
+            if alert is not None and alert.sealed:
                 alert = alert.model_copy(update={"sealed": False})
-                self._emitted[aid] = alert
+                self._pending[aid] = alert
                 out.append(alert)
         return out
 

@@ -30,28 +30,51 @@ def in_force(rel: RegistryRelation, on: date | None) -> bool:
 
 
 class Registry:
-    """Relation facts indexed by both ends: 'a is KIND of b'."""
+    """Relation facts indexed by both ends: 'a is KIND of b'.
+
+    A fact is identified by its key (a, b, kind, since), as on the compacted registry
+    topic: a later version of the same fact (with `until`, or a corrected share) replaces
+    the earlier one, and a tombstone for the key retracts it.
+    """
 
     def __init__(self) -> None:
         self._out: dict[str, list[RegistryRelation]] = defaultdict(list)
         self._in: dict[str, list[RegistryRelation]] = defaultdict(list)
         self._control_in: dict[str, list[RegistryRelation]] = defaultdict(list)
-        self._seen: set[tuple] = set()
-        #: Bumped on every new fact, so callers may cache answers per version.
+        self._facts: dict[str, RegistryRelation] = {}
+        #: Bumped on every change, so callers may cache answers per version.
         self.version = 0
 
     def add(self, rel: RegistryRelation) -> bool:
-        """Add a fact; return False if the same fact is already known."""
-        ident = (rel.a, rel.b, rel.kind, rel.share, rel.since, rel.until)
-        if ident in self._seen:
+        """Add a fact or a new version of one; return False if nothing changed."""
+        key = rel.fact_key
+        old = self._facts.get(key)
+        if old == rel:
             return False
-        self._seen.add(ident)
+        if old is not None:
+            self._unlink(old)
+        self._facts[key] = rel
         self._out[rel.a].append(rel)
         self._in[rel.b].append(rel)
         if rel.kind in CONTROL_KINDS:
             self._control_in[rel.b].append(rel)
         self.version += 1
         return True
+
+    def retract(self, key: str) -> bool:
+        """Forget the fact with this key (a tombstone on the topic); False if unknown."""
+        old = self._facts.pop(key, None)
+        if old is None:
+            return False
+        self._unlink(old)
+        self.version += 1
+        return True
+
+    def _unlink(self, rel: RegistryRelation) -> None:
+        for index, end in ((self._out, rel.a), (self._in, rel.b), (self._control_in, rel.b)):
+            facts = index.get(end)
+            if facts is not None and rel in facts:
+                facts.remove(rel)
 
     def outgoing(self, entity: str) -> list[RegistryRelation]:
         """Facts where `entity` is a (it holds, represents, works for, ... b)."""
@@ -85,4 +108,4 @@ class Registry:
         return out
 
     def __len__(self) -> int:
-        return len(self._seen)
+        return len(self._facts)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from witness.events import Event, make_event
+from witness.events import Event, derived_id, make_event
 
 
 @dataclass
@@ -43,7 +43,7 @@ def _session(
             "cameras": cameras,
             "since": since.isoformat(),
         },
-        event_id=f"room.session:{event.event_id}:{room_id}",
+        event_id=derived_id("room.session", event.event_id, room_id),
         source="witness-sessions",
     )
 

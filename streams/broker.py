@@ -110,7 +110,8 @@ class EmbeddedBroker:
         self._proc = None
 
     def __enter__(self) -> EmbeddedBroker:
-        return self.start()
+        # `with EmbeddedBroker().start() as b:` must not start (and leak) a second one.
+        return self if self._proc is not None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -7,18 +7,23 @@ so nothing about the bad record is lost and the record itself is never re-encode
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import logging
 import os
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaTimeoutError, TopicAlreadyExistsError
 
 from streams.topics import Topics
 from witness.alerts import Alert
+from witness.errors import WitnessError
 from witness.events import Event
 
 log = logging.getLogger(__name__)
@@ -28,6 +33,12 @@ H_PARTITION = "witness.origin.partition"
 H_OFFSET = "witness.origin.offset"
 H_ERROR = "witness.error"
 H_TRUNCATED = "witness.truncated"
+#: Which step refused the record: "" (the contract), "detector:NAME", "store", "publish".
+H_STAGE = "witness.stage"
+
+#: Failed sends kept (with their bytes) for a resend until the next flush; a publisher that
+#: flushes rarely (the camera agent) must not hold an outage's worth of frames in memory.
+MAX_KEPT_FAILURES = 10_000
 
 #: Dead letters keep the original bytes up to this size (Apache Kafka's default
 #: message.max.bytes is 1 MiB); a longer record keeps its head and says its full size.
@@ -73,32 +84,116 @@ def _key(value: str | None) -> bytes | None:
     return value.encode("utf-8") if value is not None else None
 
 
+@dataclass(eq=False)
+class Send:
+    """One record handed to the producer, kept until the broker acknowledged it."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]] | None = None
+    seq: int = 0
+    done: bool = False
+    error: BaseException | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+class DeliveryError(WitnessError, RuntimeError):
+    """Sends the broker did not acknowledge. kafka-python's `flush()` only logs a failed
+    send; `Producer.flush` raises this instead, so nothing is taken as published that
+    was not."""
+
+    def __init__(self, failed: list[Send], not_kept: int = 0) -> None:
+        self.failed = failed
+        self.not_kept = not_kept  # failed too, beyond MAX_KEPT_FAILURES: not resendable
+        first = failed[0].error if failed else None
+        text = str(first)
+        if not text.startswith(first.__class__.__name__):
+            text = f"{first.__class__.__name__}: {text}"
+        more = f", and {not_kept} more not kept for a resend" if not_kept else ""
+        super().__init__(
+            f"{len(failed)} record(s) not acknowledged by the broker{more} (first: {text})"
+        )
+
+
 class Producer:
-    """Keyed producer that routes events by type (DESIGN §3) and writes dead letters."""
+    """Keyed producer that routes events by type (DESIGN §3), writes dead letters, and
+    knows which of its sends the broker acknowledged (see `flush`)."""
 
     def __init__(self, bootstrap: str, topics: Topics | None = None, **config) -> None:
         self.topics = topics or Topics()
         defaults = {
             "acks": "all",
             "linger_ms": 5,
-            "retries": 5,
+            # kafka-python retries a send until delivery_timeout_ms (120 s); a send still
+            # failing after that is reported by flush() and retried by the caller.
             "max_request_size": 16 * 1024 * 1024,
         }
         self._p = KafkaProducer(bootstrap_servers=bootstrap, **(defaults | config))
+        self._lock = threading.Lock()
+        self._seq = itertools.count()
+        self._outstanding: dict[int, Send] = {}
+        self._failed: list[Send] = []
+        self._not_kept = 0
+        self._blocked: BaseException | None = None
 
-    def publish(self, event: Event, topic: str | None = None):
+    def _send(self, topic: str, key: bytes | None, value: bytes | None, headers=None) -> Send:
+        send = Send(topic, key, value, headers, seq=next(self._seq))
+        if self._blocked is not None:  # the broker is unreachable: fail fast until flush
+            return self._fail(send, self._blocked)
+        try:
+            future = self._p.send(topic, key=key, value=value, headers=headers)
+        except KafkaTimeoutError as exc:  # no metadata within max_block_ms: broker down
+            self._blocked = exc
+            return self._fail(send, exc)
+        except Exception as exc:  # noqa: BLE001 - this record only (too large, ...)
+            return self._fail(send, exc)
+        with self._lock:
+            self._outstanding[send.seq] = send
+        future.add_callback(self._acked, send.seq)
+        future.add_errback(self._refused, send.seq)
+        return send
+
+    def _fail(self, send: Send, exc: BaseException) -> Send:
+        send.done, send.error = True, exc
+        with self._lock:
+            if len(self._failed) < MAX_KEPT_FAILURES:
+                self._failed.append(send)
+            else:
+                self._not_kept += 1
+        return send
+
+    def _acked(self, seq: int, _metadata) -> None:
+        with self._lock:
+            send = self._outstanding.pop(seq, None)
+        if send is not None:
+            send.done = True
+
+    def _refused(self, seq: int, exc: BaseException) -> None:
+        with self._lock:
+            send = self._outstanding.pop(seq, None)
+        if send is not None:
+            self._fail(send, exc)
+
+    def publish(self, event: Event, topic: str | None = None) -> Send:
         """Send an event to its topic (events / frames / registry / sessions), keyed."""
-        return self._p.send(
-            topic or self.topics.for_type(event.type), key=_key(event.key), value=event.to_bytes()
+        topic = topic or self.topics.for_type(event.type)
+        return self._send(topic, _key(event.key), event.to_bytes())
+
+    def send_raw(self, topic: str, key: bytes | None, value: bytes | None) -> Send:
+        return self._send(topic, key, value)
+
+    def send_alert(self, alert: Alert) -> Send:
+        return self._send(
+            self.topics.alerts, _key(alert.project_id), alert.to_json().encode("utf-8")
         )
 
-    def send_raw(self, topic: str, key: bytes | None, value: bytes):
-        return self._p.send(topic, key=key, value=value)
-
-    def send_alert(self, alert: Alert):
-        return self._p.send(
-            self.topics.alerts, key=_key(alert.project_id), value=alert.to_json().encode("utf-8")
-        )
+    def resend(self, send: Send) -> Send:
+        """Send a record again (after `flush` reported it failed)."""
+        return self._send(send.topic, send.key, send.value, send.headers)
 
     def dead_letter(
         self,
@@ -109,7 +204,8 @@ class Producer:
         partition: int,
         offset: int,
         key: bytes | None = None,
-    ):
+        stage: str = "",
+    ) -> Send:
         """Send the original bytes to the dead-letter topic with where-from and why."""
         headers = [
             (H_TOPIC, origin_topic.encode("utf-8")),
@@ -117,13 +213,27 @@ class Producer:
             (H_OFFSET, str(offset).encode()),
             (H_ERROR, error.encode("utf-8")[:8000]),
         ]
+        if stage:
+            headers.append((H_STAGE, stage.encode("utf-8")))
         if len(raw) > MAX_DEAD_LETTER_BYTES:
             headers.append((H_TRUNCATED, str(len(raw)).encode()))
             raw = raw[:MAX_DEAD_LETTER_BYTES]
-        return self._p.send(self.topics.deadletter, key=key, value=raw, headers=headers)
+        return self._send(self.topics.deadletter, key, raw, headers)
 
     def flush(self, timeout: float | None = 30) -> None:
-        self._p.flush(timeout=timeout)
+        """Wait for every send so far; raise DeliveryError listing those not acknowledged
+        (refused, or not answered within `timeout`), oldest first."""
+        with contextlib.suppress(KafkaTimeoutError):  # what is left is reported below
+            self._p.flush(timeout=timeout)
+        with self._lock:
+            failed, self._failed = self._failed, []
+            late, self._outstanding = list(self._outstanding.values()), {}
+            not_kept, self._not_kept = self._not_kept, 0
+        self._blocked = None
+        for send in late:
+            send.done, send.error = True, KafkaTimeoutError(f"not acknowledged within {timeout} s")
+        if failed or late or not_kept:
+            raise DeliveryError(sorted(failed + late, key=lambda s: s.seq), not_kept)
 
     def close(self) -> None:
         self._p.close(timeout=10)
@@ -152,6 +262,7 @@ class DeadLetterInfo:
     partition: int
     offset: int
     error: str
+    stage: str = ""
 
 
 def dead_letter_info(headers: Iterable[tuple[str, bytes]] | None) -> DeadLetterInfo:
@@ -165,7 +276,30 @@ def dead_letter_info(headers: Iterable[tuple[str, bytes]] | None) -> DeadLetterI
         partition=int(text(H_PARTITION, "-1") or -1),
         offset=int(text(H_OFFSET, "-1") or -1),
         error=text(H_ERROR, "unknown"),
+        stage=text(H_STAGE, ""),
     )
+
+
+def hold(consumer: KafkaConsumer, seconds: float, stop: Callable[[], bool] | None = None) -> None:
+    """Wait without reading on: the consumer's partitions paused, its group membership
+    kept (poll keeps it), and anything fetched anyway (a partition assigned meanwhile)
+    put back so it is read again later, never skipped."""
+    deadline = time.monotonic() + seconds
+    while True:
+        consumer.pause(*consumer.assignment())
+        left = deadline - time.monotonic()
+        if left <= 0 or (stop is not None and stop()):
+            return
+        fetched = consumer.poll(timeout_ms=int(min(left, 0.5) * 1000))
+        for tp, records in fetched.items():
+            consumer.seek(tp, records[0].offset)
+
+
+def release(consumer: KafkaConsumer) -> None:
+    """Read on after `hold`."""
+    paused = consumer.paused()
+    if paused:
+        consumer.resume(*paused)
 
 
 def parse_alert(value: bytes) -> Alert:

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from streams.frame_analysis import FrameAnalyzer
-from witness.events import GLOBAL_PROJECT, Event, make_event
+from witness.events import GLOBAL_PROJECT, Event, derived_id, make_event
 
 log = logging.getLogger("witness.camera")
 
@@ -168,7 +168,7 @@ def frame_event(spec: CameraSpec, ts: datetime, payload: dict) -> Event:
         GLOBAL_PROJECT,
         ts,
         body,
-        event_id=f"frame:{spec.room_id}:{spec.camera_id}:{ts.isoformat()}",
+        event_id=derived_id("frame", spec.room_id, spec.camera_id, ts.isoformat()),
         source=SOURCE_NAME,
     )
 
@@ -179,7 +179,7 @@ def status_event(spec: CameraSpec, ts: datetime, status: str) -> Event:
         GLOBAL_PROJECT,
         ts,
         {"camera_id": spec.camera_id, "room_id": spec.room_id, "status": status},
-        event_id=f"status:{spec.room_id}:{spec.camera_id}:{ts.isoformat()}:{status}",
+        event_id=derived_id("status", spec.room_id, spec.camera_id, ts.isoformat(), status),
         source=SOURCE_NAME,
     )
 

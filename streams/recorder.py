@@ -1,28 +1,54 @@
 """The recorder: events, alerts and dead letters from Kafka into the store, at least once.
 
-It commits its offsets only after `Store.write` has committed the batch; the store
-de-duplicates events by id and upserts alerts by id, so re-delivery is harmless.
+- It commits offsets only after `Store.write` has committed the batch, explicitly per
+  partition and only up to the records of that batch; the store de-duplicates events by
+  id and upserts alerts by id, so re-delivery is harmless.
+- When the database is down it keeps the batch, pauses its partitions (staying in the
+  consumer group), retries with backoff, says so (a log line, a `service_health` row the
+  ops page and `witness doctor` read) and resumes with nothing lost. After
+  `WITNESS_STORE_GIVE_UP_S` seconds (default 900, 0 = never) it gives up: `witness run`
+  exits non-zero, nothing committed past the last stored batch.
+- A row the database refuses (one bad value) costs only itself: it goes to the dead
+  letters with the database's reason, and the rest of the batch is stored.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from streams.bus import dead_letter_info, ensure_topics, make_consumer, parse_alert
+from kafka import OffsetAndMetadata, TopicPartition
+
+from streams.bus import dead_letter_info, ensure_topics, hold, make_consumer, parse_alert, release
 from streams.lag import lag_rows
 from streams.topics import Topics
 from streams.worker import quiet_gc
 from witness.config import Settings
+from witness.errors import WitnessError
 from witness.events import ContractError, parse_event
 from witness.store import DeadLetterRecord, Store
+from witness.store import health as service_health
+from witness.store.resilient import Item, StoreUnavailable, write_isolating
 
 log = logging.getLogger(__name__)
 
 RECORDER_GROUP = "witness-recorder"
+SERVICE = "recorder"
+MAX_BACKOFF_S = 30.0
+
+
+def give_up_after_s() -> float:
+    """How long the recorder waits for the database before it gives up (0 = never)."""
+    return float(os.environ.get("WITNESS_STORE_GIVE_UP_S", "900"))
+
+
+class RecorderGaveUp(WitnessError, RuntimeError):
+    """The database stayed unavailable too long; nothing past the last stored batch was
+    committed, so a restart loses nothing."""
 
 
 @dataclass
@@ -31,6 +57,9 @@ class RecorderStats:
     alerts: int = 0
     dead_letters: int = 0
     skipped: int = 0
+    refused: int = 0  # rows the store refused, dead-lettered instead
+    store_retries: int = 0
+    unrecordable: int = 0  # refused even as a dead letter (logged with the record's origin)
 
 
 class Recorder:
@@ -49,6 +78,7 @@ class Recorder:
         self.group_id = group_id
         self.stats = RecorderStats()
         self.stop_event = threading.Event()
+        self._until: Callable[[], bool] | None = None
         ensure_topics(bootstrap, self.topics, self.settings.partitions)
         self.consumer = make_consumer(bootstrap, group_id)
         self.consumer.subscribe(
@@ -62,59 +92,195 @@ class Recorder:
             ]
         )
         self._last_lag = 0.0
+        self._last_health = 0.0
         self._rate_window: list[tuple[float, int]] = []
+        self._committable: dict[TopicPartition, OffsetAndMetadata] = {}
 
     def run(self, *, until: Callable[[], bool] | None = None) -> RecorderStats:
         quiet_gc()
+        self._until = until
+        final, detail = "stopped", None
         try:
-            while not self.stop_event.is_set() and not (until and until()):
+            self._health("ok", None)
+            while not self.stopping():
                 self.poll_once()
+        except BaseException as exc:
+            final, detail = "failed", f"{exc.__class__.__name__}: {exc}"
+            raise
         finally:
-            try:
-                self.consumer.commit()  # the last offsets, synchronously, on a clean stop
-            except Exception:
-                log.debug("final commit failed", exc_info=True)
+            self._health(final, detail)
+            self._commit_final()
             self.consumer.close()
         return self.stats
 
+    def stopping(self) -> bool:
+        return self.stop_event.is_set() or bool(self._until and self._until())
+
     def poll_once(self, timeout_ms: int = 200) -> int:
         batch = self.consumer.poll(timeout_ms=timeout_ms)
-        events, alerts, dead = [], [], []
+        items: list[Item] = []
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
         n = 0
-        for records in batch.values():
+        for tp, records in batch.items():
             for rec in records:
                 n += 1
-                if rec.topic == self.topics.alerts:
-                    try:
-                        alerts.append(parse_alert(rec.value))
-                    except Exception as exc:  # not ours to fix: note it and go on
-                        log.warning("unreadable alert at %s/%s: %s", rec.partition, rec.offset, exc)
-                        self.stats.skipped += 1
-                elif rec.topic == self.topics.deadletter:
-                    info = dead_letter_info(rec.headers)
-                    dead.append(
-                        DeadLetterRecord(
-                            topic=info.topic,
-                            partition=info.partition,
-                            offset=info.offset,
-                            key=rec.key.decode("utf-8", "replace") if rec.key else None,
-                            error=info.error,
-                            raw=rec.value or b"",
-                        )
-                    )
-                else:
-                    try:
-                        events.append(parse_event(rec.value))
-                    except ContractError:
-                        self.stats.skipped += 1  # the detector worker dead-letters it
+                item = self._item(rec)
+                if item is not None:
+                    items.append(item)
+            offsets[tp] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
         if n:
-            result = self.store.write(events, alerts, dead)  # durable first ...
-            self.consumer.commit_async()  # ... then the offsets (a lost commit only re-delivers)
-            self.stats.events += result.new_events
-            self.stats.alerts += result.changed_alerts
-            self.stats.dead_letters += result.dead_letters
+            if not self._store(items):
+                return n  # stopping before the batch was stored: nothing committed
+            self._commit(offsets)
         self._report_lag(n)
+        if time.monotonic() - self._last_health >= service_health.HEARTBEAT.total_seconds():
+            self._health("ok", None)
         return n
+
+    def _item(self, rec) -> Item | None:
+        if rec.topic == self.topics.alerts:
+            try:
+                return Item("alert", parse_alert(rec.value), rec)
+            except Exception as exc:  # not ours to fix: note it and go on
+                log.warning("unreadable alert at %s/%s: %s", rec.partition, rec.offset, exc)
+                self.stats.skipped += 1
+                return None
+        if rec.topic == self.topics.deadletter:
+            info = dead_letter_info(rec.headers)
+            return Item(
+                "dead",
+                DeadLetterRecord(
+                    topic=info.topic,
+                    partition=info.partition,
+                    offset=info.offset,
+                    key=rec.key.decode("utf-8", "replace") if rec.key else None,
+                    error=info.error,
+                    raw=rec.value or b"",
+                    stage=info.stage,
+                ),
+                rec,
+            )
+        try:
+            return Item("event", parse_event(rec.value), rec)
+        except ContractError:
+            self.stats.skipped += 1  # the detector worker dead-letters it (or a tombstone)
+            return None
+
+    # ------------------------------------------------------------------ writing
+
+    def _store(self, items: list[Item]) -> bool:
+        """Write the batch, riding out an outage; False if asked to stop first."""
+        delay, down_since, last_error = 1.0, None, ""
+        while True:
+            try:
+                self._write(items)
+            except StoreUnavailable as exc:
+                now = time.monotonic()
+                if down_since is None:
+                    down_since = now
+                    log.error(
+                        "recorder: the store is unavailable (%s); partitions paused, "
+                        "nothing committed, retrying",
+                        exc,
+                    )
+                last_error = str(exc)
+                down_for = now - down_since
+                self.stats.store_retries += 1
+                self._health("degraded", f"store unavailable for {down_for:.0f} s: {last_error}")
+                limit = give_up_after_s()
+                if limit and down_for >= limit:
+                    raise RecorderGaveUp(
+                        f"the store was unavailable for {down_for:.0f} s ({last_error}); gave up. "
+                        "Nothing past the last stored batch was committed: restart once the "
+                        "database is back"
+                    ) from exc
+                log.warning("recorder: store still unavailable, retry in %.0f s", delay)
+                hold(self.consumer, delay, self.stopping)
+                if self.stopping():
+                    return False
+                delay = min(delay * 2, MAX_BACKOFF_S)
+                continue
+            if down_since is not None:
+                outage = time.monotonic() - down_since
+                log.warning("recorder: the store is back after %.0f s; resuming", outage)
+                self._health("ok", f"recovered after a {outage:.0f} s outage ({last_error})")
+            release(self.consumer)
+            return True
+
+    def _write(self, items: list[Item]) -> None:
+        result, refused = write_isolating(self.store, items)
+        if refused:
+            letters = [
+                Item("dead", self._refused_letter(item, why), item.origin) for item, why in refused
+            ]
+            more, still = write_isolating(self.store, letters)
+            result.dead_letters += more.dead_letters
+            for item, why in still:
+                rec = item.origin
+                log.error(
+                    "could not record even a dead letter for %s/%s/%s: %s",
+                    rec.topic,
+                    rec.partition,
+                    rec.offset,
+                    why,
+                )
+                self.stats.unrecordable += 1
+            self.stats.refused += len(refused)
+        self.stats.events += result.new_events
+        self.stats.alerts += result.changed_alerts
+        self.stats.dead_letters += result.dead_letters
+
+    def _refused_letter(self, item: Item, why: str) -> DeadLetterRecord:
+        rec = item.origin
+        log.error(
+            "the store refused the %s at %s/%s/%s: %s",
+            item.kind,
+            rec.topic,
+            rec.partition,
+            rec.offset,
+            why,
+        )
+        return DeadLetterRecord(
+            topic=rec.topic,
+            partition=rec.partition,
+            offset=rec.offset,
+            key=rec.key.decode("utf-8", "replace") if rec.key else None,
+            error=f"the store refused this {item.kind}: {why}",
+            raw=rec.value or b"",
+            stage="store",
+        )
+
+    # ------------------------------------------------------------------ offsets, health
+
+    def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        self._committable.update(offsets)
+
+        def done(_offsets, result) -> None:
+            if isinstance(result, Exception):
+                log.warning("offset commit failed (records will be re-delivered): %s", result)
+
+        try:
+            self.consumer.commit_async(offsets, callback=done)
+        except Exception:  # noqa: BLE001 - e.g. a rebalance took the partitions
+            log.warning("offset commit failed (records will be re-delivered)", exc_info=True)
+
+    def _commit_final(self) -> None:
+        """On stop: the stored batches' offsets, synchronously; nothing else."""
+        assigned = self.consumer.assignment()
+        safe = {tp: om for tp, om in self._committable.items() if tp in assigned}
+        if not safe:
+            return
+        try:
+            self.consumer.commit(safe)
+        except Exception:  # noqa: BLE001 - the async commits may have landed already
+            log.debug("final commit failed", exc_info=True)
+
+    def _health(self, status: str, detail: str | None) -> None:
+        self._last_health = time.monotonic()
+        try:
+            service_health.report(self.store.engine, SERVICE, status, detail)
+        except Exception:  # noqa: BLE001 - the store may be the thing that is down
+            log.debug("health report failed", exc_info=True)
 
     def _report_lag(self, n: int) -> None:
         now = time.monotonic()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: Event type -> the topic family it travels on.
-FRAME_TYPES = frozenset({"frame.analyzed", "camera.status"})
+from witness.events import FRAME_TYPES
 
 
 @dataclass(frozen=True)

@@ -155,3 +155,116 @@ def test_registry_topic_must_be_compacted(env, broker, topics, capsys):
     assert f"topic {topics.registry} has cleanup.policy=delete, it must be compact" in out
     assert f"--entity-name {topics.registry} --add-config cleanup.policy=compact" in out
     assert f"topic {topics.sessions} has cleanup.policy" not in out
+
+
+def test_events_topic_must_keep_everything(env, broker, topics, capsys):
+    """Workers rebuild state by re-reading witness.events from its start."""
+    admin = KafkaAdminClient(bootstrap_servers=broker, request_timeout_ms=10_000)
+    try:
+        for name in topics.all():
+            config = {"cleanup.policy": "compact"} if name in topics.compacted() else {}
+            if name == topics.events:
+                config = {"retention.ms": str(7 * 24 * 3600 * 1000)}
+            admin.create_topics([NewTopic(name, 2, 1, topic_configs=config)])
+    finally:
+        admin.close()
+    rc, out = _doctor(capsys, "--fix")
+    assert rc == 1
+    assert f"topic {topics.events} has retention.ms=604800000, it must be -1" in out
+    assert f"--entity-name {topics.events} --add-config retention.ms=-1" in out
+
+
+def test_fresh_topics_pass_the_retention_and_key_checks(env, broker, topics, capsys):
+    rc, out = _doctor(capsys, "--fix")
+    assert rc == 0, out
+    assert "retention" not in out and "not keyed by their fact" not in out
+
+
+def test_registry_keyed_the_old_way_warns_then_fix_rekeys(env, broker, topics, capsys, sqlite_url):
+    """An old deployment keyed facts by `a`: doctor says so, --fix moves it over."""
+    from helpers_pipeline import read_topic
+
+    from detectors.registry import Registry
+    from streams.bus import Producer
+    from witness.events import make_event
+    from witness.store import Store
+
+    rc, _ = _doctor(capsys, "--fix")
+    assert rc == 0
+    person = "110101199001011234"
+    facts = [
+        make_event(
+            "registry.relation",
+            "*",
+            "2026-10-01T00:00:00+08:00",
+            {"a": person, "b": company, "kind": "legal_rep", "source": "SAMR"},
+        )
+        for company in ("A", "B", "C")
+    ]
+    producer = Producer(broker, topics)
+    for fact in facts[1:]:  # A's fact was compacted away under the old key; the store has it
+        producer.send_raw(topics.registry, person.encode(), fact.to_bytes())
+    producer.flush()
+    producer.close()
+    store = Store(sqlite_url)
+    store.write(facts)
+    store.close()
+
+    rc, out = _doctor(capsys)
+    assert rc == 0  # a warning: nothing is lost yet, but compaction will lose facts
+    assert f"2 of 2 sampled records on {topics.registry} are not keyed by their fact" in out
+    assert f"(e.g. {person})" in out and "witness doctor --fix" in out
+
+    rc, out = _doctor(capsys, "--fix")
+    assert rc == 0, out
+    assert "re-published 3 registry fact(s) under their fact keys, tombstoned 1 old key(s)" in out
+    assert "all keyed by their fact" in out and "not keyed by their fact" not in out
+
+    records = read_topic(broker, topics.registry, expect=6)
+    last = {}
+    for rec in records:  # what compaction keeps: the last record per key
+        last[rec.key] = rec.value
+    assert last[person.encode()] is None  # the old key's tombstone
+    registry = Registry()
+    from witness.events import parse_event
+
+    for value in last.values():
+        if value is not None:
+            registry.add(parse_event(value).payload)
+    assert sorted(r.b for r in registry.outgoing(person)) == ["A", "B", "C"]
+    assert {k.decode() for k, v in last.items() if v is not None} == {f.key for f in facts}
+
+    rc, out = _doctor(capsys, "--fix")  # a second run finds nothing to do
+    assert "re-published" not in out
+
+
+def test_the_recorder_s_last_report_is_checked(store, capsys, monkeypatch, no_broker):
+    """Degraded (cannot write) fails; gave up or gone silent warns; a heartbeat is ok."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from witness.store import health
+    from witness.store.models import ServiceHealth, utcnow
+
+    monkeypatch.setenv("WITNESS_DATABASE_URL", store.url)
+    health.report(store.engine, "recorder", "ok")
+    _, out = _doctor(capsys)
+    assert "recorder (" in out and "is healthy" in out
+
+    health.report(store.engine, "recorder", "degraded", "store unavailable for 40 s: disk full")
+    rc, out = _doctor(capsys)
+    assert rc == 1
+    assert "cannot write to the database since" in out and "disk full" in out
+    assert "keeps its place in Kafka" in out
+
+    health.report(store.engine, "recorder", "failed", "the store was unavailable for 900 s")
+    _, out = _doctor(capsys)
+    assert "gave up at" in out and "restart `witness run`" in out
+
+    health.report(store.engine, "recorder", "ok")
+    with store.session() as s:
+        s.execute(update(ServiceHealth).values(updated_at=utcnow() - timedelta(minutes=7)))
+        s.commit()
+    _, out = _doctor(capsys)
+    assert "has not reported for 7 minute(s)" in out

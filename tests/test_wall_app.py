@@ -233,9 +233,13 @@ def test_ops_page_and_nothing_else(wall_url):
     store.write(
         dead_letters=[DeadLetterRecord("witness.events", 0, 7, "P1", "unknown type x.y", b"{}")]
     )
+    from witness.store import health
+
+    health.report(store.engine, "recorder", "degraded", "store unavailable for 12 s: refused")
     store.close()
     at = login("opsy")
     text = text_of(at)
+    assert "Services" in text and "degraded" in text and "store unavailable for 12 s" in text
     assert "Consumer lag per partition" in text and "embedded broker" in text
     assert "unknown type x.y" in text and "12.5" in text
     assert "C1" in text and "C3" in text  # camera health

@@ -8,8 +8,10 @@ validated :class:`Event` or raises :class:`ContractError` naming the event, the 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
-from typing import Any, Literal
+from hashlib import sha256
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -23,11 +25,19 @@ from pydantic import (
 #: Largest raw event accepted, in bytes. Bid documents are the big ones (~20,000
 #: characters of Chinese = ~60 KB); 8 MiB leaves room while stopping hostile payloads.
 MAX_EVENT_BYTES = 8 * 1024 * 1024
-#: Largest plain string field (ids, names, addresses); document text has its own limit.
+#: Largest plain string field (names, addresses); document text has its own limit.
 MAX_FIELD_CHARS = 4096
+#: Largest id that keys a row, an index or a hash chain in the store: event, project,
+#: room and camera ids, registry entities. The store's columns are sized from it
+#: (witness/store/models.py); PostgreSQL cannot index much more (a B-tree entry holds at
+#: most ~2,700 bytes, and 256 characters are up to 1,024 bytes of UTF-8).
+MAX_ID_CHARS = 256
 MAX_TEXT_CHARS = 2_000_000
 
 GLOBAL_PROJECT = "*"
+
+#: An id that keys a row or a chain (see MAX_ID_CHARS).
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
 
 
 class _Payload(BaseModel):
@@ -64,9 +74,9 @@ class Party(_Payload):
 
 
 class Room(_Payload):
-    room_id: str = Field(min_length=1)
+    room_id: Id
     kind: Literal["opening", "evaluation"]
-    cameras: list[str] = Field(default_factory=list)
+    cameras: list[Id] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------- payloads
@@ -156,17 +166,32 @@ RelationKind = Literal[
 class RegistryRelation(_Payload):
     """'a is KIND of b': a holds `share` of b, a is legal rep/director/employee of b, ..."""
 
-    a: str = Field(min_length=1)
-    b: str = Field(min_length=1)
+    a: Id
+    b: Id
     kind: RelationKind
     share: float | None = Field(default=None, ge=0.0, le=1.0)
     since: date | None = None
     until: date | None = None
     source: str | None = None
 
+    @property
+    def fact_key(self) -> str:
+        """Which fact this is: its Kafka key on the compacted registry topic.
+
+        A later record with the same key is a new version of the same fact (it ends it
+        with `until`, or corrects its share or source); a different (a, b, kind, since) is
+        another fact, so compaction never drops one."""
+        return registry_fact_key(self.a, self.b, self.kind, self.since)
+
+
+def registry_fact_key(a: str, b: str, kind: str, since: date | None) -> str:
+    """sha256 (hex) of the canonical JSON of [a, b, kind, since or null]."""
+    basis = canonical_json([a, b, kind, since.isoformat() if since else None])
+    return sha256(basis.encode("utf-8")).hexdigest()
+
 
 class RoomRef(_Payload):
-    room_id: str = Field(min_length=1)
+    room_id: Id
 
 
 class BidOpened(_Payload):
@@ -205,11 +230,11 @@ class BidRejected(_Payload):
 
 class ExpertAssigned(_Payload):
     expert: Expert
-    room_id: str | None = None
+    room_id: Id | None = None
 
 
 class EvaluationStarted(_Payload):
-    room_id: str = Field(min_length=1)
+    room_id: Id
     planned_minutes: float | None = Field(default=None, gt=0)
 
 
@@ -244,7 +269,7 @@ class RankEntry(_Payload):
 
 
 class EvaluationFinished(_Payload):
-    room_id: str = Field(min_length=1)
+    room_id: Id
     ranking: list[RankEntry] = Field(default_factory=list)
     #: The recommended candidates (中标候选人) the platform names. When absent, the rows
     #: flagged `candidate: true` are the candidates; a ranking with neither names none.
@@ -256,8 +281,8 @@ class Empty(_Payload):
 
 
 class FrameAnalyzed(_Payload):
-    camera_id: str = Field(min_length=1)
-    room_id: str = Field(min_length=1)
+    camera_id: Id
+    room_id: Id
     width: int = Field(ge=0)
     height: int = Field(ge=0)
     brightness: float = Field(ge=0, le=255)
@@ -271,18 +296,18 @@ class FrameAnalyzed(_Payload):
 
 
 class CameraStatus(_Payload):
-    camera_id: str = Field(min_length=1)
-    room_id: str = Field(min_length=1)
+    camera_id: Id
+    room_id: Id
     status: Literal["online", "offline"]
 
 
 class RoomSession(_Payload):
-    room_id: str = Field(min_length=1)
-    project_id: str = Field(min_length=1)
+    room_id: Id
+    project_id: Id
     kind: Literal["opening", "evaluation"]
     state: Literal["under_way", "ended"]
     roster: list[str] = Field(default_factory=list)
-    cameras: list[str] = Field(default_factory=list)
+    cameras: list[Id] = Field(default_factory=list)
     since: AwareDatetime
 
 
@@ -307,6 +332,9 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "room.session": RoomSession,
 }
 
+#: Camera events: they travel on the frames topic and are remembered by time, not by project.
+FRAME_TYPES = frozenset({"frame.analyzed", "camera.status"})
+
 #: Types whose project_id is always '*' (they are not tied to one project).
 GLOBAL_TYPES = frozenset({"registry.relation", "frame.analyzed", "camera.status"})
 
@@ -319,9 +347,9 @@ class Event(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_max_length=MAX_FIELD_CHARS)
 
-    event_id: str = Field(min_length=1, max_length=256)
+    event_id: Id
     type: str
-    project_id: str = Field(min_length=1, max_length=256)
+    project_id: Id
     ts: AwareDatetime
     source: str | None = None
     payload: Any
@@ -350,12 +378,22 @@ class Event(BaseModel):
 
     @property
     def key(self) -> str:
-        """The Kafka key: room for frames, entity for registry facts, else project."""
+        """The Kafka key: room for frames, the fact's key for registry facts, else project."""
         if self.type in ("frame.analyzed", "camera.status", "room.session"):
             return self.payload.room_id
         if self.type == "registry.relation":
-            return self.payload.a
+            return self.payload.fact_key
         return self.project_id
+
+
+def derived_id(prefix: str, *parts: str) -> str:
+    """The id of an event derived from others: readable while it fits MAX_ID_CHARS,
+    else the prefix and a hash of the parts (so a long source id never makes an id the
+    contract, and the store, would refuse)."""
+    text = ":".join((prefix, *parts))
+    if len(text) <= MAX_ID_CHARS:
+        return text
+    return f"{prefix}:{sha256(canonical_json(list(parts)).encode('utf-8')).hexdigest()}"
 
 
 def canonical_json(obj: Any) -> str:
@@ -405,6 +443,36 @@ class ContractError(ValueError):
         )
 
 
+#: Characters no store keeps: NUL (PostgreSQL refuses it in text) and lone surrogates
+#: (JSON may spell them as \\ud800, but they are not Unicode text and cannot be encoded).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable_text(obj: Any) -> tuple[str, str] | None:
+    """(field path, problem) of the first string, or key, no store could keep."""
+    stack: list[tuple[str, Any]] = [("", obj)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            m = _UNSTORABLE.search(value)
+            if m:
+                ch = m.group()
+                what = (
+                    "a NUL character (U+0000)"
+                    if ch == "\x00"
+                    else f"a lone surrogate (U+{ord(ch):04X})"
+                )
+                return path or "(event)", f"contains {what}, which is not storable text"
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(k, str) and _UNSTORABLE.search(k):
+                    return path or "(event)", "has a key with a NUL character or a lone surrogate"
+                stack.append((f"{path}.{k}" if path else str(k), v))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{i}", v) for i, v in enumerate(value))
+    return None
+
+
 def _first_error(exc: ValidationError, prefix: str) -> tuple[str, str]:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err.get("loc", ()))
@@ -447,6 +515,16 @@ def parse_event(raw: bytes | str | dict[str, Any], *, line: int | None = None) -
     etype = raw.get("type")
     if not isinstance(etype, str):
         raise ContractError("missing or non-string", field="type", event_id=event_id, line=line)
+    bad = _unstorable_text(raw)
+    if bad is not None:
+        shown_id = event_id if event_id is None or not _UNSTORABLE.search(event_id) else None
+        raise ContractError(
+            bad[1],
+            field=bad[0],
+            event_id=shown_id,
+            event_type=etype[:80] if not _UNSTORABLE.search(etype) else None,
+            line=line,
+        )
     model = PAYLOADS.get(etype)
     if model is None:
         known = ", ".join(sorted(PAYLOADS))

@@ -1,4 +1,4 @@
-"""Ops: consumer lag per partition, event rate, dead letters, camera health."""
+"""Ops: consumer lag per partition, event rate, service health, dead letters, camera health."""
 
 from __future__ import annotations
 
@@ -39,6 +39,30 @@ st.caption(t("wall.ops.lag_note"))
 st.subheader(t("wall.ops.rate"))
 st.metric(t("wall.ops.rate"), t("wall.ops.rate_value", rate=sum(r.events_per_s for r in lag)))
 
+st.subheader(t("wall.ops.services"))
+services = queries.services(store)
+if not services:
+    st.caption(t("wall.ops.services_empty"))
+else:
+    from witness.store.health import is_stale
+
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    t("wall.col.service"): r.service,
+                    t("wall.col.instance"): r.instance,
+                    t("wall.col.status"): t("wall.ops.service_stale") if is_stale(r) else r.status,
+                    t("wall.col.since"): formatting.fmt_ts(r.since),
+                    t("wall.col.updated"): formatting.fmt_ts(r.updated_at),
+                    t("wall.col.detail"): r.detail or "",
+                }
+                for r in services
+            ]
+        ),
+        hide_index=True,
+    )
+
 st.subheader(t("wall.ops.dead"))
 dead = queries.dead_letters(store)
 if not dead:
@@ -53,6 +77,7 @@ else:
                     t("wall.col.topic"): d.topic,
                     t("wall.col.partition"): d.partition,
                     t("wall.col.offset"): d.offset,
+                    t("wall.col.stage"): d.stage,
                     t("wall.col.error"): d.error,
                     t("wall.col.size"): d.raw_size,
                 }

@@ -15,8 +15,8 @@ from pathlib import Path
 from witness.i18n import register, t
 
 HELP = (
-    "体检：检查消息代理（可连接、主题与分区数）和数据库（可连接、结构版本为最新），给出修复方法",
-    "health check: broker reachable with every topic and partition count, database reachable at the newest schema; says how to fix",
+    "体检：检查消息代理（可连接、主题与分区数、事件永久保留、登记事实按事实键）、数据库（可连接、结构版本为最新）和记录器状态，给出修复方法",
+    "health check: broker reachable with every topic and partition count, witness.events kept forever, registry keyed by fact; database reachable at the newest schema; the recorder's last report; says how to fix",
 )
 
 register(
@@ -90,6 +90,30 @@ register(
         "doctor.not_compacted_fix": (
             "kafka-configs.sh --bootstrap-server {bootstrap} --alter --entity-type topics --entity-name {topic} --add-config cleanup.policy=compact",
             "kafka-configs.sh --bootstrap-server {bootstrap} --alter --entity-type topics --entity-name {topic} --add-config cleanup.policy=compact",
+        ),
+        "doctor.retention": (
+            "主题 {topic} 的 {setting}={value}，必须为 -1（永久保留）：检测器重启时从头重读该主题以重建各项目状态，过期的事件会让告警缺失",
+            "topic {topic} has {setting}={value}, it must be -1 (kept forever): detector workers rebuild every project's state by re-reading it from the start, and expired events would be missing",
+        ),
+        "doctor.retention_fix": (
+            "kafka-configs.sh --bootstrap-server {bootstrap} --alter --entity-type topics --entity-name {topic} --add-config retention.ms=-1,retention.bytes=-1",
+            "kafka-configs.sh --bootstrap-server {bootstrap} --alter --entity-type topics --entity-name {topic} --add-config retention.ms=-1,retention.bytes=-1",
+        ),
+        "doctor.registry_keys": (
+            "{topic} 抽查 {sampled} 条记录，{bad} 条不是按事实键（a、b、kind、since 的哈希）而是按旧方式（如 {example}）作键：压缩后同一主体的多条事实只剩一条",
+            "{bad} of {sampled} sampled records on {topic} are not keyed by their fact (hash of a, b, kind, since) but the old way (e.g. {example}): once compacted, an entity with several facts keeps only one",
+        ),
+        "doctor.registry_keys_fix": (
+            "运行 `witness doctor --fix`：按事实键重新发布全部登记事实（取自数据库与主题），再为旧键写入墓碑记录（见 README「登记事实的键」）",
+            "run `witness doctor --fix`: it re-publishes every registry fact under its fact key (from the database and the topic), then writes tombstones for the old keys (README, 'Registry fact keys')",
+        ),
+        "doctor.registry_keys_ok": (
+            "{topic}：抽查 {sampled} 条记录，均按事实键作键",
+            "{topic}: {sampled} sampled record(s), all keyed by their fact",
+        ),
+        "doctor.fixed_registry": (
+            "已按事实键重新发布 {republished} 条登记事实，为 {tombstoned} 个旧键写入墓碑",
+            "re-published {republished} registry fact(s) under their fact keys, tombstoned {tombstoned} old key(s)",
         ),
         "doctor.db_down": (
             "无法连接数据库 {url}：{reason}",
@@ -226,13 +250,18 @@ def check_broker(
             else:
                 out.add("ok", t("doctor.topic_ok", topic=name, partitions=n))
         compacted = sorted(name for name in topics.compacted() if name in existing)
-        for name, policy in cleanup_policies(admin, compacted).items():
-            if "compact" not in policy:
+        for name, configs in topic_configs(admin, compacted).items():
+            policy = configs.get("cleanup.policy")
+            if policy is not None and "compact" not in policy:
                 out.add(
                     "fail",
                     t("doctor.not_compacted", topic=name, policy=policy),
                     t("doctor.not_compacted_fix", bootstrap=bootstrap, topic=name),
                 )
+        if topics.events in existing:
+            check_retention(out, admin, bootstrap, topics.events)
+        if topics.registry in existing:
+            check_registry_keys(out, bootstrap, topics)
         a, b = counts.get(topics.frames), counts.get(topics.sessions)
         if a is not None and b is not None and a != b:
             out.add(
@@ -250,8 +279,8 @@ def check_broker(
         admin.close()
 
 
-def cleanup_policies(admin, names: list[str]) -> dict[str, str]:
-    """cleanup.policy of each topic, where the broker reports it (not every broker does)."""
+def topic_configs(admin, names: list[str]) -> dict[str, dict[str, str]]:
+    """Each topic's configuration, where the broker reports it (not every broker does)."""
     if not names:
         return {}
     from kafka.admin import ConfigResource, ConfigResourceType
@@ -262,12 +291,48 @@ def cleanup_policies(admin, names: list[str]) -> dict[str, str]:
         )
     except Exception:  # noqa: BLE001 - an old or minimal broker: nothing to check
         return {}
-    out: dict[str, str] = {}
+    out: dict[str, dict[str, str]] = {}
     for name, configs in (result.get("topic") or {}).items():
-        entry = (configs or {}).get("cleanup.policy")
-        if entry is not None:
-            out[name] = str(entry.get("value") if isinstance(entry, dict) else entry)
+        values = out.setdefault(name, {})
+        for key, entry in (configs or {}).items():
+            value = entry.get("value") if isinstance(entry, dict) else entry
+            if value is not None:
+                values[key] = str(value)
     return out
+
+
+def check_retention(out: Findings, admin, bootstrap: str, topic: str) -> None:
+    """`witness.events` must keep everything: workers rebuild state from its start."""
+    configs = topic_configs(admin, [topic]).get(topic, {})
+    for setting in ("retention.ms", "retention.bytes"):
+        value = configs.get(setting)
+        if value is not None and int(value) >= 0:
+            out.add(
+                "fail",
+                t("doctor.retention", topic=topic, setting=setting, value=value),
+                t("doctor.retention_fix", bootstrap=bootstrap, topic=topic),
+            )
+
+
+def check_registry_keys(out: Findings, bootstrap: str, topics) -> None:
+    """A sample of the registry topic must be keyed by fact, or compaction drops facts."""
+    from streams.registry_keys import sample_keys
+
+    sample = sample_keys(bootstrap, topics)
+    if sample.misskeyed:
+        out.add(
+            "warn",
+            t(
+                "doctor.registry_keys",
+                topic=topics.registry,
+                sampled=sample.sampled,
+                bad=sample.misskeyed,
+                example=sample.example,
+            ),
+            t("doctor.registry_keys_fix"),
+        )
+    elif sample.sampled:
+        out.add("ok", t("doctor.registry_keys_ok", topic=topics.registry, sampled=sample.sampled))
 
 
 def check_database(out: Findings, url: str, timeout_s: float) -> None:
@@ -315,10 +380,21 @@ def check_database(out: Findings, url: str, timeout_s: float) -> None:
             out.add("fail", t("doctor.db_new", current=current, head=head), t("doctor.db_new_fix"))
     else:
         out.add("ok", t("doctor.db_ok", url=shown, current=current))
+        from witness.commands.doctor_services import check_services
+        from witness.store.store import make_engine
+
+        engine = make_engine(url)
+        try:
+            check_services(out, engine)
+        except Exception as exc:  # noqa: BLE001 - the database answered a moment ago
+            reason = str(exc).strip().splitlines()[0][:200]
+            out.add("fail", t("doctor.db_down", url=shown, reason=reason), t("doctor.db_down_fix"))
+        finally:
+            engine.dispose()
 
 
 def apply_fixes(settings, timeout_s: float) -> list[str]:
-    """Create missing topics and migrate the database; return what was done."""
+    """Create missing topics, migrate the database, re-key the registry; say what was done."""
     done: list[str] = []
     if settings.kafka_bootstrap:
         from streams.bus import ensure_topics
@@ -346,7 +422,42 @@ def apply_fixes(settings, timeout_s: float) -> list[str]:
         done.append(t("doctor.fixed_db", head=head_revision()))
     except Exception:  # noqa: BLE001
         pass
+    if settings.kafka_bootstrap:
+        try:  # after the migration: the facts the store recorded are re-published too
+            report = rekey_from(settings)
+            if report.republished or report.tombstoned:
+                done.append(
+                    t(
+                        "doctor.fixed_registry",
+                        republished=report.republished,
+                        tombstoned=report.tombstoned,
+                    )
+                )
+        except Exception:  # noqa: BLE001 - the check that follows says what is wrong
+            pass
     return done
+
+
+def rekey_from(settings):
+    """Re-key the registry topic if a sample shows old keys; facts from the store too."""
+    from streams.registry_keys import RekeyReport, rekey_registry, sample_keys
+    from streams.topics import Topics
+
+    topics = Topics(prefix=settings.topic_prefix)
+    if not sample_keys(settings.kafka_bootstrap, topics).misskeyed:
+        return RekeyReport()
+    stored = []
+    try:
+        from witness.store import Store
+
+        store = Store(settings.database_url, migrate=False)
+        try:
+            stored = store.events("*", types=["registry.relation"])
+        finally:
+            store.close()
+    except Exception:  # noqa: BLE001 - no database: the topic's facts are re-keyed alone
+        stored = []
+    return rekey_registry(settings.kafka_bootstrap, topics, stored)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -356,9 +467,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--fix",
         action="store_true",
-        help="create missing topics (WITNESS_PARTITIONS partitions) and migrate the database first"
+        help="create missing topics (WITNESS_PARTITIONS partitions), re-key registry facts published the old way, and migrate the database first"
         if en
-        else "先创建缺失的主题（分区数取 WITNESS_PARTITIONS）并迁移数据库，再检查",
+        else "先创建缺失的主题（分区数取 WITNESS_PARTITIONS）、把按旧方式作键的登记事实按事实键重新发布、迁移数据库，再检查",
     )
     p.add_argument(
         "--timeout",

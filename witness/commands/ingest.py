@@ -21,6 +21,10 @@ register(
             "published {published} events, rejected {rejected} lines (dead-lettered to {topic})",
         ),
         "ingest.more": ("……另有 {n} 行错误未逐条显示", "... {n} more rejected lines not shown"),
+        "ingest.unconfirmed": (
+            "消息代理多次重试后仍未确认第 {line} 行起的发送（{error}）：已停止。此前各行已确认发布；排除故障后从第 {line} 行重新导入（tail -n +{line} 文件 | witness ingest -，重复的事件会被去重）",
+            "the broker did not acknowledge the sends from line {line} on, even after retries ({error}): stopped. Every line before it is published; once the broker is healthy, re-run from line {line} (tail -n +{line} FILE | witness ingest -; repeated events are de-duplicated)",
+        ),
     }
 )
 
@@ -35,7 +39,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "examples:\n"
         "  witness ingest day.jsonl\n"
         "  witness simulate --projects 5 --out - | witness ingest -\n"
-        "exit code: 0 all lines published, 1 some lines rejected (the good ones are still published)"
+        "exit code: 0 all lines published, 1 some lines rejected (the good ones are still published),\n"
+        "           3 the broker did not acknowledge some sends (the message names the line to re-run from)"
     )
 
 
@@ -78,4 +83,10 @@ def run(args: argparse.Namespace) -> int:
         ),
         file=sys.stderr,
     )
+    if report.unconfirmed_line is not None:
+        print(
+            t("ingest.unconfirmed", line=report.unconfirmed_line, error=report.delivery_error),
+            file=sys.stderr,
+        )
+        return 3
     return 1 if report.rejected else 0

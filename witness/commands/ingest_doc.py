@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 
 from witness.commands.common import add_broker_argument, bootstrap_or_exit, load_settings
-from witness.events import ContractError, Event, make_event
+from witness.events import ContractError, Event, derived_id, make_event
 from witness.i18n import register, t
 
 HELP = (
@@ -87,7 +87,7 @@ def build_event(args: argparse.Namespace, extracted) -> Event:
         args.project,
         ts,
         payload,
-        event_id=f"document.submitted:{args.project}:{doc_id}:{extracted.sha256[:16]}",
+        event_id=derived_id("document.submitted", args.project, doc_id, extracted.sha256[:16]),
         source="witness ingest-doc",
     )
 

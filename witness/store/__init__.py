@@ -1,5 +1,6 @@
 """Persistence: the hash-chained trace, alerts, decisions and the wall's summary tables."""
 
-from witness.store.store import DeadLetterRecord, DecisionError, Store, WriteResult
+from witness.store.dead_letters import DeadLetterRecord
+from witness.store.store import DecisionError, Store, WriteResult
 
 __all__ = ["DeadLetterRecord", "DecisionError", "Store", "WriteResult"]

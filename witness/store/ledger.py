@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from hashlib import sha256
 
+from witness.events import Event
+
 GENESIS = "0" * 64
 
 
@@ -22,6 +24,13 @@ def chain_of(project_id: str, key: str, event_type: str) -> str:
     if event_type == "registry.relation":
         return f"registry/{key}"
     return f"room/{key}"
+
+
+def event_chain(event: Event) -> str:
+    """The chain of a recorded event. Registry facts chain per entity (`a`), not per
+    Kafka key (one key per fact), so an entity's facts stay one verifiable chain."""
+    key = event.payload.a if event.type == "registry.relation" else event.key
+    return chain_of(event.project_id, key, event.type)
 
 
 def link_hash(prev_hash: str, kind: str, ref: str, body: str) -> str:

@@ -2,6 +2,9 @@
 
 Times are aware datetimes stored as UTC (sqlmodel's UTCDateTime) so both backends order
 them the same way; the original event, with its offset, is kept verbatim in the ledger.
+
+Column sizes come from the contract's bounds (witness/events.py), so whatever the contract
+accepts the store accepts, on SQLite and PostgreSQL alike (tests/test_store_bounds.py).
 """
 
 from __future__ import annotations
@@ -11,6 +14,17 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from witness.events import MAX_ID_CHARS
+
+#: A ledger chain: a project id, or "room/" / "registry/" and an id (witness/store/ledger.py).
+CHAIN_CHARS = MAX_ID_CHARS + 44
+#: A ledger reference: an event id, an alert id or "decision:<n>".
+REF_CHARS = MAX_ID_CHARS + 44
+#: Where a dead letter came from: a topic name, or "file:" and a path (cut to fit).
+ORIGIN_CHARS = 256
+#: Which step refused a dead letter: "", "detector:NAME", "store", "publish:...".
+STAGE_CHARS = 64
 
 
 def to_utc(ts: datetime) -> datetime:
@@ -29,10 +43,10 @@ class LedgerEntry(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("chain", "seq", name="uq_ledger_chain_seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    chain: str = Field(index=True, max_length=300)
+    chain: str = Field(index=True, max_length=CHAIN_CHARS)
     seq: int
     kind: str = Field(max_length=16)  # event | alert | decision
-    ref: str = Field(max_length=300)  # event_id | alert_id | decision id
+    ref: str = Field(max_length=REF_CHARS)  # event_id | alert_id | decision id
     body: str = Field(sa_column=Column(Text, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
@@ -45,19 +59,19 @@ class EventRow(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_project_ts", "project_id", "ts"),)
 
-    event_id: str = Field(primary_key=True, max_length=256)
+    event_id: str = Field(primary_key=True, max_length=MAX_ID_CHARS)
     type: str = Field(max_length=64, index=True)
-    project_id: str = Field(max_length=256)
-    room_id: str | None = Field(default=None, max_length=256)
+    project_id: str = Field(max_length=MAX_ID_CHARS)
+    room_id: str | None = Field(default=None, max_length=MAX_ID_CHARS)
     ts: datetime
-    chain: str = Field(max_length=300)
+    chain: str = Field(max_length=CHAIN_CHARS)
     seq: int
 
 
 class Project(SQLModel, table=True):
     __tablename__ = "projects"
 
-    project_id: str = Field(primary_key=True, max_length=256)
+    project_id: str = Field(primary_key=True, max_length=MAX_ID_CHARS)
     name: str | None = None
     category: str | None = None
     stage: str = Field(default="registered", max_length=32)
@@ -70,8 +84,8 @@ class Project(SQLModel, table=True):
 class RoomRow(SQLModel, table=True):
     __tablename__ = "rooms"
 
-    room_id: str = Field(primary_key=True, max_length=256)
-    project_id: str | None = Field(default=None, max_length=256, index=True)
+    room_id: str = Field(primary_key=True, max_length=MAX_ID_CHARS)
+    project_id: str | None = Field(default=None, max_length=MAX_ID_CHARS, index=True)
     kind: str | None = Field(default=None, max_length=32)
     cameras: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     session_state: str | None = Field(default=None, max_length=32)
@@ -84,8 +98,8 @@ class AlertRow(SQLModel, table=True):
     alert_id: str = Field(primary_key=True, max_length=64)
     rule: str = Field(max_length=32, index=True)
     severity: str = Field(max_length=8, index=True)
-    project_id: str = Field(max_length=256)
-    room_id: str | None = Field(default=None, max_length=256)
+    project_id: str = Field(max_length=MAX_ID_CHARS)
+    room_id: str | None = Field(default=None, max_length=MAX_ID_CHARS)
     title: str
     legal_basis: str
     subjects: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -119,8 +133,8 @@ class LatestFrame(SQLModel, table=True):
 
     __tablename__ = "latest_frames"
 
-    room_id: str = Field(primary_key=True, max_length=256)
-    camera_id: str = Field(primary_key=True, max_length=256)
+    room_id: str = Field(primary_key=True, max_length=MAX_ID_CHARS)
+    camera_id: str = Field(primary_key=True, max_length=MAX_ID_CHARS)
     ts: datetime
     metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     thumbnail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -129,17 +143,19 @@ class LatestFrame(SQLModel, table=True):
 
 
 class DeadLetter(SQLModel, table=True):
-    """A record that broke the contract, copied from `witness.deadletter` for the ops page."""
+    """A record that broke the contract, made a detector fail or that the store refused,
+    copied from `witness.deadletter` (or written by the recorder) for the ops page."""
 
     __tablename__ = "dead_letters"
     __table_args__ = (
-        UniqueConstraint("topic", "partition", "offset", name="uq_deadletter_origin"),
+        UniqueConstraint("topic", "partition", "offset", "stage", name="uq_deadletter_origin"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    topic: str = Field(max_length=256)
+    topic: str = Field(max_length=ORIGIN_CHARS)
     partition: int
     offset: int
+    stage: str = Field(default="", max_length=STAGE_CHARS)
     key: str | None = None
     error: str
     raw_preview: str = Field(sa_column=Column(Text, nullable=False))
@@ -159,4 +175,18 @@ class ConsumerLag(SQLModel, table=True):
     end_offset: int
     lag: int
     events_per_s: float = 0.0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ServiceHealth(SQLModel, table=True):
+    """How a long-running service last reported itself, for the ops page and `witness doctor`
+    (the recorder says here when it cannot write and is holding its place in Kafka)."""
+
+    __tablename__ = "service_health"
+
+    service: str = Field(primary_key=True, max_length=64)  # recorder
+    instance: str = Field(primary_key=True, max_length=128)  # host:pid
+    status: str = Field(max_length=16)  # ok | degraded | stopped | failed
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    since: datetime = Field(default_factory=utcnow)  # when this status began
     updated_at: datetime = Field(default_factory=utcnow)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha256
 from pathlib import Path
@@ -23,11 +23,11 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from witness.alerts import Alert
 from witness.events import Event, canonical_json, parse_event
-from witness.store.ledger import GENESIS, ChainFault, Link, chain_of, link_hash, verify_links
+from witness.store.dead_letters import DeadLetterRecord, insert_dead_letters
+from witness.store.ledger import GENESIS, ChainFault, Link, event_chain, link_hash, verify_links
 from witness.store.models import (
     AlertRow,
     ConsumerLag,
-    DeadLetter,
     Decision,
     EventRow,
     LatestFrame,
@@ -72,16 +72,6 @@ class WriteResult:
     dead_letters: int = 0
 
 
-@dataclass
-class DeadLetterRecord:
-    topic: str
-    partition: int
-    offset: int
-    key: str | None
-    error: str
-    raw: bytes = field(repr=False, default=b"")
-
-
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -102,7 +92,8 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg2://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True)
+    args = {"connect_timeout": 10} if "+psycopg2" in url else {}  # a hung server is an outage
+    return create_engine(url, pool_pre_ping=True, connect_args=args)
 
 
 def _frame_body(event: Event) -> dict[str, Any]:
@@ -210,7 +201,7 @@ class Store:
         ledger_rows: list[dict] = []
         event_rows: list[dict] = []
         existing = self._existing_event_ids(s, [e.event_id for e in events])
-        chains = {chain_of(e.project_id, e.key, e.type) for e in events}
+        chains = {event_chain(e) for e in events}
         chains |= {a.project_id if a.project_id != "*" else "alerts/*" for a in alerts}
         self._prefetch_heads(s, chains)
         with s.no_autoflush:  # side-effect rows are looked up once per batch, not per event
@@ -221,28 +212,7 @@ class Store:
             s.execute(insert(LedgerEntry), ledger_rows)
         if event_rows:
             s.execute(insert(EventRow), event_rows)
-        for dl in dead_letters:
-            exists = s.execute(
-                select(DeadLetter.id).where(
-                    DeadLetter.topic == dl.topic,
-                    DeadLetter.partition == dl.partition,
-                    DeadLetter.offset == dl.offset,
-                )
-            ).first()
-            if exists is None:
-                preview = dl.raw[:2000].decode("utf-8", errors="replace")
-                s.add(
-                    DeadLetter(
-                        topic=dl.topic,
-                        partition=dl.partition,
-                        offset=dl.offset,
-                        key=dl.key,
-                        error=dl.error[:4000],
-                        raw_preview=preview,
-                        raw_size=len(dl.raw),
-                    )
-                )
-                result.dead_letters += 1
+        result.dead_letters = insert_dead_letters(s, dead_letters)
         return result
 
     def _prefetch_heads(self, s: Session, chains: set[str]) -> None:
@@ -305,7 +275,7 @@ class Store:
                 result.duplicate_events += 1
                 continue
             existing.add(ev.event_id)
-            chain = chain_of(ev.project_id, ev.key, ev.type)
+            chain = event_chain(ev)
             seq = self._append(
                 s, ledger_rows, chain, "event", ev.event_id, canonical_json(_frame_body(ev))
             )
