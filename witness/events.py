@@ -243,8 +243,10 @@ class ScoreSubmitted(_Payload):
     bidder_id: str = Field(min_length=1)
     item_id: str = Field(min_length=1)
     kind: Literal["objective", "subjective"]
-    score: float = Field(ge=0)
-    max_score: float = Field(gt=0)
+    #: Any finite number: a score outside [0, max_score] is an error of the evaluation
+    #: report (EVAL-RANGE), not of the message, so it is recorded and flagged.
+    score: float
+    max_score: float = Field(gt=0, allow_inf_nan=False)
 
     @field_validator("score")
     @classmethod

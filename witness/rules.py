@@ -26,6 +26,8 @@ class Rule:
 
 
 _L = "招标投标法实施条例"
+#: 政府采购货物和服务招标投标管理办法: the committee must correct arithmetic and scoring errors.
+_MOF87 = "财政部令第87号 第六十四条"
 CATALOGUE: dict[str, Rule] = {
     r.id: r
     for r in [
@@ -241,6 +243,34 @@ CATALOGUE: dict[str, Rule] = {
             "招标投标法 第二十四条",
             "招标文件发出至投标截止不足20日",
             "Fewer than 20 days from tender publication to the bid deadline",
+        ),
+        Rule(
+            "EVAL-TOTAL",
+            "red",
+            _MOF87,
+            "评标报告总分与评分汇总不符",
+            "A total in the evaluation report differs from the scores",
+        ),
+        Rule(
+            "EVAL-RANGE",
+            "red",
+            _MOF87,
+            "评分超出该项分值范围",
+            "An item score outside its range",
+        ),
+        Rule(
+            "EVAL-ORDER",
+            "red",
+            _MOF87,
+            "评标报告排序与总分不符",
+            "Evaluation report ranks not in order of totals",
+        ),
+        Rule(
+            "EVAL-MISSING",
+            "orange",
+            "评标报告完整性（实践）",
+            "专家对投标人存在漏评项",
+            "An expert left items of a bidder unscored",
         ),
         Rule(
             "VID-OFFLINE", "yellow", "全程录音录像", "摄像头离线", "Camera offline during a session"
