@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from witness.rules import rule
+from witness.rules import localized_title, rule
+
+__all__ = ["AlertView", "alert_view", "event_visible", "is_sealed", "localized_title"]
 
 #: Event types that carry bidder identities, bid counts or prices.
 BID_EVENT_TYPES = frozenset({"bid.submitted", "document.submitted", "bid.opened"})
@@ -57,24 +59,6 @@ class AlertView:
 def is_sealed(alert_sealed: bool, project_id: str, project_opened: bool) -> bool:
     """Sealed if the recorder says so, or the alert's project has not opened its bids."""
     return bool(alert_sealed) or (project_id != "*" and not project_opened)
-
-
-def localized_title(rule_id: str, stored: str, locale: str) -> str:
-    """The stored title in the wall's locale: swap the catalogue part, keep the detail."""
-    try:
-        r = rule(rule_id)
-    except KeyError:
-        return stored
-    for source in (r.title_zh, r.title_en):
-        if stored.startswith(source):
-            rest = stored[len(source) :]
-            en = locale.startswith("en")
-            if en and rest.startswith("："):
-                rest = ": " + rest[1:]
-            elif not en and rest.startswith(": "):
-                rest = "：" + rest[2:]
-            return r.title(locale) + rest
-    return stored
 
 
 def alert_view(a: AlertLike, *, project_opened: bool, locale: str) -> AlertView:

@@ -310,3 +310,20 @@ CATALOGUE: dict[str, Rule] = {
 def rule(rule_id: str) -> Rule:
     """The catalogue entry; a KeyError here is a programming error, not bad input."""
     return CATALOGUE[rule_id]
+
+
+def localized_title(rule_id: str, stored: str, locale: str) -> str:
+    """A stored title in `locale`: swap the catalogue part, keep the detail (wall, records)."""
+    r = CATALOGUE.get(rule_id)
+    if r is None:
+        return stored
+    for source in (r.title_zh, r.title_en):
+        if stored.startswith(source):
+            rest = stored[len(source) :]
+            en = locale.startswith("en")
+            if en and rest.startswith("："):
+                rest = ": " + rest[1:]
+            elif not en and rest.startswith(": "):
+                rest = "：" + rest[2:]
+            return r.title(locale) + rest
+    return stored

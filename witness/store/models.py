@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from witness.events import MAX_ID_CHARS
@@ -190,3 +190,29 @@ class ServiceHealth(SQLModel, table=True):
     detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     since: datetime = Field(default_factory=utcnow)  # when this status began
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class GeneratedDocument(SQLModel, table=True):
+    """A generated witness record (见证记录) or referral letter (移交函/督办单).
+
+    `sha256` is the hash of `content`; the same hash sits in a `document` link of the
+    project's chain, so a file altered later no longer matches any link.
+    """
+
+    __tablename__ = "generated_documents"
+    __table_args__ = (Index("ix_generated_project_created", "project_id", "created_at"),)
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    project_id: str = Field(max_length=256)
+    doc: str = Field(max_length=16)  # record | referral
+    format: str = Field(max_length=8)  # pdf | html
+    locale: str = Field(max_length=8)
+    alert_id: str | None = Field(default=None, max_length=64)
+    filename: str = Field(max_length=300)
+    size: int
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    covers_seq: int  # the chain link the document was made from
+    covers_hash: str = Field(max_length=64)
+    chain_seq: int  # its own `document` link
+    made_by: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,153 @@
+"""Where a record's input comes from: the live store, an archive bundle, or an events file.
+
+Each returns a `RecordInput`; `gather.build` turns it into what the record says, so a
+record reads the same whichever source an auditor has at hand.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from witness.errors import WitnessError
+from witness.events import Event
+from witness.record.coverage import FRAME_TYPES
+from witness.record.gather import AlertLike, RecordInput
+from witness.record.model import ChainInfo, DeadLetterRow
+from witness.store.documents import DOCUMENT, covers
+from witness.store.models import DeadLetter, Decision, to_utc
+
+
+class RecordError(WitnessError):
+    """A record that cannot be made (unknown project, unreadable bundle); says why."""
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    alert_id: str
+    action: str
+    status_after: str
+    actor: str
+    reason: str | None
+    at: datetime
+
+
+def project_rooms(events: Sequence[Event]) -> list[str]:
+    rooms = {r.room_id for e in events if e.type == "project.registered" for r in e.payload.rooms}
+    rooms |= {e.room_id for e in events if e.room_id}
+    return sorted(rooms)
+
+
+def from_store(store, project_id: str, *, gap_seconds: float = 60) -> RecordInput:
+    own = store.events(project_id)
+    if not own:
+        raise RecordError(f"project {project_id!r} has no events in this store")
+    rooms = project_rooms(own)
+    start = min(e.ts for e in own) - timedelta(seconds=gap_seconds)
+    end = max(e.ts for e in own)
+    frames = store.events("*", types=sorted(FRAME_TYPES), rooms=rooms, since=start, until=end)
+    alerts = store.alert_models(project_ids=[project_id])
+    ids = [a.alert_id for a in alerts]
+    with store.session() as s:
+        decisions = [
+            DecisionView(d.alert_id, d.action, d.status_after, d.actor, d.reason, to_utc(d.at))
+            for i in range(0, len(ids), 500)
+            for d in s.execute(
+                select(Decision)
+                .where(Decision.alert_id.in_(ids[i : i + 500]))
+                .order_by(Decision.id)
+            ).scalars()
+        ]
+        dead = [
+            DeadLetterRow(to_utc(d.at), f"{d.topic}/{d.partition}@{d.offset}", d.error)
+            for d in s.execute(
+                select(DeadLetter).where(DeadLetter.key == project_id).order_by(DeadLetter.id)
+            ).scalars()
+        ]
+    cov = covers(store, project_id)
+    fault = store.verify_chain(project_id)
+    chain = ChainInfo(
+        source="store",
+        name=project_id,
+        covers_seq=cov.seq,
+        covers_hash=cov.hash,
+        as_of=cov.at,
+        verified=fault is None,
+        fault=fault.describe() if fault else None,
+    )
+    return RecordInput(
+        project_id, [*own, *frames], alerts, decisions, chain, dead, gap_seconds=gap_seconds
+    )
+
+
+def from_bundle(path: str | Path, *, gap_seconds: float = 60) -> RecordInput:
+    """A record from a bundle alone; the bundle is verified first and the outcome shown."""
+    from witness import archive
+    from witness.archive.format import DECISIONS, LEDGER, part_lines
+
+    report = archive.verify_bundle(path)
+    if not report.manifest:
+        first = report.problems[0].message() if report.problems else "not a bundle"
+        raise RecordError(f"{path}: {first}")
+    parts, _ = archive.read_parts(path)
+    project_id = report.manifest["project_id"]
+    events = [e for e in archive.bundle_events(parts) if e.type != "registry.relation"]
+    alerts = archive.bundle_alerts(parts)
+    decisions = []
+    for line in part_lines(parts.get(DECISIONS, b"")):
+        d = json.loads(line)
+        decisions.append(
+            DecisionView(
+                d["alert_id"],
+                d["action"],
+                d["status_after"],
+                d["actor"],
+                d.get("reason"),
+                datetime.fromisoformat(d["at"]),
+            )
+        )
+    records, _ = archive.parse_records(parts.get(LEDGER, b""))
+    chained = [r for r in records if r.kind != DOCUMENT]
+    last = chained[-1] if chained else None
+    chain = ChainInfo(
+        source="bundle",
+        name=project_id,
+        covers_seq=last.seq if last else 0,
+        covers_hash=last.hash if last else "",
+        as_of=datetime.fromisoformat(last.recorded_at) if last and last.recorded_at else None,
+        verified=report.ok,
+        fault=None if report.ok else report.problems[0].message(),
+        detail=Path(path).name,
+    )
+    return RecordInput(project_id, events, alerts, decisions, chain, None, gap_seconds=gap_seconds)
+
+
+def from_events(
+    project_id: str,
+    events: Sequence[Event],
+    alerts: Sequence[AlertLike],
+    *,
+    file_name: str,
+    file_sha256: str,
+    bad_lines: Sequence[tuple[int, str]] = (),
+    gap_seconds: float = 60,
+) -> RecordInput:
+    """A record from an events file and the alerts the detectors raised over it now."""
+    own = [e for e in events if e.project_id == project_id]
+    if not own:
+        raise RecordError(f"project {project_id!r} has no events in {file_name}")
+    rooms = set(project_rooms(own))
+    frames = [e for e in events if e.type in FRAME_TYPES and e.room_id in rooms]
+    chain = ChainInfo(
+        source="events",
+        as_of=max(e.ts for e in own),
+        detail=f"{file_name} (SHA-256 {file_sha256})",
+    )
+    dead = [DeadLetterRow(None, f"{file_name}:{line}", reason) for line, reason in bad_lines]
+    mine = [a for a in alerts if a.project_id == project_id]
+    return RecordInput(project_id, [*own, *frames], mine, [], chain, dead, gap_seconds=gap_seconds)
