@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "user": "witness.commands.user",
     "camera": "witness.commands.camera",
     "archive": "witness.commands.archive",
+    "record": "witness.commands.record",
     "doctor": "witness.commands.doctor",
 }
 

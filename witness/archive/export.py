@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from witness.archive.context import context_records, project_rooms
+from witness.archive.documents import collect_documents
 from witness.archive.format import (
     ALERTS,
     CONTEXT,
@@ -138,6 +139,7 @@ def collect(engine: Engine, project_id: str) -> dict[str, bytes]:
         rooms = project_rooms(s, project_id, records)
         context = context_records(s, project_id, rooms)
         room_rows = [s.get(RoomRow, r) for r in sorted(rooms)]
+        documents = collect_documents(s, project_id)
         frames = list(
             s.execute(
                 select(LatestFrame)
@@ -202,6 +204,7 @@ def collect(engine: Engine, project_id: str) -> dict[str, bytes]:
         frame_rows.append(row)
     parts[FRAMES] = jsonl_bytes(frame_rows)
     parts[CONTEXT] = jsonl_bytes(context)
+    parts.update(documents)
     return parts
 
 

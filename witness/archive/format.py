@@ -407,6 +407,7 @@ def build_manifest(
             "events": kinds.count("event"),
             "alert_versions": kinds.count("alert"),
             "decisions": kinds.count("decision"),
+            "documents": kinds.count("document"),
             "alerts": len(part_lines(parts[ALERTS])),
             "frames": len(part_lines(parts[FRAMES])),
             "thumbnails": sum(1 for p in parts if p.startswith("thumbnails/")),

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
 
+from witness.archive.documents import restore_documents
 from witness.archive.format import (
     ALERTS,
     CONTEXT,
@@ -56,6 +57,7 @@ class ImportResult:
     decisions: int
     frames: int
     renumbered_decisions: int = 0
+    documents: int = 0
 
 
 def import_bundle(engine: Engine, path: str | Path) -> ImportResult:
@@ -170,6 +172,7 @@ def import_bundle(engine: Engine, path: str | Path) -> ImportResult:
             row.ts, row.metrics, row.status = ts, f["metrics"], f["status"]
             row.thumbnail, row.thumbnail_ts = thumb, parse_iso(f.get("thumbnail_ts"))
             s.add(row)
+        documents = restore_documents(s, parts)
         s.flush()
         if engine.dialect.name == "postgresql":
             # explicit ids do not advance PostgreSQL sequences; keep later inserts safe
@@ -189,6 +192,7 @@ def import_bundle(engine: Engine, path: str | Path) -> ImportResult:
         decisions=len(decisions),
         frames=len(frames),
         renumbered_decisions=renumbered,
+        documents=documents,
     )
 
 

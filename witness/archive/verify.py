@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from witness.archive.context import verify_context
+from witness.archive.documents import verify_documents
 from witness.archive.export import collect
 from witness.archive.format import (
     ALERTS,
@@ -102,6 +103,7 @@ def verify_parts(parts: dict[str, bytes], pre: Sequence[Problem] = ()) -> Report
                 )
                 break
         report.problems.extend(_cross_check(parts, records, manifest))
+        report.problems.extend(verify_documents(parts, records))
     return report
 
 
@@ -190,6 +192,7 @@ def verify_live(engine: Engine, project_id: str) -> Report:
     else:
         fake_manifest = {"counts": {}}
         report.problems.extend(_cross_check(parts, records, fake_manifest))
+        report.problems.extend(verify_documents(parts, records))
     return report
 
 

@@ -59,6 +59,16 @@ register(
             "bundle replay (project {project}, {events} events incl. room frames and registry facts): same {same}, changed {changed}, new {new}, gone {gone}",
         ),
         "archive.error": ("无法完成：{reason}", "cannot do this: {reason}"),
+        "archive.record_ok": (
+            "文件 {file} 与项目 {project} 哈希链第 {seq} 条记录相符：{doc}，依据链第 {covers} 条（{hash}…）生成，生成者 {by}。",
+            "{file} matches record {seq} of project {project}'s chain: a {doc} made from chain record {covers} ({hash}…) by {by}.",
+        ),
+        "archive.record_bad": (
+            "核验失败：文件 {file} 的 SHA-256 不在项目 {project} 的哈希链中——它在生成后被改动过，或不是该项目的记录。",
+            "verification FAILED: the SHA-256 of {file} is not in project {project}'s chain: it was altered after it was made, or it is not this project's.",
+        ),
+        "archive.doc.record": ("见证记录", "witness record"),
+        "archive.doc.referral": ("移交函/督办单", "referral letter"),
         "archive.retention": (
             "保存期限：至 {until}（{years} 年，可用 WITNESS_RETENTION_YEARS 设置；依据 政府采购法 第四十二条）。期限届满前不得删除。",
             "retention: until {until} ({years} years, set with WITNESS_RETENTION_YEARS; 政府采购法 第四十二条). Nothing may be deleted before then.",
@@ -108,6 +118,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
             "verify the live store's chain; with BUNDLE, also hold the bundle against it",
         ),
     )
+    v.add_argument(
+        "--record",
+        metavar="FILE",
+        help=h(
+            "同时核验一份见证记录或移交函：其 SHA-256 必须在（已校验的）项目哈希链中",
+            "also check a witness record or referral letter: its SHA-256 must be in the (verified) chain",
+        ),
+    )
     i = sub.add_parser(
         "import",
         help=h(
@@ -134,6 +152,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "  witness archive verify JY-2026-0012.zip        # exit 0 = intact, 1 = altered\n"
         "  witness archive verify --live JY-2026-0012     # the live database's chain\n"
         "  witness archive verify B.zip --live JY-2026-0012  # the bundle against the live chain\n"
+        "  witness archive verify B.zip --record R.pdf       # is R.pdf a record chained in B?\n"
         "  WITNESS_DATABASE_URL=sqlite:///audit.db witness archive import JY-2026-0012.zip\n"
         "  witness replay --project JY-2026-0012          # then replay from the imported store\n"
         "  witness archive replay JY-2026-0012.zip        # or replay the bundle itself\n"
@@ -153,6 +172,42 @@ def _print_report(report, what: str) -> int:
         print(f"  - {prob.message()}")
     print(t("archive.hint"))
     return 1
+
+
+def _bundle_links(path: str) -> list:
+    from witness import archive
+
+    parts, _ = archive.read_parts(path)
+    records, _ = archive.parse_records(parts.get("ledger.jsonl", b""))
+    return records
+
+
+def _check_record(args: argparse.Namespace, links: list, project: str) -> int:
+    """With --record: is the file one of the documents chained in this (verified) chain?"""
+    if not args.record:
+        return 0
+    from pathlib import Path
+
+    from witness.archive.documents import find
+
+    data = Path(args.record).read_bytes()
+    hit = find(links, data)
+    if hit is None:
+        print(t("archive.record_bad", file=args.record, project=project))
+        return 1
+    print(
+        t(
+            "archive.record_ok",
+            file=args.record,
+            project=project,
+            seq=hit.seq,
+            doc=t(f"archive.doc.{hit.doc}"),
+            covers=hit.covers_seq,
+            hash=hit.covers_hash[:16],
+            by=hit.made_by,
+        )
+    )
+    return 0
 
 
 def _replay(args: argparse.Namespace, settings) -> int:
@@ -230,14 +285,14 @@ def run(args: argparse.Namespace) -> int:
                     report.problems += archive.compare_with_live(store.engine, parts, args.live)
                 if report.ok:
                     print(t("archive.ok_against_live", what=args.bundle, project=args.live))
-                    return 0
+                    return _check_record(args, _bundle_links(args.bundle), args.live)
                 return _print_report(report, args.bundle)
             if args.live:
                 store = Store(settings.database_url, migrate=False)
                 report = archive.verify_live(store.engine, args.live)
                 if report.ok:
                     print(t("archive.ok_live", project=args.live, records=report.records))
-                    return 0
+                    return _check_record(args, store.ledger(args.live), args.live)
                 return _print_report(report, args.live)
             if not args.bundle:
                 print(t("archive.need_target"), file=sys.stderr)
@@ -249,7 +304,9 @@ def run(args: argparse.Namespace) -> int:
                 years = report.manifest.get("retention", {}).get("years")
                 if until:
                     print(t("archive.retention", until=until, years=years))
-                return 0
+                return _check_record(
+                    args, _bundle_links(args.bundle), report.manifest["project_id"]
+                )
             return _print_report(report, args.bundle)
         if args.action == "replay":
             return _replay(args, settings)
