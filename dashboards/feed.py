@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import formatting, session
+from dashboards.records import referral_letters
 from dashboards.sealing import alert_view
 from witness.i18n import t
 from witness.store import DecisionError
@@ -64,6 +65,8 @@ def alert_card(
         if not acc.may_decide:
             st.caption(t("wall.read_only"))
             return
+        if v.status == "referred":
+            referral_letters(v.alert_id, v.project_id, acc, key)
         if v.status not in ("open", "acknowledged"):
             return
         aid = v.alert_id

@@ -43,6 +43,11 @@ class OfflineThresholds(RuleThresholds):
     seconds: int | float = Field(60, gt=0, description="also: frames older than this are stale")
 
 
+def offline_seconds(thresholds) -> float:
+    """The VID-OFFLINE window: witness records count a frame as covering this long."""
+    return float(thresholds.typed(OfflineThresholds).seconds)
+
+
 @thresholds_section("VID-TAMPER")
 class TamperThresholds(RuleThresholds):
     """VID-TAMPER: black, blurred, frozen, covered picture or a scene change."""

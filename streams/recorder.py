@@ -10,6 +10,7 @@
   exits non-zero, nothing committed past the last stored batch.
 - A row the database refuses (one bad value) costs only itself: it goes to the dead
   letters with the database's reason, and the rest of the batch is stored.
+- Once a project is archived, `AutoRecord` makes its witness record beside the loop.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 
 from kafka import OffsetAndMetadata, TopicPartition
 
+from detectors.video import offline_seconds
+from streams.auto_record import AutoRecord
 from streams.bus import dead_letter_info, ensure_topics, hold, make_consumer, parse_alert, release
 from streams.lag import lag_rows
 from streams.topics import Topics
@@ -95,11 +98,21 @@ class Recorder:
         self._last_health = 0.0
         self._rate_window: list[tuple[float, int]] = []
         self._committable: dict[TopicPartition, OffsetAndMetadata] = {}
+        self.auto_record: AutoRecord | None = None
+        if self.settings.auto_record_seconds > 0:
+            self.auto_record = AutoRecord(
+                store.url,
+                delay_s=self.settings.auto_record_seconds,
+                locale=self.settings.locale,
+                gap_seconds=offline_seconds(self.settings.thresholds),
+            )
 
     def run(self, *, until: Callable[[], bool] | None = None) -> RecorderStats:
         quiet_gc()
         self._until = until
         final, detail = "stopped", None
+        if self.auto_record is not None:
+            self.auto_record.start()
         try:
             self._health("ok", None)
             while not self.stopping():
@@ -111,6 +124,8 @@ class Recorder:
             self._health(final, detail)
             self._commit_final()
             self.consumer.close()
+            if self.auto_record is not None:
+                self.auto_record.stop()
         return self.stats
 
     def stopping(self) -> bool:
@@ -132,6 +147,16 @@ class Recorder:
             if not self._store(items):
                 return n  # stopping before the batch was stored: nothing committed
             self._commit(offsets)
+            if self.auto_record is not None:  # stored: its record can be made
+                self.auto_record.archived(
+                    sorted(
+                        {
+                            i.value.project_id
+                            for i in items
+                            if i.kind == "event" and i.value.type == "project.archived"
+                        }
+                    )
+                )
         self._report_lag(n)
         if time.monotonic() - self._last_health >= service_health.HEARTBEAT.total_seconds():
             self._health("ok", None)

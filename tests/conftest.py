@@ -116,3 +116,12 @@ def _fast_group_join(monkeypatch):
         "WITNESS_KAFKA_SESSION_TIMEOUT_MS",
         os.environ.get("WITNESS_KAFKA_SESSION_TIMEOUT_MS", "2000"),
     )
+
+
+@pytest.fixture(autouse=True)
+def _no_auto_record(monkeypatch):
+    """Recorders in tests make no witness records at archive unless a test asks for it
+    (tests/record/ does): a PDF per archived simulator project would slow every pipeline test."""
+    monkeypatch.setenv(
+        "WITNESS_AUTO_RECORD_SECONDS", os.environ.get("WITNESS_AUTO_RECORD_SECONDS", "0")
+    )

@@ -153,6 +153,9 @@ class Settings:
     partitions: int = 3
     #: Prefix for every topic name (tests share one broker with fresh topics).
     topic_prefix: str = ""
+    #: The recorder makes a project's witness record this many seconds after its
+    #: `project.archived` (alerts raised at the archive have time to arrive); 0 = off.
+    auto_record_seconds: int = 5
     thresholds: Thresholds = field(default_factory=Thresholds.defaults, compare=False)
 
     @classmethod
@@ -170,6 +173,7 @@ class Settings:
             session_timeout_ms=_int_env(env, "WITNESS_KAFKA_SESSION_TIMEOUT_MS", 10_000, 1),
             partitions=_int_env(env, "WITNESS_PARTITIONS", 3, 1),
             topic_prefix=env.get("WITNESS_TOPIC_PREFIX", ""),
+            auto_record_seconds=_int_env(env, "WITNESS_AUTO_RECORD_SECONDS", 5, 0),
             thresholds=Thresholds.load(config_path),
         )
 

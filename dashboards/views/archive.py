@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import formatting, queries, session
+from dashboards.records import documents_panel
 from dashboards.sealing import alert_view, event_visible
 from witness.i18n import t
 
@@ -34,6 +35,8 @@ for chain in queries.project_chains(store, pid):
         st.success(t("wall.archive.chain_ok", chain=chain, n=n))
     else:
         st.error(t("wall.archive.chain_bad", chain=chain, fault=fault.describe()))
+
+documents_panel(pid, acc, "archive")
 
 events = [e for e in store.events(pid) if event_visible(e.type, project.opened)]
 if not events:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboards import evidence, formatting, queries, session
 from dashboards.feed import alert_card, flash
+from dashboards.records import documents_panel
 from dashboards.sealing import alert_view, event_visible
 from witness.i18n import t
 
@@ -52,6 +53,7 @@ tabs = st.tabs(
         t("wall.project.docs"),
         t("wall.project.scores"),
         t("wall.project.prices"),
+        t("wall.rec.title"),
     ]
 )
 
@@ -176,3 +178,6 @@ with tabs[5]:
                 if values:
                     st.dataframe(pd.DataFrame([values]), hide_index=True)
                 formatting.show_evidence(v)
+
+with tabs[6]:
+    documents_panel(pid, acc, "project")

@@ -132,12 +132,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _gap_seconds(settings) -> float:
-    from detectors.video import OfflineThresholds
-
-    return float(settings.thresholds.typed(OfflineThresholds).seconds)
-
-
 def _write(out: str, content: bytes) -> None:
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -198,13 +192,14 @@ def _mentions(line, project: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from detectors.video import offline_seconds
     from witness.commands.common import load_settings
     from witness.errors import WitnessError
     from witness.record import RecordError, from_bundle, make_record, make_referral, render_record
 
     settings = load_settings()
     locale = settings.locale
-    gap = _gap_seconds(settings)
+    gap = offline_seconds(settings.thresholds)
     try:
         if args.events or args.bundle:
             if args.events:
