@@ -12,7 +12,7 @@ import streamlit as st
 from dashboards import formatting, session
 from witness.i18n import register, t
 from witness.store.accounts import Account
-from witness.store.documents import get, listing
+from witness.store.generated import get, listing
 
 register(
     {

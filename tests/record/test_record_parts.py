@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from witness.events import make_event
 from witness.record import render_record
 from witness.record.coverage import coverage, sessions
+from witness.record.milestones import milestones
 from witness.record.model import ChainInfo, RoomInfo
 from witness.record.sources import from_events
-from witness.record.timeline import milestones
 
 
 def _flags(events) -> dict[str, tuple[str, ...]]:
@@ -215,7 +215,7 @@ def test_auto_record_makes_the_record_after_the_delay(sqlite_url):
 
     from streams.auto_record import AutoRecord
     from witness.store import Store
-    from witness.store.documents import listing
+    from witness.store.generated import listing
 
     store = Store(sqlite_url)
     record_into(store, project_events("archived"))
@@ -238,7 +238,7 @@ def test_auto_record_stop_flushes_what_is_waiting(sqlite_url):
 
     from streams.auto_record import AutoRecord
     from witness.store import Store
-    from witness.store.documents import listing
+    from witness.store.generated import listing
 
     store = Store(sqlite_url)
     record_into(store, project_events("archived"))

@@ -10,7 +10,7 @@ from helpers_pipeline import cli_env, start_witness, wait_for, witness, write_js
 from helpers_record import PID, pdf_text, project_events
 
 from witness.store import Store
-from witness.store.documents import get, listing
+from witness.store.generated import get, listing
 
 pytestmark = [pytest.mark.broker]
 

@@ -27,7 +27,7 @@ from witness import archive
 from witness.record import RecordError, make_record, make_referral
 from witness.record.sources import from_store
 from witness.rules import localized_title
-from witness.store.documents import DOCUMENT, covers, listing
+from witness.store.generated import DOCUMENT, covers, listing
 
 
 def _decide(store) -> dict[str, str]:
@@ -93,10 +93,10 @@ def test_an_altered_record_no_longer_matches_the_chain_or_the_bundle(archived_st
     store = archived_store
     doc, _ = make_record(store, PID)
     links = store.ledger(PID)
-    assert archive.documents.find(links, doc.content).seq == doc.chain_seq
+    assert archive.generated_parts.find(links, doc.content).seq == doc.chain_seq
     forged = doc.content.replace(b"/Author (Witness)", b"/Author (Someone)")
     assert forged != doc.content
-    assert archive.documents.find(links, forged) is None
+    assert archive.generated_parts.find(links, forged) is None
     bundle = tmp_path / "b.zip"
     archive.export_bundle(store.engine, PID, bundle)
     assert archive.verify_bundle(bundle).ok
@@ -148,7 +148,7 @@ def test_import_restores_the_documents_verbatim(archived_store, tmp_path, sqlite
     other = Store(f"sqlite:///{tmp_path}/other.db")
     res = archive.import_bundle(other.engine, bundle)
     assert res.documents == 1
-    from witness.store.documents import get
+    from witness.store.generated import get
 
     assert get(other, doc.sha256).content == doc.content
     assert archive.verify_live(other.engine, PID).ok

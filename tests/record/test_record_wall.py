@@ -6,7 +6,7 @@ from __future__ import annotations
 from test_wall_app import login, wall_url  # noqa: F401  (the seeded wall fixture)
 
 from witness.store import Store
-from witness.store.documents import listing
+from witness.store.generated import listing
 
 
 def test_officer_makes_the_record_on_the_project_page(wall_url):  # noqa: F811

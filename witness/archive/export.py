@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from witness.archive.context import context_records, project_rooms
-from witness.archive.documents import collect_documents
 from witness.archive.format import (
     ALERTS,
     CONTEXT,
@@ -28,6 +27,7 @@ from witness.archive.format import (
     jsonl_bytes,
     pack,
 )
+from witness.archive.generated_parts import collect_documents
 from witness.events import canonical_json
 from witness.store.models import (
     AlertRow,

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
 
-from witness.archive.documents import restore_documents
 from witness.archive.format import (
     ALERTS,
     CONTEXT,
@@ -34,6 +33,7 @@ from witness.archive.format import (
     part_lines,
     read_parts,
 )
+from witness.archive.generated_parts import restore_documents
 from witness.archive.verify import verify_bundle
 from witness.store.models import (
     AlertRow,

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from witness.archive.context import verify_context
-from witness.archive.documents import verify_documents
 from witness.archive.export import collect
 from witness.archive.format import (
     ALERTS,
@@ -37,6 +36,7 @@ from witness.archive.format import (
     read_parts,
     walk_chain,
 )
+from witness.archive.generated_parts import verify_documents
 from witness.store.models import LedgerEntry
 
 

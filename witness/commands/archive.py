@@ -188,7 +188,7 @@ def _check_record(args: argparse.Namespace, links: list, project: str) -> int:
         return 0
     from pathlib import Path
 
-    from witness.archive.documents import find
+    from witness.archive.generated_parts import find
 
     data = Path(args.record).read_bytes()
     hit = find(links, data)

@@ -140,10 +140,10 @@ def _write(out: str, content: bytes) -> None:
 
 def _offline_from_events(args, settings, gap: float) -> tuple[bytes, str]:
     """Read the file (bad lines of this project kept as its dead letters), replay, render."""
+    from detectors.offline import replay
     from witness.events import ContractError, parse_event
     from witness.jsonl import open_source, read_lines
     from witness.record import from_events, render_record
-    from witness.replay import replay
 
     digest = sha256()
     events, bad = [], []
@@ -271,7 +271,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(store, project: str) -> int:
-    from witness.store.documents import listing
+    from witness.store.generated import listing
 
     rows = listing(store, project)
     if not rows:

@@ -2,12 +2,12 @@
 
 - `sources`   read a project from the store, a bundle or an events file;
 - `gather`    decide what the record says (and seal it before the opening);
-- `timeline`, `coverage`  the lifecycle steps and the camera coverage;
-- `layout`, `referral`    wording and order, as blocks;
+- `milestones`, `coverage`  the lifecycle steps and the camera coverage;
+- `compose`, `referral`    order of a record or letter, as blocks (`wording` has the words);
 - `pdf`, `html`           draw blocks; `fonts` picks the Chinese font.
 
 Made from the store, a document's SHA-256 is appended to the project's chain
-(`witness/store/documents.py`); `witness archive verify --record FILE` checks a file
+(`witness/store/generated.py`); `witness archive verify --record FILE` checks a file
 against it. The CLI (`witness record`), the wall and the recorder call the functions here.
 """
 
@@ -54,7 +54,7 @@ def render(doc, fmt: str) -> bytes:
 
 
 def render_record(inp: RecordInput, *, fmt: str = "pdf", locale: str = "zh-CN") -> bytes:
-    from witness.record.layout import record_document
+    from witness.record.compose import record_document
 
     return render(record_document(build(inp, locale)), fmt)
 
@@ -73,7 +73,7 @@ def make_record(
     gap_seconds: float = 60,
 ):
     """Make the project's record from the store and chain its hash; (row, newly made)."""
-    from witness.store import documents
+    from witness.store import generated as documents
 
     inp = from_store(store, project_id, gap_seconds=gap_seconds)
     content = render_record(inp, fmt=fmt, locale=locale)
@@ -103,7 +103,7 @@ def make_referral(
 ):
     """The referral letter of a referred alert, chained like a record; (row, newly made)."""
     from witness.record.referral import RECIPIENTS, referral_document
-    from witness.store import documents
+    from witness.store import generated as documents
     from witness.store.models import AlertRow, LedgerEntry, to_utc
     from witness.store.store import row_to_alert
 

@@ -1,6 +1,6 @@
 """A document as a list of simple blocks, so the PDF and the HTML say the same thing.
 
-`layout.py` and `referral.py` decide the wording and order; `pdf.py` and `html.py` only
+`compose.py` and `referral.py` decide the order (`wording.py` the words); `pdf.py` and `html.py` only
 draw blocks. Block text is plain (renderers escape it).
 """
 

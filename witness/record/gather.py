@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from witness.events import Event
 from witness.record.coverage import coverage
+from witness.record.milestones import milestones
 from witness.record.model import (
     AlertEntry,
     BidderRow,
@@ -28,7 +29,6 @@ from witness.record.model import (
     RecordData,
     RoomInfo,
 )
-from witness.record.timeline import milestones
 from witness.rules import CATALOGUE, SEVERITY_ORDER, localized_title
 
 #: Evidence lines per alert, and characters per value, in a record.

@@ -13,8 +13,8 @@ from typing import Literal
 
 from witness.events import Event
 from witness.record.blocks import Document, Para, Signature, Table, Title
+from witness.record.compose import Fmt, alert_heading, alert_table
 from witness.record.gather import AlertLike, DecisionLike, alert_entries, facts, names
-from witness.record.layout import Fmt, alert_heading, alert_table
 from witness.record.sources import RecordError
 
 Recipient = Literal["supervisor", "committee"]

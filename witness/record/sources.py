@@ -19,7 +19,7 @@ from witness.events import Event
 from witness.record.coverage import FRAME_TYPES
 from witness.record.gather import AlertLike, RecordInput
 from witness.record.model import ChainInfo, DeadLetterRow
-from witness.store.documents import DOCUMENT, covers
+from witness.store.generated import DOCUMENT, covers
 from witness.store.models import DeadLetter, Decision, to_utc
 
 

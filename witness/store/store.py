@@ -8,7 +8,7 @@ events are de-duplicated by event_id and alerts upserted by alert_id.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha256
@@ -465,37 +465,6 @@ class Store:
                 raise
             s.refresh(decision)
             return decision
-
-    def append_link(
-        self,
-        chain: str,
-        kind: str,
-        ref: str,
-        body: str,
-        also: Callable[[Session, int], None] | None = None,
-    ) -> int:
-        """Append one link to `chain` (e.g. a generated document); return its seq.
-
-        `also(session, seq)` adds rows that must commit in the same transaction.
-        """
-        for attempt in range(3):
-            try:
-                with self.session() as s:
-                    rows: list[dict] = []
-                    seq = self._append(s, rows, chain, kind, ref, body)
-                    s.execute(insert(LedgerEntry), rows)
-                    if also is not None:
-                        also(s, seq)
-                    s.commit()
-                    return seq
-            except IntegrityError:
-                self._heads.clear()  # another writer appended: take the new head
-                if attempt == 2:
-                    raise
-            except Exception:
-                self._heads.clear()
-                raise
-        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------ ops
 

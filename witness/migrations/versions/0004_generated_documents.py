@@ -35,7 +35,9 @@ def upgrade() -> None:
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("sha256"),
     )
-    op.create_index("ix_generated_project_created", "generated_documents", ["project_id", "created_at"])
+    op.create_index(
+        "ix_generated_project_created", "generated_documents", ["project_id", "created_at"]
+    )
 
 
 def downgrade() -> None:

@@ -9,12 +9,13 @@ twice from an unchanged chain gives the same bytes, the same hash, and no second
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha256
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
@@ -134,13 +135,37 @@ def save(
         s.add(row)
 
     try:
-        store.append_link(project_id, DOCUMENT, f"{doc}:{digest}", body, also=add_row)
+        append_link(store, project_id, DOCUMENT, f"{doc}:{digest}", body, add_row)
     except IntegrityError:
         known = get(store, digest)  # made at the same moment by another process
         if known is None:
             raise
         return known, False
     return get(store, digest), True  # type: ignore[return-value]
+
+
+def append_link(
+    store, chain: str, kind: str, ref: str, body: str, also: Callable[[Any, int], None]
+) -> int:
+    """Append one link to `chain` and, in the same transaction, what `also(session, seq)`
+    adds; retried when another writer appended first (the unique (chain, seq) says so)."""
+    for attempt in range(3):
+        try:
+            with store.session() as s:
+                rows: list[dict] = []
+                seq = store._append(s, rows, chain, kind, ref, body)
+                s.execute(insert(LedgerEntry), rows)
+                also(s, seq)
+                s.commit()
+                return seq
+        except IntegrityError:
+            store._heads.clear()  # take the new head
+            if attempt == 2:
+                raise
+        except Exception:
+            store._heads.clear()
+            raise
+    raise AssertionError("unreachable")
 
 
 def get(store, digest: str) -> GeneratedDocument | None:

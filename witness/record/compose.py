@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone, tzinfo
 
 from witness.i18n import t
-from witness.record import texts  # noqa: F401  (registers the strings)
+from witness.record import wording  # noqa: F401  (registers the strings)
 from witness.record.blocks import Document, Heading, Para, Signature, Table, Title
 from witness.record.model import AlertEntry, Period, RecordData, SessionCoverage
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from witness.archive.format import ArchiveError, Problem, Record, iso_utc, jsonl_bytes, part_lines
 from witness.i18n import register
-from witness.store.documents import document_links
+from witness.store.generated import document_links
 from witness.store.models import GeneratedDocument
 
 GENERATED = "generated.jsonl"
