@@ -13,7 +13,7 @@ exactly these errors as the ones a finished evaluation may still be corrected fo
 - EVAL-TOTAL: a reported total differs by more than `tolerance` from the recomputation:
   the mean over the experts of each expert's sum of item scores (算术平均, the usual
   综合评分法 convention), over the experts who scored that bidder. One alert per bidder;
-  the evidence holds the per-expert sums. Not checked under a lowest-price method
+  the evidence holds the per-expert sums; the subject is the bidder. Not checked under a lowest-price method
   (经评审的最低投标价法), whose totals are evaluated prices, not scores.
 - EVAL-ORDER: ranks not in order of totals: a better rank with a worse total; equal
   totals broken against the rule (`tie_break = "lower_price"`: the lower 唱标 price
@@ -37,10 +37,9 @@ from pydantic import Field
 from detectors.base import Context, ProjectDetector
 from witness.alerts import Alert, make_alert
 from witness.events import Event
+from witness.methods import lowest_price_method
 from witness.thresholds import RuleThresholds, thresholds_section
 
-#: Words in `evaluation_method` that mark a lowest-price method (totals are prices).
-LOWEST_PRICE_MARKS = ("最低", "lowest")
 #: Cells listed per alert (the count covers them all).
 MAX_CELLS = 50
 
@@ -78,10 +77,6 @@ class EvaluationState:
     read_out: set[str] = field(default_factory=set)  # bidders whose price was read out
     rejected: set[str] = field(default_factory=set)
     cells: dict[tuple[str, str, str], Cell] = field(default_factory=dict)  # expert, bidder, item
-
-
-def lowest_price_method(method: str | None) -> bool:
-    return bool(method) and any(m in method.lower() for m in LOWEST_PRICE_MARKS)
 
 
 def recompute(cells: dict[tuple[str, str, str], Cell]) -> dict[str, dict[str, Any]]:
@@ -268,7 +263,7 @@ class EvaluationReportDetector(ProjectDetector):
                     event,
                     ctx,
                     ["total", entry.bidder_id],
-                    [entry.bidder_id, *calc["by_expert"]],
+                    [entry.bidder_id],
                     evidence,
                     [],
                 )

@@ -50,8 +50,8 @@ def plan_activity(p: Project, rng: random.Random, early_score: bool) -> None:
                     ("expert.activity", {"expert_id": e.id, "action": "page_view", "bidder_id": b})
                 )
             for item, _, _ in expert_panel.ITEMS:
-                if early and (e.id, b, item) == early:
-                    continue
+                if early and (e.id, b, item) == early or (e.id, b, item) not in p.scores:
+                    continue  # scored before the opening, or left unscored (EVAL-MISSING)
                 steps.append(("score", {"expert_id": e.id, "bidder_id": b, "item_id": item}))
         extra_opens = []
         if focus and focus[0] == e.id:
@@ -101,13 +101,20 @@ def plan_activity(p: Project, rng: random.Random, early_score: bool) -> None:
 def _score_click(p: Project, expert_id: str, ts: int, payload: dict[str, Any]) -> list[Event]:
     """A score as the platform logs it: the click, then the submitted score."""
     bidder = payload["bidder_id"]
+    final = _score_payload(p, expert_id, bidder, payload["item_id"])
+    click = (
+        ts,
+        "expert.activity",
+        {"expert_id": expert_id, "action": "score_click", "bidder_id": bidder},
+    )
+    first = p.corrections.get((expert_id, bidder, payload["item_id"]))
+    if first is None:
+        return [click, (ts, "score.submitted", final)]
+    # an entry corrected at once: the platform logs both, the report uses the last
     return [
-        (
-            ts,
-            "expert.activity",
-            {"expert_id": expert_id, "action": "score_click", "bidder_id": bidder},
-        ),
-        (ts, "score.submitted", _score_payload(p, expert_id, bidder, payload["item_id"])),
+        click,
+        (ts, "score.submitted", {**final, "score": first}),
+        (ts + 20, "score.submitted", final),
     ]
 
 

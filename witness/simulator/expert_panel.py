@@ -173,12 +173,17 @@ def plant_favor(scores: oracle.Scores, expert: str, favoured: str) -> None:
         scores[(expert, b, i)] = min(MAX[i], max(0.0, half(m + step)))
 
 
-def ranking(scores: oracle.Scores) -> list[tuple[str, float]]:
-    """Committee ranking by mean total (the evaluation report's order)."""
+def ranking(
+    scores: oracle.Scores, prices: dict[str, float] | None = None
+) -> list[tuple[str, float]]:
+    """Committee ranking by mean total (the evaluation report's order), equal totals to the
+    lower price (财政部令第87号 第五十五条). An expert who left a bidder's item unscored
+    counts what they scored (the platform sums what it has)."""
     tot = oracle.totals(scores)
     bidders = sorted({b for v in tot.values() for b in v})
-    mean = {b: round(statistics.fmean(tot[e][b] for e in tot), 2) for b in bidders}
-    return sorted(mean.items(), key=lambda kv: (-kv[1], kv[0]))
+    mean = {b: round(statistics.fmean(tot[e].get(b, 0.0) for e in tot), 2) for b in bidders}
+    price = prices or {}
+    return sorted(mean.items(), key=lambda kv: (-kv[1], price.get(kv[0], 0.0), kv[0]))
 
 
 # ---------------------------------------------------------------- a project's committee
@@ -402,7 +407,7 @@ def _scores(p: Project, rng: random.Random, favored_pair: tuple[str, str] | None
                 "planted: one bidder pushed up within the deviation limit",
             )
         )
-    p.ranking = ranking(scores)
+    p.ranking = ranking(scores, {b.company.id: b.price for b in p.bids})
     p.candidates = min(len(p.bids), rng.choice([4, 5]) if "cand" in spec.proc else 3)
     if "cand" in spec.proc:
         p.truth.append(case("PROC-CAND", p.pid, [], f"planted: {p.candidates} ranked candidates"))

@@ -212,7 +212,7 @@ def session_events(p: Project) -> list[Event]:
         at = p.eval_start + 300 + 60 * k
         out.append((at, "bid.rejected", {"bidder_id": bidder, "reason": reason, "at": iso(at)}))
     # A real report ranks every bidder and flags the recommended candidates (中标候选人).
-    ranking = [
+    ranking = p.report or [
         {"bidder_id": b, "total": total, "rank": r + 1, "candidate": r < p.candidates}
         for r, (b, total) in enumerate(p.ranking)
     ]

@@ -65,6 +65,8 @@ class Project:
     committee: list[ExpertPlan] = field(default_factory=list)
     scores: oracle.Scores = field(default_factory=dict)
     ranking: list[tuple[str, float]] = field(default_factory=list)
+    report: list[dict[str, Any]] = field(default_factory=list)  # evaluation.finished ranking
+    corrections: dict[tuple[str, str, str], float] = field(default_factory=dict)  # first entries
     candidates: int = 3
     assigned_at: int = 0
     early_score: tuple[str, str, str] | None = None

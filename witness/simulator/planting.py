@@ -87,6 +87,10 @@ ALL_RULES = [
     "REJ-ALL",
     "REJ-LOW",
     "REJ-RATE",
+    "EVAL-TOTAL",
+    "EVAL-RANGE",
+    "EVAL-ORDER",
+    "EVAL-MISSING",
     "VID-OFFLINE",
     "VID-TAMPER",
     "VID-ABSENT",
@@ -106,10 +110,17 @@ class Spec:
     exp: list[str] = field(default_factory=list)
     vid: list[str] = field(default_factory=list)
     proc: list[str] = field(default_factory=list)
+    report: list[str] = field(default_factory=list)  # EVAL-* errors (simulator/report.py)
 
     def dirty(self) -> bool:
         return bool(
-            self.group or self.price or self.ring == "ring" or self.exp or self.vid or self.proc
+            self.group
+            or self.price
+            or self.ring == "ring"
+            or self.exp
+            or self.vid
+            or self.proc
+            or self.report
         )
 
 
@@ -138,10 +149,14 @@ OTHER_BUNDLES: list[dict] = [
     {"proc": ["short"]},
     {"proc": ["rej_all"]},
     {"proc": ["rej_low"]},
+    {"report": ["total", "missing"]},
+    {"report": ["range", "order"]},
 ]
 #: Procedure plants added with issue 17: placed on projects that are dirty already, so a
 #: default run keeps most projects clean.
 PACKED = {"short", "rej_all", "rej_low"}
+#: Expert plants whose whole-sheet oracles an EVAL sheet edit would disturb.
+REPORT_INCOMPATIBLE = {"favor", "favor_conflict", "clique"}
 RING_PROJECTS = 5
 TRIO_PROJECTS = 4
 
@@ -149,6 +164,10 @@ TRIO_PROJECTS = 4
 def _compatible(spec: Spec, bundle: dict) -> bool:
     exp = set(spec.exp) | set(bundle.get("exp", []))
     proc = set(spec.proc) | set(bundle.get("proc", []))
+    if (spec.report or bundle.get("report")) and (
+        exp & REPORT_INCOMPATIBLE or proc & {"few", "rej_low"}
+    ):
+        return False  # see simulator/report.py
     if "few" in proc:
         if spec.price or spec.ring or (spec.group and spec.group[0] > 2):
             return False

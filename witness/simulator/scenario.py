@@ -4,7 +4,8 @@ Planning decides everything the truth depends on (who bids, prices, fingerprints
 committees, score sheets, schedules, camera anomalies) using one seeded generator per
 project, so the truth is known before the first event is written. Each job has its
 module: `lifecycle` (timeline, rooms, procedure), `bids` (bidders, prices, documents),
-`expert_panel` (pool, committee, conflicts, scores), `activity` (clicks), `cameras`.
+`expert_panel` (pool, committee, conflicts, scores), `report` (the evaluation report and
+its errors), `activity` (clicks), `cameras`.
 Rendering (document text, envelopes, frames) happens lazily in `timeline`, which makes
 the output byte-identical for the same seed.
 """
@@ -24,6 +25,7 @@ from witness.simulator.companies import Company, Roster
 from witness.simulator.lifecycle import plan_project, plan_sessions
 from witness.simulator.plan import Project, Scheduler, case
 from witness.simulator.planting import ALL_RULES, deal, rings
+from witness.simulator.report import plan_report
 
 CATEGORIES = ["工程", "工程", "工程", "货物", "服务"]
 
@@ -95,6 +97,7 @@ class Simulation:
             plan_bidders(p, prng, pool[category], self.roster, cartel, winner, extra)
             expert_panel.plan_committee(p, prng, self.expert_pool[p.category])
             disqualify.plan_rejections(p, prng, often_rejected)
+            plan_report(p, f"witness-sim:{self.seed}")
             plan_sessions(p, prng, self.sched)
             plan_video(p, prng, self.frame_interval)
             self.projects.append(p)
