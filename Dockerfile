@@ -7,9 +7,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# libglib2.0-0: OpenCV (headless) video decoding; tini: signals reach `witness` (clean stop).
+# libglib2.0-0: OpenCV (headless) video decoding; tini: signals reach `witness` (clean stop);
+# fonts-wqy-zenhei: the Chinese TrueType font embedded in witness records (PDF).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libglib2.0-0 tini \
+    && apt-get install -y --no-install-recommends libglib2.0-0 tini fonts-wqy-zenhei \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

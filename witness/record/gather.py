@@ -142,7 +142,9 @@ def committee(events: Sequence[Event]) -> tuple[ExpertRow, ...]:
     for e in events:
         if e.type == "expert.assigned":
             x = e.payload.expert
-            seen[x.id] = ExpertRow(x.id, x.name, x.role, x.specialty, x.employer)
+            named = (x.model_extra or {}).get("employer_name")  # platforms often send it
+            employer = f"{named} ({x.employer})" if named and x.employer else named or x.employer
+            seen[x.id] = ExpertRow(x.id, x.name, x.role, x.specialty, employer)
     return tuple(seen.values())
 
 
