@@ -9,31 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
+from witness.alerts import AlertLike
 from witness.rules import localized_title, rule
 
-__all__ = ["AlertView", "alert_view", "event_visible", "is_sealed", "localized_title"]
+__all__ = ["AlertLike", "AlertView", "alert_view", "event_visible", "is_sealed", "localized_title"]
 
 #: Event types that carry bidder identities, bid counts or prices.
 BID_EVENT_TYPES = frozenset({"bid.submitted", "document.submitted", "bid.opened"})
-
-
-class AlertLike(Protocol):
-    alert_id: str
-    rule: str
-    severity: str
-    project_id: str
-    room_id: str | None
-    title: str
-    legal_basis: str
-    subjects: list[str]
-    evidence: dict[str, Any]
-    event_ids: list[str]
-    first_seen: datetime
-    last_seen: datetime
-    sealed: bool
-    status: str
 
 
 @dataclass(frozen=True)

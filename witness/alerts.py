@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from hashlib import sha256
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -18,6 +18,25 @@ from witness.events import canonical_json
 from witness.rules import Severity, rule
 
 Status = Literal["open", "acknowledged", "referred", "dismissed"]
+
+
+class AlertLike(Protocol):
+    """What readers of alerts need: an `Alert`, or a store row (`AlertRow`)."""
+
+    alert_id: str
+    rule: str
+    severity: str
+    project_id: str
+    room_id: str | None
+    title: str
+    legal_basis: str
+    subjects: list[str]
+    evidence: dict[str, Any]
+    event_ids: list[str]
+    first_seen: datetime
+    last_seen: datetime
+    sealed: bool
+    status: str
 
 
 class Alert(BaseModel):

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from witness.record.gather import RecordInput, build
 from witness.record.model import RecordData
 from witness.record.sources import (
-    DecisionView,
     RecordError,
+    decision_row,
     from_bundle,
     from_events,
     from_store,
@@ -104,7 +104,7 @@ def make_referral(
     """The referral letter of a referred alert, chained like a record; (row, newly made)."""
     from witness.record.referral import RECIPIENTS, referral_document
     from witness.store import generated as documents
-    from witness.store.models import AlertRow, LedgerEntry, to_utc
+    from witness.store.models import AlertRow, LedgerEntry
     from witness.store.store import row_to_alert
 
     if to not in RECIPIENTS:
@@ -116,10 +116,7 @@ def make_referral(
         alert = row_to_alert(row)
     rows = store.decisions(alert_id)
     refer = [d for d in rows if d.action == "refer"]
-    decisions = [
-        DecisionView(d.alert_id, d.action, d.status_after, d.actor, d.reason, to_utc(d.at))
-        for d in rows
-    ]
+    decisions = [decision_row(d) for d in rows]
     seq = 0
     if refer:
         with store.session() as s:

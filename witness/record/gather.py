@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
+from witness.alerts import AlertLike
 from witness.events import Event
 from witness.record.coverage import coverage
 from witness.record.milestones import milestones
@@ -36,31 +37,6 @@ MAX_EVIDENCE_LINES = 14
 MAX_VALUE_CHARS = 240
 
 
-class AlertLike(Protocol):
-    alert_id: str
-    rule: str
-    severity: str
-    project_id: str
-    room_id: str | None
-    title: str
-    legal_basis: str
-    subjects: list[str]
-    evidence: dict[str, Any]
-    first_seen: datetime
-    last_seen: datetime
-    sealed: bool
-    status: str
-
-
-class DecisionLike(Protocol):
-    alert_id: str
-    action: str
-    status_after: str
-    actor: str
-    reason: str | None
-    at: datetime
-
-
 @dataclass
 class RecordInput:
     """Everything a record is made from, whatever the source."""
@@ -68,7 +44,7 @@ class RecordInput:
     project_id: str
     events: Sequence[Event]  # the project's events and its rooms' frames, in order
     alerts: Sequence[AlertLike]
-    decisions: Sequence[DecisionLike]
+    decisions: Sequence[DecisionRow]
     chain: ChainInfo
     dead_letters: Sequence[DeadLetterRow] | None = None  # None: the source has none
     gap_seconds: float = 60
@@ -161,14 +137,14 @@ def names(events: Sequence[Event]) -> dict[str, str]:
 
 def alert_entries(
     alerts: Iterable[AlertLike],
-    decisions: Iterable[DecisionLike],
+    decisions: Iterable[DecisionRow],
     *,
     opened: bool,
     locale: str,
     named: dict[str, str] | None = None,
 ) -> tuple[AlertEntry, ...]:
     named = named or {}
-    by_alert: dict[str, list[DecisionLike]] = {}
+    by_alert: dict[str, list[DecisionRow]] = {}
     for d in decisions:
         by_alert.setdefault(d.alert_id, []).append(d)
     out = []
@@ -177,7 +153,7 @@ def alert_entries(
     ):
         sealed = bool(a.sealed) or not opened
         rows = tuple(
-            DecisionRow(d.at, d.actor, d.action, d.status_after, None if sealed else d.reason)
+            replace(d, reason=None) if sealed else d
             for d in sorted(by_alert.get(a.alert_id, []), key=lambda d: d.at)
         )
         catalogued = CATALOGUE.get(a.rule)

@@ -65,11 +65,15 @@ class ExpertRow:
 
 @dataclass(frozen=True)
 class DecisionRow:
+    """An officer's decision, from any source; a record shows it without the reason while
+    sealed (free text may name a bidder)."""
+
+    alert_id: str
     at: datetime
     actor: str
     action: str
     status_after: str
-    reason: str | None  # None while sealed: free text may name a bidder
+    reason: str | None
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from datetime import timedelta, timezone
 from typing import Literal
 
+from witness.alerts import AlertLike
 from witness.events import Event
 from witness.record.blocks import Document, Para, Signature, Table, Title
 from witness.record.compose import Fmt, alert_heading, alert_table
-from witness.record.gather import AlertLike, DecisionLike, alert_entries, facts, names
+from witness.record.gather import alert_entries, facts, names
+from witness.record.model import DecisionRow
 from witness.record.sources import RecordError
 
 Recipient = Literal["supervisor", "committee"]
@@ -27,7 +29,7 @@ def letter_number(project_id: str, alert_id: str, to: str) -> str:
 
 def referral_document(
     alert: AlertLike,
-    decisions: Sequence[DecisionLike],
+    decisions: Sequence[DecisionRow],
     events: Sequence[Event],
     *,
     to: Recipient,

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
+from witness.alerts import AlertLike
 from witness.errors import WitnessError
 from witness.events import Event
 from witness.record.coverage import FRAME_TYPES
-from witness.record.gather import AlertLike, RecordInput
-from witness.record.model import ChainInfo, DeadLetterRow
+from witness.record.gather import RecordInput
+from witness.record.model import ChainInfo, DeadLetterRow, DecisionRow
 from witness.store.generated import DOCUMENT, covers
 from witness.store.models import DeadLetter, Decision, to_utc
 
@@ -27,14 +27,16 @@ class RecordError(WitnessError):
     """A record that cannot be made (unknown project, unreadable bundle); says why."""
 
 
-@dataclass(frozen=True)
-class DecisionView:
-    alert_id: str
-    action: str
-    status_after: str
-    actor: str
-    reason: str | None
-    at: datetime
+def decision_row(d: Decision) -> DecisionRow:
+    """A store decision as a record reads it (times in UTC)."""
+    return DecisionRow(
+        alert_id=d.alert_id,
+        at=to_utc(d.at),
+        actor=d.actor,
+        action=d.action,
+        status_after=d.status_after,
+        reason=d.reason,
+    )
 
 
 def project_rooms(events: Sequence[Event]) -> list[str]:
@@ -55,7 +57,7 @@ def from_store(store, project_id: str, *, gap_seconds: float = 60) -> RecordInpu
     ids = [a.alert_id for a in alerts]
     with store.session() as s:
         decisions = [
-            DecisionView(d.alert_id, d.action, d.status_after, d.actor, d.reason, to_utc(d.at))
+            decision_row(d)
             for i in range(0, len(ids), 500)
             for d in s.execute(
                 select(Decision)
@@ -102,13 +104,13 @@ def from_bundle(path: str | Path, *, gap_seconds: float = 60) -> RecordInput:
     for line in part_lines(parts.get(DECISIONS, b"")):
         d = json.loads(line)
         decisions.append(
-            DecisionView(
-                d["alert_id"],
-                d["action"],
-                d["status_after"],
-                d["actor"],
-                d.get("reason"),
-                datetime.fromisoformat(d["at"]),
+            DecisionRow(
+                alert_id=d["alert_id"],
+                at=datetime.fromisoformat(d["at"]),
+                actor=d["actor"],
+                action=d["action"],
+                status_after=d["status_after"],
+                reason=d.get("reason"),
             )
         )
     records, _ = archive.parse_records(parts.get(LEDGER, b""))

@@ -52,34 +52,6 @@ def covers(store, chain: str) -> Covers:
     return Covers(row[0], row[1], to_utc(row[2]))
 
 
-def link_body(
-    digest: str,
-    *,
-    doc: str,
-    fmt: str,
-    locale: str,
-    filename: str,
-    size: int,
-    cov: Covers,
-    made_by: str,
-    alert_id: str | None,
-) -> str:
-    return canonical_json(
-        {
-            "sha256": digest,
-            "doc": doc,
-            "format": fmt,
-            "locale": locale,
-            "filename": filename,
-            "size": size,
-            "alert_id": alert_id,
-            "covers_seq": cov.seq,
-            "covers_hash": cov.hash,
-            "made_by": made_by,
-        }
-    )
-
-
 def save(
     store,
     project_id: str,
@@ -103,32 +75,20 @@ def save(
     known = get(store, digest)
     if known is not None:
         return known, False
-    body = link_body(
-        digest,
-        doc=doc,
-        fmt=fmt,
-        locale=locale,
-        filename=filename,
-        size=len(content),
-        cov=cov,
-        made_by=made_by,
-        alert_id=alert_id,
-    )
-    row = GeneratedDocument(
-        sha256=digest,
-        project_id=project_id,
-        doc=doc,
-        format=fmt,
-        locale=locale,
-        alert_id=alert_id,
-        filename=filename,
-        size=len(content),
-        content=content,
-        covers_seq=cov.seq,
-        covers_hash=cov.hash,
-        chain_seq=0,
-        made_by=made_by,
-    )
+    meta = {
+        "sha256": digest,
+        "doc": doc,
+        "format": fmt,
+        "locale": locale,
+        "filename": filename,
+        "size": len(content),
+        "alert_id": alert_id,
+        "covers_seq": cov.seq,
+        "covers_hash": cov.hash,
+        "made_by": made_by,
+    }
+    body = canonical_json(meta)  # the link: what the document is, and its hash
+    row = GeneratedDocument(project_id=project_id, content=content, chain_seq=0, **meta)
 
     def add_row(s, seq: int) -> None:
         row.chain_seq = seq
