@@ -16,7 +16,7 @@ from sqlalchemy import select
 from witness.alerts import AlertLike
 from witness.errors import WitnessError
 from witness.events import Event
-from witness.record.coverage import FRAME_TYPES
+from witness.record.coverage import FRAME_TYPES, sessions
 from witness.record.gather import RecordInput
 from witness.record.model import ChainInfo, DeadLetterRow, DecisionRow
 from witness.store.generated import DOCUMENT, covers
@@ -49,10 +49,15 @@ def from_store(store, project_id: str, *, gap_seconds: float = 60) -> RecordInpu
     own = store.events(project_id)
     if not own:
         raise RecordError(f"project {project_id!r} has no events in this store")
-    rooms = project_rooms(own)
-    start = min(e.ts for e in own) - timedelta(seconds=gap_seconds)
-    end = max(e.ts for e in own)
-    frames = store.events("*", types=sorted(FRAME_TYPES), rooms=rooms, since=start, until=end)
+    frames = []  # only what coverage reads: the rooms' frames during the sessions
+    for room, _kind, start, end in sessions(own):
+        frames += store.events(
+            "*",
+            types=sorted(FRAME_TYPES),
+            rooms=[room],
+            since=start - timedelta(seconds=gap_seconds),
+            until=end,
+        )
     alerts = store.alert_models(project_ids=[project_id])
     ids = [a.alert_id for a in alerts]
     with store.session() as s:
