@@ -123,9 +123,7 @@ class EvaluationReportDetector(ProjectDetector):
             state.prices[p.bidder_id] = p.price
             state.read_out.add(p.bidder_id)
         elif event.type == "bid.rejected":
-            bidder = getattr(p, "bidder_id", None)
-            if bidder:
-                state.rejected.add(bidder)
+            state.rejected.add(p.bidder_id)
         elif event.type == "score.submitted":
             key = (p.expert_id, p.bidder_id, p.item_id)
             state.cells[key] = Cell(p.score, p.max_score, event.event_id)

@@ -1,10 +1,12 @@
 """The simulator's evaluation reports: each EVAL-* error planted and visible in the events,
-honest reports (corrected scores, top-three lists, ties to the lower price) quiet."""
+honest reports (corrected scores, rejected bids left out, ties to the lower price,
+lowest-price methods) quiet."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from functools import lru_cache
 from statistics import fmean
 
 from helpers_simulator import default_run
@@ -12,10 +14,17 @@ from helpers_simulator import default_run
 from detectors.engine import Engine
 from detectors.evaluation import EvaluationReportDetector
 from witness.events import parse_event
+from witness.methods import lowest_price_method
 from witness.simulator import Simulation
 from witness.simulator.truth_eval import evaluate
 
 EVAL = ("EVAL-TOTAL", "EVAL-RANGE", "EVAL-ORDER", "EVAL-MISSING")
+
+
+@lru_cache(maxsize=1)
+def _long_run() -> tuple[Simulation, tuple[str, ...]]:
+    sim = Simulation(60, seed=5)
+    return sim, tuple(sim.lines())
 
 
 def _by_project(lines) -> dict[str, dict]:
@@ -86,9 +95,9 @@ def test_planted_errors_are_in_the_events():
 
 def test_the_detector_finds_exactly_the_planted_reports():
     """Precision and recall 1 for EVAL-* on a longer run: honest reports stay quiet."""
-    sim = Simulation(60, seed=5)
+    sim, lines = _long_run()
     engine = Engine([EvaluationReportDetector()])
-    alerts = engine.run(parse_event(line) for line in sim.lines())
+    alerts = engine.run(parse_event(line) for line in lines)
     truth = [c for c in sim.truth if c["rule"] in EVAL]
     assert truth, "a 60-project run plants some report errors"
     report = evaluate(truth, [a.to_dict() for a in alerts])
@@ -98,7 +107,7 @@ def test_the_detector_finds_exactly_the_planted_reports():
 
 
 def test_corrected_scores_are_honest_and_the_report_uses_the_last_entry():
-    sim, lines = default_run()
+    sim, lines = _long_run()
     projects = _by_project(lines)
     corrected = 0
     for p in sim.projects:
@@ -113,7 +122,7 @@ def test_corrected_scores_are_honest_and_the_report_uses_the_last_entry():
     assert {a.project_id for a in alerts} <= planted
 
 
-def test_reports_list_the_top_candidates_ranked_by_total_then_lower_price():
+def test_reports_rank_valid_bids_by_total_then_lower_price_or_by_price():
     sim, lines = default_run()
     planted = {c["project_id"] for c in sim.truth if c["rule"] in EVAL}
     projects = _by_project(lines)
@@ -123,6 +132,11 @@ def test_reports_list_the_top_candidates_ranked_by_total_then_lower_price():
         ranking = projects[p.pid]["ranking"]
         price = {b.company.id: b.price for b in p.bids}
         order = sorted(ranking, key=lambda r: r["rank"])
-        keys = [(-r["total"], price[r["bidder_id"]]) for r in order]
+        if lowest_price_method(p.method):  # the evaluated price decides, lowest first
+            keys = [(r["total"], r["bidder_id"]) for r in order]
+            assert all(r["total"] == price[r["bidder_id"]] for r in order), p.pid
+        else:
+            keys = [(-r["total"], price[r["bidder_id"]]) for r in order]
         assert keys == sorted(keys), p.pid
-        assert len(ranking) <= len(p.bids)
+        assert {r["bidder_id"] for r in ranking} == set(price) - set(p.rejected)
+        assert sum(1 for r in ranking if r["candidate"]) == min(p.candidates, len(ranking))

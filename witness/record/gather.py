@@ -77,7 +77,6 @@ def facts(project_id: str, events: Sequence[Event]) -> Facts:
         return Facts(project_id)
     p = reg.payload
     extra = p.model_extra or {}
-    tender_at = extra.get("tender_published_at")
     return Facts(
         project_id=project_id,
         name=p.name,
@@ -86,9 +85,7 @@ def facts(project_id: str, events: Sequence[Event]) -> Facts:
         currency=p.currency,
         method=p.evaluation_method,
         tenderer=extra.get("tenderer") if isinstance(extra.get("tenderer"), str) else None,
-        tender_published_at=datetime.fromisoformat(tender_at)
-        if isinstance(tender_at, str)
-        else None,
+        tender_published_at=p.tender_published_at,
         bid_deadline=p.bid_deadline,
         opening_at=p.opening_at,
         rooms=tuple(RoomInfo(r.room_id, r.kind, tuple(r.cameras)) for r in p.rooms),
