@@ -152,9 +152,9 @@ OTHER_BUNDLES: list[dict] = [
     {"report": ["total", "missing"]},
     {"report": ["range", "order"]},
 ]
-#: Procedure plants added with issue 17: placed on projects that are dirty already, so a
-#: default run keeps most projects clean.
-PACKED = {"short", "rej_all", "rej_low"}
+#: Plants added with issues 16-17 (procedure, evaluation report): placed on projects that
+#: are dirty already, so a default run keeps most projects clean.
+PACKED = {"short", "rej_all", "rej_low", "total", "missing", "range", "order"}
 #: Expert plants whose whole-sheet oracles an EVAL sheet edit would disturb.
 REPORT_INCOMPATIBLE = {"favor", "favor_conflict", "clique"}
 RING_PROJECTS = 5
