@@ -9,7 +9,7 @@ the same pairs keep their alert ids. A bidder's later bill replaces its earlier 
 What is compared: items are matched by code (bills.py); items fixed by the tender are
 left out of every price and build-up rule; items where both bills follow the public
 control bill (its price, its price at the bidder's own level, its build-up) are left
-out too (measures.py). One alert per pair and rule (identity = the sorted pair), except
+out too, and so are prices most of the field charges to the fen (measures.py). One alert per pair and rule (identity = the sorted pair), except
 BOQ-UNBAL: one per group of bidders tied by shared unbalanced items.
 """
 
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
+from scipy.stats import hypergeom
 
 from detectors.base import Context, ProjectDetector
 from detectors.boq import evidence as ev
@@ -117,10 +118,12 @@ def judge(state: BoqState, event: Event, ctx: Context) -> list[Alert]:
     control = tender.price if tender is not None else np.full(k, np.nan)
     tender_fixed = tender.fixed if tender is not None else np.zeros(k, dtype=bool)
     j = _Judgement(p, event, ctx, index, tender, laid, control, {}, {}, {}, {})
-    for b, x in laid.items():
+    common = ms.common_prices(list(laid.values()), p.common_share, p.common_min)
+    for (b, x), shared in zip(laid.items(), common, strict=True):
         j.excluded[b] = tender_fixed | x.fixed
+        own = x.priced & ~j.excluded[b]
         lvl = ms.level(x, control, ~j.excluded[b])
-        j.public[b] = ms.public_prices(
+        public = ms.public_prices(
             x,
             control,
             lvl,
@@ -128,6 +131,11 @@ def judge(state: BoqState, event: Event, ctx: Context) -> list[Alert]:
             abs_tol=p.public_abs_tol,
             rel_tol=p.public_rel_tol,
         )
+        # A bidder that mostly follows the control keeps the quota defaults: where it
+        # charges what most of the field charges, that is the defaults again.
+        if own.any() and (public & own).sum() >= p.default_share * own.sum():
+            public |= shared
+        j.public[b] = public
         j.public_mix[b] = ms.public_mix(x, tender, p.mix_tol)
         j.informative[b] = x.informative(p.mix_min_base)
     alerts: list[Alert] = []
@@ -288,40 +296,72 @@ def _locks(j: _Judgement, bidders: list[str]) -> list[Alert]:
 # ---------------------------------------------------------------- BOQ-UNBAL
 
 
-def _unbalanced(j: _Judgement, bidders: list[str]) -> list[Alert]:
-    p = j.p
-    reference = j.control.copy()
-    if not ms.positive(reference).any():  # no control prices: the bidders' median
-        prices = np.vstack([np.where(j.laid[b].priced, j.laid[b].price, np.nan) for b in bidders])
-        enough = (~np.isnan(prices)).sum(axis=0) >= 3
-        reference = np.full(len(reference), np.nan)
-        if enough.any():
-            reference[enough] = np.nanmedian(prices[:, enough], axis=0)
-    limit = np.log1p(p.unbal_deviation)
-    logd, flag = {}, {}
-    for b in bidders:
+def _reference(j: _Judgement, bidders: list[str]) -> np.ndarray:
+    """The control prices, or without them the bidders' median (three bills at least)."""
+    if ms.positive(j.control).any():
+        return j.control.copy()
+    prices = np.vstack([np.where(j.laid[b].priced, j.laid[b].price, np.nan) for b in bidders])
+    enough = (~np.isnan(prices)).sum(axis=0) >= 3
+    reference = np.full(prices.shape[1], np.nan)
+    if enough.any():
+        reference[enough] = np.nanmedian(prices[:, enough], axis=0)
+    return reference
+
+
+def _log_deviations(j: _Judgement, bidders: list[str], reference: np.ndarray) -> np.ndarray:
+    """(bidders x items) log of price / what the bidder's own rates predict (NaN: unknown).
+
+    An item priced as the control bill (its price, or scaled) is balanced by definition.
+    """
+    d = np.full((len(bidders), len(reference)), np.nan)
+    for i, b in enumerate(bidders):
         x = j.laid[b]
         mask = ~j.excluded[b]
-        expected = ms.expected_prices(x, j.tender, reference, mask, p.unbal_deviation)
+        expected = ms.expected_prices(x, j.tender, reference, mask, j.p.unbal_deviation)
         ok = mask & x.priced & ~np.isnan(expected)
-        d = np.full(len(reference), np.nan)
-        d[ok] = np.log(x.price[ok] / expected[ok])
-        logd[b] = d
-        flag[b] = np.where(ok & (np.abs(np.nan_to_num(d)) >= limit), np.sign(d), 0.0)
+        d[i, ok] = np.log(x.price[ok] / expected[ok])
+    d[np.vstack([j.public[b] for b in bidders])] = np.nan  # following the control is balanced
+    return d
+
+
+def _unbalanced(j: _Judgement, bidders: list[str]) -> list[Alert]:
+    p = j.p
+    reference = _reference(j, bidders)
+    limit = np.log1p(p.unbal_deviation)
+    matrix = _log_deviations(j, bidders, reference)
+    logd = dict(zip(bidders, matrix, strict=True))
+    flag = {
+        b: np.where(np.abs(np.nan_to_num(d)) >= limit, np.sign(np.nan_to_num(d)), 0.0)
+        for b, d in logd.items()
+    }
     stacked = np.vstack([flag[b] for b in bidders])
+    pricing_own = (~np.isnan(matrix)).sum(axis=0)
     common = np.zeros(len(reference), dtype=bool)
     for sign in (1.0, -1.0):
         n = (stacked == sign).sum(axis=0)
         common |= (n >= p.unbal_common_min) & (n > p.unbal_common_share * len(bidders))
+        # Most of the bidders pricing the item on their own lean the same way (half the
+        # deviation is enough): the control price is what is off (an outdated 信息价).
+        # A cartel that is most of those bidders hides here.
+        lean = (np.nan_to_num(matrix * sign, nan=0.0) >= limit / 2).sum(axis=0)
+        common |= (lean >= 2) & (lean > p.unbal_common_share * pricing_own)
     own = {b: (flag[b] != 0) & ~common for b in bidders}
     pairs: dict[tuple[str, str], np.ndarray] = {}
+    chances: dict[tuple[str, str], float] = {}
     for a, b in combinations(bidders, 2):
         shared = own[a] & own[b] & (flag[a] == flag[b])
         shared &= np.abs(np.nan_to_num(logd[a] - logd[b], nan=np.inf)) <= p.unbal_agree
         n = int(shared.sum())
-        smaller = min(int(own[a].sum()), int(own[b].sum()))
-        if n >= p.unbal_min and n >= p.unbal_overlap * smaller:
+        ua, ub = int(own[a].sum()), int(own[b].sum())
+        if n < p.unbal_min or n < p.unbal_overlap * min(ua, ub):
+            continue
+        # How often would two bidders unbalancing ua and ub of the items both could
+        # unbalance share n of them by chance? Small bills cannot tell.
+        pool = int((~np.isnan(logd[a]) & ~np.isnan(logd[b]) & ~common).sum())
+        chance = float(hypergeom.sf(n - 1, pool, ua, ub))
+        if chance <= p.unbal_max_chance:
             pairs[(a, b)] = shared
+            chances[(a, b)] = chance
     alerts = []
     for group in _groups(pairs):
         ties = {pair: rows for pair, rows in pairs.items() if pair[0] in group}
@@ -341,7 +381,11 @@ def _unbalanced(j: _Judgement, bidders: list[str]) -> list[Alert]:
         evidence = {
             **j.base(group),
             "pairs": [
-                {"bidders": list(pair), "shared_items": int(rows.sum())}
+                {
+                    "bidders": list(pair),
+                    "shared_items": int(rows.sum()),
+                    "chance": float(f"{chances[pair]:.3g}"),
+                }
                 for pair, rows in sorted(ties.items())
             ],
             "unbalanced_items": {b: int(own[b].sum()) for b in group},
@@ -352,6 +396,7 @@ def _unbalanced(j: _Judgement, bidders: list[str]) -> list[Alert]:
                 "agree": p.unbal_agree,
                 "min_items": p.unbal_min,
                 "overlap": p.unbal_overlap,
+                "max_chance": p.unbal_max_chance,
             },
             "items": items,
         }

@@ -51,6 +51,22 @@ def public_prices(
     return out
 
 
+def common_prices(laid: list[Laid], share: float, min_bills: int) -> list[np.ndarray]:
+    """Per bill, the items whose price most of the field charges to the fen.
+
+    Honest bidders who keep the quota, the information prices and the default rates
+    arrive at the same figure: when more than `share` of the bills (and `min_bills`)
+    carry it, it is public, like the control bill (even where the control price is off).
+    """
+    cents = np.vstack([np.where(x.priced, np.round(x.price * 100), np.nan) for x in laid])
+    n = len(laid)
+    out = []
+    for row in cents:
+        count = (cents == row).sum(axis=0)  # NaN never equals: unpriced items count 0
+        out.append((count >= min_bills) & (count > share * n))
+    return out
+
+
 def public_mix(x: Laid, control: Laid | None, tol: float) -> np.ndarray:
     """Items whose build-up is the control bill's (default rates and prices kept)."""
     k = len(x.present)
@@ -122,8 +138,8 @@ def same_mix(a: Laid, b: Laid, compared: np.ndarray, tol: float) -> Pair:
 def deviations(x: Laid, tender: Laid, *, qty_tol: float, arith_tol: float) -> dict[tuple, int]:
     """Every deviation of `x` from the tender bill, as identity -> row.
 
-    An identity carries the bidder's own value (the wrong quantity, the wrong unit), so
-    two bills share a deviation only when they are wrong in the same way.
+    An identity carries the bidder's own value (the wrong quantity, the wrong unit, the
+    wrong total), so two bills share a deviation only when they are wrong in the same way.
     """
     out: dict[tuple, int] = {}
     both = x.present & tender.present
@@ -146,7 +162,7 @@ def deviations(x: Laid, tender: Laid, *, qty_tol: float, arith_tol: float) -> di
     bad = np.zeros_like(known)
     bad[known] = np.abs(t[known] - q[known] * p[known]) > arith_tol + 1e-9 * np.abs(t[known])
     for r in np.flatnonzero(bad):
-        out[("arithmetic", int(r), round(float(t[r]), 2), round(float(p[r]), 2))] = int(r)
+        out[("arithmetic", int(r), round(float(t[r]), 2))] = int(r)
     return out
 
 

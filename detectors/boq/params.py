@@ -13,6 +13,9 @@ class BoqParams:
     price_tol: float
     public_abs_tol: float
     public_rel_tol: float
+    common_share: float
+    common_min: int
+    default_share: float
     max_rows: int
     same_share: float
     same_min: int
@@ -34,6 +37,7 @@ class BoqParams:
     unbal_agree: float
     unbal_min: int
     unbal_overlap: float
+    unbal_max_chance: float
     unbal_common_share: float
     unbal_common_min: int
 
@@ -48,6 +52,9 @@ class BoqParams:
             price_tol=float(g["price_tolerance"]),
             public_abs_tol=float(g["public_abs_tol"]),
             public_rel_tol=float(g["public_rel_tol"]),
+            common_share=float(g["common_share"]),
+            common_min=int(g["common_min_bidders"]),
+            default_share=float(g["default_share"]),
             max_rows=int(g["max_evidence_items"]),
             same_share=float(s["share"]),
             same_min=int(s["min_items"]),
@@ -69,6 +76,7 @@ class BoqParams:
             unbal_agree=float(u["agree"]),
             unbal_min=int(u["min_items"]),
             unbal_overlap=float(u["overlap"]),
+            unbal_max_chance=float(u["max_chance"]),
             unbal_common_share=float(u["common_share"]),
             unbal_common_min=int(u["common_min_bidders"]),
         )

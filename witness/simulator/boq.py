@@ -294,11 +294,31 @@ def addendum(rng: random.Random, w: Works, n: int = 3) -> Works:
     return replace(w, items=tuple(items))
 
 
+def requantify(lines: list[dict[str, Any]], w: Works) -> list[dict[str, Any]]:
+    """The quantities of `w` (an addendum's) in a copied bill, totals recomputed."""
+    qty = {it.code: it.quantity for it in w.items}
+    for ln in lines:
+        q = qty.get(ln["code"])
+        if q is not None and q != ln["quantity"]:
+            ln["quantity"] = q
+            ln["total"] = _r2(ln["unit_price"] * q)
+    return lines
+
+
 def honest_bill(
-    rng: random.Random, w: Works, *, with_components: bool = True
+    rng: random.Random,
+    w: Works,
+    *,
+    with_components: bool = True,
+    control: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """One honest bidder's bill: own rates, maybe front-loaded, maybe a slip."""
-    lines = bill(w, honest_pricing(rng), with_components=with_components)
+    """One honest bidder's bill: own rates (or the published `control` bill scaled),
+    maybe front-loaded, maybe a slip."""
+    pricing = honest_pricing(rng)
+    if pricing.scale != 1.0 and control is not None:
+        lines = scaled(control, pricing.scale)
+    else:
+        lines = bill(w, pricing, with_components=with_components)
     if rng.random() < 0.2:
         front_load(rng, lines, n=rng.randint(1, 4))
     if rng.random() < 0.3:
