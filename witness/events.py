@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     field_validator,
 )
@@ -310,7 +311,9 @@ class BoqComponents(_Payload):
 class BoqItem(_Payload):
     """One priced line: 项目编码, 项目名称, 计量单位, 工程量, 综合单价, 合价."""
 
-    code: str = Field(min_length=1, max_length=MAX_BOQ_CODE_CHARS)
+    code: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BOQ_CODE_CHARS)
+    ]
     name: str | None = None
     unit: str | None = Field(default=None, max_length=32)
     quantity: float | None = Field(default=None, ge=0, allow_inf_nan=False)
@@ -318,14 +321,6 @@ class BoqItem(_Payload):
     total: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     fixed: bool = False  # 暂估价 / 暂列金额 / 安全文明施工费: set by the tender, copied by all
     components: BoqComponents | None = None
-
-    @field_validator("code")
-    @classmethod
-    def _code_text(cls, v: str) -> str:
-        v = v.strip()
-        if not v:
-            raise ValueError("item code is blank")
-        return v
 
 
 class BoqSubmitted(_Payload):

@@ -244,6 +244,15 @@ def honest_pricing(rng: random.Random) -> Pricing:
     )
 
 
+def own_pricing(rng: random.Random) -> Pricing:
+    """An honest bidder with rates of its own (never the control bill scaled), as a
+    cartel's master file or a bidder that prices every item itself."""
+    while True:
+        pr = honest_pricing(rng)
+        if pr.scale == 1.0 and (pr.labour != 1.0 or pr.management is not None):
+            return pr
+
+
 def reweight(line: dict[str, Any], factor: float) -> None:
     """Change one item's price by `factor`, every component alike (调价 of one item)."""
     comps = line.get("components")
