@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from witness.rules import rule
 
 #: Event types that carry bidder identities, bid counts or prices.
-BID_EVENT_TYPES = frozenset({"bid.submitted", "document.submitted", "bid.opened"})
+BID_EVENT_TYPES = frozenset({"bid.submitted", "document.submitted", "bid.opened", "boq.submitted"})
 
 
 class AlertLike(Protocol):

@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import evidence, formatting, queries, session
+from dashboards import boq_view, evidence, formatting, queries, session
 from dashboards.feed import alert_card, flash
 from dashboards.sealing import alert_view, event_visible
 from witness.i18n import t
@@ -52,6 +52,7 @@ tabs = st.tabs(
         t("wall.project.docs"),
         t("wall.project.scores"),
         t("wall.project.prices"),
+        t("wall.project.boq"),
     ]
 )
 
@@ -176,3 +177,9 @@ with tabs[5]:
                 if values:
                     st.dataframe(pd.DataFrame([values]), hide_index=True)
                 formatting.show_evidence(v)
+
+with tabs[6]:
+    if not opened:
+        st.info(t("wall.project.sealed_section"))
+    else:
+        boq_view.render(events, views, loc)
