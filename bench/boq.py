@@ -1,6 +1,6 @@
 """BOQ rules: 20 bidders x 5,000 items, all six rules, beside baselines from the same run.
 
-Bills (generated, deterministic, nothing downloaded: witness/simulator/boq.py): one
+Bills (generated, deterministic, nothing downloaded: witness/simulator/bill_pricing.py): one
 5,000-item works with components, its control bill, and 20 bills: 11 honest, a copied
 file (BOQ-SAME), a scaled one (BOQ-RATIO), a re-weighted one (BOQ-MIX), two sharing an
 edited skeleton (BOQ-ERROR), three unbalancing the same items (BOQ-UNBAL), and two of
@@ -38,7 +38,7 @@ from detectors.base import Context  # noqa: E402
 from detectors.boq import BoqDetector  # noqa: E402
 from detectors.engine import Engine  # noqa: E402
 from witness.events import make_event, parse_event  # noqa: E402
-from witness.simulator import boq as sb  # noqa: E402
+from witness.simulator import bill_pricing as sb  # noqa: E402
 
 PROJECT = "JY-2026-BENCH"
 TARGET_SECONDS = 5.0

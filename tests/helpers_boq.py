@@ -1,4 +1,4 @@
-"""Bills of quantities as events for the BOQ tests (built on witness/simulator/boq.py)."""
+"""Bills of quantities as events for the BOQ tests (built on witness/simulator/bill_pricing.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from detectors.engine import Engine
 from witness.alerts import Alert
 from witness.config import Thresholds
 from witness.events import Event, make_event
-from witness.simulator import boq as sb
+from witness.simulator import bill_pricing as sb
 
 P = "JY-2026-0180"
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=timezone(timedelta(hours=8)))

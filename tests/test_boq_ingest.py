@@ -11,7 +11,7 @@ from helpers_boq import by_rule, opening, run
 
 from witness.cli import main
 from witness.events import parse_event
-from witness.simulator import boq as sb
+from witness.simulator import bill_pricing as sb
 
 P = "JY-2026-0181"
 

@@ -16,7 +16,7 @@ from helpers_boq import by_rule, independent, project_events, run
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
-from witness.simulator import boq as sb
+from witness.simulator import bill_pricing as sb
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ROUND_K = (0.85, 0.88, 0.9, 0.92, 0.95)

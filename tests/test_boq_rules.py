@@ -16,7 +16,7 @@ from helpers_boq import (
 )
 
 from witness.config import Thresholds
-from witness.simulator import boq as sb
+from witness.simulator import bill_pricing as sb
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,13 @@ import random
 import pytest
 from helpers_boq import independent
 from helpers_wall import seed
-from streamlit.testing.v1 import AppTest
 from test_wall_app import login, text_of
 
 from dashboards import boq_view
 from dashboards.sealing import alert_view
 from detectors import Engine, all_detectors
 from witness.events import make_event
-from witness.simulator import boq as sb
+from witness.simulator import bill_pricing as sb
 from witness.store import Store
 
 
@@ -33,8 +32,13 @@ def _bills(project: str, ts: str) -> list:
         f"{project}-C": independent(3, w, with_components=False),
     }
     return [
-        make_event("boq.submitted", project, ts, {"bidder_id": o, "doc_id": f"{project}-{o}",
-                                                   "items": items}, event_id=f"boq-{project}-{o}")
+        make_event(
+            "boq.submitted",
+            project,
+            ts,
+            {"bidder_id": o, "doc_id": f"{project}-{o}", "items": items},
+            event_id=f"boq-{project}-{o}",
+        )
         for o, items in lines.items()
     ]
 
@@ -60,10 +64,19 @@ def test_ratio_alert_marks_the_scaled_prices() -> None:
     w = sb.make_works(random.Random(4), 40)
     master = independent(1, w)
     events = [
-        make_event("boq.submitted", "PR", "2026-11-20T09:00:00+08:00",
-                   {"bidder_id": o, "doc_id": o, "items": items}, event_id=f"e-{o}")
-        for o, items in (("tender", sb.control_bill(w)), ("A", master), ("B", sb.scaled(master, 1.1)),
-                         ("C", independent(5, w)))
+        make_event(
+            "boq.submitted",
+            "PR",
+            "2026-11-20T09:00:00+08:00",
+            {"bidder_id": o, "doc_id": o, "items": items},
+            event_id=f"e-{o}",
+        )
+        for o, items in (
+            ("tender", sb.control_bill(w)),
+            ("A", master),
+            ("B", sb.scaled(master, 1.1)),
+            ("C", independent(5, w)),
+        )
     ] + [make_event("opening.started", "PR", "2026-11-20T10:00:00+08:00", {"room_id": "R"})]
     alerts = [a for a in Engine(all_detectors()).run(events) if a.rule == "BOQ-RATIO"]
     views = [alert_view(a, project_opened=True, locale="en") for a in alerts]
@@ -82,8 +95,15 @@ def boq_wall(sqlite_url, monkeypatch):
     seed(store)
     events = _bills("P1", "2026-11-20T08:00:00+08:00") + _bills("P2", "2026-11-20T08:00:00+08:00")
     engine = Engine(all_detectors())
-    engine.process(make_event("opening.started", "P1", "2026-11-20T08:30:00+08:00",
-                              {"room_id": "R1"}, event_id="open-P1-boq"))
+    engine.process(
+        make_event(
+            "opening.started",
+            "P1",
+            "2026-11-20T08:30:00+08:00",
+            {"room_id": "R1"},
+            event_id="open-P1-boq",
+        )
+    )
     alerts = [a for e in events for a in engine.process(e).alerts]
     store.write(events, alerts)
     store.close()

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.stats import hypergeom
 
 from detectors.base import Context, ProjectDetector
-from detectors.boq import evidence as ev
+from detectors.boq import item_tables as ev
 from detectors.boq import measures as ms
 from detectors.boq.bills import TENDER, Bill, Index, Laid, lay_out, norm_text, read_bill
 from detectors.boq.params import BoqParams
@@ -95,7 +95,7 @@ class BoqDetector(ProjectDetector):
             state.opened = True
         else:
             p = BoqParams.from_thresholds(ctx.thresholds)
-            bill = read_bill(event.payload, event.event_id, p.fixed_names)
+            bill = read_bill(event.payload, event.event_id, p.shared.fixed_names)
             state.bills.pop(bill.owner, None)
             state.bills[bill.owner] = bill
         if not state.opened:
@@ -118,7 +118,9 @@ def judge(state: BoqState, event: Event, ctx: Context) -> list[Alert]:
     control = tender.price if tender is not None else np.full(k, np.nan)
     tender_fixed = tender.fixed if tender is not None else np.zeros(k, dtype=bool)
     j = _Judgement(p, event, ctx, index, tender, laid, control, {}, {}, {}, {})
-    common = ms.common_prices(list(laid.values()), p.common_share, p.common_min)
+    common = ms.common_prices(
+        list(laid.values()), p.shared.common_share, p.shared.common_min_bidders
+    )
     for (b, x), shared in zip(laid.items(), common, strict=True):
         j.excluded[b] = tender_fixed | x.fixed
         own = x.priced & ~j.excluded[b]
@@ -127,17 +129,17 @@ def judge(state: BoqState, event: Event, ctx: Context) -> list[Alert]:
             x,
             control,
             lvl,
-            price_tol=p.price_tol,
-            abs_tol=p.public_abs_tol,
-            rel_tol=p.public_rel_tol,
+            price_tol=p.shared.price_tolerance,
+            abs_tol=p.shared.public_abs_tol,
+            rel_tol=p.shared.public_rel_tol,
         )
         # A bidder that mostly follows the control keeps the quota defaults: where it
         # charges what most of the field charges, that is the defaults again.
-        if own.any() and (public & own).sum() >= p.default_share * own.sum():
+        if own.any() and (public & own).sum() >= p.shared.default_share * own.sum():
             public |= shared
         j.public[b] = public
-        j.public_mix[b] = ms.public_mix(x, tender, p.mix_tol)
-        j.informative[b] = x.informative(p.mix_min_base)
+        j.public_mix[b] = ms.public_mix(x, tender, p.mix.tolerance)
+        j.informative[b] = x.informative(p.mix.min_base_components)
     alerts: list[Alert] = []
     for a, b in combinations(bidders, 2):
         alerts += _prices(j, a, b)
@@ -161,25 +163,25 @@ def _prices(j: _Judgement, a: str, b: str) -> list[Alert]:
         "public": int(public.sum()),
     }
     w = ev.weight(j.tender, la)
-    same = ms.same_prices(la, lb, compared, p.price_tol)
-    if same.n >= p.same_min and same.share >= p.same_share:
-        rows = ev.pick(same.matched, w, p.max_rows)
+    same = ms.same_prices(la, lb, compared, p.shared.price_tolerance)
+    if same.n >= p.same.min_items and same.share >= p.same.share:
+        rows = ev.pick(same.matched, w, p.shared.max_evidence_items)
         evidence = {
             **j.base([a, b]),
             "compared": same.n,
             "identical": same.hits,
             "share": round(same.share, 4),
             "removed": removed,
-            "thresholds": {"share": p.same_share, "min_items": p.same_min},
+            "thresholds": {"share": p.same.share, "min_items": p.same.min_items},
             "items": ev.price_rows(j.index, j.tender, la, lb, rows, same.matched),
         }
         return [j.alert("BOQ-SAME", [a, b], evidence)]
-    scaled = ms.scaled_prices(la, lb, compared, p.ratio_abs_tol, p.ratio_rel_tol)
-    if scaled.n < p.ratio_min or scaled.share < p.ratio_share:
+    scaled = ms.scaled_prices(la, lb, compared, p.ratio.abs_tol, p.ratio.rel_tol)
+    if scaled.n < p.ratio.min_items or scaled.share < p.ratio.share:
         return []
     kind, value = scaled.detail["kind"], scaled.detail["value"]
     fit = la.price * value if kind == "ratio" else la.price + value
-    rows = ev.pick(scaled.matched, w, p.max_rows)
+    rows = ev.pick(scaled.matched, w, p.shared.max_evidence_items)
     evidence = {
         **j.base([a, b]),
         "kind": kind,
@@ -190,10 +192,10 @@ def _prices(j: _Judgement, a: str, b: str) -> list[Alert]:
         "share": round(scaled.share, 4),
         "removed": removed,
         "thresholds": {
-            "share": p.ratio_share,
-            "min_items": p.ratio_min,
-            "abs_tol": p.ratio_abs_tol,
-            "rel_tol": p.ratio_rel_tol,
+            "share": p.ratio.share,
+            "min_items": p.ratio.min_items,
+            "abs_tol": p.ratio.abs_tol,
+            "rel_tol": p.ratio.rel_tol,
         },
         "items": ev.price_rows(j.index, j.tender, la, lb, rows, scaled.matched, fit),
     }
@@ -211,17 +213,21 @@ def _mix(j: _Judgement, a: str, b: str) -> list[Alert]:
     both &= j.informative[a] & j.informative[b]
     public = both & j.public_mix[a] & j.public_mix[b]
     compared = both & ~public
-    mix = ms.same_mix(la, lb, compared, p.mix_tol)
-    if mix.n < p.mix_min or mix.share < p.mix_share:
+    mix = ms.same_mix(la, lb, compared, p.mix.tolerance)
+    if mix.n < p.mix.min_items or mix.share < p.mix.share:
         return []
-    rows = ev.pick(mix.matched, ev.weight(j.tender, la), p.max_rows)
+    rows = ev.pick(mix.matched, ev.weight(j.tender, la), p.shared.max_evidence_items)
     evidence = {
         **j.base([a, b]),
         "compared": mix.n,
         "same_build_up": mix.hits,
         "share": round(mix.share, 4),
         "removed": {"control_build_up": int(public.sum())},
-        "thresholds": {"share": p.mix_share, "min_items": p.mix_min, "tolerance": p.mix_tol},
+        "thresholds": {
+            "share": p.mix.share,
+            "min_items": p.mix.min_items,
+            "tolerance": p.mix.tolerance,
+        },
         "items": ev.mix_rows(j.index, j.tender, la, lb, rows, mix.matched),
     }
     return [j.alert("BOQ-MIX", [a, b], evidence)]
@@ -235,18 +241,23 @@ def _errors(j: _Judgement, bidders: list[str]) -> list[Alert]:
         return []
     p = j.p
     devs = {
-        b: ms.deviations(j.laid[b], j.tender, qty_tol=p.error_qty_tol, arith_tol=p.error_arith_tol)
+        b: ms.deviations(
+            j.laid[b],
+            j.tender,
+            qty_tol=p.error.quantity_tolerance,
+            arith_tol=p.error.arithmetic_tolerance,
+        )
         for b in bidders
     }
     counts: dict[tuple, int] = {}
     for d in devs.values():
         for key in d:
             counts[key] = counts.get(key, 0) + 1
-    common = ms.common(counts, len(bidders), p.error_common_share, p.error_common_min)
+    common = ms.common(counts, len(bidders), p.error.common_share, p.error.common_min_bidders)
     alerts = []
     for a, b in combinations(bidders, 2):
         shared = sorted((set(devs[a]) & set(devs[b])) - common, key=lambda d: (d[1], d[0]))
-        if len(shared) < p.error_min_shared:
+        if len(shared) < p.error.min_shared:
             continue
         kinds: dict[str, int] = {}
         for d in shared:
@@ -258,12 +269,12 @@ def _errors(j: _Judgement, bidders: list[str]) -> list[Alert]:
             "deviations": {a: len(devs[a]), b: len(devs[b])},
             "common_ignored": len(common & set(devs[a]) & set(devs[b])),
             "thresholds": {
-                "min_shared": p.error_min_shared,
-                "common_share": p.error_common_share,
-                "common_min_bidders": p.error_common_min,
+                "min_shared": p.error.min_shared,
+                "common_share": p.error.common_share,
+                "common_min_bidders": p.error.common_min_bidders,
             },
             "items": ev.deviation_rows(
-                j.index, j.tender, j.laid[a], j.laid[b], shared[: p.max_rows]
+                j.index, j.tender, j.laid[a], j.laid[b], shared[: p.shared.max_evidence_items]
             ),
         }
         alerts.append(j.alert("BOQ-ERROR", [a, b], evidence))
@@ -275,12 +286,13 @@ def _errors(j: _Judgement, bidders: list[str]) -> list[Alert]:
 
 def _locks(j: _Judgement, bidders: list[str]) -> list[Alert]:
     alerts = []
+    generic = j.p.lock_generic
     for a, b in combinations(bidders, 2):
         sa, sb = j.laid[a].bill.software, j.laid[b].bill.software
         shared = []
         for f in LOCK_FIELDS:
             va, vb = norm_text(sa.get(f)), norm_text(sb.get(f))
-            if va and va == vb and va not in j.p.lock_generic:
+            if va and va == vb and va not in generic:
                 shared.append({"field": f, "value": sa.get(f)})
         if not shared:
             continue
@@ -317,7 +329,7 @@ def _log_deviations(j: _Judgement, bidders: list[str], reference: np.ndarray) ->
     for i, b in enumerate(bidders):
         x = j.laid[b]
         mask = ~j.excluded[b]
-        expected = ms.expected_prices(x, j.tender, reference, mask, j.p.unbal_deviation)
+        expected = ms.expected_prices(x, j.tender, reference, mask, j.p.unbal.deviation)
         ok = mask & x.priced & ~np.isnan(expected)
         d[i, ok] = np.log(x.price[ok] / expected[ok])
     d[np.vstack([j.public[b] for b in bidders])] = np.nan  # following the control is balanced
@@ -327,7 +339,7 @@ def _log_deviations(j: _Judgement, bidders: list[str], reference: np.ndarray) ->
 def _unbalanced(j: _Judgement, bidders: list[str]) -> list[Alert]:
     p = j.p
     reference = _reference(j, bidders)
-    limit = np.log1p(p.unbal_deviation)
+    limit = np.log1p(p.unbal.deviation)
     matrix = _log_deviations(j, bidders, reference)
     logd = dict(zip(bidders, matrix, strict=True))
     flag = {
@@ -339,27 +351,27 @@ def _unbalanced(j: _Judgement, bidders: list[str]) -> list[Alert]:
     common = np.zeros(len(reference), dtype=bool)
     for sign in (1.0, -1.0):
         n = (stacked == sign).sum(axis=0)
-        common |= (n >= p.unbal_common_min) & (n > p.unbal_common_share * len(bidders))
+        common |= (n >= p.unbal.common_min_bidders) & (n > p.unbal.common_share * len(bidders))
         # Most of the bidders pricing the item on their own lean the same way (half the
         # deviation is enough): the control price is what is off (an outdated 信息价).
         # A cartel that is most of those bidders hides here.
         lean = (np.nan_to_num(matrix * sign, nan=0.0) >= limit / 2).sum(axis=0)
-        common |= (lean >= 2) & (lean > p.unbal_common_share * pricing_own)
+        common |= (lean >= 2) & (lean > p.unbal.common_share * pricing_own)
     own = {b: (flag[b] != 0) & ~common for b in bidders}
     pairs: dict[tuple[str, str], np.ndarray] = {}
     chances: dict[tuple[str, str], float] = {}
     for a, b in combinations(bidders, 2):
         shared = own[a] & own[b] & (flag[a] == flag[b])
-        shared &= np.abs(np.nan_to_num(logd[a] - logd[b], nan=np.inf)) <= p.unbal_agree
+        shared &= np.abs(np.nan_to_num(logd[a] - logd[b], nan=np.inf)) <= p.unbal.agree
         n = int(shared.sum())
         ua, ub = int(own[a].sum()), int(own[b].sum())
-        if n < p.unbal_min or n < p.unbal_overlap * min(ua, ub):
+        if n < p.unbal.min_items or n < p.unbal.overlap * min(ua, ub):
             continue
         # How often would two bidders unbalancing ua and ub of the items both could
         # unbalance share n of them by chance? Small bills cannot tell.
         pool = int((~np.isnan(logd[a]) & ~np.isnan(logd[b]) & ~common).sum())
         chance = float(hypergeom.sf(n - 1, pool, ua, ub))
-        if chance <= p.unbal_max_chance:
+        if chance <= p.unbal.max_chance:
             pairs[(a, b)] = shared
             chances[(a, b)] = chance
     alerts = []
@@ -368,7 +380,7 @@ def _unbalanced(j: _Judgement, bidders: list[str]) -> list[Alert]:
         union = np.zeros(len(reference), dtype=bool)
         for rows in ties.values():
             union |= rows
-        picked = ev.pick(union, ev.weight(j.tender, j.laid[group[0]]), p.max_rows)
+        picked = ev.pick(union, ev.weight(j.tender, j.laid[group[0]]), p.shared.max_evidence_items)
         items = []
         for r in picked:
             row = ev.describe(j.index, [j.tender, *(j.laid[b] for b in group)], int(r))
@@ -392,11 +404,11 @@ def _unbalanced(j: _Judgement, bidders: list[str]) -> list[Alert]:
             "common_ignored": int(common.sum()),
             "reference": "control" if ms.positive(j.control).any() else "bidders' median",
             "thresholds": {
-                "deviation": p.unbal_deviation,
-                "agree": p.unbal_agree,
-                "min_items": p.unbal_min,
-                "overlap": p.unbal_overlap,
-                "max_chance": p.unbal_max_chance,
+                "deviation": p.unbal.deviation,
+                "agree": p.unbal.agree,
+                "min_items": p.unbal.min_items,
+                "overlap": p.unbal.overlap,
+                "max_chance": p.unbal.max_chance,
             },
             "items": items,
         }

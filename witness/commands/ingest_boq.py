@@ -120,7 +120,9 @@ def run(args: argparse.Namespace) -> int:
         print(t("ingest_boq.unreadable", file=args.file), file=sys.stderr)
         print(str(exc), file=sys.stderr)
         return 2
-    fixed_names = tuple(settings.thresholds.get("BOQ", "fixed_names"))
+    from detectors.boq.params import BoqSharedThresholds
+
+    fixed_names = settings.thresholds.typed(BoqSharedThresholds).fixed_names
     try:
         event = build_event(args, bill, fixed_names)
     except ContractError as exc:
