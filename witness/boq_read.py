@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from witness.errors import WitnessError
 from witness.i18n import register, t
 
 FIELDS = ("code", "name", "unit", "quantity", "unit_price", "total")
@@ -103,7 +104,7 @@ register(
 )
 
 
-class BoqReadError(ValueError):
+class BoqReadError(WitnessError, ValueError):
     """The file cannot become a bill; `problems` are ready-made lines for a person."""
 
     def __init__(self, problems: list[str]) -> None:
