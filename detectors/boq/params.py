@@ -35,20 +35,22 @@ class BoqSharedThresholds(RuleThresholds):
     max_evidence_items: int = Field(30, ge=1, le=1000)
 
 
-@thresholds_section("BOQ-SAME")
-class SamePricesThresholds(RuleThresholds):
-    """BOQ-SAME: identical unit prices on most items both priced."""
+class _ShareOfItems(RuleThresholds):
+    """A pair rule that fires on a share of the items compared, given enough of them."""
 
     share: float = Field(0.80, gt=0, le=1)
     min_items: int = Field(10, ge=1)
+
+
+@thresholds_section("BOQ-SAME")
+class SamePricesThresholds(_ShareOfItems):
+    """BOQ-SAME: identical unit prices on most items both priced."""
 
 
 @thresholds_section("BOQ-RATIO")
-class ScaledPricesThresholds(RuleThresholds):
+class ScaledPricesThresholds(_ShareOfItems):
     """BOQ-RATIO: one bill a constant ratio or difference of another."""
 
-    share: float = Field(0.80, gt=0, le=1)
-    min_items: int = Field(10, ge=1)
     abs_tol: float = Field(0.03, ge=0, le=10, description="yuan")
     rel_tol: float = Field(0.001, ge=0, le=0.1)
 
@@ -65,11 +67,9 @@ class SharedErrorsThresholds(RuleThresholds):
 
 
 @thresholds_section("BOQ-MIX")
-class SameMixThresholds(RuleThresholds):
+class SameMixThresholds(_ShareOfItems):
     """BOQ-MIX: the same cost build-up item by item."""
 
-    share: float = Field(0.80, gt=0, le=1)
-    min_items: int = Field(10, ge=1)
     tolerance: float = Field(0.005, ge=0, le=1)
     min_base_components: int = Field(2, ge=1, le=3)
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from witness.commands.common import add_broker_argument, bootstrap_or_exit, load_settings
+from witness.commands.common import add_event_arguments, load_settings, write_or_publish
 from witness.events import ContractError, Event, make_event
 from witness.i18n import register, t
 
@@ -54,11 +54,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--software-version", help="its version")
     p.add_argument("--lock-id", help="加密锁号 of the pricing software (default: from the file)")
     p.add_argument("--machine-code", help="机器码 of the computer that priced the bill")
-    p.add_argument(
-        "--out", help="append the event as one JSON line to this file instead of publishing"
-    )
-    p.add_argument("--ts", help="event time, ISO-8601 with offset (default: now)")
-    add_broker_argument(p)
+    add_event_arguments(p)
     p.epilog = (
         "examples:\n"
         "  witness ingest-boq 招标控制价.xlsx --project JY-2026-0012 --bidder tender --out ev.jsonl\n"
@@ -143,15 +139,8 @@ def run(args: argparse.Namespace) -> int:
         ),
         file=sys.stderr,
     )
-    if args.out:
-        with open(args.out, "a", encoding="utf-8") as fh:
-            fh.write(event.to_json() + "\n")
+    if write_or_publish(args, event, settings):
         print(t("ingest_boq.written", out=args.out, doc_id=event.payload.doc_id), file=sys.stderr)
-        return 0
-    from streams.ingest import publish_events
-    from streams.topics import Topics
-
-    bootstrap = bootstrap_or_exit(args, settings)
-    publish_events([event], bootstrap, Topics(settings.topic_prefix))
-    print(t("ingest_boq.published", doc_id=event.payload.doc_id), file=sys.stderr)
+    else:
+        print(t("ingest_boq.published", doc_id=event.payload.doc_id), file=sys.stderr)
     return 0
