@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 
 from witness.commands.common import add_event_arguments, load_settings, write_or_publish
-from witness.events import ContractError, Event, make_event
+from witness.events import ContractError, Event, derived_id, make_event
 from witness.i18n import register, t
 
 HELP = (
@@ -100,7 +100,7 @@ def build_event(args: argparse.Namespace, bill, fixed_names: tuple[str, ...]) ->
         args.project,
         args.ts or datetime.now(UTC).isoformat(),
         payload,
-        event_id=f"boq.submitted:{args.project}:{doc_id}:{bill.sha256[:16]}",
+        event_id=derived_id("boq.submitted", args.project, doc_id, bill.sha256[:16]),
         source="witness ingest-boq",
     )
 
