@@ -182,6 +182,8 @@ def event_detail(e: Event) -> str:
             return f"{p.expert_id} → {p.bidder_id} {p.item_id}: {p.score:g}/{p.max_score:g}"
         case "document.submitted":
             return f"{p.owner} {p.doc_id} ({p.kind})"
+        case "boq.submitted":
+            return f"{p.bidder_id} {p.doc_id} ({len(p.items)})"
         case "expert.assigned":
             return f"{p.expert.id} {p.expert.name or ''}"
     room = getattr(p, "room_id", None)

@@ -17,7 +17,7 @@ from witness.rules import localized_title, rule
 __all__ = ["AlertLike", "AlertView", "alert_view", "event_visible", "is_sealed", "localized_title"]
 
 #: Event types that carry bidder identities, bid counts or prices.
-BID_EVENT_TYPES = frozenset({"bid.submitted", "document.submitted", "bid.opened"})
+BID_EVENT_TYPES = frozenset({"bid.submitted", "document.submitted", "bid.opened", "boq.submitted"})
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Where does a rule live? REL-* in relations.py (and rings.py for REL-RING), DOC-* in
 documents.py, PRICE-* in prices.py, EXP-* in experts/ (committee.py, avoidance.py,
 scoring.py, behaviour.py), PROC-* in procedure.py, EVAL-* in evaluation.py, VID-* in
-video.py, REJ-* in rejections.py, BID-LOSER in losers.py. The batch screen of historical bid tables
+video.py, REJ-* in rejections.py, BID-LOSER in losers.py, BOQ-*
+in boq/ (bills of quantities). The batch screen of historical bid tables
 (`witness screen`) lives in screening/.
 """
 
@@ -15,6 +16,7 @@ from detectors.engine import Engine
 
 def all_detectors() -> list[Detector]:
     """Every registered detector, fresh. Add new rule families here."""
+    from detectors.boq import BoqDetector
     from detectors.documents import CrossProjectDocumentsDetector, DocumentsDetector
     from detectors.evaluation import EvaluationReportDetector
     from detectors.experts import (
@@ -38,6 +40,7 @@ def all_detectors() -> list[Detector]:
         RelationGraphDetector(),
         VideoDetector(),
         PriceDetector(),
+        BoqDetector(),
         CommitteeDetector(),
         AvoidanceDetector(),
         ScoringDetector(),

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "run": "witness.commands.run",
     "ingest": "witness.commands.ingest",
     "ingest-doc": "witness.commands.ingest_doc",
+    "ingest-boq": "witness.commands.ingest_boq",
     "replay": "witness.commands.replay",
     "simulate": "witness.commands.simulate",
     "evaluate": "witness.commands.evaluate",

@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     field_validator,
 )
@@ -282,6 +283,57 @@ class Empty(_Payload):
     pass
 
 
+#: Largest bill of quantities accepted, in items. A large building's bill has ~5,000
+#: items; 50,000 at ~150 bytes each still fits the event size limit.
+MAX_BOQ_ITEMS = 50_000
+#: Largest item code (12-digit 项目编码, supplementary codes such as 01B001, or a
+#: platform's own longer key).
+MAX_BOQ_CODE_CHARS = 64
+
+
+class BoqSoftware(_Payload):
+    """The pricing software that wrote the bill (计价软件) and its licence fingerprints."""
+
+    name: str | None = None
+    version: str | None = None
+    lock_id: str | None = None  # 加密锁号
+    machine_code: str | None = None
+
+
+class BoqComponents(_Payload):
+    """The 综合单价 build-up (综合单价分析): what one unit of the item costs, by kind."""
+
+    labour: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    material: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    machine: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    management: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    profit: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+
+
+class BoqItem(_Payload):
+    """One priced line: 项目编码, 项目名称, 计量单位, 工程量, 综合单价, 合价."""
+
+    code: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BOQ_CODE_CHARS)
+    ]
+    name: str | None = None
+    unit: str | None = Field(default=None, max_length=32)
+    quantity: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    unit_price: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    total: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    fixed: bool = False  # 暂估价 / 暂列金额 / 安全文明施工费: set by the tender, copied by all
+    components: BoqComponents | None = None
+
+
+class BoqSubmitted(_Payload):
+    """A priced bill of quantities (工程量清单); bidder_id 'tender' is the control bill."""
+
+    bidder_id: str = Field(min_length=1)
+    doc_id: str = Field(min_length=1)
+    software: BoqSoftware | None = None
+    items: list[BoqItem] = Field(default_factory=list, max_length=MAX_BOQ_ITEMS)
+
+
 class FrameAnalyzed(_Payload):
     camera_id: Id
     room_id: Id
@@ -322,6 +374,7 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "opening.started": RoomRef,
     "opening.closed": RoomRef,
     "bid.opened": BidOpened,
+    "boq.submitted": BoqSubmitted,
     "expert.assigned": ExpertAssigned,
     "evaluation.started": EvaluationStarted,
     "score.submitted": ScoreSubmitted,

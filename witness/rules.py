@@ -273,6 +273,48 @@ CATALOGUE: dict[str, Rule] = {
             "An expert left items of a bidder unscored",
         ),
         Rule(
+            "BOQ-SAME",
+            "red",
+            f"{_L} 第四十条（四）",
+            "工程量清单综合单价雷同",
+            "Bills of quantities with identical unit prices",
+        ),
+        Rule(
+            "BOQ-RATIO",
+            "red",
+            f"{_L} 第四十条（四）",
+            "工程量清单综合单价呈固定比例或差额",
+            "One bill's unit prices a constant ratio or difference of another's",
+        ),
+        Rule(
+            "BOQ-ERROR",
+            "orange",
+            f"{_L} 第四十条（四）",
+            "工程量清单错漏一致（工程量、缺漏项、计量单位）",
+            "Bills share the same deviations from the tender bill",
+        ),
+        Rule(
+            "BOQ-MIX",
+            "orange",
+            f"{_L} 第四十条（四）",
+            "综合单价组成（人材机管利构成）雷同",
+            "Bills share the same unit-price build-up item by item",
+        ),
+        Rule(
+            "BOQ-LOCK",
+            "red",
+            f"{_L} 第四十条（一）",
+            "计价文件加密锁号或机器码相同",
+            "Pricing files share a software lock number or machine code",
+        ),
+        Rule(
+            "BOQ-UNBAL",
+            "orange",
+            "不平衡报价筛查（实践）",
+            "多家投标人在相同清单项上同向不平衡报价",
+            "Several bidders unbalanced the same items the same way",
+        ),
+        Rule(
             "VID-OFFLINE", "yellow", "全程录音录像", "摄像头离线", "Camera offline during a session"
         ),
         Rule(

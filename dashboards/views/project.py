@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import evidence, formatting, queries, session
+from dashboards import boq_view, evidence, formatting, queries, session
 from dashboards.feed import alert_card, flash
 from dashboards.records import documents_panel
 from dashboards.sealing import alert_view, event_visible
@@ -54,6 +54,7 @@ tabs = st.tabs(
         t("wall.project.scores"),
         t("wall.project.prices"),
         t("wall.rec.title"),
+        t("wall.project.boq"),
     ]
 )
 
@@ -181,3 +182,9 @@ with tabs[5]:
 
 with tabs[6]:
     documents_panel(pid, acc, "project")
+
+with tabs[7]:
+    if not opened:
+        st.info(t("wall.project.sealed_section"))
+    else:
+        boq_view.render(events, views, loc)

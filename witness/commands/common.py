@@ -27,6 +27,29 @@ def add_broker_argument(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_event_arguments(p: argparse.ArgumentParser) -> None:
+    """--out, --ts and --bootstrap of the commands that turn one file into one event."""
+    p.add_argument(
+        "--out", help="append the event as one JSON line to this file instead of publishing"
+    )
+    p.add_argument("--ts", help="event time, ISO-8601 with offset (default: now)")
+    add_broker_argument(p)
+
+
+def write_or_publish(args: argparse.Namespace, event, settings: Settings | None = None) -> bool:
+    """Append `event` to --out as one JSON line (True), or publish it to the broker (False)."""
+    if args.out:
+        with open(args.out, "a", encoding="utf-8") as fh:
+            fh.write(event.to_json() + "\n")
+        return True
+    from streams.ingest import publish_events
+    from streams.topics import Topics
+
+    settings = settings or load_settings()
+    publish_events([event], bootstrap_or_exit(args, settings), Topics(settings.topic_prefix))
+    return False
+
+
 def load_settings() -> Settings:
     """Settings from the environment, thresholds validated against every detector's model.
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from witness.commands.common import add_broker_argument, bootstrap_or_exit, load_settings
+from witness.commands.common import add_event_arguments, write_or_publish
 from witness.events import ContractError, Event, derived_id, make_event
 from witness.i18n import register, t
 
@@ -54,11 +54,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="document kind (default: tender for --bidder tender, else technical)",
     )
     p.add_argument("--doc-id", help="document id (default: PROJECT:BIDDER:first 12 of sha256)")
-    p.add_argument(
-        "--out", help="append the event as one JSON line to this file instead of publishing"
-    )
-    p.add_argument("--ts", help="event time, ISO-8601 with offset (default: now)")
-    add_broker_argument(p)
+    add_event_arguments(p)
     p.epilog = (
         "examples:\n"
         "  witness ingest-doc 招标文件.pdf --project JY-2026-0012 --bidder tender --out ev.jsonl\n"
@@ -113,19 +109,11 @@ def run(args: argparse.Namespace) -> int:
         "chars": len(extracted.text),
         "author": extracted.metadata.get("author") or "-",
     }
-    if args.out:
-        with open(args.out, "a", encoding="utf-8") as fh:
-            fh.write(event.to_json() + "\n")
+    if write_or_publish(args, event):
         print(t("ingest_doc.written", out=args.out, **info), file=sys.stderr)
-        return 0
-    from streams.ingest import publish_events
-    from streams.topics import Topics
-
-    settings = load_settings()
-    bootstrap = bootstrap_or_exit(args, settings)
-    publish_events([event], bootstrap, Topics(settings.topic_prefix))
-    print(
-        t("ingest_doc.published", **{k: info[k] for k in ("doc_id", "kind", "chars")}),
-        file=sys.stderr,
-    )
+    else:
+        print(
+            t("ingest_doc.published", **{k: info[k] for k in ("doc_id", "kind", "chars")}),
+            file=sys.stderr,
+        )
     return 0

@@ -76,6 +76,7 @@ class Project:
     published: int = 0  # tender_published_at (招标文件发出)
     method: str = "综合评估法"  # evaluation_method
     rejected: dict[str, str] = field(default_factory=dict)  # bidder -> reason (否决投标)
+    bills: Any = None  # priced_bills.BillPlan of a 工程 project (工程量清单), or None
 
 
 class Scheduler:

@@ -24,6 +24,9 @@ Honest traps (never in the truth unless DESIGN's condition literally holds):
 - a runner-up 0.3-1 % above the winner, a lowest bid 12-20 % below the next (the
   PRICE-CLOSE / PRICE-DISCOUNT look-alikes, from the ordinary draws);
 - tenders published 20-22 days before the deadline (PROC-SHORT's limit is 20);
+- every 工程 bidder prices the same quota items: default rates kept, the control bill
+  scaled by a round coefficient (two bidders may pick the same), early items front-loaded,
+  slips, an honest pair under one trial licence ("试用版" is no lock number);
 - one bid rejected in about one project in eight, never the lowest under a price-decides
   method and never all but the winner; a firm that bids in few projects and never wins
   (BID-LOSER needs many tenders).
@@ -91,6 +94,12 @@ ALL_RULES = [
     "EVAL-RANGE",
     "EVAL-ORDER",
     "EVAL-MISSING",
+    "BOQ-SAME",
+    "BOQ-RATIO",
+    "BOQ-ERROR",
+    "BOQ-MIX",
+    "BOQ-LOCK",
+    "BOQ-UNBAL",
     "VID-OFFLINE",
     "VID-TAMPER",
     "VID-ABSENT",
@@ -111,6 +120,7 @@ class Spec:
     vid: list[str] = field(default_factory=list)
     proc: list[str] = field(default_factory=list)
     report: list[str] = field(default_factory=list)  # EVAL-* errors (simulator/report.py)
+    boq: list[str] = field(default_factory=list)  # bill plants, set by priced_bills.plan_bills
 
     def dirty(self) -> bool:
         return bool(
@@ -121,6 +131,7 @@ class Spec:
             or self.vid
             or self.proc
             or self.report
+            or self.boq
         )
 
 

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from witness.simulator import disqualify, expert_panel, names, oracle, timeline
+from witness.simulator import disqualify, expert_panel, names, oracle, priced_bills, timeline
 from witness.simulator.bids import plan_bidders
 from witness.simulator.cameras import plan_video
 from witness.simulator.clock import BASE
@@ -102,6 +102,7 @@ class Simulation:
             plan_video(p, prng, self.frame_interval)
             self.projects.append(p)
             self.truth.extend(p.truth)
+        self.truth.extend(priced_bills.plan_bills(self.projects, self.seed))
         self._ring_truth()
         self.truth.extend(
             disqualify.cross_project_truth(self.projects, self.loser.id, self.rejectee.id)

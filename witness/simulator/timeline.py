@@ -20,6 +20,7 @@ from witness.simulator.clock import DAY, iso
 from witness.simulator.companies import Company, registry_facts
 from witness.simulator.lifecycle import register_events, session_events
 from witness.simulator.plan import Project
+from witness.simulator.priced_bills import bill_events
 
 #: When the registry's facts are published: 08:00 the day before the first project.
 REGISTRY_AT = -DAY + 8 * 3600
@@ -86,6 +87,7 @@ def _timeline(
             (p.registered, 1 + p.idx, "phase", (p, 0)),
             (first_bid, 1 + p.idx, "phase", (p, 1)),
             (first_session, 1 + p.idx, "phase", (p, 2)),
+            (p.registered, 1 + p.idx, "phase", (p, 3)),
         ]
         for k, rw in enumerate(p.windows):
             triggers.append((rw.start, 1 + n + 4 * p.idx + k, "frames", (p, k, rw)))
@@ -132,13 +134,15 @@ def _registry(
 
 
 def _phase(p: Project, phase: int, rank: int, seed: int) -> Iterator[tuple[tuple, Any]]:
-    """One project phase: 0 registration, 1 bids, 2 opening and evaluation."""
+    """One project phase: 0 registration, 1 bids, 2 opening and evaluation, 3 bills."""
     if phase == 0:
         items = register_events(p)
     elif phase == 1:
         items = bid_events(p, seed)
-    else:
+    elif phase == 2:
         items = session_events(p)
+    else:
+        items = bill_events(p)
     items.sort(key=lambda it: it[0])
     for n, (t, etype, payload) in enumerate(items):
         yield (
