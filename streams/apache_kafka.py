@@ -36,7 +36,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from streams.broker import BrokerError, free_port
+from streams.broker import BrokerError, die_with_parent, free_port
 
 POM = Path(__file__).resolve().parent / "kafka-dist" / "pom.xml"
 COMPLETE_MARK = ".witness-complete"
@@ -160,18 +160,6 @@ def fetch(cache: Path | None = None, *, quiet: bool = True) -> Path:
         else:
             shutil.rmtree(staging, ignore_errors=True)
     return cache
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: SIGKILL it when the process that started it dies, so a
-    killed test run or bench script never leaves brokers behind (Linux; elsewhere a no-op)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 def _cluster_id() -> str:
@@ -361,7 +349,7 @@ class ApacheKafka:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,  # never left behind by a killed test run
         )
         out.close()
 

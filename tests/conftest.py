@@ -171,3 +171,19 @@ def _fast_group_join(monkeypatch):
         "WITNESS_KAFKA_SESSION_TIMEOUT_MS",
         os.environ.get("WITNESS_KAFKA_SESSION_TIMEOUT_MS", "2000"),
     )
+
+
+_FAULT_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def fault_figures():
+    """Record one fault scenario's figures; they are printed at the end of the run."""
+    return _FAULT_FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _FAULT_FIGURES:
+        terminalreporter.section("fault suite figures")
+        for line in _FAULT_FIGURES:
+            terminalreporter.write_line(line)

@@ -1,0 +1,223 @@
+"""Fault-suite helpers: a workload, a stream driven through `witness ingest` + `witness run`,
+and a loopback TCP proxy that can refuse PostgreSQL connections without touching the
+shared server."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from helpers_pipeline import bond_project, cli_env, start_witness, witness, write_jsonl
+from helpers_relations import bid, relation
+
+from streams.broker import free_port
+from witness.events import Event, make_event
+from witness.store import Store
+
+
+def workload(bond_projects: int, shared_rep_projects: int) -> tuple[list[Event], list[Event]]:
+    """(registry facts, project events). Every third bond project pays two bonds from one
+    account (REL-40-6). Each shared-rep project has two bidders whose only link is that one
+    person is legal representative of both in the registry (REL-34): two facts with the same
+    `a`, exactly what a key of `a` alone loses to compaction."""
+    facts, events = [], []
+    for p in range(bond_projects):
+        accounts = ["dup", "dup", "x", "y"] if p % 3 == 0 else ["a", "b", "c", "d"]
+        events += bond_project(f"JY-B{p:04d}", accounts)
+    for p in range(shared_rep_projects):
+        project, person = f"JY-R{p:04d}", f"P-{p:04d}"
+        a, b, c = (f"{project}-C{i}" for i in range(3))
+        facts += [relation(person, a, "legal_rep"), relation(person, b, "legal_rep")]
+        events.append(
+            make_event(
+                "project.registered",
+                project,
+                "2026-11-20T08:00:00+08:00",
+                {"name": f"房建工程{project}", "rooms": []},
+                event_id=f"{project}-reg",
+            )
+        )
+        events += [bid(project, x, n=i, account=f"{x}-acct") for i, x in enumerate((a, b, c))]
+    return facts, events
+
+
+def chunks(events: list[Event], n: int) -> list[list[Event]]:
+    """`n` slices keeping each project's events in order (whole projects per slice)."""
+    by_project: dict[str, list[Event]] = {}
+    for e in events:
+        by_project.setdefault(e.project_id, []).append(e)
+    out: list[list[Event]] = [[] for _ in range(n)]
+    for i, evs in enumerate(by_project.values()):
+        out[i % n].extend(evs)
+    return [c for c in out if c]
+
+
+class Stream:
+    """`witness run` plus a feeder thread that ingests slices one after another, so the
+    stream lasts long enough for a fault to land in the middle of it.
+
+    Faults are injected from the test's (main) thread: brokers started there stay alive."""
+
+    def __init__(self, bootstrap: str, db_url: str, prefix: str, tmp_path: Path, **env: str):
+        self.env = cli_env(bootstrap, db_url, prefix, **env)
+        self.tmp_path = tmp_path
+        self.runner = None
+        self.feeder: threading.Thread | None = None
+        self.ingest_failures: list[str] = []
+
+    def run(self) -> None:
+        self.runner = start_witness("run", env=self.env)
+
+    def ingest(self, events: list[Event], name: str = "batch") -> None:
+        """Ingest now, in this thread; a failed ingest is noted, not raised."""
+        path = write_jsonl(self.tmp_path / f"{name}.jsonl", events)
+        done = witness("ingest", str(path), "--no-progress", env=self.env, timeout=300)
+        if done.returncode != 0:
+            self.ingest_failures.append(f"{name}: exit {done.returncode}: {done.stderr[-800:]!r}")
+
+    def feed(self, slices: list[list[Event]], pause: float = 0.3) -> None:
+        def target() -> None:
+            for i, part in enumerate(slices):
+                self.ingest(part, f"slice-{i}")
+                time.sleep(pause)
+
+        self.feeder = threading.Thread(target=target, daemon=True)
+        self.feeder.start()
+
+    def wait_fed(self, timeout: float = 300) -> None:
+        if self.feeder is not None:
+            self.feeder.join(timeout)
+            assert not self.feeder.is_alive(), "ingest did not finish"
+
+    def alive(self) -> bool:
+        return self.runner is not None and self.runner.poll() is None
+
+    def kill(self) -> None:
+        self.runner.send_signal(signal.SIGKILL)
+        self.runner.wait(timeout=30)
+
+    def stop(self) -> tuple[int, str]:
+        """SIGTERM `witness run`; its exit code and the tail of its stderr."""
+        if self.runner is None:
+            return 0, ""
+        if self.runner.poll() is None:
+            self.runner.send_signal(signal.SIGTERM)
+        try:
+            _, err = self.runner.communicate(timeout=90)
+        except Exception:
+            self.runner.kill()
+            _, err = self.runner.communicate(timeout=30)
+        return self.runner.returncode, err.decode("utf-8", "replace")[-3000:]
+
+
+def wait_recorded(
+    store: Store, events: int, alerts: int, *, timeout: float = 240, quiet: float = 30
+) -> bool:
+    """Until the store holds `events` events and `alerts` alerts; gives up early once
+    nothing has changed for `quiet` seconds (something was lost: no use waiting more)."""
+    deadline = time.monotonic() + timeout
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        now = (store.count_events(), len(store.alerts()))
+        if now[0] >= events and now[1] >= alerts:
+            return True
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since > quiet:
+            return False
+        time.sleep(0.5)
+    return False
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+class RefusingProxy:
+    """A TCP proxy on 127.0.0.1 in front of a server. `refuse()` closes the listening socket
+    (new connections get ECONNREFUSED) and cuts every open connection, as a database that
+    went down would; `accept()` listens again on the same port."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.port = free_port()
+        self._listener: socket.socket | None = None
+        self._conns: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+
+    def url_for(self, url: str) -> str:
+        """The same database URL, through the proxy."""
+        parts = urlsplit(url)
+        netloc = parts.netloc.rsplit("@", 1)
+        host = f"127.0.0.1:{self.port}"
+        netloc = f"{netloc[0]}@{host}" if len(netloc) == 2 else host
+        return urlunsplit(parts._replace(netloc=netloc))
+
+    def accept(self) -> RefusingProxy:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        listener.settimeout(0.2)
+        self._listener = listener
+        threading.Thread(target=self._accept_loop, args=(listener,), daemon=True).start()
+        return self
+
+    def _accept_loop(self, listener: socket.socket) -> None:
+        while self._listener is listener:
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            src.settimeout(None)
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                self._drop(s)
+
+    def _drop(self, s: socket.socket) -> None:
+        with self._lock:
+            self._conns.discard(s)
+        with contextlib.suppress(OSError):
+            s.shutdown(socket.SHUT_RDWR)
+        s.close()
+
+    def refuse(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
+        with self._lock:
+            conns = list(self._conns)
+        for s in conns:
+            self._drop(s)
+
+    def close(self) -> None:
+        self.refuse()
