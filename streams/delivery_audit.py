@@ -161,26 +161,32 @@ def audit(
 
 
 def read_whole_topic(bootstrap: str, topic: str, timeout: float = 60) -> list[Event]:
-    """Every contract-valid event on `topic` now, up to the end offsets read at the start
-    (exact on Apache Kafka; what a worker rebuilding its registry would read)."""
+    """Every contract-valid event on `topic` now (what a worker rebuilding its registry
+    would read)."""
+    return [e for events in read_partitions(bootstrap, topic, timeout).values() for e in events]
+
+
+def read_partitions(bootstrap: str, topic: str, timeout: float = 60) -> dict[int, list[Event]]:
+    """Each partition's contract-valid events, up to the end offsets read at the start
+    (exact on Apache Kafka)."""
     consumer = make_consumer(bootstrap, None)
     try:
         parts = consumer.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        out: dict[int, list[Event]] = {tp.partition: [] for tp in tps}
         if not tps:
-            return []
+            return out
         consumer.assign(tps)
         consumer.seek_to_beginning(*tps)
         ends = consumer.end_offsets(tps)
-        out: list[Event] = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and any(consumer.position(tp) < ends[tp] for tp in tps):
-            for records in consumer.poll(timeout_ms=500).values():
+            for tp, records in consumer.poll(timeout_ms=500).items():
                 for rec in records:
-                    if rec.value is None:
-                        continue  # a tombstone ends a fact; it is not one
+                    if rec.value is None or rec.offset >= ends[tp]:
+                        continue  # a tombstone ends a fact, it is not one; or newer than asked
                     with contextlib.suppress(ContractError):  # bad bytes are not facts
-                        out.append(parse_event(rec.value))
+                        out[tp.partition].append(parse_event(rec.value))
         return out
     finally:
         consumer.close()

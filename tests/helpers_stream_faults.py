@@ -101,6 +101,19 @@ class Stream:
         self.runner.send_signal(signal.SIGKILL)
         self.runner.wait(timeout=30)
 
+    def wait_stored(self, store: Store, count: int, timeout: float = 180) -> None:
+        """Until the store holds more than `count` events; fails at once, with its stderr,
+        if `witness run` died on the way."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if store.count_events() > count:
+                return
+            if not self.alive():
+                code, err = self.stop()
+                raise AssertionError(f"`witness run` died (exit {code}):\n{err}")
+            time.sleep(0.2)
+        raise AssertionError(f"fewer than {count} events stored after {timeout:.0f}s")
+
     def stop(self) -> tuple[int, str]:
         """SIGTERM `witness run`; its exit code and the tail of its stderr."""
         if self.runner is None:

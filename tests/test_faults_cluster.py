@@ -13,9 +13,10 @@ import time
 
 import pytest
 from helpers_stream_faults import RefusingProxy, Stream, chunks, wait_recorded, wait_until, workload
+from helpers_relations import relation
 from kafka.admin import AlterConfigOp, ConfigResource, ConfigResourceType
 
-from streams.delivery_audit import audit, read_whole_topic
+from streams.delivery_audit import audit, read_partitions, read_whole_topic
 from witness.replay import replay
 from witness.store import Store
 
@@ -66,7 +67,7 @@ def _stream_mid_fault(cluster, pg_url, topics, tmp_path, *, db_url: str | None =
 def test_kill_9_one_broker_mid_stream(kafka_cluster, pg_url, topics, tmp_path, fault_figures):
     facts, events, store, stream = _stream_mid_fault(kafka_cluster, pg_url, topics, tmp_path)
     stream.feed(chunks(events, SLICES))
-    assert wait_until(lambda: store.count_events() > len(facts) + len(events) // 4, 180)
+    stream.wait_stored(store, len(facts) + len(events) // 4)
     victim = _leader_of(kafka_cluster, topics.events)
     kafka_cluster.kill(victim)
     assert wait_until(lambda: victim not in kafka_cluster.live_brokers(), 30)
@@ -85,7 +86,7 @@ def test_database_refuses_connections_for_30_s(
             kafka_cluster, pg_url, topics, tmp_path, db_url=proxy.url_for(pg_url)
         )
         stream.feed(chunks(events, SLICES))
-        assert wait_until(lambda: store.count_events() > len(facts) + len(events) // 4, 180)
+        stream.wait_stored(store, len(facts) + len(events) // 4)
         proxy.refuse()
         outage_start = store.count_events()
         time.sleep(30)
@@ -119,7 +120,7 @@ def test_alert_sends_fail_for_a_while(kafka_cluster, pg_url, topics, tmp_path, f
     kafka_cluster.kill(victim)
     assert wait_until(lambda: kafka_cluster.under_replicated([topics.alerts]), 30)
     stream.feed(chunks(events, SLICES))
-    assert wait_until(lambda: store.count_events() > len(facts) + len(events) // 2, 180)
+    stream.wait_stored(store, len(facts) + len(events) // 2)
     time.sleep(10)  # alerts keep failing while events are recorded
     kafka_cluster.restart(victim)
     kafka_cluster.wait_in_sync([topics.alerts], timeout=60)
@@ -130,33 +131,44 @@ def test_alert_sends_fail_for_a_while(kafka_cluster, pg_url, topics, tmp_path, f
 def test_registry_facts_survive_compaction_while_running(
     kafka_cluster, pg_url, topics, tmp_path, fault_figures
 ):
-    """Facts are published three times over (the cleaner's dirt) until the registry topic
-    is compacted; then `witness run` restarts and rebuilds its registry from the compacted
-    topic before the second half of the projects arrives."""
+    """Each fact is published once, as a registry feed would. Filler facts published again
+    and again (the same facts: dirt under any key scheme) roll the segments and give the
+    cleaner work until every partition holding a fact has been compacted; then `witness
+    run` restarts, rebuilds its registry from the compacted topic, and the second half of
+    the projects arrives."""
     facts, events, store, stream = _stream_mid_fault(kafka_cluster, pg_url, topics, tmp_path)
     half = chunks(events, 2)
     stream.ingest(half[0], "first-half")
-    published = 2 * len(facts)  # the first copy and the second
+    filler = [relation(f"F-{i}", f"F-{i}-CO", "employment") for i in range(24)]
+    rounds = 0
+
+    fact_ids, filler_ids = {e.event_id for e in facts}, {e.event_id for e in filler}
 
     def compacted() -> bool:
-        nonlocal published
-        stream.ingest(facts, f"facts-again-{published}")  # rolls the segments of copy 1
-        published += len(facts)
-        time.sleep(2.5)  # past log.roll.ms: the next append starts a new segment
-        return len(read_whole_topic(kafka_cluster.bootstrap, topics.registry)) < published
+        """Every partition that holds a fact has fewer filler records than were sent to it."""
+        nonlocal rounds
+        time.sleep(2.5)  # past log.roll.ms: this append starts a new segment
+        stream.ingest(filler, f"filler-{rounds}")
+        rounds += 1
+        done = True
+        for evs in read_partitions(kafka_cluster.bootstrap, topics.registry).values():
+            if not any(e.event_id in fact_ids for e in evs):
+                continue
+            copies = [e.event_id for e in evs if e.event_id in filler_ids]
+            done &= 0 < len(copies) < rounds * len(set(copies))
+        return done
 
-    stream.ingest(facts, "facts-copy-2")
-    assert wait_until(compacted, 90, interval=0.5), "the registry topic was never compacted"
+    assert wait_until(compacted, 120, interval=0), "the registry topic was never compacted"
     code, err = stream.stop()
     assert code == 0, err
     stream.run()  # a fresh worker: its registry is whatever compaction left
     stream.ingest(half[1], "second-half")
-    sent = facts + events
+    sent = facts + filler + events
     on_topic = read_whole_topic(kafka_cluster.bootstrap, topics.registry)
     _finish(
         stream,
         store,
-        "registry compacted",
+        f"registry compacted ({rounds} filler rounds)",
         sent,
         replay(sent),
         fault_figures,
