@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers_stream_faults import RefusingProxy, Stream, chunks, wait_recorded, wait_until, workload
 from helpers_relations import relation
+from helpers_stream_faults import RefusingProxy, Stream, chunks, wait_recorded, wait_until, workload
 from kafka.admin import AlterConfigOp, ConfigResource, ConfigResourceType
 
 from streams.delivery_audit import audit, read_partitions, read_whole_topic
