@@ -101,7 +101,7 @@ def wait_recorded(store: Store, events: int, alerts: int, timeout: float, quiet:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--kills", type=int, default=20)
-    ap.add_argument("--projects", type=int, default=20)
+    ap.add_argument("--projects", type=int, default=14, help="every rule is planted from 14 up")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--frame-interval", type=int, default=60, help="seconds between frames")
     ap.add_argument("--database", help="store URL (default: a fresh SQLite file)")
