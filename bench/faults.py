@@ -35,13 +35,13 @@ sys.path.insert(0, str(ROOT))
 from kafka import KafkaAdminClient, KafkaConsumer  # noqa: E402
 from kafka.errors import KafkaError  # noqa: E402
 
+from detectors.offline import replay  # noqa: E402
 from streams.apache_kafka import ApacheKafka  # noqa: E402
 from streams.broker import die_with_parent  # noqa: E402
 from streams.delivery_audit import audit  # noqa: E402
 from streams.topics import Topics  # noqa: E402
 from streams.worker import DETECTOR_GROUP  # noqa: E402
 from witness.events import parse_event  # noqa: E402
-from witness.replay import replay  # noqa: E402
 from witness.simulator import Simulation  # noqa: E402
 from witness.store import Store  # noqa: E402
 

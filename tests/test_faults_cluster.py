@@ -16,8 +16,8 @@ from helpers_relations import relation
 from helpers_stream_faults import RefusingProxy, Stream, chunks, wait_recorded, wait_until, workload
 from kafka.admin import AlterConfigOp, ConfigResource, ConfigResourceType
 
+from detectors.offline import replay
 from streams.delivery_audit import audit, read_partitions, read_whole_topic
-from witness.replay import replay
 from witness.store import Store
 
 pytestmark = [pytest.mark.kafka, pytest.mark.faults, pytest.mark.slow]
