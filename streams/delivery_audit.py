@@ -109,6 +109,26 @@ def _ledger_repeats(store: Store, kind: str, *, with_body: bool) -> int:
         return sum(n - 1 for n in s.execute(q).scalars().all())
 
 
+def _alert_differences(lost: list[Alert], unexpected: list[Alert], limit: int = 3) -> list[str]:
+    """A few lost or unexpected alerts in words: which fields differ where the same alert
+    id was recorded with other content, else the rule, project and id."""
+    by_id = {a.alert_id: a for a in unexpected}
+    out = []
+    for a in lost[:limit]:
+        other = by_id.get(a.alert_id)
+        if other is None:
+            out.append(f"missing alert {a.rule} {a.project_id} {a.alert_id}")
+            continue
+        mine, theirs = a.to_dict(), other.to_dict()
+        fields = sorted(k for k in mine if k != "status" and mine[k] != theirs.get(k))
+        detail = "; ".join(f"{k}: replay {mine[k]!r} != stored {theirs.get(k)!r}" for k in fields)
+        out.append(f"alert {a.rule} {a.project_id} {a.alert_id} differs: {detail[:600]}")
+    lost_ids = {a.alert_id for a in lost}
+    for a in [u for u in unexpected if u.alert_id not in lost_ids][:limit]:
+        out.append(f"alert not in replay: {a.rule} {a.project_id} {a.alert_id}")
+    return out
+
+
 def _chains(store: Store) -> list[str]:
     with store.session() as s:
         return sorted(s.execute(select(LedgerEntry.chain).distinct()).scalars().all())
@@ -138,12 +158,17 @@ def audit(
         store, "event", with_body=False
     )
 
-    expected = {a.content_key() for a in expected_alerts}
-    recorded = [a.content_key() for a in store.alert_models()]
+    wanted = {a.content_key(): a for a in expected_alerts}
+    stored_alerts = {a.content_key(): a for a in store.alert_models()}
+    expected, recorded = set(wanted), set(stored_alerts)
     report.alerts_expected = len(expected)
     report.alerts_recorded = len(recorded)
-    report.alerts_lost = len(expected - set(recorded))
-    report.alerts_unexpected = len(set(recorded) - expected)
+    report.alerts_lost = len(expected - recorded)
+    report.alerts_unexpected = len(recorded - expected)
+    report.notes += _alert_differences(
+        [wanted[k] for k in sorted(expected - recorded)],
+        [stored_alerts[k] for k in sorted(recorded - expected)],
+    )
     report.alerts_duplicated = _ledger_repeats(store, "alert", with_body=True)
 
     chains = _chains(store)
