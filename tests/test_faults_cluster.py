@@ -60,7 +60,9 @@ def _stream_mid_fault(cluster, pg_url, topics, tmp_path, *, db_url: str | None =
     stream = Stream(cluster.bootstrap, db_url or pg_url, topics.prefix, tmp_path)
     stream.run()
     stream.ingest(facts, "facts")
-    assert wait_recorded(store, len(facts), 0, timeout=120), "registry facts never recorded"
+    if not wait_recorded(store, len(facts), 0, timeout=120):
+        code, err = stream.stop()
+        raise AssertionError(f"registry facts never recorded (`witness run` exit {code}):\n{err}")
     return facts, events, store, stream
 
 
