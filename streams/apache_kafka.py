@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import os
 import re
 import shutil
@@ -268,10 +269,14 @@ class ApacheKafka:
             "auto.create.topics.enable": "false",
             "message.max.bytes": str(16 * 1024 * 1024),
             "replica.fetch.max.bytes": str(16 * 1024 * 1024),
-            # A killed node is fenced (and leaves the ISR) within seconds, not the defaults' 9-30 s.
-            "broker.heartbeat.interval.ms": "500",
-            "broker.session.timeout.ms": "3000",
-            "replica.lag.time.max.ms": "5000",
+            # A killed node is fenced (and leaves the ISR) within seconds, not the defaults'
+            # 9-30 s, yet a node starved of CPU on a loaded 2-core machine is not fenced
+            # for being slow (3 s flapped at load 60), nor the quorum re-elected.
+            "broker.heartbeat.interval.ms": "1000",
+            "broker.session.timeout.ms": "6000",
+            "replica.lag.time.max.ms": "8000",
+            "controller.quorum.fetch.timeout.ms": "4000",
+            "controller.quorum.election.timeout.ms": "2000",
             "unclean.leader.election.enable": "false",
             "log.cleaner.threads": "1",
             "num.network.threads": "2",
@@ -302,7 +307,7 @@ class ApacheKafka:
 
     # ---------------------------------------------------------------- lifecycle
 
-    def start(self, timeout: float = 120.0) -> ApacheKafka:
+    def start(self, timeout: float = 240.0) -> ApacheKafka:
         """Fetch if needed, format every node's storage, start all nodes, wait for them."""
         self.cache = fetch(self.cache)
         for node in self.nodes:
@@ -431,9 +436,9 @@ class ApacheKafka:
         node = self.node(node_id)
         if node.alive:
             os.killpg(node.proc.pid, signal.SIGKILL)
-            node.proc.wait(timeout=30)
+            node.proc.wait(timeout=120)
 
-    def restart(self, node_id: int, timeout: float = 120.0) -> None:
+    def restart(self, node_id: int, timeout: float = 240.0) -> None:
         """Start a stopped or killed node again on its ports and data; wait until it is back."""
         node = self.node(node_id)
         if node.alive:
@@ -451,8 +456,10 @@ class ApacheKafka:
             try:
                 node.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(node.proc.pid, signal.SIGKILL)
-                node.proc.wait(timeout=10)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(node.proc.pid, signal.SIGKILL)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    node.proc.wait(timeout=60)  # a starved JVM can take a while to go
         if remove is None:
             remove = self._own_workdir and not self.keep
         if remove:
