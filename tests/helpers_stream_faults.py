@@ -116,8 +116,8 @@ class Stream:
 
     def stop(self) -> tuple[int, str]:
         """SIGTERM `witness run`; its exit code and the tail of its stderr."""
-        if self.runner is None:
-            return 0, ""
+        if self.runner is None or self.runner.stdout.closed:
+            return (self.runner.returncode if self.runner else 0), ""
         if self.runner.poll() is None:
             self.runner.send_signal(signal.SIGTERM)
         try:

@@ -54,10 +54,20 @@ def _finish(stream: Stream, store: Store, scenario: str, sent, expected, fault_f
     return report
 
 
-def _stream_mid_fault(cluster, pg_url, topics, tmp_path, *, db_url: str | None = None):
+@pytest.fixture
+def started():
+    """Streams a test started; stopped at the end whatever happened."""
+    streams: list[Stream] = []
+    yield streams
+    for stream in streams:
+        stream.stop()
+
+
+def _stream_mid_fault(cluster, pg_url, topics, tmp_path, started, *, db_url: str | None = None):
     facts, events = workload(bond_projects=300, shared_rep_projects=60)
     store = Store(pg_url)
     stream = Stream(cluster.bootstrap, db_url or pg_url, topics.prefix, tmp_path)
+    started.append(stream)
     stream.run()
     stream.ingest(facts, "facts")
     if not wait_recorded(store, len(facts), 0, timeout=120):
@@ -66,8 +76,12 @@ def _stream_mid_fault(cluster, pg_url, topics, tmp_path, *, db_url: str | None =
     return facts, events, store, stream
 
 
-def test_kill_9_one_broker_mid_stream(kafka_cluster, pg_url, topics, tmp_path, fault_figures):
-    facts, events, store, stream = _stream_mid_fault(kafka_cluster, pg_url, topics, tmp_path)
+def test_kill_9_one_broker_mid_stream(
+    kafka_cluster, pg_url, topics, tmp_path, fault_figures, started
+):
+    facts, events, store, stream = _stream_mid_fault(
+        kafka_cluster, pg_url, topics, tmp_path, started
+    )
     stream.feed(chunks(events, SLICES))
     stream.wait_stored(store, len(facts) + len(events) // 4)
     victim = _leader_of(kafka_cluster, topics.events)
@@ -80,12 +94,12 @@ def test_kill_9_one_broker_mid_stream(kafka_cluster, pg_url, topics, tmp_path, f
 
 
 def test_database_refuses_connections_for_30_s(
-    kafka_cluster, pg_url, topics, tmp_path, fault_figures
+    kafka_cluster, pg_url, topics, tmp_path, fault_figures, started
 ):
     proxy = RefusingProxy(*_host_port(pg_url)).accept()
     try:
         facts, events, store, stream = _stream_mid_fault(
-            kafka_cluster, pg_url, topics, tmp_path, db_url=proxy.url_for(pg_url)
+            kafka_cluster, pg_url, topics, tmp_path, started, db_url=proxy.url_for(pg_url)
         )
         stream.feed(chunks(events, SLICES))
         stream.wait_stored(store, len(facts) + len(events) // 4)
@@ -107,10 +121,14 @@ def _host_port(url: str) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 5432
 
 
-def test_alert_sends_fail_for_a_while(kafka_cluster, pg_url, topics, tmp_path, fault_figures):
+def test_alert_sends_fail_for_a_while(
+    kafka_cluster, pg_url, topics, tmp_path, fault_figures, started
+):
     """The alerts topic needs 3 in-sync replicas; with one node down every alert send fails
     with NOT_ENOUGH_REPLICAS (longer than the producer retries), then succeeds again."""
-    facts, events, store, stream = _stream_mid_fault(kafka_cluster, pg_url, topics, tmp_path)
+    facts, events, store, stream = _stream_mid_fault(
+        kafka_cluster, pg_url, topics, tmp_path, started
+    )
     assert wait_until(lambda: _topic_exists(kafka_cluster, topics.alerts), 60)
     strict = ConfigResource(
         ConfigResourceType.TOPIC,
@@ -131,14 +149,16 @@ def test_alert_sends_fail_for_a_while(kafka_cluster, pg_url, topics, tmp_path, f
 
 
 def test_registry_facts_survive_compaction_while_running(
-    kafka_cluster, pg_url, topics, tmp_path, fault_figures
+    kafka_cluster, pg_url, topics, tmp_path, fault_figures, started
 ):
     """Each fact is published once, as a registry feed would. Filler facts published again
     and again (the same facts: dirt under any key scheme) roll the segments and give the
     cleaner work until every partition holding a fact has been compacted; then `witness
     run` restarts, rebuilds its registry from the compacted topic, and the second half of
     the projects arrives."""
-    facts, events, store, stream = _stream_mid_fault(kafka_cluster, pg_url, topics, tmp_path)
+    facts, events, store, stream = _stream_mid_fault(
+        kafka_cluster, pg_url, topics, tmp_path, started
+    )
     half = chunks(events, 2)
     stream.ingest(half[0], "first-half")
     filler = [relation(f"F-{i}", f"F-{i}-CO", "employment") for i in range(24)]
