@@ -129,10 +129,11 @@ class Stream:
 
 
 def wait_recorded(
-    store: Store, events: int, alerts: int, *, timeout: float = 240, quiet: float = 30
+    store: Store, events: int, alerts: int, *, timeout: float = 300, quiet: float = 75
 ) -> bool:
     """Until the store holds `events` events and `alerts` alerts; gives up early once
-    nothing has changed for `quiet` seconds (something was lost: no use waiting more)."""
+    nothing has changed for `quiet` seconds: longer than a worker's longest resend backoff
+    (30 s) plus a rebalance, so a stall means something was lost."""
     deadline = time.monotonic() + timeout
     last, since = None, time.monotonic()
     while time.monotonic() < deadline:
