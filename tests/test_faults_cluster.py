@@ -50,7 +50,9 @@ def _finish(stream: Stream, store: Store, scenario: str, sent, expected, fault_f
     fault_figures(report.figures())
     assert not stream.ingest_failures, stream.ingest_failures
     assert survived, f"`witness run` died during the fault (exit {code}):\n{err}"
-    assert report.ok, f"{report.figures()}\n" + "\n".join(report.problems())
+    assert report.ok, "\n".join(
+        [report.figures(), *report.problems(), "`witness run` said:", err[-1500:]]
+    )
     return report
 
 
