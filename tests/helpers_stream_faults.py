@@ -1,21 +1,16 @@
-"""Fault-suite helpers: a workload, a stream driven through `witness ingest` + `witness run`,
-and a loopback TCP proxy that can refuse PostgreSQL connections without touching the
-shared server."""
+"""Fault-suite helpers: a workload and a stream driven through `witness ingest` +
+`witness run` (the database proxy is `helpers_faults.TcpProxy`)."""
 
 from __future__ import annotations
 
-import contextlib
 import signal
-import socket
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from helpers_pipeline import bond_project, cli_env, start_witness, witness, write_jsonl
 from helpers_relations import bid, relation
 
-from streams.broker import free_port
 from witness.events import Event, make_event
 from witness.store import Store
 
@@ -155,83 +150,3 @@ def wait_until(predicate, timeout: float, interval: float = 0.2) -> bool:
             return True
         time.sleep(interval)
     return False
-
-
-class RefusingProxy:
-    """A TCP proxy on 127.0.0.1 in front of a server. `refuse()` closes the listening socket
-    (new connections get ECONNREFUSED) and cuts every open connection, as a database that
-    went down would; `accept()` listens again on the same port."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.port = free_port()
-        self._listener: socket.socket | None = None
-        self._conns: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self._closed = threading.Event()
-
-    def url_for(self, url: str) -> str:
-        """The same database URL, through the proxy."""
-        parts = urlsplit(url)
-        netloc = parts.netloc.rsplit("@", 1)
-        host = f"127.0.0.1:{self.port}"
-        netloc = f"{netloc[0]}@{host}" if len(netloc) == 2 else host
-        return urlunsplit(parts._replace(netloc=netloc))
-
-    def accept(self) -> RefusingProxy:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        listener.settimeout(0.2)
-        self._listener = listener
-        threading.Thread(target=self._accept_loop, args=(listener,), daemon=True).start()
-        return self
-
-    def _accept_loop(self, listener: socket.socket) -> None:
-        while self._listener is listener:
-            try:
-                client, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._conns.update((client, upstream))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
-        try:
-            src.settimeout(None)
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                self._drop(s)
-
-    def _drop(self, s: socket.socket) -> None:
-        with self._lock:
-            self._conns.discard(s)
-        with contextlib.suppress(OSError):
-            s.shutdown(socket.SHUT_RDWR)
-        s.close()
-
-    def refuse(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.close()
-        with self._lock:
-            conns = list(self._conns)
-        for s in conns:
-            self._drop(s)
-
-    def close(self) -> None:
-        self.refuse()

@@ -12,8 +12,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from helpers_faults import TcpProxy, pg_via
 from helpers_relations import relation
-from helpers_stream_faults import RefusingProxy, Stream, chunks, wait_recorded, wait_until, workload
+from helpers_stream_faults import Stream, chunks, wait_recorded, wait_until, workload
 from kafka.admin import AlterConfigOp, ConfigResource, ConfigResourceType
 
 from detectors.offline import replay
@@ -98,10 +99,10 @@ def test_kill_9_one_broker_mid_stream(
 def test_database_refuses_connections_for_30_s(
     kafka_cluster, pg_url, topics, tmp_path, fault_figures, started
 ):
-    proxy = RefusingProxy(*_host_port(pg_url)).accept()
+    proxy = TcpProxy(*_host_port(pg_url)).accept()
     try:
         facts, events, store, stream = _stream_mid_fault(
-            kafka_cluster, pg_url, topics, tmp_path, started, db_url=proxy.url_for(pg_url)
+            kafka_cluster, pg_url, topics, tmp_path, started, db_url=pg_via(proxy, pg_url)
         )
         stream.feed(chunks(events, SLICES))
         stream.wait_stored(store, len(facts) + len(events) // 4)
