@@ -38,7 +38,7 @@ from kafka.errors import KafkaError  # noqa: E402
 from detectors.offline import replay  # noqa: E402
 from streams.apache_kafka import ApacheKafka  # noqa: E402
 from streams.broker import die_with_parent  # noqa: E402
-from streams.delivery_audit import audit  # noqa: E402
+from streams.delivery_audit import audit, wait_recorded  # noqa: E402
 from streams.topics import Topics  # noqa: E402
 from streams.worker import DETECTOR_GROUP  # noqa: E402
 from witness.events import parse_event  # noqa: E402
@@ -83,19 +83,6 @@ def progress(bootstrap: str, topics: Topics) -> float:
 
 def wanted(topics: Topics) -> set[str]:
     return {topics.events, topics.frames}
-
-
-def wait_recorded(store: Store, events: int, alerts: int, timeout: float, quiet: float) -> None:
-    deadline, last, since = time.monotonic() + timeout, None, time.monotonic()
-    while time.monotonic() < deadline:
-        now = (store.count_events(), len(store.alerts()))
-        if now[0] >= events and now[1] >= alerts:
-            return
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since > quiet:
-            return
-        time.sleep(0.5)
 
 
 def main() -> int:
@@ -158,7 +145,7 @@ def main() -> int:
             kills.append(f"{done:.0%}")
             worker = start("detectors", env, work / "detectors.log")
             procs.append(worker)
-        wait_recorded(store, len(sent), len(expected), timeout=600, quiet=60)
+        wait_recorded(store, len(sent), len(expected), timeout=600, quiet=90)
         elapsed = time.monotonic() - t_stream
     finally:
         for p in procs:

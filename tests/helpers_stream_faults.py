@@ -123,26 +123,6 @@ class Stream:
         return self.runner.returncode, err.decode("utf-8", "replace")[-3000:]
 
 
-def wait_recorded(
-    store: Store, events: int, alerts: int, *, timeout: float = 300, quiet: float = 75
-) -> bool:
-    """Until the store holds `events` events and `alerts` alerts; gives up early once
-    nothing has changed for `quiet` seconds: longer than a worker's longest resend backoff
-    (30 s) plus a rebalance, so a stall means something was lost."""
-    deadline = time.monotonic() + timeout
-    last, since = None, time.monotonic()
-    while time.monotonic() < deadline:
-        now = (store.count_events(), len(store.alerts()))
-        if now[0] >= events and now[1] >= alerts:
-            return True
-        if now != last:
-            last, since = now, time.monotonic()
-        elif time.monotonic() - since > quiet:
-            return False
-        time.sleep(0.5)
-    return False
-
-
 def wait_until(predicate, timeout: float, interval: float = 0.2) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -14,11 +14,11 @@ import time
 import pytest
 from helpers_faults import TcpProxy, pg_via
 from helpers_relations import relation
-from helpers_stream_faults import Stream, chunks, wait_recorded, wait_until, workload
+from helpers_stream_faults import Stream, chunks, wait_until, workload
 from kafka.admin import AlterConfigOp, ConfigResource, ConfigResourceType
 
 from detectors.offline import replay
-from streams.delivery_audit import audit, read_partitions, read_whole_topic
+from streams.delivery_audit import audit, read_partitions, read_whole_topic, wait_recorded
 from witness.store import Store
 
 pytestmark = [pytest.mark.kafka, pytest.mark.faults, pytest.mark.slow]
