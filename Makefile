@@ -18,8 +18,11 @@ demo: $(STAMP)
 	$(BIN)/witness demo
 
 ## Run the whole test suite (CI=true turns skips for missing PostgreSQL/broker into failures).
+## PYTEST_ARGS adds options, e.g. make test PYTEST_ARGS='-m "not faults"'.
+## pytest's exit 5 (no test ran) is a failure here, never a pass.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: no test ran" >&2; exit 1; fi; exit $$rc
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

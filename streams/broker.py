@@ -26,6 +26,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def die_with_parent() -> None:
+    """For `preexec_fn`: the child gets SIGKILL when the thread that started it ends, so a
+    killed parent never leaves brokers or workers behind (Linux prctl; elsewhere a no-op).
+    Start such children from a long-lived thread."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def broker_binary() -> str:
     """Path of the Tansu binary, or a clear error saying how to get it."""
     try:

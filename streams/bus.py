@@ -49,12 +49,22 @@ def session_timeout_ms() -> int:
     return int(os.environ.get("WITNESS_KAFKA_SESSION_TIMEOUT_MS", "10000"))
 
 
-def ensure_topics(bootstrap: str, topics: Topics, partitions: int = 3) -> list[str]:
+def replication_factor() -> int:
+    """WITNESS_REPLICATION_FACTOR for new topics; -1 (unset) takes the broker's
+    `default.replication.factor`, so a 3-node cluster configured for 3 gets 3."""
+    return int(os.environ.get("WITNESS_REPLICATION_FACTOR", "-1") or -1)
+
+
+def ensure_topics(
+    bootstrap: str, topics: Topics, partitions: int = 3, replicas: int | None = None
+) -> list[str]:
     """Create every Witness topic that is missing; return the names created.
 
     `witness.frames` and `witness.sessions` get the same partition count so that the
-    consumer group co-partitions them by room id.
+    consumer group co-partitions them by room id. `replicas` defaults to
+    `replication_factor()`.
     """
+    replicas = replication_factor() if replicas is None else replicas
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
     try:
         existing = set(admin.list_topics())
@@ -67,7 +77,7 @@ def ensure_topics(bootstrap: str, topics: Topics, partitions: int = 3) -> list[s
                 # Workers rebuild per-project state by re-reading this topic from the start,
                 # so it must keep every project's history (the frames topic may expire).
                 config = {"retention.ms": "-1"}
-            wanted.append(NewTopic(name, partitions, 1, topic_configs=config))
+            wanted.append(NewTopic(name, partitions, replicas, topic_configs=config))
         created = []
         for topic in wanted:  # one by one: a racing creator must not fail the others
             try:

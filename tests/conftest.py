@@ -1,7 +1,10 @@
-"""Shared fixtures: stores on SQLite and PostgreSQL, one embedded broker per session.
+"""Shared fixtures: stores on SQLite and PostgreSQL, brokers shared by the session.
 
-A test that needs PostgreSQL or the broker skips when they are missing on a user's
-machine, but fails when CI=true (DEVELOPERS.md).
+Brokers: the embedded one (`broker`), a single-node Apache Kafka (`kafka`), a 3-node Apache
+Kafka cluster for the fault suite (`kafka_cluster`), and `any_broker`, which runs a test on
+the embedded broker and on Apache Kafka. A test that needs PostgreSQL, a broker, Java or
+Maven skips when they are missing on a user's machine, but fails when CI=true
+(DEVELOPERS.md). `-m "not kafka"` leaves Apache Kafka out, `-m "not faults"` the fault suite.
 """
 
 from __future__ import annotations
@@ -101,6 +104,58 @@ def broker() -> Iterator[str]:
     b.stop()
 
 
+def _start_apache_kafka(nodes: int):
+    """An Apache Kafka cluster from the Maven cache, or skip (fail under CI=true)."""
+    from streams.apache_kafka import ApacheKafka, cache_dir, fetch, java_binary
+    from streams.broker import BrokerError
+
+    try:
+        java_binary()
+        fetch()  # a no-op once the cache is filled (.ci/run fills it up front)
+        return ApacheKafka(nodes).start()
+    except BrokerError as exc:
+        unavailable(f"Apache Kafka ({nodes} node(s), cache {cache_dir()}): {exc}")
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[str]:
+    """One single-node Apache Kafka (KRaft) for the whole session; yields its bootstrap."""
+    cluster = _start_apache_kafka(1)
+    yield cluster.bootstrap
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def _kafka_cluster_session():
+    cluster = _start_apache_kafka(3)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def kafka_cluster(_kafka_cluster_session, monkeypatch):
+    """The session's 3-node Apache Kafka cluster (replication factor 3, min.insync.replicas
+    2, aggressive compaction), whole again after each test: a node a test killed is
+    restarted and every partition back in sync before the next test starts."""
+    cluster = _kafka_cluster_session
+    monkeypatch.setenv("WITNESS_REPLICATION_FACTOR", "3")
+    yield cluster
+    for node in cluster.nodes:
+        if not node.alive:
+            cluster.restart(node.node_id)
+    cluster.wait_in_sync(timeout=120)
+
+
+@pytest.fixture(
+    params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)],
+)
+def any_broker(request) -> str:
+    """A bootstrap address; the test runs on the embedded broker and on Apache Kafka."""
+    if request.param == "embedded":
+        return request.getfixturevalue("broker")
+    return request.getfixturevalue("kafka")
+
+
 @pytest.fixture
 def topics():
     """Fresh topic names for one test (the broker is shared by the session)."""
@@ -125,3 +180,19 @@ def _no_auto_record(monkeypatch):
     monkeypatch.setenv(
         "WITNESS_AUTO_RECORD_SECONDS", os.environ.get("WITNESS_AUTO_RECORD_SECONDS", "0")
     )
+
+
+_FAULT_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def fault_figures():
+    """Record one fault scenario's figures; they are printed at the end of the run."""
+    return _FAULT_FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _FAULT_FIGURES:
+        terminalreporter.section("fault suite figures")
+        for line in _FAULT_FIGURES:
+            terminalreporter.write_line(line)

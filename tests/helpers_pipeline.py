@@ -81,12 +81,17 @@ def witness(
 
 
 def start_witness(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    """A `witness` command in the background; it dies with the test run (no orphans
+    spinning against a broker that is gone)."""
+    from streams.broker import die_with_parent
+
     return subprocess.Popen(
         [sys.executable, "-m", "witness.cli", *args],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=die_with_parent,
     )
 
 

@@ -14,6 +14,12 @@ from witness.store.store import make_engine
 
 
 @pytest.fixture
+def broker(any_broker):
+    """Doctor's checks hold on the embedded broker and on Apache Kafka."""
+    return any_broker
+
+
+@pytest.fixture
 def env(monkeypatch, broker, topics, sqlite_url):
     monkeypatch.setenv("WITNESS_LOCALE", "en")
     monkeypatch.setenv("WITNESS_KAFKA_BOOTSTRAP", broker)

@@ -25,7 +25,8 @@ from witness.store import Store
 pytestmark = [pytest.mark.broker]
 
 
-def test_ingest_run_store_and_replay_agree(broker, topics, db_url, tmp_path):
+def test_ingest_run_store_and_replay_agree(any_broker, topics, db_url, tmp_path):
+    broker = any_broker
     events = bond_project("JY-E2E-1", ["6222 0001", "6222-0001", "7777"]) + bond_project(
         "JY-E2E-2", ["1", "2", "3"]
     )

@@ -64,7 +64,10 @@ def _hostile_lines(n: int, rng: random.Random) -> list[bytes]:
     return [rng.choice(makers)(i) for i in range(n)]
 
 
-def test_hostile_input_is_dead_lettered_and_good_events_survive(broker, topics, db_url, tmp_path):
+def test_hostile_input_is_dead_lettered_and_good_events_survive(
+    any_broker, topics, db_url, tmp_path
+):
+    broker = any_broker
     rng = random.Random(7)
     good = []
     for p in range(40):
@@ -143,7 +146,8 @@ def test_hostile_input_is_dead_lettered_and_good_events_survive(broker, topics, 
     assert sum(a.rule == "REL-40-6" for a in expected) == 20
 
 
-def test_kill_9_mid_stream_loses_and_duplicates_nothing(broker, topics, db_url, tmp_path):
+def test_kill_9_mid_stream_loses_and_duplicates_nothing(any_broker, topics, db_url, tmp_path):
+    broker = any_broker
     events = []
     for p in range(1500):
         accounts = ["dup", "dup", "x", "y"] if p % 3 == 0 else ["a", "b", "c", "d"]

@@ -81,23 +81,14 @@ def run(args: argparse.Namespace) -> int:
     return 1 if services.failed else 0
 
 
-def _die_with_parent() -> None:
-    """Child processes end when `witness run` ends, even by kill -9 (Linux prctl)."""
-    import ctypes
-    import signal
-
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
 def spawn_role(role: str, bootstrap: str, *, verbose: bool = False) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "witness.cli", "run", "--role", role, "--bootstrap", bootstrap]
     if verbose:
         cmd.append("-v")
-    return subprocess.Popen(cmd, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    # Children end when `witness run` ends, even by kill -9.
+    from streams.broker import die_with_parent
+
+    return subprocess.Popen(cmd, preexec_fn=die_with_parent if sys.platform == "linux" else None)
 
 
 def run_children(bootstrap: str, stop: threading.Event, *, verbose: bool = False) -> int:
