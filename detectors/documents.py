@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 from pydantic import Field
-from rapidfuzz.distance import Indel
 
+from detectors.alignment import bounded_similarity
 from detectors.base import Context
 from detectors.neardup import (
     NearDupIndex,
@@ -304,7 +304,7 @@ class DocumentsDetector:
             if sim is None and (not state.opened or n_rare < th.min_shared_rare):
                 continue
             if sim is None:
-                sim = round(float(Indel.normalized_similarity(a.prep.text, b.prep.text)), 4)
+                sim = round(bounded_similarity(a.prep.text, b.prep.text).value, 4)
             finding = _similarity_finding(a, b, sim, n_rare, rare, th, state.opened)
             pair = _pair(a.owner, b.owner)
             state.similar.setdefault(pair, {})[(a.doc_id, b.doc_id)] = finding

@@ -24,21 +24,22 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 from pydantic import Field
-from rapidfuzz.distance import Indel
 
+from detectors.alignment import bounded_similarity, common_runs, longest_disjoint
+from detectors.shingles import (  # noqa: F401  (re-exported: the rules' one import)
+    EMPTY_HASHES,
+    codes_of,
+    codes_to_text,
+    isin_sorted,
+    normalise,
+    shingle_hashes,
+    template_hashes,
+    valid_windows,
+)
 from witness.thresholds import RuleThresholds, thresholds_section
 
-_WHITESPACE = np.array(
-    [0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x200B, 0x2028, 0x2029, 0xFEFF],
-    dtype=np.uint32,
-)
-_MUL = np.uint64(0x100000001B3)
-_C1 = np.uint64(0xFF51AFD7ED558CCD)
-_C2 = np.uint64(0xC4CEB9FE1A85EC53)
-_S33 = np.uint64(33)
 _S32 = np.uint64(32)
 _MASK32 = np.uint64(0xFFFFFFFF)
-EMPTY_HASHES = np.zeros(0, dtype=np.uint64)
 
 
 @thresholds_section("DOC-40-4")
@@ -71,76 +72,7 @@ class Params(RuleThresholds):
 DocSimilarityThresholds = Params
 
 
-# ---------------------------------------------------------------- normalising and hashing
-
-
-def normalise(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Code points of the normalised text and each one's offset in the original text."""
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    codes = np.where((codes >= 0xFF01) & (codes <= 0xFF5E), codes - 0xFEE0, codes)
-    codes = np.where(codes == 0x3000, 0x20, codes)  # ideographic space
-    codes = np.where((codes >= 65) & (codes <= 90), codes + 32, codes).astype(np.uint32)
-    keep = ~np.isin(codes, _WHITESPACE)
-    return codes[keep], np.flatnonzero(keep).astype(np.int32)
-
-
-def codes_to_text(codes: np.ndarray) -> str:
-    return codes.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
-
-
-def _fmix64(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> _S33)
-    h = h * _C1
-    h = h ^ (h >> _S33)
-    h = h * _C2
-    return h ^ (h >> _S33)
-
-
-def shingle_hashes(codes: np.ndarray, k: int) -> np.ndarray:
-    """64-bit hash of every k-character window (len(codes) - k + 1 of them)."""
-    n = len(codes) - k + 1
-    if n <= 0:
-        return EMPTY_HASHES
-    c = codes.astype(np.uint64)
-    h = np.zeros(n, dtype=np.uint64)
-    for j in range(k):
-        h = h * _MUL + c[j : j + n] + np.uint64(1)
-    return _fmix64(h)
-
-
-def isin_sorted(values: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
-    """`np.isin` for a sorted, de-duplicated haystack (binary search, no re-sort)."""
-    if len(sorted_unique) == 0 or len(values) == 0:
-        return np.zeros(len(values), dtype=bool)
-    idx = np.searchsorted(sorted_unique, values)
-    idx[idx == len(sorted_unique)] = 0
-    return sorted_unique[idx] == values
-
-
-def template_hashes(texts: Iterable[str], k: int) -> np.ndarray:
-    """Sorted unique k-shingle hashes of the template document(s)."""
-    parts = [shingle_hashes(normalise(t)[0], k) for t in texts]
-    return np.unique(np.concatenate(parts)) if parts else EMPTY_HASHES
-
-
-def _window_ok(ok: np.ndarray, k: int) -> np.ndarray:
-    """For each k-window over `ok` (per position), True when every position in it is ok."""
-    n = len(ok) - k + 1
-    if n <= 0:
-        return np.zeros(0, dtype=bool)
-    bad = np.concatenate([[0], np.cumsum(~ok)])
-    return (bad[k : k + n] - bad[:n]) == 0
-
-
 # ---------------------------------------------------------------- one prepared document
-
-
-def _valid_windows(cut_after: np.ndarray, k: int) -> np.ndarray:
-    """Windows [i, i+k) with no cut strictly inside (no glued template seam)."""
-    n = len(cut_after) - k + 1
-    if n <= 0:
-        return np.zeros(0, dtype=bool)
-    return _window_ok(~cut_after, k - 1)[:n] if k > 1 else np.ones(n, dtype=bool)
 
 
 @dataclass(eq=False)
@@ -167,7 +99,7 @@ class Prepared:
             codes = np.frombuffer(self.text.encode("utf-32-le", "surrogatepass"), np.uint32)
             ph = shingle_hashes(codes, k)
             if len(ph):
-                ph = np.where(_valid_windows(self.cut_after, k), ph, np.uint64(0))
+                ph = np.where(valid_windows(self.cut_after, k), ph, np.uint64(0))
             self._phrases = (ph, np.unique(ph[ph != 0]) if len(ph) else EMPTY_HASHES)
         return self._phrases
 
@@ -229,7 +161,7 @@ def prepare(text: str, template: np.ndarray | None, params: Params) -> Prepared:
     signature = np.zeros(0, dtype=np.uint32)
     if len(codes) >= max(params.min_residue_chars, params.shingle_chars):
         sh = shingle_hashes(codes, params.shingle_chars)
-        sh = sh[_valid_windows(cut_after, params.shingle_chars)]
+        sh = sh[valid_windows(cut_after, params.shingle_chars)]
         if len(sh):
             signature = minhash_signature(sh, params.num_perm)
     return Prepared(
@@ -251,6 +183,7 @@ class Match:
     key: str
     similarity: float | None  # verified Indel similarity; None when the text is gone
     estimated_jaccard: float
+    method: str = "exact"  # "exact" rapidfuzz, or "anchored" (a lower bound; long texts)
 
 
 @dataclass
@@ -312,11 +245,9 @@ class NearDupIndex:
                 out.append(Match(other, None, est))
                 continue
             self.verified += 1
-            sim = Indel.normalized_similarity(
-                prep.text, other_text, score_cutoff=self.params.similarity
-            )
-            if sim >= self.params.similarity:
-                out.append(Match(other, round(float(sim), 4), est))
+            sim = bounded_similarity(prep.text, other_text, cutoff=self.params.similarity)
+            if sim.value >= self.params.similarity:
+                out.append(Match(other, round(sim.value, 4), est, sim.method))
         if prep.comparable:
             self.lsh.insert(key, self._minhash(prep.signature))
             self.signatures[key] = prep.signature
@@ -341,23 +272,26 @@ def _snippet(text: str, limit: int) -> str:
 
 
 def aligned_passages(
-    a: Prepared, a_text: str, b: Prepared, b_text: str, *, top: int = 5, max_chars: int = 80
+    a: Prepared,
+    a_text: str,
+    b: Prepared,
+    b_text: str,
+    *,
+    top: int = 5,
+    max_chars: int = 80,
+    anchor_chars: int = 8,
 ) -> list[dict]:
-    """The `top` longest passages the two residues share, with offsets in each original."""
-    runs: list[tuple[int, int, int]] = []  # (length, a_start, b_start) in residue coords
-    for op in Indel.opcodes(a.text, b.text):
-        if op.tag != "equal":
-            continue
-        i, j, n = op.src_start, op.dest_start, op.src_end - op.src_start
-        start = 0
-        for t in range(n):
-            last = t == n - 1
-            if last or a.cut_after[i + t] or b.cut_after[j + t]:
-                runs.append((t + 1 - start, i + start, j + start))
-                start = t + 1
-    runs.sort(key=lambda r: (-r[0], r[1], r[2]))
+    """The `top` longest passages the two residues share, with offsets in each original.
+
+    Linear memory (`detectors.alignment.common_runs`): maximal exact common runs of at
+    least `anchor_chars` characters that cross no removed template passage, the longest
+    first, none overlapping a longer one in either text.
+    """
+    runs = common_runs(
+        codes_of(a.text), codes_of(b.text), anchor_chars, a_cut=a.cut_after, b_cut=b.cut_after
+    )
     out = []
-    for length, i, j in runs[:top]:
+    for i, j, length in longest_disjoint(runs, top):
         a0, a1 = int(a.pos[i]), int(a.pos[i + length - 1]) + 1
         b0, b1 = int(b.pos[j]), int(b.pos[j + length - 1]) + 1
         out.append(
