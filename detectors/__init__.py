@@ -15,7 +15,8 @@ from detectors.engine import Engine
 
 def all_detectors() -> list[Detector]:
     """Every registered detector, fresh. Add new rule families here."""
-    from detectors.documents import CrossProjectDocumentsDetector, DocumentsDetector
+    from detectors.documents import DocumentsDetector
+    from detectors.documents_cross import CrossProjectDocumentsDetector
     from detectors.experts import (
         AvoidanceDetector,
         BehaviourDetector,

@@ -2,7 +2,9 @@
 
 The live worker, `witness replay` and the tests all call `Engine.process`, so a rule
 behaves identically in all three. The engine also
-- folds `registry.relation` facts into the shared registry before detectors see them,
+- folds `registry.relation` facts into the shared registry, and every
+  `document.submitted` into the phrase corpus (and the replay's text store), before
+  detectors see them,
 - derives `room.session` events (returned to the caller; folded back in when
   `fold_sessions` is on, as in replay and single-process runs),
 - drops events it has already seen (re-delivery, a file ingested twice),
@@ -71,6 +73,8 @@ class Engine:
         out = Output()
         if event.type == "registry.relation":
             self.ctx.registry.add(event.payload)
+        elif event.type == "document.submitted":
+            self._count_document(event)
         out.alerts.extend(self._fold(event))
 
         if event.project_id != "*":
@@ -93,6 +97,14 @@ class Engine:
         return sorted(self._emitted.values(), key=lambda a: (a.first_seen, a.alert_id))
 
     # ------------------------------------------------------------------ internals
+
+    def _count_document(self, event: Event) -> None:
+        """Reference data: the corpus counts every document before any rule judges it."""
+        from detectors.neardup import Params, corpus_shape
+
+        self.ctx.documents.observe(event)
+        shape = corpus_shape(self.ctx.thresholds.typed(Params))
+        self.ctx.corpus.add(event.payload.text, shape)
 
     def _fold(self, event: Event) -> list[Alert]:
         changed: list[Alert] = []

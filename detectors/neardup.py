@@ -17,15 +17,17 @@ Everything is deterministic (fixed MinHash seed, sorted candidate order); no wal
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from detectors.alignment import bounded_similarity, common_runs, longest_disjoint
+from detectors.corpus import CorpusShape
+from detectors.rarity import RareRules
 from detectors.shingles import (  # noqa: F401  (re-exported: the rules' one import)
     EMPTY_HASHES,
     codes_of,
@@ -36,6 +38,7 @@ from detectors.shingles import (  # noqa: F401  (re-exported: the rules' one imp
     template_hashes,
     valid_windows,
 )
+from witness.phrase_lists import misspellings, stock_phrases
 from witness.thresholds import RuleThresholds, thresholds_section
 
 _S32 = np.uint64(32)
@@ -49,7 +52,9 @@ class Params(RuleThresholds):
     similarity: float = Field(
         0.80, gt=0, le=1, description="Indel similarity after template removal"
     )
-    min_shared_rare: int = Field(3, ge=1, description="shared rare errors / phrases that fire")
+    min_shared_rare: int = Field(
+        3, ge=1, description="score of shared rare phrases that fires (a slip weighs more)"
+    )
     shingle_chars: int = Field(5, ge=2, le=64, description="character shingle length for MinHash")
     lsh_threshold: float = Field(0.2, gt=0, lt=1, description="Jaccard threshold of the LSH search")
     num_perm: int = Field(128, ge=16, le=1024)
@@ -65,11 +70,76 @@ class Params(RuleThresholds):
     passage_chars: int = Field(80, ge=10, le=2000)
     cross_live_projects: int = Field(200, ge=1)
     cross_max_docs: int = Field(20_000, ge=1)
-    cross_signature_jaccard: float = Field(0.5, gt=0, le=1)
+    cross_signature_jaccard: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description="cross-project, text no longer in memory: signature Jaccard estimate at "
+        "which the text is loaded from the store and verified (never an alert by itself)",
+    )
+    rare_corpus_max_docs: int = Field(
+        4,
+        ge=2,
+        description="a shared phrase is rare if at most this many documents of the corpus "
+        "contain it (the two bids included)",
+    )
+    misspelling_weight: float = Field(
+        2.0, ge=1, le=10, description="weight of a shared slip (listed or odd form) vs 1"
+    )
+    stock_phrases_file: str = Field(
+        "", description='stock phrases never rare: "" shipped sample, "none", or a path'
+    )
+    misspellings_file: str = Field(
+        "", description='wrong<TAB>right forms: "" shipped sample, "none", or a path'
+    )
+    corpus_width_bits: int = Field(
+        22, ge=10, le=30, description="count-min sketch: 2**bits one-byte counters a row"
+    )
+    corpus_depth: int = Field(4, ge=1, le=16, description="count-min sketch rows")
+    corpus_max_fill: float = Field(
+        0.8, gt=0, lt=1, description="share of a row in use at which all counts halve"
+    )
+
+    @field_validator("stock_phrases_file")
+    @classmethod
+    def _stock_file_readable(cls, value: str) -> str:
+        stock_phrases(value)
+        return value
+
+    @field_validator("misspellings_file")
+    @classmethod
+    def _misspellings_readable(cls, value: str) -> str:
+        misspellings(value)
+        return value
 
 
 #: The DOC-40-4 thresholds under the name the near-duplicate search uses.
 DocSimilarityThresholds = Params
+
+
+def corpus_shape(p: Params) -> CorpusShape:
+    """The corpus sketch's shape; the winnowing window makes every passage of
+    `rare_min_chars` characters hold a fingerprint (detectors/corpus.py)."""
+    return CorpusShape(
+        k=p.phrase_chars,
+        window=max(1, p.rare_min_chars - p.phrase_chars + 1),
+        width_bits=p.corpus_width_bits,
+        depth=p.corpus_depth,
+        max_fill=p.corpus_max_fill,
+        stock_file=p.stock_phrases_file,
+        misspellings_file=p.misspellings_file,
+    )
+
+
+def rare_rules(p: Params, *, limit: int = 10) -> RareRules:
+    return RareRules(
+        k=p.phrase_chars,
+        window=max(1, p.rare_min_chars - p.phrase_chars + 1),
+        min_chars=p.rare_min_chars,
+        max_docs=p.rare_corpus_max_docs,
+        misspelling_weight=p.misspelling_weight,
+        limit=limit,
+    )
 
 
 # ---------------------------------------------------------------- one prepared document
@@ -248,11 +318,16 @@ class NearDupIndex:
             sim = bounded_similarity(prep.text, other_text, cutoff=self.params.similarity)
             if sim.value >= self.params.similarity:
                 out.append(Match(other, round(sim.value, 4), est, sim.method))
+        self.insert(key, prep)
+        return out
+
+    def insert(self, key: str, prep: Prepared) -> None:
+        if key in self.signatures:
+            self.remove(key)
         if prep.comparable:
             self.lsh.insert(key, self._minhash(prep.signature))
             self.signatures[key] = prep.signature
             self.texts[key] = prep.text
-        return out
 
     def forget_text(self, key: str) -> None:
         self.texts.pop(key, None)
@@ -303,58 +378,3 @@ def aligned_passages(
             }
         )
     return out
-
-
-def shared_rare_phrases(
-    a: Prepared,
-    a_text: str,
-    b: Prepared,
-    others: Iterable[Prepared],
-    *,
-    phrase_chars: int,
-    min_chars: int,
-    limit: int = 10,
-    max_chars: int = 40,
-) -> tuple[int, list[dict]]:
-    """Phrases only A and B contain: count, and the first `limit` with offsets.
-
-    A rare phrase is a maximal run of A's residue (so not in the template) of at least
-    `min_chars` characters in which every `phrase_chars`-shingle also occurs in B's
-    residue and in no document of `others` (the project's other bidders). Repeats of
-    the same phrase count once.
-    """
-    shared = np.intersect1d(a.phrase_set, b.phrase_set, assume_unique=True)
-    for o in others:
-        if not len(shared):
-            break
-        shared = shared[~isin_sorted(shared, o.phrase_set)]
-    if not len(shared):
-        return 0, []
-    mask = isin_sorted(a.phrase_hashes, shared) & (a.phrase_hashes != 0)
-    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    starts, ends = edges[0::2], edges[1::2]  # shingle-index runs [s, e)
-    seen: set[str] = set()
-    found: list[dict] = []
-    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-        chars = e - s + phrase_chars - 1
-        if chars < min_chars:
-            continue
-        phrase = a.text[s : s + chars]
-        if phrase in seen:
-            continue
-        seen.add(phrase)
-        if len(found) < limit:
-            j = int(np.flatnonzero(b.phrase_hashes == a.phrase_hashes[s])[0])
-            a0, a1 = int(a.pos[s]), int(a.pos[s + chars - 1]) + 1
-            b0 = int(b.pos[j])
-            b1 = int(b.pos[min(j + chars, len(b.pos)) - 1]) + 1
-            found.append(
-                {
-                    "chars": chars,
-                    "a": {"start": a0, "end": a1},
-                    "b": {"start": b0, "end": b1},
-                    "text": _snippet(a_text[a0:a1], max_chars),
-                }
-            )
-    return len(seen), found

@@ -7,6 +7,9 @@
 - Offsets are committed only after the alerts (and derived sessions, dead letters) of a
   poll are acknowledged by the broker, so a crash re-delivers and never loses. Alert ids
   are deterministic, so re-delivery never makes a second alert.
+- One poll's records are processed within a time budget (a third of
+  max.poll.interval.ms; `streams/poll_budget.py`): the rest is sought back and fetched by
+  the next poll, so long document work never gets the worker dropped from the group.
 - On (re)assignment the worker rebuilds its per-project state by reading its partitions
   from the beginning; records before the committed offset only rebuild state (their
   alerts were already published).
@@ -25,6 +28,8 @@ from kafka import ConsumerRebalanceListener, TopicPartition
 
 import detectors
 from streams.bus import Producer, ensure_topics, make_consumer
+from streams.document_texts import StoreDocumentTexts
+from streams.poll_budget import BudgetedBatch, budget_seconds
 from streams.topics import Topics
 from witness.config import Settings
 from witness.events import ContractError, parse_event
@@ -85,7 +90,13 @@ class DetectorWorker:
         self.bootstrap = bootstrap
         self.group_id = group_id
         self.lag_sink = lag_sink
-        ctx = detectors.Context(thresholds=self.settings.thresholds, locale=self.settings.locale)
+        # Texts a detector let go come back from the store (detectors never run SQL).
+        self.documents = StoreDocumentTexts(self.settings.database_url)
+        ctx = detectors.Context(
+            thresholds=self.settings.thresholds,
+            locale=self.settings.locale,
+            documents=self.documents,
+        )
         self.engine = detectors.Engine(detectors.all_detectors(), ctx, fold_sessions=False)
         self.stats = WorkerStats()
         self.resume_at: dict[TopicPartition, int] = {}
@@ -94,6 +105,7 @@ class DetectorWorker:
         ensure_topics(bootstrap, self.topics, self.settings.partitions)
         self.producer = Producer(bootstrap, self.topics)
         self.consumer = make_consumer(bootstrap, group_id)
+        self.poll_budget_s = budget_seconds(self.consumer)
         self.consumer.subscribe(
             [self.topics.events, self.topics.frames, self.topics.sessions], listener=_Rebuild(self)
         )
@@ -124,11 +136,14 @@ class DetectorWorker:
             rewound = self._rewind()
             batch = {tp: recs for tp, recs in batch.items() if tp not in rewound}
         n = 0
-        for tp, records in batch.items():
-            resume = self.resume_at.get(tp, 0)
-            for rec in records:
-                self._handle(rec, warming=rec.offset < resume, dead_letter=True)
-                n += 1
+        budgeted = BudgetedBatch(batch, self.poll_budget_s)  # see streams/poll_budget.py
+        for tp, rec in budgeted:
+            self._handle(rec, warming=rec.offset < self.resume_at.get(tp, 0), dead_letter=True)
+            n += 1
+        for tp, offset in budgeted.resume.items():
+            self.consumer.seek(tp, offset)  # the next poll fetches the rest
+        if budgeted.resume:
+            log.info("poll budget of %.0f s spent after %d records", self.poll_budget_s, n)
         if batch:
             self.producer.flush()  # alerts, sessions and dead letters are durable first ...
             self.consumer.commit_async()  # ... then the offsets (a lost commit only re-delivers)
@@ -208,7 +223,13 @@ class DetectorWorker:
             self.consumer.commit()  # the last offsets, synchronously, on a clean stop
         except Exception:
             log.debug("final commit failed", exc_info=True)
-        for closer in (self.producer.close, self.consumer.close, self.registry.close):
+        closers = (
+            self.producer.close,
+            self.consumer.close,
+            self.registry.close,
+            self.documents.close,
+        )
+        for closer in closers:
             try:
                 closer()
             except Exception:
