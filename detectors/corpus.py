@@ -39,6 +39,7 @@ tests build it from the same events in the same order; detectors only read it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,6 +101,8 @@ class PhraseCorpus:
     stock_phrases: int = 0
     #: (wrong, right) forms, both normalised like the texts they are looked for in.
     misspellings: tuple[tuple[str, str], ...] = ()
+    _wrong: re.Pattern | None = None
+    _right: dict[str, str] = field(default_factory=dict)
 
     def configure(self, shape: CorpusShape) -> None:
         """Allocate on first use (a context that never sees a document costs nothing)."""
@@ -116,6 +119,19 @@ class PhraseCorpus:
         self.misspellings = tuple(
             (_norm(w), _norm(r)) for w, r in misspellings(shape.misspellings_file)
         )
+        self._right = dict(self.misspellings)
+        forms = sorted(self._right, key=len, reverse=True)
+        self._wrong = re.compile("|".join(map(re.escape, forms))) if forms else None
+
+    def listed_misspelling(self, text: str, start: int, end: int) -> tuple[str, str] | None:
+        """A listed wrong form in `text` overlapping [start, end), with its right form."""
+        if self._wrong is None:
+            return None
+        longest = max(map(len, self._right))
+        for m in self._wrong.finditer(text, max(0, start - longest + 1), end + longest - 1):
+            if m.start() < end and m.end() > start:
+                return m.group(0), self._right[m.group(0)]
+        return None
 
     def _cells(self, hashes: np.ndarray) -> np.ndarray:
         assert self.shape is not None

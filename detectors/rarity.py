@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from detectors.corpus import PhraseCorpus, winnow
-from detectors.shingles import codes_of, codes_to_text, isin_sorted, shingle_hashes
+from detectors.corpus import PhraseCorpus
+from detectors.shingles import isin_sorted, window_ok
 
 PHRASE, ODD_FORM, MISSPELLING = "phrase", "odd_form", "misspelling"
 
@@ -70,51 +70,51 @@ def _stretches(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
-def judge_run(
-    codes: np.ndarray,
-    corpus: PhraseCorpus,
-    rules: RareRules,
-    elsewhere: np.ndarray | None = None,
-) -> list[dict]:
-    """The rare stretches of one shared run (positions relative to the run).
-
-    `elsewhere` (bool per shingle): shingles a third bidder of the project also has;
-    they count as common text, like the stock phrases.
-    """
-    k, n = rules.k, len(codes)
-    h = shingle_hashes(codes, k)
-    if not len(h):
-        return []
-    fp = winnow(h, rules.window)
+def _judge_all(a, mask: np.ndarray, third: np.ndarray, corpus: PhraseCorpus, rules: RareRules):
+    """Rare stretches of every shared run of A (absolute residue positions), vectorised
+    over the whole residue: fingerprints come only from windows wholly inside a run, the
+    same ones every document containing that run counted (detectors/corpus.py)."""
+    k, w = rules.k, rules.window
+    h = a.phrase_hashes
+    n_chars = len(a.text)
+    idx = np.flatnonzero(window_ok(mask, w))
+    if len(idx):
+        view = np.lib.stride_tricks.sliding_window_view(h, w)[idx]
+        fp = np.unique(view.argmin(axis=1) + idx)
+    else:
+        fp = np.zeros(0, dtype=np.int64)
     df = corpus.frequency(h[fp])
-    known = corpus.in_stock(h)
-    if elsewhere is not None:
-        known |= elsewhere[: len(h)]
+    known = (corpus.in_stock(h) | third) & (h != 0)
     common = np.concatenate([np.flatnonzero(known), fp[df > rules.max_docs]])
-    covered = _covered(n, common, k)
-    text = codes_to_text(codes)
-    out = []
-    for s, e in _stretches(~covered):
-        inside = (fp >= s) & (fp + k <= e)
-        touching = (fp < e) & (fp + k > s) & (df <= rules.max_docs)
-        if e - s >= rules.min_chars and inside.any():
-            kind, docs = PHRASE, int(df[inside].min())
-        elif s > 0 and e < n and touching.any() and _only_ideographs(text[s:e]):
-            kind, docs = ODD_FORM, int(df[touching].min())
-        else:
-            continue
-        item = {"start": s, "end": e, "kind": kind, "corpus_docs": docs}
-        if kind == ODD_FORM:
-            m = rules.max_docs
-            item["flank_docs"] = [
-                _flank(fp, df, max(0, s - k), s, k, m),
-                _flank(fp, df, e, min(n, e + k), k, m),
-            ]
-        wrong = _listed(text, s, e, corpus.misspellings)
-        if wrong is not None:
-            item["kind"], item["misspelling"] = MISSPELLING, {"wrong": wrong[0], "right": wrong[1]}
-        out.append(item)
-    return out
+    covered = _covered(n_chars, common, k)
+    rare_fp = df <= rules.max_docs
+    for s, e in _stretches(mask):  # shingle-index runs [s, e): chars [s, e + k - 1)
+        ce = e + k - 1
+        lo, hi = np.searchsorted(fp, [s, e])  # the run's own fingerprints
+        rfp, rdf, rrare = fp[lo:hi], df[lo:hi], rare_fp[lo:hi]
+        for rs, re_ in _stretches(~covered[s:ce]):
+            rs, re_ = rs + s, re_ + s
+            inside = (rfp >= rs) & (rfp + k <= re_)
+            touching = (rfp < re_) & (rfp + k > rs) & rrare
+            if re_ - rs >= rules.min_chars and inside.any():
+                item = {"kind": PHRASE, "corpus_docs": int(rdf[inside].min())}
+            elif s < rs and re_ < ce and touching.any() and _only_ideographs(a.text[rs:re_]):
+                m = rules.max_docs
+                item = {
+                    "kind": ODD_FORM,
+                    "corpus_docs": int(rdf[touching].min()),
+                    "flank_docs": [
+                        _flank(rfp, rdf, max(s, rs - k), rs, k, m),
+                        _flank(rfp, rdf, re_, min(ce, re_ + k), k, m),
+                    ],
+                }
+            else:
+                continue
+            wrong = corpus.listed_misspelling(a.text, rs, re_)
+            if wrong is not None:
+                item["kind"] = MISSPELLING
+                item["misspelling"] = {"wrong": wrong[0], "right": wrong[1]}
+            yield s, ce, rs, re_, item
 
 
 def _only_ideographs(text: str) -> bool:
@@ -128,18 +128,6 @@ def _flank(fp, df, lo: int, hi: int, k: int, max_docs: int) -> int | str:
     to an odd stretch), or "known" when only stock phrases or third bidders cover it."""
     side = (fp < hi) & (fp + k > lo) & (df > max_docs)
     return int(df[side].max()) if side.any() else "known"
-
-
-def _listed(
-    text: str, s: int, e: int, forms: tuple[tuple[str, str], ...]
-) -> tuple[str, str] | None:
-    """A listed wrong form overlapping [s, e) of the run."""
-    for wrong, right in forms:
-        lo = max(0, s - len(wrong) + 1)
-        at = text.find(wrong, lo, e + len(wrong) - 1)
-        if at >= 0:
-            return wrong, right
-    return None
 
 
 def shared_rare_phrases(
@@ -162,30 +150,25 @@ def shared_rare_phrases(
     elsewhere = np.zeros(len(shared), dtype=bool)  # also in a third bidder's document
     for o in others:
         elsewhere |= isin_sorted(shared, o.phrase_set)
-    k = rules.k
     valid = a.phrase_hashes != 0
     mask = isin_sorted(a.phrase_hashes, shared) & valid
     third = isin_sorted(a.phrase_hashes, shared[elsewhere]) & valid
-    a_codes = codes_of(a.text)
     seen: set[str] = set()
     # Runs shared by A and B are judged whole, so an odd form keeps the well-known text
     # around it; what a third bidder also has counts as common text.
-    for s, e in _stretches(mask):  # shingle-index runs [s, e): chars [s, e + k - 1)
-        run_end = e + k - 1
-        for item in judge_run(a_codes[s:run_end], corpus, rules, third[s:e]):
-            rs, re_ = s + item["start"], s + item["end"]
-            phrase = a.text[rs:re_]
-            if phrase in seen:
-                continue
-            seen.add(phrase)
-            weight = 1.0 if item["kind"] == PHRASE else rules.misspelling_weight
-            result.count += 1
-            result.score += weight
-            result.kinds[item["kind"]] = result.kinds.get(item["kind"], 0) + 1
-            if len(result.examples) < rules.limit:
-                result.examples.append(
-                    _example(a, a_text, b, rs, re_, s, run_end, item, weight, rules)
-                )
+    for run_start, run_end, rs, re_, item in _judge_all(a, mask, third, corpus, rules):
+        phrase = a.text[rs:re_]
+        if phrase in seen:
+            continue
+        seen.add(phrase)
+        weight = 1.0 if item["kind"] == PHRASE else rules.misspelling_weight
+        result.count += 1
+        result.score += weight
+        result.kinds[item["kind"]] = result.kinds.get(item["kind"], 0) + 1
+        if len(result.examples) < rules.limit:
+            result.examples.append(
+                _example(a, a_text, b, rs, re_, run_start, run_end, item, weight, rules)
+            )
     result.score = round(result.score, 4)
     result.examples.sort(key=lambda x: (-x["weight"], x["a"]["start"]))
     return result

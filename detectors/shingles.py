@@ -73,7 +73,7 @@ def template_hashes(texts: Iterable[str], k: int) -> np.ndarray:
     return np.unique(np.concatenate(parts)) if parts else EMPTY_HASHES
 
 
-def _window_ok(ok: np.ndarray, k: int) -> np.ndarray:
+def window_ok(ok: np.ndarray, k: int) -> np.ndarray:
     """For each k-window over `ok` (per position), True when every position in it is ok."""
     n = len(ok) - k + 1
     if n <= 0:
@@ -87,7 +87,7 @@ def valid_windows(cut_after: np.ndarray, k: int) -> np.ndarray:
     n = len(cut_after) - k + 1
     if n <= 0:
         return np.zeros(0, dtype=bool)
-    return _window_ok(~cut_after, k - 1)[:n] if k > 1 else np.ones(n, dtype=bool)
+    return window_ok(~cut_after, k - 1)[:n] if k > 1 else np.ones(n, dtype=bool)
 
 
 def codes_of(text: str) -> np.ndarray:
