@@ -58,6 +58,13 @@ RARE_DEFINITION = (
 )
 
 
+SIMILARITY_MEASURE = (
+    "rapidfuzz Indel similarity (fuzz.ratio / 100) of the texts after removing the tender "
+    "template, whitespace and full-width forms; for texts over 20,000 x 20,000 characters "
+    "a lower bound of it in linear memory (shared 12-character anchors, gaps aligned "
+    "exactly: detectors/alignment.py), equal to it for near copies"
+)
+
 GENERIC_METADATA_VALUES: tuple[str, ...] = (
     "administrator",
     "admin",
@@ -328,8 +335,7 @@ class DocumentsDetector:
                 "inferred": state.template_inferred,
             },
             "rare_phrase_definition": rare_definition(th),
-            "similarity_measure": "rapidfuzz Indel similarity (fuzz.ratio / 100) of the "
-            "texts after removing the tender template, whitespace and full-width forms",
+            "similarity_measure": SIMILARITY_MEASURE,
         }
         return make_alert(
             "DOC-40-4",
