@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from detectors.shingles import EMPTY_HASHES, isin_sorted, normalise, shingle_hashes
+from detectors.shingles import EMPTY_HASHES, fmix64, isin_sorted, normalise, shingle_hashes
 from witness.phrase_lists import misspellings, stock_phrases
 
 _ROW_SEEDS = np.array(
@@ -52,17 +52,6 @@ _ROW_SEEDS = np.array(
     + [0x2545F4914F6CDD1D * (n + 5) % (1 << 64) for n in range(12)],
     dtype=np.uint64,
 )
-_C1 = np.uint64(0xFF51AFD7ED558CCD)
-_C2 = np.uint64(0xC4CEB9FE1A85EC53)
-_S33 = np.uint64(33)
-
-
-def _mix(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> _S33)
-    h = h * _C1
-    h = h ^ (h >> _S33)
-    h = h * _C2
-    return h ^ (h >> _S33)
 
 
 def winnow(hashes: np.ndarray, window: int) -> np.ndarray:
@@ -137,7 +126,7 @@ class PhraseCorpus:
         assert self.shape is not None
         shift = np.uint64(64 - self.shape.width_bits)
         seeds = _ROW_SEEDS[: self.shape.depth, None]
-        return (_mix(hashes[None, :] ^ seeds) >> shift).astype(np.int64)
+        return (fmix64(hashes[None, :] ^ seeds) >> shift).astype(np.int64)
 
     def add(self, text: str, shape: CorpusShape) -> None:
         """Count one document's fingerprints, once each."""

@@ -35,6 +35,7 @@ from detectors.shingles import (  # noqa: F401  (re-exported: the rules' one imp
     isin_sorted,
     normalise,
     shingle_hashes,
+    snippet,
     template_hashes,
     valid_windows,
 )
@@ -117,12 +118,16 @@ class Params(RuleThresholds):
 DocSimilarityThresholds = Params
 
 
+def winnow_window(p: Params) -> int:
+    """The winnowing window that makes every passage of `rare_min_chars` characters hold
+    a fingerprint (detectors/corpus.py)."""
+    return max(1, p.rare_min_chars - p.phrase_chars + 1)
+
+
 def corpus_shape(p: Params) -> CorpusShape:
-    """The corpus sketch's shape; the winnowing window makes every passage of
-    `rare_min_chars` characters hold a fingerprint (detectors/corpus.py)."""
     return CorpusShape(
         k=p.phrase_chars,
-        window=max(1, p.rare_min_chars - p.phrase_chars + 1),
+        window=winnow_window(p),
         width_bits=p.corpus_width_bits,
         depth=p.corpus_depth,
         max_fill=p.corpus_max_fill,
@@ -134,7 +139,7 @@ def corpus_shape(p: Params) -> CorpusShape:
 def rare_rules(p: Params, *, limit: int = 10) -> RareRules:
     return RareRules(
         k=p.phrase_chars,
-        window=max(1, p.rare_min_chars - p.phrase_chars + 1),
+        window=winnow_window(p),
         min_chars=p.rare_min_chars,
         max_docs=p.rare_corpus_max_docs,
         misspelling_weight=p.misspelling_weight,
@@ -342,10 +347,6 @@ class NearDupIndex:
 # ---------------------------------------------------------------- evidence
 
 
-def _snippet(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def aligned_passages(
     a: Prepared,
     a_text: str,
@@ -374,7 +375,7 @@ def aligned_passages(
                 "chars": length,
                 "a": {"start": a0, "end": a1},
                 "b": {"start": b0, "end": b1},
-                "text": _snippet(a_text[a0:a1], max_chars),
+                "text": snippet(a_text[a0:a1], max_chars),
             }
         )
     return out

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from detectors.corpus import PhraseCorpus
-from detectors.shingles import isin_sorted, window_ok
+from detectors.shingles import isin_sorted, snippet, window_ok
 
 PHRASE, ODD_FORM, MISSPELLING = "phrase", "odd_form", "misspelling"
 
@@ -186,7 +186,7 @@ def _example(a, a_text, b, rs, re_, run_start, run_end, item, weight, rules) -> 
         "chars": re_ - rs,
         "a": {"start": a0, "end": a1},
         "b": {"start": int(b.pos[j]), "end": int(b.pos[j_end - 1]) + 1},
-        "text": _snippet(a_text[a0:a1], rules.max_chars),
+        "text": snippet(a_text[a0:a1], rules.max_chars),
         "kind": item["kind"],
         "weight": weight,
         "corpus_docs": item["corpus_docs"],
@@ -198,7 +198,3 @@ def _example(a, a_text, b, rs, re_, run_start, run_end, item, weight, rules) -> 
         if key in item:
             out[key] = item[key]
     return out
-
-
-def _snippet(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

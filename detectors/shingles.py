@@ -38,7 +38,7 @@ def codes_to_text(codes: np.ndarray) -> str:
     return codes.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
 
 
-def _fmix64(h: np.ndarray) -> np.ndarray:
+def fmix64(h: np.ndarray) -> np.ndarray:
     h = h ^ (h >> _S33)
     h = h * _C1
     h = h ^ (h >> _S33)
@@ -55,7 +55,7 @@ def shingle_hashes(codes: np.ndarray, k: int) -> np.ndarray:
     h = np.zeros(n, dtype=np.uint64)
     for j in range(k):
         h = h * _MUL + c[j : j + n] + np.uint64(1)
-    return _fmix64(h)
+    return fmix64(h)
 
 
 def isin_sorted(values: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
@@ -88,6 +88,11 @@ def valid_windows(cut_after: np.ndarray, k: int) -> np.ndarray:
     if n <= 0:
         return np.zeros(0, dtype=bool)
     return window_ok(~cut_after, k - 1)[:n] if k > 1 else np.ones(n, dtype=bool)
+
+
+def snippet(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters for evidence, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def codes_of(text: str) -> np.ndarray:

@@ -171,15 +171,11 @@ def test_a_slip_inside_a_public_text_everyone_copies_counts_for_nothing():
 # ---------------------------------------------------------------- the sketch itself
 
 
-SHAPE = CorpusShape(
-    k=8,
-    window=5,
-    width_bits=16,
-    depth=4,
-    max_fill=0.99,
-    stock_file="none",
-    misspellings_file="none",
-)
+def _shape(width_bits: int, max_fill: float) -> CorpusShape:
+    return CorpusShape(8, 5, width_bits, 4, max_fill, stock_file="none", misspellings_file="none")
+
+
+SHAPE = _shape(16, 0.99)
 
 
 def test_the_sketch_never_undercounts_a_passage():
@@ -203,15 +199,7 @@ def test_the_sketch_never_undercounts_a_passage():
 
 
 def test_the_sketch_memory_is_fixed_and_old_single_use_phrases_age_out():
-    shape = CorpusShape(
-        k=8,
-        window=5,
-        width_bits=12,
-        depth=4,
-        max_fill=0.5,
-        stock_file="none",
-        misspellings_file="none",
-    )
+    shape = _shape(12, 0.5)
     corpus = PhraseCorpus()
     corpus.add("".join(words(1, 2000)), shape)
     size = corpus.counts.nbytes
