@@ -39,7 +39,7 @@ from detectors.neardup import (
     shingle_hashes,
     template_hashes,
 )
-from detectors.rarity import RareResult, shared_rare_phrases
+from detectors.rarity import RareResult, rare_limit, shared_rare_phrases
 from witness.alerts import Alert, make_alert
 from witness.events import GLOBAL_PROJECT, DocumentSubmitted, Event
 from witness.thresholds import RuleThresholds, thresholds_section
@@ -48,9 +48,10 @@ TENDER = "tender"
 META_FIELDS = ("author", "last_modified_by", "rsid_root", "xmp_document_id")
 RARE_DEFINITION = (
     "a stretch of one bid's text outside the tender template, every {k}-character piece of "
-    "which also occurs in the other bid{third}, and which at most {max_docs} documents of the centre's whole corpus contain "
-    "(all projects' bid and tender documents, counted in a sketch that never undercounts; "
-    "phrases of the stock-phrase file are never rare): a phrase of at least {min_chars} "
+    "which also occurs in the other bid{third}, and which at most {max_docs} documents of "
+    "the centre's whole corpus contain, and at most {share:g} % of them (never fewer than "
+    "2, the pair itself; all projects' bid and tender documents, counted in a sketch that "
+    "never undercounts; phrases of the stock-phrase file are never rare): a phrase of at least {min_chars} "
     "characters weighs 1; a shared slip weighs {weight}: a listed misspelling inside a rare "
     "stretch, or an odd form (a short rare stretch with text the corpus knows well on both "
     "sides, i.e. a well-known phrase with a small edit); a slip inside well-known text "
@@ -508,6 +509,7 @@ def rare_definition(th: Params, *, across_projects: bool = False) -> str:
         min_chars=th.rare_min_chars,
         k=th.phrase_chars,
         max_docs=th.rare_corpus_max_docs,
+        share=th.rare_corpus_max_share * 100,
         weight=th.misspelling_weight,
     )
 
@@ -517,6 +519,7 @@ def corpus_facts(ctx: Context) -> dict:
     c = ctx.corpus
     return {
         "documents": c.documents,
+        "rare_limit": rare_limit(c, rare_rules(_params(ctx))),
         "halvings": c.halvings,
         "stock_phrases": c.stock_phrases,
         "listed_misspellings": len(c.misspellings),

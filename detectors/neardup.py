@@ -84,6 +84,13 @@ class Params(RuleThresholds):
         description="a shared phrase is rare if at most this many documents of the corpus "
         "contain it (the two bids included)",
     )
+    rare_corpus_max_share: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="... and in at most this share of the corpus's documents (never below "
+        "2 documents): a young corpus calls little rare",
+    )
     misspelling_weight: float = Field(
         2.0, ge=1, le=10, description="weight of a shared slip (listed or odd form) vs 1"
     )
@@ -142,6 +149,7 @@ def rare_rules(p: Params, *, limit: int = 10) -> RareRules:
         window=winnow_window(p),
         min_chars=p.rare_min_chars,
         max_docs=p.rare_corpus_max_docs,
+        max_share=p.rare_corpus_max_share,
         misspelling_weight=p.misspelling_weight,
         limit=limit,
     )

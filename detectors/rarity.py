@@ -3,7 +3,8 @@
 A *shared run* is a maximal run of A's residue (outside the tender template) every
 `k`-character shingle of which also occurs in B's residue. It is then cut where the text
 is known: every stretch covered by a fingerprint the corpus (`detectors/corpus.py`)
-counted in more than `rare_corpus_max_docs` documents, by a shingle of the stock-phrase
+counted in more than `rare_limit` documents (`rare_corpus_max_docs`, and at most
+`rare_corpus_max_share` of the corpus, never below 2: the pair itself), by a shingle of the stock-phrase
 file, or by a shingle a third bidder of the project also has, is common; what is left
 is judged:
 
@@ -51,6 +52,7 @@ class RareRules:
     window: int
     min_chars: int
     max_docs: int
+    max_share: float
     misspelling_weight: float
     limit: int = 10
     max_chars: int = 40
@@ -85,9 +87,10 @@ def _judge_all(a, mask: np.ndarray, third: np.ndarray, corpus: PhraseCorpus, rul
         fp = np.zeros(0, dtype=np.int64)
     df = corpus.frequency(h[fp])
     known = (corpus.in_stock(h) | third) & (h != 0)
-    common = np.concatenate([np.flatnonzero(known), fp[df > rules.max_docs]])
+    limit = rare_limit(corpus, rules)
+    common = np.concatenate([np.flatnonzero(known), fp[df > limit]])
     covered = _covered(n_chars, common, k)
-    rare_fp = df <= rules.max_docs
+    rare_fp = df <= limit
     for s, e in _stretches(mask):  # shingle-index runs [s, e): chars [s, e + k - 1)
         ce = e + k - 1
         lo, hi = np.searchsorted(fp, [s, e])  # the run's own fingerprints
@@ -99,7 +102,7 @@ def _judge_all(a, mask: np.ndarray, third: np.ndarray, corpus: PhraseCorpus, rul
             if re_ - rs >= rules.min_chars and inside.any():
                 item = {"kind": PHRASE, "corpus_docs": int(rdf[inside].min())}
             elif s < rs and re_ < ce and touching.any() and _only_ideographs(a.text[rs:re_]):
-                m = rules.max_docs
+                m = limit
                 item = {
                     "kind": ODD_FORM,
                     "corpus_docs": int(rdf[touching].min()),
@@ -121,6 +124,13 @@ def _only_ideographs(text: str) -> bool:
     """A slip sits inside a phrase: no punctuation (a sentence seam), no ASCII letters or
     digits (bidders change numbers and units in stock sentences all the time)."""
     return bool(text) and all("\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf" for c in text)
+
+
+def rare_limit(corpus: PhraseCorpus, rules: RareRules) -> int:
+    """Most documents a rare phrase may be in: `max_docs`, and no more than `max_share`
+    of the corpus, but always 2 (a phrase only the two bids have is rare in any corpus).
+    A young corpus thus calls little rare: 4 of 71 documents is no rarity."""
+    return max(2, min(rules.max_docs, int(rules.max_share * corpus.documents)))
 
 
 def _flank(fp, df, lo: int, hi: int, k: int, max_docs: int) -> int | str:

@@ -31,7 +31,7 @@ from witness.simulator.text_samples import (
 LIBRARY = public_library(seed=3, size=20, chars=36)
 #: Per-project rarity only (the old rule): every shared phrase counts as rare.
 BEFORE = Thresholds.defaults().with_overrides(
-    "DOC-40-4", rare_corpus_max_docs=1_000_000, stock_phrases_file="none"
+    "DOC-40-4", rare_corpus_max_docs=1_000_000, rare_corpus_max_share=1.0, stock_phrases_file="none"
 )
 AFTER = Thresholds.defaults().with_overrides("DOC-40-4", stock_phrases_file="none")
 
