@@ -175,7 +175,10 @@ def stock_corpus(projects: int) -> bool:
         base = Thresholds.defaults()
         cases = {
             "before: rare = no third bidder in the project": base.with_overrides(
-                "DOC-40-4", rare_corpus_max_docs=1_000_000, rare_corpus_max_share=1.0, stock_phrases_file="none"
+                "DOC-40-4",
+                rare_corpus_max_docs=1_000_000,
+                rare_corpus_max_share=1.0,
+                stock_phrases_file="none",
             ),
             "after: rare = few documents of the corpus": base.with_overrides(
                 "DOC-40-4", stock_phrases_file="none"

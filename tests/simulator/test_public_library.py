@@ -57,7 +57,10 @@ def test_doc_40_4_precision_holds_where_per_project_rarity_fails():
 
     # The old rule: rare = no third bidder of the project has it (per-project alerts).
     before = Thresholds.defaults().with_overrides(
-        "DOC-40-4", rare_corpus_max_docs=1_000_000, rare_corpus_max_share=1.0, stock_phrases_file="none"
+        "DOC-40-4",
+        rare_corpus_max_docs=1_000_000,
+        rare_corpus_max_share=1.0,
+        stock_phrases_file="none",
     )
     per_project = [a for a in _doc_alerts(before) if "scope" not in a.evidence]
     planted = {c["project_id"] for c in truth}
