@@ -17,7 +17,8 @@ from detectors.engine import Engine
 def all_detectors() -> list[Detector]:
     """Every registered detector, fresh. Add new rule families here."""
     from detectors.boq import BoqDetector
-    from detectors.documents import CrossProjectDocumentsDetector, DocumentsDetector
+    from detectors.documents import DocumentsDetector
+    from detectors.documents_cross import CrossProjectDocumentsDetector
     from detectors.evaluation import EvaluationReportDetector
     from detectors.experts import (
         AvoidanceDetector,

@@ -12,24 +12,72 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from detectors.corpus import PhraseCorpus
 from detectors.registry import Registry
 from witness.alerts import Alert
 from witness.config import Thresholds
 from witness.events import GLOBAL_PROJECT, Event
 
 
+class DocumentTexts(Protocol):
+    """Where a detector finds a document's text it no longer keeps in memory.
+
+    The seam between pure detectors and storage: the live worker passes one backed by the
+    store (`streams/document_texts.py`), replay one backed by the events it folds
+    (`detectors/offline.py`), so a detector never runs SQL and replay gives what live gave.
+    """
+
+    def observe(self, event: Event) -> None:
+        """Every `document.submitted` passes here (from the engine) before detectors see it."""
+
+    def text(self, event_id: str) -> str | None:
+        """The `text` of the `document.submitted` event `event_id`, or None if unknown."""
+
+
+class NoDocumentTexts:
+    """No text store (tests, single-shot tools): forgotten texts stay forgotten."""
+
+    def observe(self, event: Event) -> None:
+        pass
+
+    def text(self, event_id: str) -> str | None:
+        return None
+
+
+class EventDocumentTexts:
+    """Texts of the `document.submitted` events folded so far (replay, tests).
+
+    Holds references to the events' own strings: for a list of events already in memory
+    it costs nothing more; for a stream it keeps every document text it has read.
+    """
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+
+    def observe(self, event: Event) -> None:
+        if event.type == "document.submitted":
+            self._texts[event.event_id] = event.payload.text
+
+    def text(self, event_id: str) -> str | None:
+        return self._texts.get(event_id)
+
+
 @dataclass
 class Context:
     """Read-only inputs every detector may consult.
 
-    `registry` is reference data (the enterprise registry, a global table every worker
-    reads whole); the engine folds `registry.relation` events into it before detectors
-    see them. Detectors must not mutate it.
+    `registry` and `corpus` are reference data: the enterprise registry (a global table
+    every worker reads whole) and the document-frequency sketch of every document seen
+    (detectors/corpus.py). The engine folds `registry.relation` and `document.submitted`
+    events into them before detectors see the event; detectors must not mutate them.
+    `documents` loads the text of a document a detector no longer keeps (DocumentTexts).
     """
 
     thresholds: Thresholds = field(default_factory=Thresholds.defaults)
     registry: Registry = field(default_factory=Registry)
     locale: str = "zh-CN"
+    corpus: PhraseCorpus = field(default_factory=PhraseCorpus)
+    documents: DocumentTexts = field(default_factory=NoDocumentTexts)
 
 
 class Detector(Protocol):

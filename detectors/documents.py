@@ -8,17 +8,10 @@ bidders copy it, so its passages are cut from every bid before comparing (see
 none has arrived by `opening.started`, text found in the documents of at least
 `infer_template_bidders` bidders is taken as template (and the evidence says so).
 
-`CrossProjectDocumentsDetector` (state key "*") compares documents across projects:
-the same preparer writing for "competitors" in different tenders. Memory is bounded:
-texts are kept only for the `cross_live_projects` most recently active, unarchived
-projects; for older ones only the MinHash signature (128 x 4 bytes), its LSH entries
-and the metadata values stay, at most `cross_max_docs` documents, oldest dropped first
-(measured: ~18 KB per document, the LSH band tables dominate; 20,000 documents ~0.4 GB).
-A kept bid costs ~70 KB (original ~40 KB as UCS-2 plus the residue used for rapidfuzz),
-so dropping texts buys a factor of ~4, and the count cap makes the bound hard. A match
-against a document whose text is gone is reported with the signature's Jaccard estimate
-instead of a verified similarity: it is a lead for a person to pull the archived file.
-Beyond the cap, the state belongs in the store (DESIGN §3), not in memory.
+Rare phrases are judged against the centre's whole corpus (`detectors/rarity.py`,
+`detectors/corpus.py`), not merely against the project's other bids.
+`CrossProjectDocumentsDetector` (detectors/documents_cross.py, state key "*") compares
+documents across projects.
 
 One alert per pair and rule: identity = the sorted bidder pair (per project), or the
 sorted (project, bidder, document) pair across projects; subjects = the two bidders.
@@ -26,14 +19,13 @@ sorted (project, bidder, document) pair across projects; subjects = the two bidd
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from pydantic import Field
-from rapidfuzz.distance import Indel
 
+from detectors.alignment import bounded_similarity
 from detectors.base import Context
 from detectors.neardup import (
     NearDupIndex,
@@ -43,10 +35,11 @@ from detectors.neardup import (
     codes_to_text,
     normalise,
     prepare,
-    shared_rare_phrases,
+    rare_rules,
     shingle_hashes,
     template_hashes,
 )
+from detectors.rarity import RareResult, rare_limit, shared_rare_phrases
 from witness.alerts import Alert, make_alert
 from witness.events import GLOBAL_PROJECT, DocumentSubmitted, Event
 from witness.thresholds import RuleThresholds, thresholds_section
@@ -54,11 +47,24 @@ from witness.thresholds import RuleThresholds, thresholds_section
 TENDER = "tender"
 META_FIELDS = ("author", "last_modified_by", "rsid_root", "xmp_document_id")
 RARE_DEFINITION = (
-    "a run of at least {min_chars} characters of one bid's text, outside the tender "
-    "template, every {k}-character piece of which also occurs in the other bid and in no "
-    "document of any third bidder of the project"
+    "a stretch of one bid's text outside the tender template, every {k}-character piece of "
+    "which also occurs in the other bid{third}, and which at most {max_docs} documents of "
+    "the centre's whole corpus contain, and at most {share:g} % of them (never fewer than "
+    "2, the pair itself; all projects' bid and tender documents, counted in a sketch that "
+    "never undercounts; phrases of the stock-phrase file are never rare): a phrase of at least {min_chars} "
+    "characters weighs 1; a shared slip weighs {weight}: a listed misspelling inside a rare "
+    "stretch, or an odd form (a short rare stretch with text the corpus knows well on both "
+    "sides, i.e. a well-known phrase with a small edit); a slip inside well-known text "
+    "counts for nothing"
 )
 
+
+SIMILARITY_MEASURE = (
+    "rapidfuzz Indel similarity (fuzz.ratio / 100) of the texts after removing the tender "
+    "template, whitespace and full-width forms; for texts over 20,000 x 20,000 characters "
+    "a lower bound of it in linear memory (shared 12-character anchors, gaps aligned "
+    "exactly: detectors/alignment.py), equal to it for near copies"
+)
 
 GENERIC_METADATA_VALUES: tuple[str, ...] = (
     "administrator",
@@ -290,22 +296,17 @@ class DocumentsDetector:
                 for r in state.docs.values()
                 if r.owner not in (a.owner, b.owner) and r.prep is not None
             ]
-            n_rare, rare = shared_rare_phrases(
-                a.prep,
-                a.doc.text,
-                b.prep,
-                third,
-                phrase_chars=params.phrase_chars,
-                min_chars=th.rare_min_chars,
+            rare = shared_rare_phrases(
+                a.prep, a.doc.text, b.prep, third, ctx.corpus, rare_rules(params)
             )
             sim = sims.get(other.doc_id)
             # Before the opening a later bid may still share the phrases: they are
             # evidence then, not a reason to fire.
-            if sim is None and (not state.opened or n_rare < th.min_shared_rare):
+            if sim is None and (not state.opened or rare.score < th.min_shared_rare):
                 continue
             if sim is None:
-                sim = round(float(Indel.normalized_similarity(a.prep.text, b.prep.text)), 4)
-            finding = _similarity_finding(a, b, sim, n_rare, rare, th, state.opened)
+                sim = round(bounded_similarity(a.prep.text, b.prep.text).value, 4)
+            finding = _similarity_finding(a, b, sim, rare, th, state.opened)
             pair = _pair(a.owner, b.owner)
             state.similar.setdefault(pair, {})[(a.doc_id, b.doc_id)] = finding
             alerts.append(self._similarity_alert(state, pair, event, ctx))
@@ -321,20 +322,21 @@ class DocumentsDetector:
             "bidders": list(pair),
             "similarity": max(f["similarity"] for f in findings),
             "shared_rare_phrases": max(f["shared_rare_phrases"]["count"] for f in findings),
+            "rare_phrase_score": max(f["shared_rare_phrases"]["score"] for f in findings),
             "thresholds": {
                 "similarity": th.similarity,
                 "min_shared_rare": th.min_shared_rare,
+                "rare_corpus_max_docs": th.rare_corpus_max_docs,
+                "misspelling_weight": th.misspelling_weight,
             },
+            "corpus": corpus_facts(ctx),
             "documents": findings,
             "template": {
                 "tender_doc_ids": sorted(state.tender),
                 "inferred": state.template_inferred,
             },
-            "rare_phrase_definition": RARE_DEFINITION.format(
-                min_chars=th.rare_min_chars, k=th.phrase_chars
-            ),
-            "similarity_measure": "rapidfuzz Indel similarity (fuzz.ratio / 100) of the "
-            "texts after removing the tender template, whitespace and full-width forms",
+            "rare_phrase_definition": rare_definition(th),
+            "similarity_measure": SIMILARITY_MEASURE,
         }
         return make_alert(
             "DOC-40-4",
@@ -501,13 +503,36 @@ def _find_all(text: str, needle: str) -> list[int]:
     return out
 
 
+def rare_definition(th: Params, *, across_projects: bool = False) -> str:
+    return RARE_DEFINITION.format(
+        third="" if across_projects else " and in no document of a third bidder of the project",
+        min_chars=th.rare_min_chars,
+        k=th.phrase_chars,
+        max_docs=th.rare_corpus_max_docs,
+        share=th.rare_corpus_max_share * 100,
+        weight=th.misspelling_weight,
+    )
+
+
+def corpus_facts(ctx: Context) -> dict:
+    """What the rarity was judged against (goes into the evidence)."""
+    c = ctx.corpus
+    return {
+        "documents": c.documents,
+        "rare_limit": rare_limit(c, rare_rules(_params(ctx))),
+        "halvings": c.halvings,
+        "stock_phrases": c.stock_phrases,
+        "listed_misspellings": len(c.misspellings),
+    }
+
+
 def _similarity_finding(
-    a: DocRec, b: DocRec, sim: float, n_rare: int, rare: list[dict], th: Params, final: bool
+    a: DocRec, b: DocRec, sim: float, rare: RareResult, th: Params, final: bool
 ) -> dict:
     crossed = []
     if sim >= th.similarity:
         crossed.append(f"similarity >= {th.similarity}")
-    if final and n_rare >= th.min_shared_rare:
+    if final and rare.score >= th.min_shared_rare:
         crossed.append(f"shared rare phrases >= {th.min_shared_rare}")
     return {
         "doc_a": a.doc_id,
@@ -530,249 +555,19 @@ def _similarity_finding(
             max_chars=th.passage_chars,
         ),
         "shared_rare_phrases": {
-            "count": n_rare,
-            "examples": rare,
+            "count": rare.count,
+            "score": rare.score,
+            "kinds": rare.kinds,
+            "examples": rare.examples,
             "final": final,  # False before the opening: later bids may share them too
         },
     }
 
 
-# ---------------------------------------------------------------- across projects
+def __getattr__(name: str) -> Any:
+    """`CrossProjectDocumentsDetector` lives in detectors/documents_cross.py now."""
+    if name == "CrossProjectDocumentsDetector":
+        from detectors.documents_cross import CrossProjectDocumentsDetector
 
-
-@dataclass
-class LiveProject:
-    """A project whose texts the cross-project detector still keeps."""
-
-    tender: dict[str, str] = field(default_factory=dict)  # doc id -> text
-    template: np.ndarray | None = None
-    tender_meta: set[tuple[str, str]] = field(default_factory=set)
-    pending: list[DocRec] = field(default_factory=list)  # waiting for the template
-    docs: dict[str, DocRec] = field(default_factory=dict)
-
-
-@dataclass
-class CrossDoc:
-    project_id: str
-    doc_id: str
-    owner: str
-    event_id: str
-    meta: dict[str, str]  # field -> normalised value, only the comparable ones
-
-
-@dataclass
-class CrossState:
-    live: OrderedDict[str, LiveProject] = field(default_factory=OrderedDict)
-    index: NearDupIndex | None = None
-    docs: OrderedDict[str, CrossDoc] = field(default_factory=OrderedDict)  # oldest first
-    meta_index: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-
-
-def _uid(project_id: str, doc_id: str) -> str:
-    return f"{project_id}\x1f{doc_id}"
-
-
-class CrossProjectDocumentsDetector:
-    """DOC-40-4 and DOC-META between documents of different projects (state key "*")."""
-
-    name = "documents-cross-project"
-    rules = ("DOC-40-4", "DOC-META")
-    types = frozenset({"document.submitted", "project.archived"})
-
-    def key(self, event: Event) -> str | None:
-        if event.project_id == GLOBAL_PROJECT or event.type not in self.types:
-            return None
-        return GLOBAL_PROJECT
-
-    def initial(self) -> CrossState:
-        return CrossState()
-
-    def step(self, state: CrossState, event: Event, ctx: Context) -> tuple[Any, list[Alert]]:
-        pid = event.project_id
-        if event.type == "project.archived":
-            return state, self._retire(state, pid, event, ctx)
-        alerts: list[Alert] = []
-        lp = state.live.get(pid)
-        if lp is None:
-            lp = state.live[pid] = LiveProject()
-            while len(state.live) > _params(ctx).cross_live_projects:
-                oldest = next(iter(state.live))
-                alerts += self._retire(state, oldest, event, ctx)
-        state.live.move_to_end(pid)
-        doc: DocumentSubmitted = event.payload
-        rec = DocRec(event.event_id, doc)
-        if doc.owner == TENDER:
-            lp.tender[doc.doc_id] = doc.text
-            lp.template = template_hashes(lp.tender.values(), _params(ctx).template_chars)
-            lp.tender_meta |= {(f, _norm_value(getattr(doc.metadata, f))) for f in META_FIELDS}
-            waiting, lp.pending = lp.pending, []
-            for r in waiting:
-                alerts += self._process(state, pid, lp, r, event, ctx)
-            return state, alerts
-        if lp.template is None:
-            lp.pending.append(rec)
-            return state, alerts
-        return state, alerts + self._process(state, pid, lp, rec, event, ctx)
-
-    def _retire(self, state: CrossState, pid: str, event: Event, ctx: Context) -> list[Alert]:
-        """Project archived or pushed out: compare what waited, then keep signatures only."""
-        lp = state.live.pop(pid, None)
-        if lp is None:
-            return []
-        alerts = []
-        for r in lp.pending:  # no template ever came: compare the whole text
-            alerts += self._process(state, pid, lp, r, event, ctx)
-        if state.index is not None:
-            for doc_id in lp.docs:
-                state.index.forget_text(_uid(pid, doc_id))
-        return alerts
-
-    def _process(
-        self, state: CrossState, pid: str, lp: LiveProject, rec: DocRec, event: Event, ctx: Context
-    ) -> list[Alert]:
-        params = _params(ctx)
-        th = _params(ctx)
-        if state.index is None:
-            state.index = NearDupIndex(params)
-        uid = _uid(pid, rec.doc_id)
-        if uid in state.docs:
-            self._drop(state, uid)
-        rec.prep = prepare(rec.doc.text, lp.template, params)
-
-        def skip(key: str) -> bool:
-            other = state.docs[key]
-            return other.project_id == pid or other.owner == rec.owner
-
-        alerts = []
-        for m in state.index.add(uid, rec.prep, skip=skip):
-            other = state.docs[m.key]
-            if m.similarity is None and m.estimated_jaccard < th.cross_signature_jaccard:
-                continue
-            other_rec = (
-                state.live[other.project_id].docs.get(other.doc_id)
-                if (other.project_id in state.live)
-                else None
-            )
-            alerts.append(self._text_alert(pid, rec, other, other_rec, m, event, ctx))
-        generic = {_norm_value(v) for v in ctx.thresholds.typed(MetadataThresholds).generic_values}
-        meta = {}
-        for f in META_FIELDS:
-            v = _norm_value(getattr(rec.doc.metadata, f))
-            if v and v not in generic and (f, v) not in lp.tender_meta:
-                meta[f] = v
-        shared: dict[str, list[dict]] = {}
-        for f, v in meta.items():
-            for key in state.meta_index.get((f, v), []):
-                other = state.docs[key]
-                if other.project_id != pid and other.owner != rec.owner:
-                    shared.setdefault(key, []).append(
-                        {"field": f, "value": getattr(rec.doc.metadata, f)}
-                    )
-            state.meta_index.setdefault((f, v), []).append(uid)
-        for key in sorted(shared):
-            alerts.append(self._meta_alert(pid, rec, state.docs[key], shared[key], event, ctx))
-        state.docs[uid] = CrossDoc(pid, rec.doc_id, rec.owner, rec.event_id, meta)
-        rec.prep.drop_phrases()  # rare phrases are a per-project matter (16 bytes a char)
-        lp.docs[rec.doc_id] = rec
-        while len(state.docs) > th.cross_max_docs:
-            self._drop(state, next(iter(state.docs)))
-        return alerts
-
-    def _drop(self, state: CrossState, uid: str) -> None:
-        old = state.docs.pop(uid)
-        if state.index is not None:
-            state.index.remove(uid)
-        for f, v in old.meta.items():
-            keys = state.meta_index.get((f, v), [])
-            if uid in keys:
-                keys.remove(uid)
-            if not keys:
-                state.meta_index.pop((f, v), None)
-        lp = state.live.get(old.project_id)
-        if lp is not None:
-            lp.docs.pop(old.doc_id, None)
-
-    @staticmethod
-    def _identity(pid: str, rec: DocRec, other: CrossDoc) -> list[list[str]]:
-        return sorted([[pid, rec.owner, rec.doc_id], [other.project_id, other.owner, other.doc_id]])
-
-    def _text_alert(
-        self,
-        pid: str,
-        rec: DocRec,
-        other: CrossDoc,
-        other_rec: DocRec | None,
-        match: Any,
-        event: Event,
-        ctx: Context,
-    ) -> Alert:
-        th = _params(ctx)
-        evidence: dict[str, Any] = {
-            "scope": "cross_project",
-            "documents": [
-                {"project_id": p, "bidder": o, "doc_id": d}
-                for p, o, d in self._identity(pid, rec, other)
-            ],
-            "similarity": match.similarity,
-            "estimated_jaccard": round(match.estimated_jaccard, 4),
-            "text_kept": other_rec is not None,
-            "thresholds": {
-                "similarity": th.similarity,
-                "cross_signature_jaccard": th.cross_signature_jaccard,
-            },
-        }
-        if other_rec is not None and other_rec.prep is not None:
-            evidence["passages"] = aligned_passages(
-                rec.prep,
-                rec.doc.text,
-                other_rec.prep,
-                other_rec.doc.text,
-                top=th.max_passages,
-                max_chars=th.passage_chars,
-            )
-            evidence["passages_offsets"] = {"a": rec.doc_id, "b": other.doc_id}
-        else:
-            evidence["note"] = (
-                "the other project is archived; only its MinHash signature is kept, so the "
-                "similarity is the signature's Jaccard estimate over character shingles"
-            )
-        return make_alert(
-            "DOC-40-4",
-            pid,
-            identity={"cross_project": self._identity(pid, rec, other)},
-            subjects=[rec.owner, other.owner],
-            evidence=evidence,
-            event_ids=[rec.event_id, other.event_id],
-            first_seen=event.ts,
-            locale=ctx.locale,
-        )
-
-    def _meta_alert(
-        self,
-        pid: str,
-        rec: DocRec,
-        other: CrossDoc,
-        shared: list[dict],
-        event: Event,
-        ctx: Context,
-    ) -> Alert:
-        return make_alert(
-            "DOC-META",
-            pid,
-            identity={"cross_project": self._identity(pid, rec, other)},
-            subjects=[rec.owner, other.owner],
-            evidence={
-                "scope": "cross_project",
-                "documents": [
-                    {"project_id": p, "bidder": o, "doc_id": d}
-                    for p, o, d in self._identity(pid, rec, other)
-                ],
-                "shared": shared,
-                "ignored_rule": "empty values, generic defaults (thresholds [DOC-META] "
-                "generic_values) and values equal to the project's tender document are "
-                "not compared",
-            },
-            event_ids=[rec.event_id, other.event_id],
-            first_seen=event.ts,
-            locale=ctx.locale,
-        )
+        return CrossProjectDocumentsDetector
+    raise AttributeError(name)

@@ -2,7 +2,9 @@
 
 The live worker, `witness replay` and the tests all call the engine, so a rule behaves
 identically in all three. The engine also
-- folds `registry.relation` facts into the shared registry before detectors see them,
+- folds `registry.relation` facts into the shared registry, and every
+  `document.submitted` into the phrase corpus (and the replay's text store), before
+  detectors see them,
 - derives `room.session` events (returned to the caller; folded back in when
   `fold_sessions` is on, as in replay and single-process runs),
 - drops events it has already seen (re-delivery, a file ingested twice; see dedup.py),
@@ -103,6 +105,8 @@ class Engine:
         out = Output()
         if event.type == "registry.relation":
             self.ctx.registry.add(event.payload)
+        elif event.type == "document.submitted":
+            self._count_document(event)
         out.alerts.extend(self._fold(event, out.failures))
 
         if event.project_id != "*":
@@ -149,6 +153,14 @@ class Engine:
     def _latest(self, alert_id: str) -> Alert | None:
         pending = self._pending.get(alert_id)
         return pending if pending is not None else self._emitted.get(alert_id)
+
+    def _count_document(self, event: Event) -> None:
+        """Reference data: the corpus counts every document before any rule judges it."""
+        from detectors.neardup import Params, corpus_shape
+
+        self.ctx.documents.observe(event)
+        shape = corpus_shape(self.ctx.thresholds.typed(Params))
+        self.ctx.corpus.add(event.payload.text, shape)
 
     def _fold(self, event: Event, failures: list[DetectorFailure]) -> list[Alert]:
         changed: list[Alert] = []

@@ -17,28 +17,33 @@ Everything is deterministic (fixed MinHash seed, sorted candidate order); no wal
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
-from pydantic import Field
-from rapidfuzz.distance import Indel
+from pydantic import Field, field_validator
 
+from detectors.alignment import bounded_similarity, common_runs, longest_disjoint
+from detectors.corpus import CorpusShape
+from detectors.rarity import RareRules
+from detectors.shingles import (  # noqa: F401  (re-exported: the rules' one import)
+    EMPTY_HASHES,
+    codes_of,
+    codes_to_text,
+    isin_sorted,
+    normalise,
+    shingle_hashes,
+    snippet,
+    template_hashes,
+    valid_windows,
+)
+from witness.phrase_lists import misspellings, stock_phrases
 from witness.thresholds import RuleThresholds, thresholds_section
 
-_WHITESPACE = np.array(
-    [0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x200B, 0x2028, 0x2029, 0xFEFF],
-    dtype=np.uint32,
-)
-_MUL = np.uint64(0x100000001B3)
-_C1 = np.uint64(0xFF51AFD7ED558CCD)
-_C2 = np.uint64(0xC4CEB9FE1A85EC53)
-_S33 = np.uint64(33)
 _S32 = np.uint64(32)
 _MASK32 = np.uint64(0xFFFFFFFF)
-EMPTY_HASHES = np.zeros(0, dtype=np.uint64)
 
 
 @thresholds_section("DOC-40-4")
@@ -48,7 +53,9 @@ class Params(RuleThresholds):
     similarity: float = Field(
         0.80, gt=0, le=1, description="Indel similarity after template removal"
     )
-    min_shared_rare: int = Field(3, ge=1, description="shared rare errors / phrases that fire")
+    min_shared_rare: int = Field(
+        3, ge=1, description="score of shared rare phrases that fires (a slip weighs more)"
+    )
     shingle_chars: int = Field(5, ge=2, le=64, description="character shingle length for MinHash")
     lsh_threshold: float = Field(0.2, gt=0, lt=1, description="Jaccard threshold of the LSH search")
     num_perm: int = Field(128, ge=16, le=1024)
@@ -64,83 +71,91 @@ class Params(RuleThresholds):
     passage_chars: int = Field(80, ge=10, le=2000)
     cross_live_projects: int = Field(200, ge=1)
     cross_max_docs: int = Field(20_000, ge=1)
-    cross_signature_jaccard: float = Field(0.5, gt=0, le=1)
+    cross_signature_jaccard: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description="cross-project, text no longer in memory: signature Jaccard estimate at "
+        "which the text is loaded from the store and verified (never an alert by itself)",
+    )
+    rare_corpus_max_docs: int = Field(
+        4,
+        ge=2,
+        description="a shared phrase is rare if at most this many documents of the corpus "
+        "contain it (the two bids included)",
+    )
+    rare_corpus_max_share: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="... and in at most this share of the corpus's documents (never below "
+        "2 documents): a young corpus calls little rare",
+    )
+    misspelling_weight: float = Field(
+        2.0, ge=1, le=10, description="weight of a shared slip (listed or odd form) vs 1"
+    )
+    stock_phrases_file: str = Field(
+        "", description='stock phrases never rare: "" shipped sample, "none", or a path'
+    )
+    misspellings_file: str = Field(
+        "", description='wrong<TAB>right forms: "" shipped sample, "none", or a path'
+    )
+    corpus_width_bits: int = Field(
+        22, ge=10, le=30, description="count-min sketch: 2**bits one-byte counters a row"
+    )
+    corpus_depth: int = Field(4, ge=1, le=16, description="count-min sketch rows")
+    corpus_max_fill: float = Field(
+        0.8, gt=0, lt=1, description="share of a row in use at which all counts halve"
+    )
+
+    @field_validator("stock_phrases_file")
+    @classmethod
+    def _stock_file_readable(cls, value: str) -> str:
+        stock_phrases(value)
+        return value
+
+    @field_validator("misspellings_file")
+    @classmethod
+    def _misspellings_readable(cls, value: str) -> str:
+        misspellings(value)
+        return value
 
 
 #: The DOC-40-4 thresholds under the name the near-duplicate search uses.
 DocSimilarityThresholds = Params
 
 
-# ---------------------------------------------------------------- normalising and hashing
+def winnow_window(p: Params) -> int:
+    """The winnowing window that makes every passage of `rare_min_chars` characters hold
+    a fingerprint (detectors/corpus.py)."""
+    return max(1, p.rare_min_chars - p.phrase_chars + 1)
 
 
-def normalise(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Code points of the normalised text and each one's offset in the original text."""
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    codes = np.where((codes >= 0xFF01) & (codes <= 0xFF5E), codes - 0xFEE0, codes)
-    codes = np.where(codes == 0x3000, 0x20, codes)  # ideographic space
-    codes = np.where((codes >= 65) & (codes <= 90), codes + 32, codes).astype(np.uint32)
-    keep = ~np.isin(codes, _WHITESPACE)
-    return codes[keep], np.flatnonzero(keep).astype(np.int32)
+def corpus_shape(p: Params) -> CorpusShape:
+    return CorpusShape(
+        k=p.phrase_chars,
+        window=winnow_window(p),
+        width_bits=p.corpus_width_bits,
+        depth=p.corpus_depth,
+        max_fill=p.corpus_max_fill,
+        stock_file=p.stock_phrases_file,
+        misspellings_file=p.misspellings_file,
+    )
 
 
-def codes_to_text(codes: np.ndarray) -> str:
-    return codes.astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
-
-
-def _fmix64(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> _S33)
-    h = h * _C1
-    h = h ^ (h >> _S33)
-    h = h * _C2
-    return h ^ (h >> _S33)
-
-
-def shingle_hashes(codes: np.ndarray, k: int) -> np.ndarray:
-    """64-bit hash of every k-character window (len(codes) - k + 1 of them)."""
-    n = len(codes) - k + 1
-    if n <= 0:
-        return EMPTY_HASHES
-    c = codes.astype(np.uint64)
-    h = np.zeros(n, dtype=np.uint64)
-    for j in range(k):
-        h = h * _MUL + c[j : j + n] + np.uint64(1)
-    return _fmix64(h)
-
-
-def isin_sorted(values: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
-    """`np.isin` for a sorted, de-duplicated haystack (binary search, no re-sort)."""
-    if len(sorted_unique) == 0 or len(values) == 0:
-        return np.zeros(len(values), dtype=bool)
-    idx = np.searchsorted(sorted_unique, values)
-    idx[idx == len(sorted_unique)] = 0
-    return sorted_unique[idx] == values
-
-
-def template_hashes(texts: Iterable[str], k: int) -> np.ndarray:
-    """Sorted unique k-shingle hashes of the template document(s)."""
-    parts = [shingle_hashes(normalise(t)[0], k) for t in texts]
-    return np.unique(np.concatenate(parts)) if parts else EMPTY_HASHES
-
-
-def _window_ok(ok: np.ndarray, k: int) -> np.ndarray:
-    """For each k-window over `ok` (per position), True when every position in it is ok."""
-    n = len(ok) - k + 1
-    if n <= 0:
-        return np.zeros(0, dtype=bool)
-    bad = np.concatenate([[0], np.cumsum(~ok)])
-    return (bad[k : k + n] - bad[:n]) == 0
+def rare_rules(p: Params, *, limit: int = 10) -> RareRules:
+    return RareRules(
+        k=p.phrase_chars,
+        window=winnow_window(p),
+        min_chars=p.rare_min_chars,
+        max_docs=p.rare_corpus_max_docs,
+        max_share=p.rare_corpus_max_share,
+        misspelling_weight=p.misspelling_weight,
+        limit=limit,
+    )
 
 
 # ---------------------------------------------------------------- one prepared document
-
-
-def _valid_windows(cut_after: np.ndarray, k: int) -> np.ndarray:
-    """Windows [i, i+k) with no cut strictly inside (no glued template seam)."""
-    n = len(cut_after) - k + 1
-    if n <= 0:
-        return np.zeros(0, dtype=bool)
-    return _window_ok(~cut_after, k - 1)[:n] if k > 1 else np.ones(n, dtype=bool)
 
 
 @dataclass(eq=False)
@@ -167,7 +182,7 @@ class Prepared:
             codes = np.frombuffer(self.text.encode("utf-32-le", "surrogatepass"), np.uint32)
             ph = shingle_hashes(codes, k)
             if len(ph):
-                ph = np.where(_valid_windows(self.cut_after, k), ph, np.uint64(0))
+                ph = np.where(valid_windows(self.cut_after, k), ph, np.uint64(0))
             self._phrases = (ph, np.unique(ph[ph != 0]) if len(ph) else EMPTY_HASHES)
         return self._phrases
 
@@ -229,7 +244,7 @@ def prepare(text: str, template: np.ndarray | None, params: Params) -> Prepared:
     signature = np.zeros(0, dtype=np.uint32)
     if len(codes) >= max(params.min_residue_chars, params.shingle_chars):
         sh = shingle_hashes(codes, params.shingle_chars)
-        sh = sh[_valid_windows(cut_after, params.shingle_chars)]
+        sh = sh[valid_windows(cut_after, params.shingle_chars)]
         if len(sh):
             signature = minhash_signature(sh, params.num_perm)
     return Prepared(
@@ -251,6 +266,7 @@ class Match:
     key: str
     similarity: float | None  # verified Indel similarity; None when the text is gone
     estimated_jaccard: float
+    method: str = "exact"  # "exact" rapidfuzz, or "anchored" (a lower bound; long texts)
 
 
 @dataclass
@@ -312,16 +328,19 @@ class NearDupIndex:
                 out.append(Match(other, None, est))
                 continue
             self.verified += 1
-            sim = Indel.normalized_similarity(
-                prep.text, other_text, score_cutoff=self.params.similarity
-            )
-            if sim >= self.params.similarity:
-                out.append(Match(other, round(float(sim), 4), est))
+            sim = bounded_similarity(prep.text, other_text, cutoff=self.params.similarity)
+            if sim.value >= self.params.similarity:
+                out.append(Match(other, round(sim.value, 4), est, sim.method))
+        self.insert(key, prep)
+        return out
+
+    def insert(self, key: str, prep: Prepared) -> None:
+        if key in self.signatures:
+            self.remove(key)
         if prep.comparable:
             self.lsh.insert(key, self._minhash(prep.signature))
             self.signatures[key] = prep.signature
             self.texts[key] = prep.text
-        return out
 
     def forget_text(self, key: str) -> None:
         self.texts.pop(key, None)
@@ -336,28 +355,27 @@ class NearDupIndex:
 # ---------------------------------------------------------------- evidence
 
 
-def _snippet(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def aligned_passages(
-    a: Prepared, a_text: str, b: Prepared, b_text: str, *, top: int = 5, max_chars: int = 80
+    a: Prepared,
+    a_text: str,
+    b: Prepared,
+    b_text: str,
+    *,
+    top: int = 5,
+    max_chars: int = 80,
+    anchor_chars: int = 8,
 ) -> list[dict]:
-    """The `top` longest passages the two residues share, with offsets in each original."""
-    runs: list[tuple[int, int, int]] = []  # (length, a_start, b_start) in residue coords
-    for op in Indel.opcodes(a.text, b.text):
-        if op.tag != "equal":
-            continue
-        i, j, n = op.src_start, op.dest_start, op.src_end - op.src_start
-        start = 0
-        for t in range(n):
-            last = t == n - 1
-            if last or a.cut_after[i + t] or b.cut_after[j + t]:
-                runs.append((t + 1 - start, i + start, j + start))
-                start = t + 1
-    runs.sort(key=lambda r: (-r[0], r[1], r[2]))
+    """The `top` longest passages the two residues share, with offsets in each original.
+
+    Linear memory (`detectors.alignment.common_runs`): maximal exact common runs of at
+    least `anchor_chars` characters that cross no removed template passage, the longest
+    first, none overlapping a longer one in either text.
+    """
+    runs = common_runs(
+        codes_of(a.text), codes_of(b.text), anchor_chars, a_cut=a.cut_after, b_cut=b.cut_after
+    )
     out = []
-    for length, i, j in runs[:top]:
+    for i, j, length in longest_disjoint(runs, top):
         a0, a1 = int(a.pos[i]), int(a.pos[i + length - 1]) + 1
         b0, b1 = int(b.pos[j]), int(b.pos[j + length - 1]) + 1
         out.append(
@@ -365,62 +383,7 @@ def aligned_passages(
                 "chars": length,
                 "a": {"start": a0, "end": a1},
                 "b": {"start": b0, "end": b1},
-                "text": _snippet(a_text[a0:a1], max_chars),
+                "text": snippet(a_text[a0:a1], max_chars),
             }
         )
     return out
-
-
-def shared_rare_phrases(
-    a: Prepared,
-    a_text: str,
-    b: Prepared,
-    others: Iterable[Prepared],
-    *,
-    phrase_chars: int,
-    min_chars: int,
-    limit: int = 10,
-    max_chars: int = 40,
-) -> tuple[int, list[dict]]:
-    """Phrases only A and B contain: count, and the first `limit` with offsets.
-
-    A rare phrase is a maximal run of A's residue (so not in the template) of at least
-    `min_chars` characters in which every `phrase_chars`-shingle also occurs in B's
-    residue and in no document of `others` (the project's other bidders). Repeats of
-    the same phrase count once.
-    """
-    shared = np.intersect1d(a.phrase_set, b.phrase_set, assume_unique=True)
-    for o in others:
-        if not len(shared):
-            break
-        shared = shared[~isin_sorted(shared, o.phrase_set)]
-    if not len(shared):
-        return 0, []
-    mask = isin_sorted(a.phrase_hashes, shared) & (a.phrase_hashes != 0)
-    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    starts, ends = edges[0::2], edges[1::2]  # shingle-index runs [s, e)
-    seen: set[str] = set()
-    found: list[dict] = []
-    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-        chars = e - s + phrase_chars - 1
-        if chars < min_chars:
-            continue
-        phrase = a.text[s : s + chars]
-        if phrase in seen:
-            continue
-        seen.add(phrase)
-        if len(found) < limit:
-            j = int(np.flatnonzero(b.phrase_hashes == a.phrase_hashes[s])[0])
-            a0, a1 = int(a.pos[s]), int(a.pos[s + chars - 1]) + 1
-            b0 = int(b.pos[j])
-            b1 = int(b.pos[min(j + chars, len(b.pos)) - 1]) + 1
-            found.append(
-                {
-                    "chars": chars,
-                    "a": {"start": a0, "end": a1},
-                    "b": {"start": b0, "end": b1},
-                    "text": _snippet(a_text[a0:a1], max_chars),
-                }
-            )
-    return len(seen), found

@@ -20,8 +20,13 @@ def replay(
 ) -> list[Alert]:
     """Fold events through a fresh engine with every registered detector; final alerts."""
     from detectors import Context, Engine, all_detectors
+    from detectors.base import EventDocumentTexts
 
-    ctx = Context(thresholds=thresholds or Thresholds.defaults(), locale=locale)
+    ctx = Context(
+        thresholds=thresholds or Thresholds.defaults(),
+        locale=locale,
+        documents=EventDocumentTexts(),  # texts the detectors forgot come from the events
+    )
     engine = Engine(all_detectors(), ctx)
     return engine.run(events)
 

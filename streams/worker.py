@@ -14,6 +14,9 @@
   again (it supersedes the older ones).
 - A detector that raises costs only its own alerts: its dead letter names it and the
   error, the other detectors' alerts for the event still go out.
+- One poll's records are processed within a time budget (a third of
+  max.poll.interval.ms; `streams/poll_budget.py`): the rest is sought back and fetched by
+  the next poll, so long document work never gets the worker dropped from the group.
 - On (re)assignment the worker rebuilds its per-project state by reading its partitions
   from the beginning; records before the committed offset only rebuild state (their
   alerts were already published).
@@ -33,6 +36,8 @@ from kafka.errors import MessageSizeTooLargeError
 
 import detectors
 from streams.bus import DeliveryError, Producer, Send, ensure_topics, hold, make_consumer, release
+from streams.document_texts import StoreDocumentTexts
+from streams.poll_budget import BudgetedBatch, budget_seconds
 from streams.topics import Topics
 from witness.alerts import Alert
 from witness.config import Settings
@@ -110,7 +115,13 @@ class DetectorWorker:
         self.bootstrap = bootstrap
         self.group_id = group_id
         self.lag_sink = lag_sink
-        ctx = detectors.Context(thresholds=self.settings.thresholds, locale=self.settings.locale)
+        # Texts a detector let go come back from the store (detectors never run SQL).
+        self.documents = StoreDocumentTexts(self.settings.database_url)
+        ctx = detectors.Context(
+            thresholds=self.settings.thresholds,
+            locale=self.settings.locale,
+            documents=self.documents,
+        )
         self.engine = detectors.Engine(detectors.all_detectors(), ctx, fold_sessions=False)
         self.stats = WorkerStats()
         self.resume_at: dict[TopicPartition, int] = {}
@@ -123,6 +134,7 @@ class DetectorWorker:
         ensure_topics(bootstrap, self.topics, self.settings.partitions)
         self.producer = Producer(bootstrap, self.topics)
         self.consumer = make_consumer(bootstrap, group_id)
+        self.poll_budget_s = budget_seconds(self.consumer)
         self.consumer.subscribe(
             [self.topics.events, self.topics.frames, self.topics.sessions], listener=_Rebuild(self)
         )
@@ -160,13 +172,19 @@ class DetectorWorker:
             batch = {tp: recs for tp, recs in batch.items() if tp not in rewound}
         n = 0
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        for tp, records in batch.items():
-            resume = self.resume_at.get(tp, 0)
-            for rec in records:
-                self._handle(rec, warming=rec.offset < resume)
-                n += 1
-            end = records[-1].offset + 1
-            if end > resume:  # never commit back below what an earlier run committed
+        budgeted = BudgetedBatch(batch, self.poll_budget_s)  # see streams/poll_budget.py
+        last: dict[TopicPartition, int] = {}
+        for tp, rec in budgeted:
+            self._handle(rec, warming=rec.offset < self.resume_at.get(tp, 0))
+            last[tp] = rec.offset
+            n += 1
+        for tp, offset in budgeted.resume.items():
+            self.consumer.seek(tp, offset)  # the next poll fetches the rest
+        if budgeted.resume:
+            log.info("poll budget of %.0f s spent after %d records", self.poll_budget_s, n)
+        for tp, offset in last.items():
+            end = offset + 1
+            if end > self.resume_at.get(tp, 0):  # never commit below an earlier run's commit
                 offsets[tp] = OffsetAndMetadata(end, "", -1)
         if (self._outbox or self._computed) and not self._deliver():
             return n  # stopping before the broker acknowledged: nothing committed
@@ -329,7 +347,13 @@ class DetectorWorker:
                 self.consumer.commit(safe)
             except Exception:  # noqa: BLE001 - the async commits may have landed already
                 log.debug("final commit failed", exc_info=True)
-        for closer in (self.producer.close, self.consumer.close, self.registry.close):
+        closers = (
+            self.producer.close,
+            self.consumer.close,
+            self.registry.close,
+            self.documents.close,
+        )
+        for closer in closers:
             try:
                 closer()
             except Exception:

@@ -23,6 +23,7 @@ HELP = (
 register(
     {
         "ingest_doc.unreadable": ("无法读取 {file}：{reason}", "cannot read {file}: {reason}"),
+        "ingest_doc.warning": ("注意 {file}：{warning}", "note on {file}: {warning}"),
         "ingest_doc.invalid": ("事件不合规：{reason}", "event breaks the contract: {reason}"),
         "ingest_doc.written": (
             "已写入 {out}：文件 {doc_id}（{kind}，{chars} 字，作者 {author}）",
@@ -94,8 +95,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         extracted = extract_file(args.file)
     except ExtractError as exc:
-        print(t("ingest_doc.unreadable", file=args.file, reason=exc), file=sys.stderr)
+        print(t("ingest_doc.unreadable", file=args.file, reason=exc.message), file=sys.stderr)
         return 2
+    for warning in extracted.warnings:
+        print(t("ingest_doc.warning", file=args.file, warning=warning), file=sys.stderr)
     if not extracted.text.strip():
         print(t("ingest_doc.empty", file=args.file), file=sys.stderr)
     try:

@@ -4,7 +4,9 @@ Every bid document is built on the project's tender template (the 投标函 form
 restated requirements, the section headings): honest bidders copy it verbatim, which
 is the trap a document-similarity rule must see through. What follows the template
 is each bidder's own text, composed from a phrase bank with its own numbers, staff,
-equipment and order, so two honest bids stay far apart once the template is removed.
+equipment and order, so two honest bids stay far apart once the template is removed,
+plus a few sentences copied from one public library (`public_texts.py`) that honest
+bidders across all projects share word for word.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import random
 from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any
+
+from witness.simulator import public_texts
 
 SECTIONS = [
     "施工组织设计",
@@ -273,7 +277,13 @@ def own_content(rng: random.Random, company: Any, project: dict[str, Any], pm: s
         bank = _BANK[section]
         chosen = rng.sample(bank, rng.randint(2, min(3, len(bank))))
         out.append(f"{i + 1}．{section}")  # the tender's own heading: template text
-        out.extend(_refs(rng, _fill(rng, s, company, project, pm)) for s in chosen)
+        lines = [_refs(rng, _fill(rng, s, company, project, pm)) for s in chosen]
+        # public boilerplate copied word for word (its own seed: other draws unchanged)
+        for n, sentence in enumerate(
+            public_texts.copied_sentences(company.id, project["pid"], section)
+        ):
+            lines.insert((n * 2 + len(company.id)) % (len(lines) + 1), sentence)
+        out.extend(lines)
         out.append(
             f"{rng.choice(['本章', '以上', '上述', '本节'])}{rng.choice(['措施', '内容', '方案'])}"
             f"{rng.choice(['由', '经'])}{rng.choice(['我方', '本单位', '我司', '公司'])}{rng.choice(['工程管理部', '技术质量部', '项目部', '总工办', '技术中心', '经营部'])}"
@@ -366,4 +376,12 @@ def copy_with_edits(rng: random.Random, source: str, old_name: str, new_name: st
 
 
 def with_errors(text: str, errors: list[str]) -> str:
-    return text + "\n" + "\n".join(f"注：{e}按规范执行。" for e in errors)
+    """The preparer's slips, each written into one of its own sentences (so the context
+    is its own, as real slips are), which a copier then carries over."""
+    lines = text.split("\n")
+    own = [i for i, line in enumerate(lines) if len(line) > 30 and "．" not in line[:3]]
+    rng = random.Random("slips:" + "|".join(errors) + f":{len(text)}")
+    for e, i in zip(errors, rng.sample(own, min(len(own), len(errors))), strict=False):
+        cut = rng.randrange(8, len(lines[i]) - 8)
+        lines[i] = lines[i][:cut] + e + lines[i][cut:]
+    return "\n".join(lines)

@@ -92,6 +92,20 @@ def bid_document(tmpl: list[str], own: list[str], bidder_name: str, *, fill_seed
     return "".join(parts)
 
 
+def public_library(seed: int = 3, size: int = 40, chars: int = 36) -> list[str]:
+    """Stock sentences from public method statements, which honest bidders all copy."""
+    return ["".join(words(seed * 100_000 + i, chars)) + "。" for i in range(size)]
+
+
+def with_library(own: list[str], library: list[str], seed: int, count: int) -> list[str]:
+    """`own` with `count` library sentences copied in at random places (honest reuse)."""
+    rng = random.Random(seed)
+    out = list(own)
+    for sentence in rng.sample(library, min(count, len(library))):
+        out.insert(rng.randrange(len(out) + 1), "。" + sentence)
+    return out
+
+
 def tender_text(tmpl: list[str]) -> str:
     return "\n".join(tmpl)
 

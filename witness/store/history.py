@@ -36,3 +36,20 @@ def project_history(store, project_id: str) -> list[Event]:
         merged.append(event)
     merged.extend(frames[i:])
     return merged
+
+
+def recorded_event(store, event_id: str) -> Event | None:
+    """One recorded event by id, parsed back (e.g. a document whose text a detector let go)."""
+    from sqlalchemy import select
+
+    from witness.events import parse_event
+    from witness.store.models import EventRow, LedgerEntry
+
+    q = (
+        select(LedgerEntry.body)
+        .join(EventRow, (EventRow.chain == LedgerEntry.chain) & (EventRow.seq == LedgerEntry.seq))
+        .where(EventRow.event_id == event_id)
+    )
+    with store.session() as s:
+        body = s.execute(q).scalars().first()
+    return None if body is None else parse_event(body)
