@@ -22,6 +22,8 @@ Beyond the cap, the state belongs in the store (DESIGN §3), not in memory.
 
 One alert per pair and rule: identity = the sorted bidder pair (per project), or the
 sorted (project, bidder, document) pair across projects; subjects = the two bidders.
+A cross-project alert is filed under the later project and names both in `projects`,
+so it stays sealed until both have opened.
 """
 
 from __future__ import annotations
@@ -745,6 +747,7 @@ class CrossProjectDocumentsDetector:
             event_ids=[rec.event_id, other.event_id],
             first_seen=event.ts,
             locale=ctx.locale,
+            projects=[pid, other.project_id],  # sealed while either project is
         )
 
     def _meta_alert(
@@ -775,4 +778,5 @@ class CrossProjectDocumentsDetector:
             event_ids=[rec.event_id, other.event_id],
             first_seen=event.ts,
             locale=ctx.locale,
+            projects=[pid, other.project_id],  # sealed while either project is
         )

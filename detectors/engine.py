@@ -7,8 +7,9 @@ behaves identically in all three. The engine also
   `fold_sessions` is on, as in replay and single-process runs),
 - drops events it has already seen (re-delivery, a file ingested twice),
 - emits an alert only when its content changed, merging first/last seen,
-- seals alerts of projects whose bids are not yet opened, and re-emits them unsealed at
-  `opening.started` (开标前保密).
+- seals alerts while any project they name has not opened its bids, and re-emits them
+  unsealed at the `opening.started` that opens the last of them (开标前保密; what a sealed
+  alert may show is witness/sealing.py's).
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from detectors.base import Context, Detector
 from detectors.sessions import SessionDeriver
 from witness.alerts import Alert
 from witness.events import Event
+from witness.sealing import UNSEALED_FAMILIES, projects_named
 
-#: Rule families whose alerts name no bidder or price: never sealed. Video alerts are
-#: about rooms and cameras; with several workers the one reading a room's frames may
-#: never see the project's `opening.started`, so sealing them could never be undone.
-UNSEALED_FAMILIES = ("VID-",)
+# UNSEALED_FAMILIES: video alerts are about rooms and cameras; with several workers the
+# one reading a room's frames may never see the project's `opening.started`, so sealing
+# them could never be undone.
 
 #: How many event ids the engine remembers for de-duplication.
 SEEN_CAPACITY = 1_000_000
@@ -123,11 +124,8 @@ class Engine:
 
     def _merge(self, alert: Alert) -> Alert | None:
         prev = self._emitted.get(alert.alert_id)
-        sealed = (
-            alert.project_id != "*"
-            and not alert.rule.startswith(UNSEALED_FAMILIES)
-            and alert.project_id not in self._opened
-        )
+        named = projects_named(alert)
+        sealed = not alert.rule.startswith(UNSEALED_FAMILIES) and not named <= self._opened
         update: dict[str, Any] = {"sealed": sealed}
         if prev is not None:
             update["first_seen"] = min(prev.first_seen, alert.first_seen)
@@ -136,7 +134,8 @@ class Engine:
         if prev is not None and prev.content_key() == alert.content_key():
             return None
         self._emitted[alert.alert_id] = alert
-        self._by_project.setdefault(alert.project_id, set()).add(alert.alert_id)
+        for pid in named | {alert.project_id}:
+            self._by_project.setdefault(pid, set()).add(alert.alert_id)
         return alert
 
     def _unseal(self, project_id: str) -> list[Alert]:
@@ -144,7 +143,7 @@ class Engine:
         out = []
         for aid in sorted(self._by_project.get(project_id, ())):
             alert = self._emitted[aid]
-            if alert.sealed:
+            if alert.sealed and projects_named(alert) <= self._opened:
                 alert = alert.model_copy(update={"sealed": False})
                 self._emitted[aid] = alert
                 out.append(alert)

@@ -33,6 +33,10 @@ class Alert(BaseModel):
     subjects: list[str] = Field(default_factory=list)
     evidence: dict[str, Any] = Field(default_factory=dict)
     event_ids: list[str] = Field(default_factory=list)
+    #: Every project whose bids the alert names (its own included), for alerts of
+    #: cross-project rules; empty when the alert names only `project_id`. Such an alert
+    #: stays sealed while any of these projects is (DESIGN §5).
+    projects: list[str] = Field(default_factory=list)
     first_seen: AwareDatetime
     last_seen: AwareDatetime
     sealed: bool = False
@@ -48,6 +52,8 @@ class Alert(BaseModel):
         """What must match between live and replay: everything but status, times in UTC."""
         d = self.to_dict()
         d.pop("status", None)
+        if not d["projects"]:  # added later: absent keeps earlier alerts' hashes valid
+            del d["projects"]
         d["first_seen"] = self.first_seen.astimezone(UTC).isoformat()
         d["last_seen"] = self.last_seen.astimezone(UTC).isoformat()
         return canonical_json(d)
@@ -73,8 +79,12 @@ def make_alert(
     sealed: bool = False,
     locale: str = "zh-CN",
     title_detail: str | None = None,
+    projects: list[str] | None = None,
 ) -> Alert:
-    """Build an alert from the catalogue. `identity` is what makes this case this case."""
+    """Build an alert from the catalogue. `identity` is what makes this case this case.
+
+    `projects`: for cross-project rules, every project whose bids the evidence names.
+    """
     r = rule(rule_id)
     title = r.title(locale)
     if title_detail:
@@ -94,6 +104,7 @@ def make_alert(
         subjects=sorted(set(subjects)),
         evidence=evidence,
         event_ids=list(dict.fromkeys(event_ids)),
+        projects=sorted(set(projects or ())),
         first_seen=first_seen,
         last_seen=last_seen or first_seen,
         sealed=sealed,

@@ -1,5 +1,6 @@
 """Persistence: the hash-chained trace, alerts, decisions and the wall's summary tables."""
 
-from witness.store.store import DeadLetterRecord, DecisionError, Store, WriteResult
+from witness.store.decisions import DecisionError
+from witness.store.store import DeadLetterRecord, Store, WriteResult
 
 __all__ = ["DeadLetterRecord", "DecisionError", "Store", "WriteResult"]
