@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import streamlit as st
 
 from dashboards import formatting, session
-from dashboards.sealing import alert_view
 from witness.i18n import t
+from witness.sealing import alert_view
 from witness.store import DecisionError
 from witness.store.accounts import Account
 from witness.store.models import AlertRow, Decision
@@ -33,13 +35,15 @@ def _decide(alert_id: str, action: str, acc: Account, reason: str) -> None:
 def alert_card(
     row: AlertRow,
     *,
-    opened: bool,
+    opened: Collection[str],
     acc: Account,
     decisions: list[Decision] = (),  # type: ignore[assignment]
     key: str = "feed",
 ) -> None:
-    """An expander per alert; officers and admins get the decision buttons."""
-    v = alert_view(row, project_opened=opened, locale=session.locale())
+    """An expander per alert; officers and admins get the decision buttons.
+
+    `opened`: the projects whose bids are open (witness/sealing.py decides what shows)."""
+    v = alert_view(row, opened, session.locale())
     with st.expander(formatting.alert_label(v)):
         st.caption(t("wall.alert.rule", rule=v.rule, basis=v.legal_basis))
         st.caption(
@@ -79,18 +83,12 @@ def alert_card(
             _decide(aid, "dismiss", acc, reason)
 
 
-def compact_list(rows: list[AlertRow], opened: dict[str, bool]) -> None:
+def compact_list(rows: list[AlertRow], opened: Collection[str]) -> None:
     """Further alerts as one block of lines (cheap to render); open them on the project page."""
     if not rows:
         return
     loc = session.locale()
-    lines = [
-        "- "
-        + formatting.alert_label(
-            alert_view(r, project_opened=opened.get(r.project_id, False), locale=loc)
-        )
-        for r in rows
-    ]
+    lines = ["- " + formatting.alert_label(alert_view(r, opened, loc)) for r in rows]
     st.markdown("\n".join(lines))
 
 

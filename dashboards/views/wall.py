@@ -60,7 +60,7 @@ def feed(project_ids: list[str], statuses: list[str]) -> None:
         "wall_sig"
     ):
         st.rerun()
-    opened = {p.project_id: p.opened for p in queries.projects(store, project_ids)}
+    opened = store.opened_projects()
     rows = queries.feed(store, project_ids, statuses=statuses or ["open"], limit=layout.FEED_SIZE)
     decisions = queries.decisions_for(store, [r.alert_id for r in rows[: layout.FEED_CARDS]])
     st.subheader(t("wall.feed"))
@@ -69,7 +69,7 @@ def feed(project_ids: list[str], statuses: list[str]) -> None:
     for row in rows[: layout.FEED_CARDS]:
         alert_card(
             row,
-            opened=opened.get(row.project_id, False),
+            opened=opened,
             acc=acc,
             decisions=decisions.get(row.alert_id, []),
         )
