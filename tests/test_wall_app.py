@@ -6,11 +6,8 @@ with `at.run()` explicitly, as a browser's timer would.
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from google.protobuf import text_format
-from helpers_wall import APP, NAMES, PASSWORD, seed
+from helpers_wall import APP, NAMES, login, seed, text_of
 from streamlit.testing.v1 import AppTest
 
 from witness.events import make_event
@@ -25,35 +22,6 @@ def wall_url(sqlite_url, monkeypatch):
     ids = seed(store)
     store.close()
     return sqlite_url, ids
-
-
-DATA_URL = re.compile(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+")
-
-
-def text_of(at: AppTest) -> str:
-    """Everything the page shows, as text (protos for elements, frames for tables)."""
-    out = []
-
-    def walk(node):
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            out.append(text_format.MessageToString(proto, as_utf8=True))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    out += [df.value.to_string() for df in at.dataframe]
-    # Thumbnails travel as data URLs; their base64 is picture, not text a person reads.
-    return DATA_URL.sub("data:image", "\n".join(out))
-
-
-def login(user: str, password: str = PASSWORD) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=30)
-    at.run()
-    at.text_input(key="login_user").input(user)
-    at.text_input(key="login_password").input(password)
-    at.button[0].click()
-    return at.run()
 
 
 def keys(at: AppTest, prefix: str) -> list[str]:
