@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select
+from sqlalchemy import String, cast, insert, or_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -310,11 +310,16 @@ class Store:
 
     @staticmethod
     def _unseal(s: Session, project_id: str) -> None:
-        """The project's alerts unseal, except those naming a project still sealed."""
-        rows = s.execute(
-            select(AlertRow).where(AlertRow.project_id == project_id, AlertRow.sealed.is_(True))
-        ).scalars()
-        rows = list(rows)
+        """Alerts naming the project unseal, except those naming another still sealed."""
+        # `projects` is a JSON list: a text match finds candidates on both backends, and
+        # projects_named() below decides exactly.
+        quoted = json.dumps(project_id)  # as the JSON column writes it
+        pattern = "%" + quoted.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+        names = cast(AlertRow.projects, String).like(pattern, escape="!")
+        q = select(AlertRow).where(
+            AlertRow.sealed.is_(True), or_(AlertRow.project_id == project_id, names)
+        )
+        rows = [r for r in s.execute(q).scalars() if project_id in projects_named(r)]
         named = set().union(*(projects_named(r) for r in rows)) - {project_id}
         opened = {project_id}
         if named:
