@@ -198,6 +198,11 @@ def tile_frame(store: Store, room_id: str, camera_id: str | None) -> LatestFrame
         return s.get(LatestFrame, (room_id, camera_id))
 
 
+def alert(store: Store, alert_id: str) -> AlertRow | None:
+    with Session(store.engine) as s:
+        return s.get(AlertRow, alert_id)
+
+
 def project_alerts(store: Store, project_id: str) -> list[AlertRow]:
     q = select(AlertRow).where(AlertRow.project_id == project_id).order_by(AlertRow.first_seen)
     with Session(store.engine) as s:

@@ -37,7 +37,7 @@ def test_login_rejects_wrong_password_and_defaults_to_chinese(wall_url, monkeypa
     at.button[0].click()
     at.run()
     assert "用户名或密码错误" in at.error[0].value
-    assert "account" not in at.session_state
+    assert "account" not in at.session_state and "username" not in at.session_state
 
 
 def test_officer_wall_shows_assigned_projects_only(wall_url):
@@ -239,22 +239,22 @@ def test_wall_on_both_backends(store, monkeypatch):
 
 
 def test_single_sign_on_maps_to_a_wall_account(wall_url):
-    """With an [auth] section, st.user's email is looked up among the wall accounts."""
+    """With an [auth] section, st.user's verified email is looked up among the accounts."""
     at = AppTest.from_file(str(APP), default_timeout=30)
     at.secrets["auth"] = {
         "redirect_uri": "http://localhost:8501/oauth2callback",
         "cookie_secret": "x",
     }
-    at.user = {"is_logged_in": True, "email": "li"}
+    at.user = {"is_logged_in": True, "email": "li", "email_verified": True}
     at.run()
     assert [m.value for m in at.markdown if m.value.startswith("####")][0] == "#### P1 道路工程P1"
-    assert at.session_state["account"].username == "li"
+    assert at.session_state["username"] == "li"
     stranger = AppTest.from_file(str(APP), default_timeout=30)
     stranger.secrets["auth"] = {
         "redirect_uri": "http://localhost:8501/oauth2callback",
         "cookie_secret": "x",
     }
-    stranger.user = {"is_logged_in": True, "email": "eve@example.com"}
+    stranger.user = {"is_logged_in": True, "email": "eve@example.com", "email_verified": True}
     stranger.run()
     assert [e.value for e in stranger.error] == [
         "eve@example.com has no wall account; ask an admin"

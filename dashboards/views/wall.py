@@ -55,6 +55,7 @@ def tile(room_id: str, camera_id: str | None, open_alerts: int) -> None:
 
 def feed(project_ids: list[str], statuses: list[str]) -> None:
     """The live alert feed; redraws the whole wall when its summary changed."""
+    session.still_signed_in(acc)  # disabled, or projects changed: redraw (or sign in) now
     fresh = st.session_state.pop("_wall_full_run", False)  # signature was just computed
     if not fresh and queries.current_signature(store, project_ids) != st.session_state.get(
         "wall_sig"

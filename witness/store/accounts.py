@@ -6,8 +6,10 @@ pages a person reaches; officers additionally see only the projects assigned to 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import bcrypt
 from sqlalchemy import delete, select
@@ -143,12 +145,17 @@ def assign(engine: Engine, username: str, project_id: str, *, remove: bool = Fal
 
 
 def set_active(engine: Engine, username: str, active: bool) -> None:
+    """Enable or disable an account; disabling ends every wall session it has at once."""
+    from witness.store.logins import end_all
+
     with Session(engine) as s:
         row = s.get(UserRow, username)
         if row is None:
             raise AccountError(f"no user {username}")
         row.active = active
         s.add(row)
+        if not active:
+            end_all(s, username)
         s.commit()
 
 
@@ -161,8 +168,24 @@ def _account(s: Session, row: UserRow) -> Account:
     return Account(row.username, row.role, row.display_name or row.username, tuple(projects))
 
 
+def sso_username(claims: Mapping[str, Any], claim: str | None = None) -> str | None:
+    """The wall account an identity provider's claims map to, or None.
+
+    Only a claim the provider vouches for: the configured `claim` (for example a staff
+    number the provider controls), else the email, and only with `email_verified` true.
+    Never `preferred_username` or an unverified email: anyone can choose those.
+    """
+    if claim:
+        value = claims.get(claim)
+        return str(value).strip() or None if value else None
+    email = claims.get("email")
+    if email and claims.get("email_verified") is True:
+        return str(email).strip() or None
+    return None
+
+
 def get_account(engine: Engine, username: str) -> Account | None:
-    """The active account called `username` (used after an OIDC login too)."""
+    """The active account called `username`, read now (the wall asks on every rerun)."""
     with Session(engine) as s:
         row = s.get(UserRow, username)
         if row is None or not row.active:
