@@ -146,3 +146,21 @@ def test_sso_with_an_unverified_email_is_refused(wall):
     assert headers(at) == [] and "verified email" in at.error[0].value
     assert "username" not in at.session_state
     assert "Live alerts" not in text_of(at)
+
+
+def test_a_refused_decision_stays_on_screen_until_dismissed(wall, monkeypatch):
+    """A refusal is said in words and survives the refreshes that follow (it used to
+    flash for ~2 s and vanish). Two officers racing on one alert: tests/store/."""
+    monkeypatch.delenv("WITNESS_LOCALE")
+    store, ids = wall
+    aid = ids["P1:VID-OFFLINE"]
+    at = login("li")
+    at.button(key=f"feed_dismiss_{aid}").click().run()  # no reason given
+    assert store.decisions(aid) == []
+    message = "排除告警需要填写理由"
+    assert [e.value for e in at.error] == [message]
+    at.run()
+    at.run()  # the wall's refreshes
+    assert [e.value for e in at.error] == [message]
+    at.button(key="wall_error_close_0").click().run()
+    assert [e.value for e in at.error] == []
