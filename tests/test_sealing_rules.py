@@ -208,6 +208,12 @@ def test_store_keeps_a_cross_project_alert_sealed_while_another_named_project_is
     )
     (row,) = store.alerts()
     assert row.sealed and row.projects == ["P2", odd]  # sorted
+    from dashboards import queries
+
+    # filed under P2, listed on the page of every project it names (and no other)
+    assert [r.alert_id for r in queries.project_alerts(store, odd)] == [row.alert_id]
+    assert [r.alert_id for r in queries.project_alerts(store, "P2")] == [row.alert_id]
+    assert queries.project_alerts(store, "P1") == []
     assert store.opened_projects() == {"P1", "P2"}
     store.write([make_event("opening.started", odd, "2026-11-20T11:00:00+08:00", {"room_id": "R"})])
     (row,) = store.alerts()

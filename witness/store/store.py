@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import String, cast, insert, or_, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, create_engine
 
 from witness.alerts import Alert
@@ -311,14 +312,7 @@ class Store:
     @staticmethod
     def _unseal(s: Session, project_id: str) -> None:
         """Alerts naming the project unseal, except those naming another still sealed."""
-        # `projects` is a JSON list: a text match finds candidates on both backends, and
-        # projects_named() below decides exactly.
-        quoted = json.dumps(project_id)  # as the JSON column writes it
-        pattern = "%" + quoted.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
-        names = cast(AlertRow.projects, String).like(pattern, escape="!")
-        q = select(AlertRow).where(
-            AlertRow.sealed.is_(True), or_(AlertRow.project_id == project_id, names)
-        )
+        q = select(AlertRow).where(AlertRow.sealed.is_(True), alert_names(project_id))
         rows = [r for r in s.execute(q).scalars() if project_id in projects_named(r)]
         named = set().union(*(projects_named(r) for r in rows)) - {project_id}
         opened = {project_id}
@@ -492,6 +486,18 @@ class Store:
             q = q.where(Decision.alert_id == alert_id)
         with self.session() as s:
             return list(s.execute(q).scalars().all())
+
+
+def alert_names(project_id: str) -> ColumnElement[bool]:
+    """SQL: the alert is filed under `project_id` or may name it in `projects`.
+
+    `projects` is a JSON list: a text match finds the candidates on both backends;
+    callers that must be exact filter with witness.sealing.projects_named().
+    """
+    quoted = json.dumps(project_id)  # as the JSON column writes it
+    pattern = "%" + quoted.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+    names = cast(AlertRow.projects, String).like(pattern, escape="!")
+    return or_(AlertRow.project_id == project_id, names)
 
 
 def row_to_alert(r: AlertRow) -> Alert:
