@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
@@ -102,24 +102,36 @@ def lock_chains(s: Session, chains: Iterable[str]) -> None:
         ).all()
 
 
+_HEAD_SQLITE = "SELECT seq, hash FROM ledger WHERE chain = ? ORDER BY seq DESC LIMIT 1"
+_HEADS_PG = text(
+    "SELECT c.chain, l.seq, l.hash FROM unnest(CAST(:chains AS text[])) AS c(chain) "
+    "CROSS JOIN LATERAL (SELECT seq, hash FROM ledger WHERE ledger.chain = c.chain "
+    "ORDER BY seq DESC LIMIT 1) AS l"
+)
+
+
 def read_heads(s: Session, chains: Iterable[str]) -> dict[str, tuple[int, str]]:
-    """The current head (last seq, hash) of each chain; (0, GENESIS) for a new one."""
+    """The current head (last seq, hash) of each chain; (0, GENESIS) for a new one.
+
+    One index seek per chain on the (chain, seq) unique index, whatever the chain's
+    length: a loop of tiny in-process queries on SQLite, one LATERAL join on PostgreSQL.
+    """
     names = sorted(set(chains))
     heads = {c: (0, GENESIS) for c in names}
+    conn = s.connection()
+    if conn.dialect.name == "sqlite":
+        cur = conn.connection.dbapi_connection.cursor()
+        try:
+            for c in names:
+                row = cur.execute(_HEAD_SQLITE, (c,)).fetchone()
+                if row is not None:
+                    heads[c] = (row[0], row[1])
+        finally:
+            cur.close()
+        return heads
     for i in range(0, len(names), _CHUNK):
-        chunk = names[i : i + _CHUNK]
-        last = (
-            select(LedgerEntry.chain, func.max(LedgerEntry.seq))
-            .where(LedgerEntry.chain.in_(chunk))
-            .group_by(LedgerEntry.chain)
-        )
-        tops = [tuple(r) for r in s.execute(last).all()]
-        if tops:
-            q = select(LedgerEntry.chain, LedgerEntry.seq, LedgerEntry.hash).where(
-                tuple_(LedgerEntry.chain, LedgerEntry.seq).in_(tops)
-            )
-            for chain, seq, h in s.execute(q).all():
-                heads[chain] = (seq, h)
+        for chain, seq, h in s.execute(_HEADS_PG, {"chains": names[i : i + _CHUNK]}).all():
+            heads[chain] = (seq, h)
     return heads
 
 
