@@ -228,3 +228,29 @@ def test_content_key_of_single_project_alerts_is_unchanged_by_the_projects_field
     )
     assert '"projects"' not in a.content_key()
     assert '"projects":["P1","P2"]' in cross_alert().content_key()
+
+
+def test_bid_loser_and_rej_rate_stay_sealed_while_a_recent_project_is():
+    """Their evidence names the bidder's recent tenders: a finish arriving before that
+    tender's opening (PROC-ORDER) must not show that the bidder bid there."""
+    from test_award_rules import tender as award_tender
+
+    from detectors.losers import LoserDetector
+    from detectors.rejections import RejectionRateDetector
+
+    events = []
+    for i in range(9):
+        prices = {"A": 1_000 + 50 * (i % 2), "B": 1_050 - 50 * (i % 2), "L": 1_100}
+        t = award_tender(f"T{i}", prices, rejected_ids=("L",) if i < 6 else ())
+        if i == 8:  # the last tender finishes before its opening
+            t = [e for e in t if not e.type.startswith("opening.")]
+        events += t
+    eng = Engine([LoserDetector(), RejectionRateDetector()])
+    alerts = {a.rule: a for e in events for a in eng.process(e).alerts}
+    for rule_id in ("BID-LOSER", "REJ-RATE"):
+        a = alerts[rule_id]
+        assert "T8" in a.projects and a.subjects == ["L"]
+        assert a.sealed and alert_sealed(a, {f"T{i}" for i in range(8)})
+        assert not alert_sealed(a.model_copy(update={"sealed": False}), {f"T{i}" for i in range(9)})
+    out = eng.process(make_event("opening.started", "T8", TS, {"room_id": "R1"}))
+    assert {a.rule for a in out.alerts if not a.sealed} == {"BID-LOSER", "REJ-RATE"}
