@@ -226,7 +226,7 @@ def test_content_key_of_single_project_alerts_is_unchanged_by_the_projects_field
     a = make_alert(
         "REL-40-6", "P1", identity={}, subjects=[], evidence={}, event_ids=[], first_seen=TS
     )
-    assert '"projects"' not in a.content_key()
+    assert '"projects"' not in a.content_key() and '"projects"' not in a.to_json()
     assert '"projects":["P1","P2"]' in cross_alert().content_key()
 
 

@@ -43,7 +43,10 @@ class Alert(BaseModel):
     status: Status = "open"
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        d = self.model_dump(mode="json")
+        if not d["projects"]:  # added later: left out while empty, so the JSON of alerts
+            del d["projects"]  # of one project (and their hashes) stays as it was
+        return d
 
     def to_json(self) -> str:
         return canonical_json(self.to_dict())
@@ -52,8 +55,6 @@ class Alert(BaseModel):
         """What must match between live and replay: everything but status, times in UTC."""
         d = self.to_dict()
         d.pop("status", None)
-        if not d["projects"]:  # added later: absent keeps earlier alerts' hashes valid
-            del d["projects"]
         d["first_seen"] = self.first_seen.astimezone(UTC).isoformat()
         d["last_seen"] = self.last_seen.astimezone(UTC).isoformat()
         return canonical_json(d)
