@@ -29,10 +29,16 @@ st.set_page_config(page_title=t("wall.app_title"), layout="wide")
 
 acc = session.sign_in()
 if acc is None:
-    st.navigation(
-        [st.Page(session.login_page, title=t("wall.login.title"))], position="hidden"
-    ).run()
+    session.write_pending_cookie()  # a sign-out deletes the cookie
+    # The sign-in page answers at every page's address, so a deep link or a reload asks
+    # for a sign-in (then lands where it pointed) instead of Streamlit's "Page not found".
+    login_pages = [st.Page(session.login_page, title=t("wall.login.title"), default=True)]
+    login_pages += [
+        st.Page(session.login_page, title=t("wall.login.title"), url_path=name) for name in PAGES
+    ]
+    st.navigation(login_pages, position="hidden").run()
     st.stop()
+session.write_pending_cookie()  # right after a sign-in: the cookie that survives a reload
 
 allowed = [name for name in PAGES if acc.may_open(name)]
 pages = [
@@ -49,7 +55,7 @@ with st.sidebar:
     st.markdown(f"**{t('wall.app_title')}**")
     st.caption(t("wall.signed_in", name=acc.display_name, role=t(f"wall.role.{acc.role}")))
     if st.button(t("wall.logout"), key="logout"):
-        st.session_state.clear()
+        session.sign_out()
         if session.auth_configured() and getattr(st.user, "is_logged_in", False):
             st.logout()
         st.rerun()

@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from dashboards.sealing import AlertView
 from witness.events import Event
+from witness.sealing import AlertView
 
 
 def _walk(obj: Any, skip: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:

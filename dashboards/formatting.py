@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import streamlit as st
 
 import dashboards.texts  # noqa: F401  (registers the wall's strings)
-from dashboards.sealing import AlertView
 from witness.i18n import t
+from witness.sealing import AlertView
 
 SEVERITY_ICON = {"red": "🔴", "orange": "🟠", "yellow": "🟡"}
 

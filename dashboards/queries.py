@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
+from witness.sealing import projects_named
 from witness.store import Store
 from witness.store.models import (
     AlertRow,
@@ -26,6 +27,7 @@ from witness.store.models import (
     RoomRow,
     ServiceHealth,
 )
+from witness.store.store import alert_names
 
 SEVERITY_RANK = case((AlertRow.severity == "red", 0), (AlertRow.severity == "orange", 1), else_=2)
 ACTIVE_STATUSES = ("open", "acknowledged")
@@ -199,10 +201,17 @@ def tile_frame(store: Store, room_id: str, camera_id: str | None) -> LatestFrame
         return s.get(LatestFrame, (room_id, camera_id))
 
 
-def project_alerts(store: Store, project_id: str) -> list[AlertRow]:
-    q = select(AlertRow).where(AlertRow.project_id == project_id).order_by(AlertRow.first_seen)
+def alert(store: Store, alert_id: str) -> AlertRow | None:
     with Session(store.engine) as s:
-        return list(s.execute(q).scalars().all())
+        return s.get(AlertRow, alert_id)
+
+
+def project_alerts(store: Store, project_id: str) -> list[AlertRow]:
+    """The project's alerts, and cross-project ones naming it (filed under another project)."""
+    q = select(AlertRow).where(alert_names(project_id)).order_by(AlertRow.first_seen)
+    with Session(store.engine) as s:
+        rows = s.execute(q).scalars().all()
+    return [r for r in rows if r.project_id == project_id or project_id in projects_named(r)]
 
 
 def archived_projects(store: Store) -> list[Project]:

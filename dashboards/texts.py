@@ -68,6 +68,14 @@ register(
             "开标前保密：开标后显示投标人与证据",
             "sealed bids: bidders and evidence appear at opening",
         ),
+        "wall.archive.fault_sealed": (
+            "链上有记录被改动、删除或断开；开标前不显示位置",
+            "a record of the chain was altered, removed or unlinked; where is shown after opening",
+        ),
+        "wall.ops.dead_sealed": (
+            "内容保密（所属项目未开标或无法确定）",
+            "content sealed (its project has not opened, or cannot be told)",
+        ),
         "wall.alert.rule": ("规则 {rule} · {basis}", "rule {rule} · {basis}"),
         "wall.alert.seen": (
             "首次 {first} · 最近 {last} · {status}",

@@ -15,6 +15,8 @@ documents across projects.
 
 One alert per pair and rule: identity = the sorted bidder pair (per project), or the
 sorted (project, bidder, document) pair across projects; subjects = the two bidders.
+A cross-project alert is filed under the later project and names both in `projects`,
+so it stays sealed until both have opened.
 """
 
 from __future__ import annotations

@@ -345,6 +345,7 @@ class CrossProjectDocumentsDetector:
             event_ids=[rec.event_id, other.doc.event_id],
             first_seen=event.ts,
             locale=ctx.locale,
+            projects=[pid, other.doc.project_id],  # sealed while either project is
         )
 
     def _meta_alert(
@@ -375,4 +376,5 @@ class CrossProjectDocumentsDetector:
             event_ids=[rec.event_id, other.event_id],
             first_seen=event.ts,
             locale=ctx.locale,
+            projects=[pid, other.project_id],  # sealed while either project is
         )

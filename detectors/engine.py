@@ -9,8 +9,9 @@ identically in all three. The engine also
   `fold_sessions` is on, as in replay and single-process runs),
 - drops events it has already seen (re-delivery, a file ingested twice; see dedup.py),
 - emits an alert only when its content changed, merging first/last seen,
-- seals alerts of projects whose bids are not yet opened, and re-emits them unsealed at
-  `opening.started` (开标前保密),
+- seals alerts while any project they name has not opened its bids, and re-emits them
+  unsealed at the `opening.started` that opens the last of them (开标前保密; what a sealed
+  alert may show is witness/sealing.py's),
 - isolates a failing detector: its error is reported (`Output.failures`), its state is left
   as it was, and the other detectors' alerts for the event still go out.
 
@@ -33,11 +34,11 @@ from detectors.dedup import SeenEvents
 from detectors.sessions import SessionDeriver
 from witness.alerts import Alert
 from witness.events import Event
+from witness.sealing import UNSEALED_FAMILIES, projects_named
 
-#: Rule families whose alerts name no bidder or price: never sealed. Video alerts are
-#: about rooms and cameras; with several workers the one reading a room's frames may
-#: never see the project's `opening.started`, so sealing them could never be undone.
-UNSEALED_FAMILIES = ("VID-",)
+# UNSEALED_FAMILIES: video alerts are about rooms and cameras; with several workers the
+# one reading a room's frames may never see the project's `opening.started`, so sealing
+# them could never be undone.
 
 
 @dataclass(frozen=True)
@@ -206,11 +207,8 @@ class Engine:
 
     def _merge(self, alert: Alert) -> Alert | None:
         prev = self._latest(alert.alert_id)
-        sealed = (
-            alert.project_id != "*"
-            and not alert.rule.startswith(UNSEALED_FAMILIES)
-            and alert.project_id not in self._opened
-        )
+        named = projects_named(alert)
+        sealed = not alert.rule.startswith(UNSEALED_FAMILIES) and not named <= self._opened
         update: dict[str, Any] = {"sealed": sealed}
         if prev is not None:
             update["first_seen"] = min(prev.first_seen, alert.first_seen)
@@ -219,7 +217,8 @@ class Engine:
         if prev is not None and prev.content_key() == alert.content_key():
             return None
         self._pending[alert.alert_id] = alert
-        self._by_project.setdefault(alert.project_id, set()).add(alert.alert_id)
+        for pid in named | {alert.project_id}:
+            self._by_project.setdefault(pid, set()).add(alert.alert_id)
         return alert
 
     def _unseal(self, project_id: str) -> list[Alert]:
@@ -227,7 +226,7 @@ class Engine:
         out = []
         for aid in sorted(self._by_project.get(project_id, ())):
             alert = self._latest(aid)
-            if alert is not None and alert.sealed:
+            if alert is not None and alert.sealed and projects_named(alert) <= self._opened:
                 alert = alert.model_copy(update={"sealed": False})
                 self._pending[aid] = alert
                 out.append(alert)

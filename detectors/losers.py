@@ -5,7 +5,8 @@ like REL-RING): it learns each project's bidders from `bid.submitted` and counts
 tender for every one of them when `evaluation.finished` names the winner (rank 1), so a
 still-sealed bid is never counted or shown. A bidder with at least `min_bids` finished
 tenders of which it won at most `max_win_share` is flagged; the alert (project "*",
-one id per bidder) grows as the bidder keeps losing. State is bounded by `max_bidders`
+one id per bidder) grows as the bidder keeps losing. It names its recent projects in
+`projects`, so a finish that came before the opening (PROC-ORDER) keeps it sealed. State is bounded by `max_bidders`
 (`detectors.tally`).
 
 Live thresholds are fixed; `witness screen` compares each bidder with the file's own
@@ -92,6 +93,7 @@ class LoserDetector(CrossProjectDetector):
                     event_ids=[event.event_id],
                     first_seen=event.ts,
                     locale=ctx.locale,
+                    projects=list(rec.recent),  # sealed while any of them is
                 )
             )
         return state, alerts

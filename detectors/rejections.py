@@ -275,6 +275,7 @@ class RejectionRateDetector(CrossProjectDetector):
                     event_ids=[rejected[b] for b in subjects if b in rejected] + [event.event_id],
                     first_seen=event.ts,
                     locale=ctx.locale,
+                    projects=list(rec.recent),  # sealed while any of them is
                 )
             )
         return state, alerts

@@ -2,8 +2,9 @@
 
 A cross-project rule: its state key is "*" so it sees every project. It learns each
 project's bidders from `bid.submitted` (and the ranking), and judges when the
-project's `evaluation.finished` names the winner (rank 1). Only finished tenders count,
-so its evidence never reveals a bid that is still sealed.
+project's `evaluation.finished` names the winner (rank 1). Only finished tenders count;
+a finish that arrives before the opening (PROC-ORDER) still counts, so the alert lists
+every tender it names in `projects` and stays sealed while any of them is.
 
 Alerts use project_id "*": a ring is a fact about a group across many tenders, not
 about the latest one. The id is rule + "*" + the sorted group, so the same group keeps
@@ -230,4 +231,5 @@ class RingDetector(CrossProjectDetector):
             event_ids=[t.event_id for t in tenders if t.event_id],
             first_seen=event.ts,
             locale=ctx.locale,
+            projects=[t.tender_id for t in tenders],  # sealed while any of them is
         )

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from kafka import TopicPartition
 
 from streams.bus import dead_letter_info, make_consumer, parse_alert
 from witness.alerts import Alert
+from witness.events import canonical_json
+from witness.i18n import current_locale, register, t
+from witness.sealing import alert_view, dead_letter_view
+
+register(
+    {
+        "tail.sealed": ("开标前保密", "sealed until opening"),
+        "tail.dead_sealed": (
+            "内容保密（所属项目未开标或无法确定）",
+            "content sealed (its project has not opened, or cannot be told)",
+        ),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -68,32 +82,52 @@ def follow(
         consumer.close()
 
 
-def alert_line(alert: Alert, fmt: str) -> str:
+def alert_line(
+    alert: Alert, fmt: str, opened: Collection[str] | None = None, locale: str | None = None
+) -> str:
+    """One alert as ops may see it: sealed alerts give their project, title and times only."""
+    v = alert_view(alert, opened, locale or current_locale())
     if fmt == "json":
-        return alert.to_json()
-    subjects = "（已密封）" if alert.sealed else ",".join(alert.subjects)
-    when = alert.last_seen.isoformat(timespec="seconds")
-    return f"{when}  {alert.severity:<6} {alert.rule:<14} {alert.project_id:<16} {alert.title}  [{subjects}]"
+        return canonical_json(v.to_dict())
+    subjects = f"（{t('tail.sealed', locale)}）" if v.sealed else ",".join(v.subjects)
+    when = v.last_seen.isoformat(timespec="seconds")
+    return f"{when}  {v.severity:<6} {v.rule:<14} {v.project_id:<16} {v.title}  [{subjects}]"
 
 
-def dead_letter_line(rec, fmt: str) -> str:
+def dead_letter_line(rec, fmt: str, opened: Collection[str] | None = None) -> str:
+    """A dead letter's origin and reason; its bytes only when they belong to an opened project."""
     info = dead_letter_info(rec.headers)
+    raw = rec.value or b""
+    key = rec.key.decode("utf-8", "replace") if isinstance(rec.key, bytes) else rec.key
+    v = dead_letter_view(
+        at=datetime.fromtimestamp((rec.timestamp or 0) / 1000, UTC),
+        topic=info.topic,
+        partition=info.partition,
+        offset=info.offset,
+        key=key,
+        error=info.error,
+        raw=raw[:200],
+        size=len(raw),
+        opened=opened,
+    )
     if fmt == "json":
         return json.dumps(
             {
-                "origin_topic": info.topic,
-                "origin_partition": info.partition,
-                "origin_offset": info.offset,
-                "error": info.error,
-                "size": len(rec.value or b""),
-                "preview": (rec.value or b"")[:200].decode("utf-8", "replace"),
+                "origin_topic": v.topic,
+                "origin_partition": v.partition,
+                "origin_offset": v.offset,
+                "project_id": v.project_id,
+                "error": v.error,
+                "size": v.size,
+                "preview": v.raw,
+                "sealed": v.sealed,
             },
             ensure_ascii=False,
         )
-    where = f"{info.topic}" + (
-        f"#{info.partition}@{info.offset}" if info.partition >= 0 else f" line {info.offset}"
+    where = f"{v.topic}" + (
+        f"#{v.partition}@{v.offset}" if v.partition >= 0 else f" line {v.offset}"
     )
-    return f"{where}: {info.error}"
+    return f"{where}: {v.error or t('tail.dead_sealed')}"
 
 
 def group_lag(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import cv2
 import numpy as np
+from google.protobuf import text_format
+from streamlit.testing.v1 import AppTest
 
 import detectors
 from witness.alerts import make_alert
@@ -175,3 +178,32 @@ def seed(store, *, users: bool = True) -> dict[str, str]:
         for name, (role, projects) in USERS.items():
             accounts.add_user(store.engine, name, PASSWORD, role, projects=projects)
     return {a.project_id + ":" + a.rule: a.alert_id for a in store.alert_models()}
+
+
+DATA_URL = re.compile(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+")
+
+
+def text_of(at: AppTest) -> str:
+    """Everything the page shows, as text (protos for elements, frames for tables)."""
+    out = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            out.append(text_format.MessageToString(proto, as_utf8=True))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    out += [df.value.to_string() for df in at.dataframe]
+    # Thumbnails travel as data URLs; their base64 is picture, not text a person reads.
+    return DATA_URL.sub("data:image", "\n".join(out))
+
+
+def login(user: str, password: str = PASSWORD) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=30)
+    at.run()
+    at.text_input(key="login_user").input(user)
+    at.text_input(key="login_password").input(password)
+    at.button[0].click()
+    return at.run()

@@ -85,3 +85,24 @@ def test_wall_command_line():
     assert cmd[1:4] == ["-m", "streamlit", "run"]
     assert cmd[4].endswith("dashboards/app.py")
     assert "8765" in cmd and "127.0.0.1" in cmd
+
+
+def test_stored_hashes_follow_the_configured_work_factor(store, monkeypatch):
+    """bcrypt's cost dominates a sign-in on a busy machine (bench/login.py): a hash made
+    at another cost is remade at the configured one when its owner next signs in."""
+    monkeypatch.setattr(accounts, "BCRYPT_ROUNDS", 5)
+    accounts.add_user(store.engine, "li", "s3cret", "officer")
+    with store.session() as s:
+        assert accounts.hash_rounds(s.get(accounts.UserRow, "li").password_hash) == 5
+    monkeypatch.setattr(accounts, "BCRYPT_ROUNDS", 4)
+    assert accounts.authenticate(store.engine, "li", "wrong") is None
+    with store.session() as s:  # a failed attempt changes nothing
+        assert accounts.hash_rounds(s.get(accounts.UserRow, "li").password_hash) == 5
+    assert accounts.authenticate(store.engine, "li", "s3cret") is not None
+    with store.session() as s:
+        assert accounts.hash_rounds(s.get(accounts.UserRow, "li").password_hash) == 4
+    assert accounts.authenticate(store.engine, "li", "s3cret") is not None
+    assert accounts._rounds_from_env() >= 10
+    monkeypatch.setenv("WITNESS_BCRYPT_ROUNDS", "8")
+    with pytest.raises(ValueError, match="WITNESS_BCRYPT_ROUNDS"):
+        accounts._rounds_from_env()

@@ -6,11 +6,8 @@ with `at.run()` explicitly, as a browser's timer would.
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from google.protobuf import text_format
-from helpers_wall import APP, NAMES, PASSWORD, seed
+from helpers_wall import APP, NAMES, login, seed, text_of
 from streamlit.testing.v1 import AppTest
 
 from witness.events import make_event
@@ -27,35 +24,6 @@ def wall_url(sqlite_url, monkeypatch):
     return sqlite_url, ids
 
 
-DATA_URL = re.compile(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+")
-
-
-def text_of(at: AppTest) -> str:
-    """Everything the page shows, as text (protos for elements, frames for tables)."""
-    out = []
-
-    def walk(node):
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            out.append(text_format.MessageToString(proto, as_utf8=True))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    out += [df.value.to_string() for df in at.dataframe]
-    # Thumbnails travel as data URLs; their base64 is picture, not text a person reads.
-    return DATA_URL.sub("data:image", "\n".join(out))
-
-
-def login(user: str, password: str = PASSWORD) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=30)
-    at.run()
-    at.text_input(key="login_user").input(user)
-    at.text_input(key="login_password").input(password)
-    at.button[0].click()
-    return at.run()
-
-
 def keys(at: AppTest, prefix: str) -> list[str]:
     return [b.key for b in at.button if b.key and b.key.startswith(prefix)]
 
@@ -69,7 +37,7 @@ def test_login_rejects_wrong_password_and_defaults_to_chinese(wall_url, monkeypa
     at.button[0].click()
     at.run()
     assert "用户名或密码错误" in at.error[0].value
-    assert "account" not in at.session_state
+    assert "account" not in at.session_state and "username" not in at.session_state
 
 
 def test_officer_wall_shows_assigned_projects_only(wall_url):
@@ -275,22 +243,22 @@ def test_wall_on_both_backends(store, monkeypatch):
 
 
 def test_single_sign_on_maps_to_a_wall_account(wall_url):
-    """With an [auth] section, st.user's email is looked up among the wall accounts."""
+    """With an [auth] section, st.user's verified email is looked up among the accounts."""
     at = AppTest.from_file(str(APP), default_timeout=30)
     at.secrets["auth"] = {
         "redirect_uri": "http://localhost:8501/oauth2callback",
         "cookie_secret": "x",
     }
-    at.user = {"is_logged_in": True, "email": "li"}
+    at.user = {"is_logged_in": True, "email": "li", "email_verified": True}
     at.run()
     assert [m.value for m in at.markdown if m.value.startswith("####")][0] == "#### P1 道路工程P1"
-    assert at.session_state["account"].username == "li"
+    assert at.session_state["username"] == "li"
     stranger = AppTest.from_file(str(APP), default_timeout=30)
     stranger.secrets["auth"] = {
         "redirect_uri": "http://localhost:8501/oauth2callback",
         "cookie_secret": "x",
     }
-    stranger.user = {"is_logged_in": True, "email": "eve@example.com"}
+    stranger.user = {"is_logged_in": True, "email": "eve@example.com", "email_verified": True}
     stranger.run()
     assert [e.value for e in stranger.error] == [
         "eve@example.com has no wall account; ask an admin"

@@ -1,13 +1,14 @@
-"""Sealed bids (开标前保密): the one function that decides what of an alert is visible."""
+"""Sealed bids (开标前保密): the one module that decides what of an alert is visible."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from dashboards import evidence
-from dashboards.sealing import alert_view, event_visible, is_sealed, localized_title
 from witness.alerts import make_alert
+from witness.events import make_event
 from witness.rules import rule
+from witness.sealing import alert_sealed, alert_view, event_view, localized_title
 
 TS = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -28,7 +29,7 @@ def _alert(sealed: bool, project: str = "P1"):
 
 
 def test_sealed_alert_shows_catalogue_title_only():
-    v = alert_view(_alert(True), project_opened=False, locale="zh-CN")
+    v = alert_view(_alert(True), set(), "zh-CN")
     assert v.sealed
     assert v.title == rule("REL-40-6").title_zh  # the stored detail ("2 家") is dropped
     assert (v.subjects, v.evidence, v.event_ids) == ((), {}, ())
@@ -36,27 +37,35 @@ def test_sealed_alert_shows_catalogue_title_only():
 
 
 def test_unopened_project_seals_even_if_row_says_unsealed():
-    v = alert_view(_alert(False), project_opened=False, locale="en")
+    v = alert_view(_alert(False), {"P2"}, "en")
     assert v.sealed and v.subjects == () and "甲公司" not in repr(v)
 
 
 def test_opening_unseals():
-    v = alert_view(_alert(False), project_opened=True, locale="zh-CN")
+    v = alert_view(_alert(False), {"P1"}, "zh-CN")
     assert not v.sealed
     assert v.subjects == ("B1", "B2") and v.evidence["payer_account"] == "X"
     assert v.title.endswith("2 家")
 
 
 def test_row_sealed_flag_wins_over_opened_project():
-    assert is_sealed(True, "P1", True)
-    assert not is_sealed(False, "*", False)  # cross-project alerts have no opening
+    assert alert_sealed(_alert(True), {"P1"})
+    assert not alert_sealed(_alert(False, "*"), set())  # names no project: nothing to open
 
 
 def test_bid_events_hidden_until_opening():
-    for kind in ("bid.submitted", "document.submitted", "bid.opened"):
-        assert not event_visible(kind, False)
-        assert event_visible(kind, True)
-    assert event_visible("project.registered", False)
+    for kind, payload in (
+        ("bid.submitted", {"bidder": {"id": "B1", "name": "甲公司"}, "price": 1.0}),
+        ("document.submitted", {"doc_id": "D", "owner": "B1", "kind": "technical", "text": "x"}),
+        ("bid.opened", {"bidder_id": "B1", "price": 1.0}),
+    ):
+        e = make_event(kind, "P1", "2026-11-20T09:00:00+08:00", payload)
+        assert event_view(e, set()) is None
+        assert event_view(e, {"P1"}).payload is not None
+    registered = make_event(
+        "project.registered", "P1", "2026-11-20T08:00:00+08:00", {"name": "道路"}
+    )
+    assert event_view(registered, set()) is not None
 
 
 def test_title_follows_wall_locale():
@@ -66,7 +75,7 @@ def test_title_follows_wall_locale():
 
 
 def test_sealed_views_feed_no_picture():
-    v = alert_view(_alert(True), project_opened=False, locale="zh-CN")
+    v = alert_view(_alert(True), set(), "zh-CN")
     assert evidence.relation_dot([v], {}) is None
     assert evidence.doc_findings([v]) == []
 
@@ -89,6 +98,6 @@ def test_relation_graph_highlights_evidence_path():
         event_ids=[],
         first_seen=TS,
     )
-    dot = evidence.relation_dot([alert_view(a, project_opened=True, locale="en")], {"B1": "甲"})
+    dot = evidence.relation_dot([alert_view(a, {"P1"}, "en")], {"B1": "甲"})
     assert '"X" -- "B1" [label="shareholder 60%", color="red", penwidth=3]' in dot
     assert '"X" -- "B2"' in dot and "甲" in dot

@@ -52,13 +52,20 @@ class Alert(BaseModel):
     subjects: list[str] = Field(default_factory=list)
     evidence: dict[str, Any] = Field(default_factory=dict)
     event_ids: list[str] = Field(default_factory=list)
+    #: Every project whose bids the alert names (its own included), for alerts of
+    #: cross-project rules; empty when the alert names only `project_id`. Such an alert
+    #: stays sealed while any of these projects is (DESIGN §5).
+    projects: list[str] = Field(default_factory=list)
     first_seen: AwareDatetime
     last_seen: AwareDatetime
     sealed: bool = False
     status: Status = "open"
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        d = self.model_dump(mode="json")
+        if not d["projects"]:  # added later: left out while empty, so the JSON of alerts
+            del d["projects"]  # of one project (and their hashes) stays as it was
+        return d
 
     def to_json(self) -> str:
         return canonical_json(self.to_dict())
@@ -92,8 +99,12 @@ def make_alert(
     sealed: bool = False,
     locale: str = "zh-CN",
     title_detail: str | None = None,
+    projects: list[str] | None = None,
 ) -> Alert:
-    """Build an alert from the catalogue. `identity` is what makes this case this case."""
+    """Build an alert from the catalogue. `identity` is what makes this case this case.
+
+    `projects`: for cross-project rules, every project whose bids the evidence names.
+    """
     r = rule(rule_id)
     title = r.title(locale)
     if title_detail:
@@ -113,6 +124,7 @@ def make_alert(
         subjects=sorted(set(subjects)),
         evidence=evidence,
         event_ids=list(dict.fromkeys(event_ids)),
+        projects=sorted(set(projects or ())),
         first_seen=first_seen,
         last_seen=last_seen or first_seen,
         sealed=sealed,

@@ -7,8 +7,8 @@ import streamlit as st
 
 from dashboards import formatting, queries, session
 from dashboards.records import documents_panel
-from dashboards.sealing import alert_view, event_visible
 from witness.i18n import t
+from witness.sealing import alert_view, event_views
 
 acc = session.require("archive")
 store = session.store()
@@ -22,6 +22,8 @@ if not projects:
 by_id = {p.project_id: p for p in projects}
 pid = st.selectbox(t("wall.project.choose"), list(by_id), key="archive_project")
 project = by_id[pid]
+opened_ids = store.opened_projects()
+opened = pid in opened_ids
 st.markdown(f"### {pid} {project.name or ''}")
 st.caption(t("wall.stage", stage=formatting.stage(project.stage)))
 
@@ -31,14 +33,15 @@ for chain in queries.project_chains(store, pid):
     fault = store.verify_chain(chain)
     if fault is None:
         # Before the opening even the number of records could hint at the number of bids.
-        n = len(links) if project.opened else "—"
+        n = len(links) if opened else "—"
         st.success(t("wall.archive.chain_ok", chain=chain, n=n))
     else:
-        st.error(t("wall.archive.chain_bad", chain=chain, fault=fault.describe()))
+        fault_text = fault.describe() if opened else t("wall.archive.fault_sealed")
+        st.error(t("wall.archive.chain_bad", chain=chain, fault=fault_text))
 
 documents_panel(pid, acc, "archive")
 
-events = [e for e in store.events(pid) if event_visible(e.type, project.opened)]
+events = event_views(store.events(pid), opened_ids)
 if not events:
     st.info(t("wall.archive.no_events"))
     st.stop()
@@ -67,11 +70,14 @@ st.dataframe(
     ),
     hide_index=True,
 )
-st.json(current.to_dict()["payload"], expanded=False)
+if current.payload is None:
+    st.info(t("wall.sealed_note"))
+else:
+    st.json(current.payload, expanded=False)
 st.subheader(t("wall.archive.alerts_so_far"))
 for row in queries.project_alerts(store, pid):
     if row.first_seen <= current.ts:
-        v = alert_view(row, project_opened=project.opened, locale=session.locale())
+        v = alert_view(row, opened_ids, session.locale())
         with st.expander(formatting.alert_label(v)):
             st.caption(t("wall.alert.rule", rule=v.rule, basis=v.legal_basis))
             formatting.show_evidence(v)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboards import formatting, queries, session
 from witness.i18n import t
+from witness.sealing import dead_letter_view
 
 acc = session.require("ops")
 store = session.store()
@@ -68,20 +69,37 @@ dead = queries.dead_letters(store)
 if not dead:
     st.caption(t("wall.ops.dead_empty"))
 else:
-    # The raw record is not shown: before an opening it could name a bidder or a price.
+    # What of a dead record shows is witness/sealing.py's: its bytes and reason only when
+    # they belong to an opened project (before an opening they could name a bidder).
+    opened_ids = store.opened_projects()
+    views = [
+        dead_letter_view(
+            at=d.at,
+            topic=d.topic,
+            partition=d.partition,
+            offset=d.offset,
+            key=d.key,
+            error=d.error,
+            raw=d.raw_preview,
+            size=d.raw_size,
+            opened=opened_ids,
+        )
+        for d in dead
+    ]
     st.dataframe(
         pd.DataFrame(
             [
                 {
-                    t("wall.col.time"): formatting.fmt_ts(d.at),
-                    t("wall.col.topic"): d.topic,
-                    t("wall.col.partition"): d.partition,
-                    t("wall.col.offset"): d.offset,
-                    t("wall.col.stage"): d.stage,
-                    t("wall.col.error"): d.error,
-                    t("wall.col.size"): d.raw_size,
+                    t("wall.col.time"): formatting.fmt_ts(v.at),
+                    t("wall.col.topic"): v.topic,
+                    t("wall.col.partition"): v.partition,
+                    t("wall.col.offset"): v.offset,
+                    t("wall.col.project"): v.project_id or "-",
+                    t("wall.col.stage"): getattr(v, "stage", "") or "",
+                    t("wall.col.error"): v.error or t("wall.ops.dead_sealed"),
+                    t("wall.col.size"): v.size,
                 }
-                for d in dead
+                for v in views
             ]
         ),
         hide_index=True,

@@ -1,7 +1,7 @@
 """One project in depth: timeline, bidder graph, document similarity, scores, prices.
 
-Before the opening everything that names a bidder, counts bids or shows a price is
-replaced by a sealed note (dashboards/sealing.py decides).
+Before the opening only what witness/sealing.py allows is shown: lifecycle events by type
+and time, alerts by catalogue title; every tab that would name a bidder says sealed.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import streamlit as st
 from dashboards import boq_view, evidence, formatting, queries, session
 from dashboards.feed import alert_card, flash
 from dashboards.records import documents_panel
-from dashboards.sealing import alert_view, event_visible
 from witness.i18n import t
+from witness.sealing import alert_view, event_views
 
 acc = session.require("project")
 store = session.store()
@@ -33,16 +33,20 @@ pid = st.selectbox(
 )
 st.query_params["project"] = pid
 project = queries.projects(store, [pid])[0]
-opened = project.opened
+opened_ids = store.opened_projects()
+opened = pid in opened_ids
 loc = session.locale()
 
 st.markdown(f"### {pid} {project.name or ''}")
 sealed_note = "" if opened else f" · 🔒 {t('wall.sealed_project')}"
 st.caption(t("wall.stage", stage=formatting.stage(project.stage)) + sealed_note)
 
-events = [e for e in store.events(pid) if event_visible(e.type, opened)]
+recorded = store.events(pid)
+listed = event_views(recorded, opened_ids)  # what the timeline may list
+events = recorded if opened else []  # details, scores and prices: only once opened
+details = {e.event_id: evidence.event_detail(e) for e in events}
 rows = queries.project_alerts(store, pid)
-views = [alert_view(r, project_opened=opened, locale=loc) for r in rows]
+views = [alert_view(r, opened_ids, loc) for r in rows]
 names = evidence.bidder_names(events, views) if opened else {}
 
 tabs = st.tabs(
@@ -64,10 +68,10 @@ with tabs[0]:
             t("wall.col.time"): formatting.fmt_ts(e.ts),
             t("wall.col.kind"): t("wall.kind.event"),
             t("wall.col.what"): e.type,
-            t("wall.col.detail"): evidence.event_detail(e),
+            t("wall.col.detail"): details.get(e.event_id, "") if not e.sealed else "",
             "_ts": e.ts,
         }
-        for e in events
+        for e in listed
     ] + [
         {
             t("wall.col.time"): formatting.fmt_ts(v.first_seen),
@@ -88,7 +92,9 @@ with tabs[0]:
 with tabs[1]:
     decisions = queries.decisions_for(store, [r.alert_id for r in rows])
     for r in sorted(rows, key=lambda r: (r.severity != "red", r.severity != "orange")):
-        alert_card(r, opened=opened, acc=acc, decisions=decisions.get(r.alert_id, []), key="proj")
+        alert_card(
+            r, opened=opened_ids, acc=acc, decisions=decisions.get(r.alert_id, []), key="proj"
+        )
 
 with tabs[2]:
     if not opened:
@@ -132,7 +138,9 @@ with tabs[3]:
 
 with tabs[4]:
     scores = evidence.score_frame(events)
-    if scores.empty:
+    if not opened:
+        st.info(t("wall.project.sealed_section"))
+    elif scores.empty:
         st.caption(t("wall.project.scores_empty"))
     else:
         marked = evidence.deviations(views)

@@ -55,12 +55,13 @@ def tile(room_id: str, camera_id: str | None, open_alerts: int) -> None:
 
 def feed(project_ids: list[str], statuses: list[str]) -> None:
     """The live alert feed; redraws the whole wall when its summary changed."""
+    session.still_signed_in(acc)  # disabled, or projects changed: redraw (or sign in) now
     fresh = st.session_state.pop("_wall_full_run", False)  # signature was just computed
     if not fresh and queries.current_signature(store, project_ids) != st.session_state.get(
         "wall_sig"
     ):
         st.rerun()
-    opened = {p.project_id: p.opened for p in queries.projects(store, project_ids)}
+    opened = store.opened_projects()
     rows = queries.feed(store, project_ids, statuses=statuses or ["open"], limit=layout.FEED_SIZE)
     decisions = queries.decisions_for(store, [r.alert_id for r in rows[: layout.FEED_CARDS]])
     st.subheader(t("wall.feed"))
@@ -69,7 +70,7 @@ def feed(project_ids: list[str], statuses: list[str]) -> None:
     for row in rows[: layout.FEED_CARDS]:
         alert_card(
             row,
-            opened=opened.get(row.project_id, False),
+            opened=opened,
             acc=acc,
             decisions=decisions.get(row.alert_id, []),
         )

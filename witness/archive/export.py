@@ -29,6 +29,8 @@ from witness.archive.format import (
 )
 from witness.archive.generated_parts import collect_documents
 from witness.events import canonical_json
+from witness.i18n import register, t
+from witness.sealing import projects_named
 from witness.store.models import (
     AlertRow,
     Decision,
@@ -38,6 +40,37 @@ from witness.store.models import (
     Project,
     RoomRow,
 )
+
+register(
+    {
+        "archive.sealed": (
+            "项目 {project} 尚未开标：开标前投标信息保密，不能导出",
+            "project {project} has not opened its bids: sealed bids cannot be exported",
+        ),
+        "archive.sealed_other": (
+            "项目 {project} 的告警涉及尚未开标的项目 {others}：待其开标后再导出",
+            "alerts of project {project} name projects that have not opened ({others}): "
+            "export after they open",
+        ),
+    }
+)
+
+
+def check_unsealed(engine: Engine, project_id: str) -> None:
+    """A bundle holds every record, bids included: only an opened project may leave the store,
+    and only once every project its alerts name has opened too (DESIGN §5)."""
+    from sqlmodel import Session
+
+    with Session(engine) as s:
+        opened = set(
+            s.execute(select(Project.project_id).where(Project.opened.is_(True))).scalars()
+        )
+        if project_id not in opened:
+            raise ArchiveError(t("archive.sealed", project=project_id))
+        rows = s.execute(select(AlertRow).where(AlertRow.project_id == project_id)).scalars()
+        others = sorted(set().union(*(projects_named(r) for r in rows)) - opened)
+    if others:
+        raise ArchiveError(t("archive.sealed_other", project=project_id, others=", ".join(others)))
 
 
 def _alert_dict(r: AlertRow) -> dict[str, Any]:
@@ -52,6 +85,7 @@ def _alert_dict(r: AlertRow) -> dict[str, Any]:
         "subjects": list(r.subjects),
         "evidence": r.evidence,
         "event_ids": list(r.event_ids),
+        "projects": list(r.projects or ()),
         "first_seen": iso_utc(r.first_seen),
         "last_seen": iso_utc(r.last_seen),
         "sealed": r.sealed,
@@ -211,7 +245,8 @@ def collect(engine: Engine, project_id: str) -> dict[str, bytes]:
 def export_bundle(
     engine: Engine, project_id: str, out: str | Path, *, years: int | None = None
 ) -> dict[str, Any]:
-    """Write the project's bundle to `out`; return its manifest."""
+    """Write the project's bundle to `out`; return its manifest (never of a sealed project)."""
+    check_unsealed(engine, project_id)
     parts = collect(engine, project_id)
     manifest = build_manifest(project_id, parts, years=years)
     data = pack(parts, manifest)

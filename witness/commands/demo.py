@@ -1,8 +1,9 @@
 """`witness demo`: the whole system on embedded defaults, in one command.
 
-Embedded broker (unless WITNESS_KAFKA_BOOTSTRAP is set) + SQLite (unless
-WITNESS_DATABASE_URL is set) + detector worker + recorder + a simulated day streamed in
-accelerated real time + the wall. Ctrl-C stops everything cleanly.
+Embedded broker (unless WITNESS_KAFKA_BOOTSTRAP is set) + its own SQLite file
+(var/demo.db; another database only with --into URL --yes, see demo_setup.py) + detector
+worker + recorder + a simulated day streamed in accelerated real time + the wall. Ctrl-C
+stops everything cleanly.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+from witness.commands import demo_setup
 from witness.commands.common import load_settings, stop_on_signals
 from witness.i18n import register, t
 
@@ -23,17 +25,10 @@ HELP = (
     "the whole system in one command: embedded broker + SQLite + a simulated day + detectors + recorder + wall",
 )
 
-DEMO_DB = Path("var/demo.db")
-DEMO_PASSWORD = "witness-demo"
-
 register(
     {
         "demo.broker": ("内置消息代理已启动：{bootstrap}", "embedded broker started: {bootstrap}"),
         "demo.db": ("数据库：{url}", "database: {url}"),
-        "demo.accounts": (
-            "演示账号（密码 {password}）：admin（管理员）、officer（见证人员，分配前 4 个项目）、auditor（审计）、ops（运维）",
-            "demo accounts (password {password}): admin, officer (first 4 projects), auditor, ops",
-        ),
         "demo.wall": ("监控墙：http://localhost:{port}", "wall: http://localhost:{port}"),
         "demo.status": (
             "已发送 {sent}/{total} 个事件；已记录 {recorded} 个，告警 {alerts} 条",
@@ -57,6 +52,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8501, help="wall port (default 8501)")
     p.add_argument("--no-wall", action="store_true", help="do not start the wall")
     p.add_argument("--headless", action="store_true", help="do not open a browser for the wall")
+    demo_setup.add_arguments(p)
     p.add_argument(
         "--duration",
         type=float,
@@ -68,24 +64,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "examples:\n"
         "  witness demo                         # open http://localhost:8501 and log in as officer\n"
         "  witness demo --projects 30 --speed 2000\n"
-        "  witness demo --no-wall --duration 60 # headless smoke run"
+        "  witness demo --no-wall --duration 60 # headless smoke run\n"
+        "  witness demo --into postgresql://host/witness_demo --yes  # a database of your own"
     )
-
-
-def _demo_accounts(engine, project_ids: list[str]) -> None:
-    from witness.store import accounts
-
-    existing = {acct.username for acct, _ in accounts.list_accounts(engine)}
-    for name, role in (
-        ("admin", "admin"),
-        ("officer", "officer"),
-        ("auditor", "auditor"),
-        ("ops", "ops"),
-    ):
-        if name not in existing:
-            accounts.add_user(engine, name, DEMO_PASSWORD, role=role)
-    for pid in project_ids[:4]:
-        accounts.assign(engine, "officer", pid)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     from witness.store import Store
 
     settings = load_settings()
+    target = demo_setup.choose_target(args)  # refuses a database that is not the demo's
     broker = None
     if settings.kafka_bootstrap:
         bootstrap = settings.kafka_bootstrap
@@ -109,10 +91,8 @@ def run(args: argparse.Namespace) -> int:
         broker.start()
         bootstrap = broker.bootstrap
         print(t("demo.broker", bootstrap=bootstrap), file=sys.stderr)
-    if "WITNESS_DATABASE_URL" not in os.environ:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{DEMO_DB}{suffix}").unlink(missing_ok=True)
-        settings = replace(settings, database_url=f"sqlite:///{DEMO_DB}")
+    demo_setup.wipe(target)
+    settings = replace(settings, database_url=target.url)
     print(t("demo.db", url=settings.database_url), file=sys.stderr)
 
     stop = threading.Event()
@@ -121,8 +101,10 @@ def run(args: argparse.Namespace) -> int:
     sim = Simulation(args.projects, args.seed)
     events = list(sim.events())
     project_ids = sorted({e["project_id"] for e in events if e["project_id"] != "*"})
-    _demo_accounts(store.engine, project_ids)
-    print(t("demo.accounts", password=DEMO_PASSWORD), file=sys.stderr)
+    password = demo_setup.demo_password()
+    created, kept = demo_setup.make_accounts(store.engine, project_ids, password)
+    for line in demo_setup.announce(created, kept, password):
+        print(line, file=sys.stderr)
 
     topics = Topics(settings.topic_prefix)
     ensure_topics(bootstrap, topics, settings.partitions)

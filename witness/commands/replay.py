@@ -27,6 +27,11 @@ register(
             "  {label:8} {rule:14} {alert:12} 在线记录 | 现在重放",
             "  {label:8} {rule:14} {alert:12} live (recorded) | now (replayed)",
         ),
+        "replay.sealed": (
+            "项目 {project} 尚未开标：开标前投标信息保密，不能从数据库重放（可重放事件文件）",
+            "project {project} has not opened its bids: sealed bids are not replayed from the "
+            "store (replay an events file instead)",
+        ),
         "replay.compare": (
             "项目 {project}：相同 {same}，变化 {changed}，新增 {new}，消失 {gone}",
             "project {project}: same {same}, changed {changed}, new {new}, gone {gone}",
@@ -56,15 +61,22 @@ def run(args: argparse.Namespace) -> int:
     from witness.store.history import project_history
 
     settings = load_settings()
+    opened: set[str] | None = None  # from the store: which projects' bids are open
     if args.project:
         from witness.store import Store
 
         store = Store(settings.database_url)
+        opened = store.opened_projects()
+        if args.project not in opened:
+            print(t("replay.sealed", project=args.project), file=sys.stderr)
+            return 2
         events = project_history(store, args.project)
         now = replay(events, thresholds=settings.thresholds, locale=settings.locale)
         live = store.alert_models(project_ids=[args.project])
         # `compare` ignores titles: they are written in the reader's language (WITNESS_LOCALE).
         cmp = compare(live, [a for a in now if a.project_id == args.project])
+        # Alerts naming another project that is still sealed stay sealed here too.
+        cmp = _without_sealed(cmp, opened)
         print(
             t(
                 "replay.compare",
@@ -91,14 +103,44 @@ def run(args: argparse.Namespace) -> int:
         events = good
         alerts = replay(events, thresholds=settings.thresholds, locale=settings.locale)
     out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")  # noqa: SIM115
+    from witness.events import canonical_json
+    from witness.sealing import alert_view
+
     try:
         for a in alerts:
-            out.write(a.to_json() + "\n")
+            if opened is not None and _sealed_in_store(a, opened):
+                out.write(canonical_json(alert_view(a, opened, settings.locale).to_dict()) + "\n")
+            else:
+                out.write(a.to_json() + "\n")
     finally:
         if out is not sys.stdout:
             out.close()
     print(t("replay.done", events=len(events), alerts=len(alerts)), file=sys.stderr)
     return 0
+
+
+def _sealed_in_store(alert, opened: set[str]) -> bool:
+    """Sealed by what the store knows now (the replayed engine saw only this project)."""
+    from witness.sealing import alert_sealed
+
+    return alert_sealed(alert.model_copy(update={"sealed": False}), opened)
+
+
+def _without_sealed(cmp, opened: set[str]):
+    """The comparison without alerts that name a still-sealed project (their diffs would
+    show bidders); they are counted nowhere rather than shown."""
+    from dataclasses import replace
+
+    def ok(a) -> bool:
+        return not _sealed_in_store(a, opened)
+
+    return replace(
+        cmp,
+        same=[a for a in cmp.same if ok(a)],
+        changed=[(x, y) for x, y in cmp.changed if ok(x) and ok(y)],
+        new=[a for a in cmp.new if ok(a)],
+        gone=[a for a in cmp.gone if ok(a)],
+    )
 
 
 def _short(value: object, width: int = 48) -> str:

@@ -17,8 +17,56 @@ register(
     {
         "tail.following": ("正在跟踪 {topic}（Ctrl-C 停止）", "following {topic} (Ctrl-C to stop)"),
         "tail.lag_header": ("消费组 {group}：", "group {group}:"),
+        "tail.no_store": (
+            "无法读取数据库（{error}）：未开标判断只依据告警自身标记，死信内容一律不显示",
+            "cannot read the database ({error}): sealing follows each alert's own flag, and no "
+            "dead letter's content is shown",
+        ),
     }
 )
+
+
+class OpenedProjects:
+    """Which projects have opened their bids, read from the store every few seconds.
+
+    None when no store is reachable: then each alert's own sealed flag (set by the engine,
+    which saw the openings) decides, and dead letters of any project stay sealed.
+    """
+
+    def __init__(self, url: str, every_s: float = 5.0) -> None:
+        self.url, self.every_s = url, every_s
+        self._store = None
+        self._value: set[str] | None = None
+        self._at = -1e9
+        self._warned = False
+
+    def __call__(self) -> set[str] | None:
+        import time
+
+        if time.monotonic() - self._at < self.every_s:
+            return self._value
+        self._at = time.monotonic()
+        try:
+            if self._store is None:
+                self._store = self._open()
+            self._value = self._store.opened_projects()
+        except Exception as exc:  # noqa: BLE001  (any failure: fall back to the flags)
+            self._value = None
+            if not self._warned:
+                print(t("tail.no_store", error=exc.__class__.__name__), file=sys.stderr)
+                self._warned = True
+        return self._value
+
+    def _open(self):
+        from pathlib import Path
+
+        from witness.store import Store
+
+        if self.url.startswith("sqlite"):
+            path = self.url.split("///", 1)[-1]
+            if not Path(path).is_file():  # do not create an empty database just to read it
+                raise FileNotFoundError(path)
+        return Store(self.url, migrate=False)
 
 
 def _csv(value: str) -> frozenset[str]:
@@ -92,16 +140,17 @@ def run(args: argparse.Namespace) -> int:
     topic = topics.deadletter if args.deadletter else topics.alerts
     print(t("tail.following", topic=topic), file=sys.stderr)
     keep = AlertFilter(args.severity, args.project, args.rule)
+    opened = OpenedProjects(settings.database_url)
     try:
         for rec in follow(
             bootstrap, topic, from_beginning=args.from_beginning, idle_exit_s=args.idle_exit
         ):
             if args.deadletter:
-                print(dead_letter_line(rec, args.format), flush=True)
+                print(dead_letter_line(rec, args.format, opened()), flush=True)
                 continue
             alert = parse_alert_record(rec)
             if alert is not None and keep(alert):
-                print(alert_line(alert, args.format), flush=True)
+                print(alert_line(alert, args.format, opened()), flush=True)
     except BrokenPipeError:
         return 0
     return 0

@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import witness.store.accounts  # noqa: F401  (registers the users and assignments tables)
+import witness.store.logins  # noqa: F401  (registers the wall sign-in sessions)
 import witness.store.models  # noqa: F401  (registers the tables)
 
 target_metadata = SQLModel.metadata

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 
 from witness.events import Event
+from witness.i18n import register, t
 
 GENESIS = "0" * 64
 
@@ -52,6 +53,23 @@ class Link:
     hash: str
 
 
+register(
+    {
+        "chain.fault": ("第 {seq} 条记录：{problem}", "record {seq}: {problem}"),
+        "chain.fault.altered": (
+            "内容被改动（哈希与内容不符）",
+            "altered (its hash does not match its content)",
+        ),
+        "chain.fault.removed": ("缺失（序号断档，记录被删除）", "removed (a gap in the sequence)"),
+        "chain.fault.reordered": ("顺序被调换", "reordered"),
+        "chain.fault.broken_link": (
+            "链接断开（与前一条记录的哈希不符）",
+            "broken link (it does not point to the previous record's hash)",
+        ),
+    }
+)
+
+
 @dataclass(frozen=True)
 class ChainFault:
     """Where a chain stops being trustworthy, in words an auditor can act on."""
@@ -59,8 +77,10 @@ class ChainFault:
     seq: int
     problem: str  # altered | removed | reordered | broken_link
 
-    def describe(self) -> str:
-        return f"record {self.seq}: {self.problem}"
+    def describe(self, locale: str | None = None) -> str:
+        """In the reader's language (zh-CN by default), with what the problem means."""
+        problem = t(f"chain.fault.{self.problem}", locale)
+        return t("chain.fault", locale, seq=self.seq, problem=problem)
 
 
 def verify_links(links: Sequence[Link] | Iterable[Link]) -> ChainFault | None:

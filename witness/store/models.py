@@ -53,6 +53,14 @@ class LedgerEntry(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow)
 
 
+class ChainLock(SQLModel, table=True):
+    """One row per chain, locked (SELECT ... FOR UPDATE) by whoever appends to it (PostgreSQL)."""
+
+    __tablename__ = "chain_locks"
+
+    chain: str = Field(primary_key=True, max_length=300)
+
+
 class EventRow(SQLModel, table=True):
     """Queryable index of recorded events (the body lives in the ledger)."""
 
@@ -105,6 +113,8 @@ class AlertRow(SQLModel, table=True):
     subjects: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     event_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: Every project whose bids the alert names, when more than its own (cross-project rules).
+    projects: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     first_seen: datetime
     last_seen: datetime
     sealed: bool = False

@@ -15,16 +15,24 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import String, cast, insert, or_, select
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, create_engine
 
 from witness.alerts import Alert
 from witness.events import Event, canonical_json, parse_event
+from witness.sealing import projects_named
+from witness.store.chains import ChainWriter, in_write_transaction
 from witness.store.dead_letters import DeadLetterRecord, insert_dead_letters
-from witness.store.ledger import GENESIS, ChainFault, Link, event_chain, link_hash, verify_links
+from witness.store.decisions import chain_of_alert, decide
+from witness.store.ledger import (
+    ChainFault,
+    Link,
+    event_chain,
+    verify_links,
+)
 from witness.store.models import (
     AlertRow,
     ConsumerLag,
@@ -49,19 +57,8 @@ STAGE_OF = {
     "project.archived": "archived",
 }
 
-#: Allowed officer actions: action -> (statuses it may follow, status after).
-ACTIONS = {
-    "acknowledge": ({"open"}, "acknowledged"),
-    "refer": ({"open", "acknowledged"}, "referred"),
-    "dismiss": ({"open", "acknowledged"}, "dismissed"),
-}
-
 _CHUNK = 500
 _ABSENT = object()  # prefetched: known not to exist yet
-
-
-class DecisionError(ValueError):
-    """An officer decision that is not allowed (wrong status, missing reason)."""
 
 
 @dataclass
@@ -108,7 +105,6 @@ class Store:
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self._heads: dict[str, tuple[int, str]] = {}
         if migrate:
             self.migrate()
 
@@ -138,55 +134,14 @@ class Store:
         alerts: Sequence[Alert] = (),
         dead_letters: Sequence[DeadLetterRecord] = (),
     ) -> WriteResult:
-        """Record a batch in one transaction; retried once if another writer raced us."""
-        for attempt in range(3):
-            try:
-                with self.session() as s:
-                    result = self._write(s, events, alerts, dead_letters)
-                    s.commit()
-                    return result
-            except IntegrityError:
-                self._heads.clear()  # another writer appended: re-read chain heads
-                if attempt == 2:
-                    raise
-            except Exception:
-                self._heads.clear()
-                raise
-        raise AssertionError("unreachable")
+        """Record a batch in one transaction, holding the locks of every chain it touches.
 
-    def _append(
-        self, s: Session, rows: list[dict], chain: str, kind: str, ref: str, body: str
-    ) -> int:
-        seq, prev = self._head(s, chain)
-        seq += 1
-        h = link_hash(prev, kind, ref, body)
-        rows.append(
-            {
-                "chain": chain,
-                "seq": seq,
-                "kind": kind,
-                "ref": ref,
-                "body": body,
-                "prev_hash": prev,
-                "hash": h,
-                "recorded_at": utcnow(),
-            }
+        Chain heads are read under those locks; a conflict with another writer retries
+        the whole batch (witness/store/chains.py), so nothing is half-written or forked.
+        """
+        return in_write_transaction(
+            self.engine, lambda s: self._write(s, events, alerts, dead_letters)
         )
-        self._heads[chain] = (seq, h)
-        return seq
-
-    def _head(self, s: Session, chain: str) -> tuple[int, str]:
-        head = self._heads.get(chain)
-        if head is None:
-            row = s.execute(
-                select(LedgerEntry.seq, LedgerEntry.hash)
-                .where(LedgerEntry.chain == chain)
-                .order_by(LedgerEntry.seq.desc())
-                .limit(1)
-            ).first()
-            head = (row[0], row[1]) if row else (0, GENESIS)
-            self._heads[chain] = head
-        return head
 
     def _existing_event_ids(self, s: Session, ids: list[str]) -> set[str]:
         found: set[str] = set()
@@ -198,44 +153,20 @@ class Store:
 
     def _write(self, s: Session, events, alerts, dead_letters) -> WriteResult:
         result = WriteResult()
-        ledger_rows: list[dict] = []
         event_rows: list[dict] = []
-        existing = self._existing_event_ids(s, [e.event_id for e in events])
         chains = {event_chain(e) for e in events}
-        chains |= {a.project_id if a.project_id != "*" else "alerts/*" for a in alerts}
-        self._prefetch_heads(s, chains)
+        chains |= {chain_of_alert(a.project_id) for a in alerts}
+        links = ChainWriter(s, chains)  # locks first: everything below is read under them
+        existing = self._existing_event_ids(s, [e.event_id for e in events])
         with s.no_autoflush:  # side-effect rows are looked up once per batch, not per event
             rows = self._prefetch_rows(s, events)
-            self._record_events(s, events, existing, ledger_rows, event_rows, result, rows)
-        result.changed_alerts = self._upsert_alerts(s, alerts, ledger_rows)
-        if ledger_rows:
-            s.execute(insert(LedgerEntry), ledger_rows)
+            self._record_events(s, events, existing, links, event_rows, result, rows)
+        result.changed_alerts = self._upsert_alerts(s, alerts, links)
+        links.flush()
         if event_rows:
             s.execute(insert(EventRow), event_rows)
         result.dead_letters = insert_dead_letters(s, dead_letters)
         return result
-
-    def _prefetch_heads(self, s: Session, chains: set[str]) -> None:
-        """Load the head (last seq, hash) of every chain a batch touches, in one query."""
-        from sqlalchemy import func, tuple_
-
-        missing = sorted(c for c in chains if c not in self._heads)
-        for i in range(0, len(missing), _CHUNK):
-            chunk = missing[i : i + _CHUNK]
-            last = (
-                select(LedgerEntry.chain, func.max(LedgerEntry.seq))
-                .where(LedgerEntry.chain.in_(chunk))
-                .group_by(LedgerEntry.chain)
-            )
-            tops = [tuple(r) for r in s.execute(last).all()]
-            for c in chunk:
-                self._heads[c] = (0, GENESIS)
-            if tops:
-                q = select(LedgerEntry.chain, LedgerEntry.seq, LedgerEntry.hash).where(
-                    tuple_(LedgerEntry.chain, LedgerEntry.seq).in_(tops)
-                )
-                for chain, seq, h in s.execute(q).all():
-                    self._heads[chain] = (seq, h)
 
     def _prefetch_rows(self, s: Session, events: Sequence[Event]) -> dict[tuple, Any]:
         """Summary rows a batch will update, loaded with one query per table."""
@@ -269,16 +200,14 @@ class Store:
                     rows[(model, getattr(r, pk.key))] = r
         return rows
 
-    def _record_events(self, s, events, existing, ledger_rows, event_rows, result, rows) -> None:
+    def _record_events(self, s, events, existing, links, event_rows, result, rows) -> None:
         for ev in events:
             if ev.event_id in existing:
                 result.duplicate_events += 1
                 continue
             existing.add(ev.event_id)
             chain = event_chain(ev)
-            seq = self._append(
-                s, ledger_rows, chain, "event", ev.event_id, canonical_json(_frame_body(ev))
-            )
+            seq = links.append(chain, "event", ev.event_id, canonical_json(_frame_body(ev)))
             event_rows.append(
                 {
                     "event_id": ev.event_id,
@@ -293,7 +222,7 @@ class Store:
             self._apply_side_effects(s, ev, rows)
             result.new_events += 1
 
-    def _upsert_alerts(self, s: Session, alerts: Sequence[Alert], ledger_rows: list[dict]) -> int:
+    def _upsert_alerts(self, s: Session, alerts: Sequence[Alert], links: ChainWriter) -> int:
         if not alerts:
             return 0
         latest: dict[str, Alert] = {}
@@ -312,8 +241,7 @@ class Store:
             row = rows.get(aid)
             if row is not None and row.content_hash == digest:
                 continue
-            chain = alert.project_id if alert.project_id != "*" else "alerts/*"
-            self._append(s, ledger_rows, chain, "alert", aid, content)
+            links.append(chain_of_alert(alert.project_id), "alert", aid, content)
             values = {
                 "rule": alert.rule,
                 "severity": alert.severity,
@@ -324,6 +252,7 @@ class Store:
                 "subjects": alert.subjects,
                 "evidence": alert.evidence,
                 "event_ids": alert.event_ids,
+                "projects": alert.projects,
                 "first_seen": to_utc(alert.first_seen),
                 "last_seen": to_utc(alert.last_seen),
                 "sealed": alert.sealed,
@@ -355,6 +284,23 @@ class Store:
         rows[key] = row
         return row
 
+    @staticmethod
+    def _unseal(s: Session, project_id: str) -> None:
+        """Alerts naming the project unseal, except those naming another still sealed."""
+        q = select(AlertRow).where(AlertRow.sealed.is_(True), alert_names(project_id))
+        rows = [r for r in s.execute(q).scalars() if project_id in projects_named(r)]
+        named = set().union(*(projects_named(r) for r in rows)) - {project_id}
+        opened = {project_id}
+        if named:
+            q = select(Project.project_id).where(
+                Project.project_id.in_(sorted(named)), Project.opened.is_(True)
+            )
+            opened |= set(s.execute(q).scalars())
+        for r in rows:
+            if projects_named(r) <= opened:
+                r.sealed = False
+                s.add(r)
+
     def _apply_side_effects(self, s: Session, ev: Event, rows: dict[tuple, Any]) -> None:
         """Keep the wall's summary tables current; the ledger stays the source of truth."""
         p = ev.payload
@@ -373,11 +319,7 @@ class Store:
             project.stage = STAGE_OF[ev.type]
             project.updated_at = utcnow()
             if ev.type == "opening.started":
-                s.execute(
-                    update(AlertRow)
-                    .where(AlertRow.project_id == ev.project_id)
-                    .values(sealed=False)
-                )
+                self._unseal(s, ev.project_id)
         elif ev.type == "room.session":
             r = self._row(s, rows, RoomRow, p.room_id, room_id=p.room_id)
             r.project_id, r.kind, r.session_state = p.project_id, p.kind, p.state
@@ -415,56 +357,8 @@ class Store:
     # ------------------------------------------------------------------ decisions
 
     def decide(self, alert_id: str, action: str, actor: str, reason: str | None = None) -> Decision:
-        """Log an officer's decision and move the alert's status (hash-chained like events)."""
-        if action not in ACTIONS:
-            raise DecisionError(f"unknown action {action!r}; use one of {', '.join(ACTIONS)}")
-        allowed_from, status_after = ACTIONS[action]
-        if action == "dismiss" and not (reason and reason.strip()):
-            raise DecisionError("dismissing an alert needs a reason")
-        if not actor:
-            raise DecisionError("a decision needs the officer's name")
-        with self.session() as s:
-            row = s.get(AlertRow, alert_id)
-            if row is None:
-                raise DecisionError(f"no alert {alert_id}")
-            if row.status not in allowed_from:
-                raise DecisionError(f"cannot {action} an alert that is {row.status}")
-            at = utcnow()
-            decision = Decision(
-                alert_id=alert_id,
-                action=action,
-                status_after=status_after,
-                actor=actor,
-                reason=reason,
-                at=at,
-            )
-            s.add(decision)
-            s.flush()
-            body = canonical_json(
-                {
-                    "decision_id": decision.id,
-                    "alert_id": alert_id,
-                    "action": action,
-                    "status_after": status_after,
-                    "actor": actor,
-                    "reason": reason,
-                    "at": at.isoformat(),
-                }
-            )
-            ledger_rows: list[dict] = []
-            chain = row.project_id if row.project_id != "*" else "alerts/*"
-            self._append(s, ledger_rows, chain, "decision", f"decision:{decision.id}", body)
-            s.execute(insert(LedgerEntry), ledger_rows)
-            row.status = status_after
-            row.updated_at = at
-            s.add(row)
-            try:
-                s.commit()
-            except IntegrityError:
-                self._heads.clear()
-                raise
-            s.refresh(decision)
-            return decision
+        """Log an officer's decision and move the alert's status (witness/store/decisions.py)."""
+        return decide(self.engine, alert_id, action, actor, reason)
 
     # ------------------------------------------------------------------ ops
 
@@ -551,6 +445,12 @@ class Store:
     def verify_chain(self, chain: str) -> ChainFault | None:
         return verify_links(self.ledger(chain))
 
+    def opened_projects(self) -> set[str]:
+        """Projects whose bids are open (from `opening.started` on): what sealing allows."""
+        q = select(Project.project_id).where(Project.opened.is_(True))
+        with self.session() as s:
+            return set(s.execute(q).scalars().all())
+
     def projects(self) -> list[Project]:
         with self.session() as s:
             return list(s.execute(select(Project).order_by(Project.project_id)).scalars().all())
@@ -561,6 +461,18 @@ class Store:
             q = q.where(Decision.alert_id == alert_id)
         with self.session() as s:
             return list(s.execute(q).scalars().all())
+
+
+def alert_names(project_id: str) -> ColumnElement[bool]:
+    """SQL: the alert is filed under `project_id` or may name it in `projects`.
+
+    `projects` is a JSON list: a text match finds the candidates on both backends;
+    callers that must be exact filter with witness.sealing.projects_named().
+    """
+    quoted = json.dumps(project_id)  # as the JSON column writes it
+    pattern = "%" + quoted.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%"
+    names = cast(AlertRow.projects, String).like(pattern, escape="!")
+    return or_(AlertRow.project_id == project_id, names)
 
 
 def row_to_alert(r: AlertRow) -> Alert:
@@ -576,6 +488,7 @@ def row_to_alert(r: AlertRow) -> Alert:
         subjects=list(r.subjects),
         evidence=json.loads(json.dumps(r.evidence)),
         event_ids=list(r.event_ids),
+        projects=list(r.projects or ()),
         first_seen=aware(r.first_seen),
         last_seen=aware(r.last_seen),
         sealed=r.sealed,
