@@ -22,3 +22,31 @@ def test_events_are_routed_by_type():
     assert t.for_type("room.session") == "x.witness.sessions"
     assert t.for_type("bid.submitted") == "x.witness.events"
     assert set(t.compacted()) == {"x.witness.registry", "x.witness.sessions"}
+
+
+def test_registry_facts_go_onto_the_topic_under_their_fact_keys(broker, topics):
+    """Not under the entity `a`: on a compacted topic that kept one fact per entity."""
+    from helpers_pipeline import read_topic
+
+    from streams.bus import Producer, ensure_topics
+    from witness.events import make_event, registry_fact_key
+
+    facts = [
+        make_event(
+            "registry.relation",
+            "*",
+            "2026-10-01T00:00:00+08:00",
+            {"a": "110101199001011234", "b": company, "kind": "legal_rep"},
+        )
+        for company in ("A", "B")
+    ]
+    ensure_topics(broker, topics, partitions=1)
+    producer = Producer(broker, topics)
+    for fact in facts:
+        producer.publish(fact)
+    producer.flush()
+    producer.close()
+    records = read_topic(broker, topics.registry, expect=2)
+    assert [r.key.decode() for r in records] == [
+        registry_fact_key("110101199001011234", b, "legal_rep", None) for b in ("A", "B")
+    ]

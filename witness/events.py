@@ -198,6 +198,10 @@ class ContractError(ValueError):
 #: Characters no store keeps: NUL (PostgreSQL refuses it in text) and lone surrogates
 #: (JSON may spell them as \\ud800, but they are not Unicode text and cannot be encoded).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+#: In JSON text they can only be escapes (json.loads refuses raw control characters, and
+#: UTF-8 has no surrogates), or raw surrogates in a Python str: a quick look at the text
+#: says whether the (slower) walk over the decoded values is needed at all.
+_UNSTORABLE_HINT = re.compile(r"[\x00\ud800-\udfff]|\\u(?:0000|[dD][89a-fA-F])")
 
 
 def _unstorable_text(obj: Any) -> tuple[str, str] | None:
@@ -249,9 +253,11 @@ def parse_event(raw: bytes | str | dict[str, Any], *, line: int | None = None) -
             raise ContractError(
                 f"not UTF-8 text (byte {exc.start}: {raw[exc.start : exc.start + 1]!r})", line=line
             ) from None
+    suspect = True  # a dict from code: walk it
     if isinstance(raw, str):
         if len(raw) > MAX_EVENT_BYTES:
             raise ContractError("event is over the size limit", line=line)
+        suspect = _UNSTORABLE_HINT.search(raw) is not None
         try:
             raw = json.loads(raw)
         except json.JSONDecodeError as exc:
@@ -267,7 +273,7 @@ def parse_event(raw: bytes | str | dict[str, Any], *, line: int | None = None) -
     etype = raw.get("type")
     if not isinstance(etype, str):
         raise ContractError("missing or non-string", field="type", event_id=event_id, line=line)
-    bad = _unstorable_text(raw)
+    bad = _unstorable_text(raw) if suspect else None
     if bad is not None:
         shown_id = event_id if event_id is None or not _UNSTORABLE.search(event_id) else None
         raise ContractError(
