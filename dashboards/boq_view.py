@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboards.sealing import AlertView
 from detectors.boq.bills import TENDER, lay_out, read_bill
 from witness.events import Event
 from witness.i18n import register, t
+from witness.sealing import AlertView
 
 MAX_ROWS = 2000
 MARK = "background-color: #ffd6d6"

@@ -11,9 +11,9 @@ from helpers_wall import seed
 from test_wall_app import login, text_of
 
 from dashboards import boq_view
-from dashboards.sealing import alert_view
 from detectors import Engine, all_detectors
 from witness.events import make_event
+from witness.sealing import alert_view
 from witness.simulator import bill_pricing as sb
 from witness.store import Store
 
@@ -79,7 +79,7 @@ def test_ratio_alert_marks_the_scaled_prices() -> None:
         )
     ] + [make_event("opening.started", "PR", "2026-11-20T10:00:00+08:00", {"room_id": "R"})]
     alerts = [a for a in Engine(all_detectors()).run(events) if a.rule == "BOQ-RATIO"]
-    views = [alert_view(a, project_opened=True, locale="en") for a in alerts]
+    views = [alert_view(a, {a.project_id}, "en") for a in alerts]
     bills = boq_view.latest_bills(events)
     for a, b in (("A", "B"), ("B", "A")):  # either way round
         frame, marks = boq_view.side_by_side(bills, a, b, views=views, locale="en")
