@@ -162,7 +162,9 @@ def test_dead_letter_bytes_only_for_opened_projects(raw, key, opened, shows_raw,
         raw=raw,
         size=len(raw),
         opened=opened,
+        stage="store",
     )
+    assert v.stage == "store"  # where it failed is no secret
     assert (v.raw is not None) == shows_raw
     assert (v.error is not None) == shows_error
     assert v.sealed == (not shows_raw)

@@ -124,6 +124,7 @@ class DeadLetterView:
     project_id: str | None = None
     error: str | None = None
     raw: str | None = None
+    stage: str = ""  # where it failed (contract, store, detector): no bid in it
 
 
 def projects_named(a: Any) -> frozenset[str]:
@@ -239,6 +240,7 @@ def dead_letter_view(
     raw: bytes | str | None,
     size: int,
     opened: Collection[str] | None,
+    stage: str = "",
 ) -> DeadLetterView:
     """A dead record's bytes and error are shown only when they belong to an opened project
     (or to no project: frames, registry facts). A record whose project cannot be told is
@@ -262,4 +264,5 @@ def dead_letter_view(
         project_id=project,
         error=error if shown is not False else None,
         raw=text if shown else None,
+        stage=stage,
     )
