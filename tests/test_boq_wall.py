@@ -79,7 +79,7 @@ def test_ratio_alert_marks_the_scaled_prices() -> None:
         )
     ] + [make_event("opening.started", "PR", "2026-11-20T10:00:00+08:00", {"room_id": "R"})]
     alerts = [a for a in Engine(all_detectors()).run(events) if a.rule == "BOQ-RATIO"]
-    views = [alert_view(a, {"PR"}, "en") for a in alerts]
+    views = [alert_view(a, {a.project_id}, "en") for a in alerts]
     bills = boq_view.latest_bills(events)
     for a, b in (("A", "B"), ("B", "A")):  # either way round
         frame, marks = boq_view.side_by_side(bills, a, b, views=views, locale="en")

@@ -2,9 +2,9 @@
 
 A sealed project's bidder ids, names, prices, bond account, phone and document ids are
 unique strings planted nowhere else (tests/helpers_canary.py). Every wall page for every
-role, `witness tail` (table and JSON, alerts and dead letters), the archive export and
-`witness replay --project` are rendered and searched: no canary before the project's
-`opening.started`, and after it every canary shows up again.
+role, `witness tail` (table and JSON, alerts and dead letters), the archive export, the
+witness record (HTML and PDF) and `witness replay --project` are rendered and searched:
+no canary before the project's `opening.started`, and after it every canary shows up.
 """
 
 from __future__ import annotations
@@ -67,6 +67,26 @@ def bundle_text(path) -> str:
         return "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
 
 
+def record_texts(store) -> dict[str, str]:
+    """Each project's witness record as HTML, and the text of its PDF."""
+    from witness.record import from_store, render_record
+
+    out = {}
+    for pid in (SEALED, OPENED):
+        inp = from_store(store, pid)
+        out[f"record {pid}"] = render_record(inp, fmt="html").decode("utf-8")
+        out[f"record pdf {pid}"] = pdf_text(render_record(inp, fmt="pdf"))
+    return out
+
+
+def pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
 def leaks(texts: dict[str, str]) -> dict[str, set[str]]:
     return {where: hit for where, text in texts.items() if (hit := found(text))}
 
@@ -81,7 +101,7 @@ def test_no_canary_on_any_page_export_or_replay_before_opening_all_after(
     assert {a.rule for a in cross} == {"DOC-40-4", "DOC-META"}
     assert found(repr(store.alert_models()) + repr(store.events(SEALED))) == ALL
 
-    before: dict[str, str] = {}
+    before: dict[str, str] = record_texts(store)
     for user in USERS:
         before |= {f"{user}: {k}": v for k, v in wall_texts(user).items()}
     assert leaks(before) == {}
@@ -98,7 +118,7 @@ def test_no_canary_on_any_page_export_or_replay_before_opening_all_after(
     assert found(replayed + capsys.readouterr().err) == set()
 
     scenario.open_sealed(store)
-    after: dict[str, str] = {}
+    after: dict[str, str] = record_texts(store)
     for user in USERS:
         after |= {f"{user}: {k}": v for k, v in wall_texts(user).items()}
     for pid in (SEALED, OPENED):
@@ -114,6 +134,8 @@ def test_no_canary_on_any_page_export_or_replay_before_opening_all_after(
     assert {"id A", "name A", "id B", "name B", "id C", "name C", "price A"} <= found(page)
     assert {"id A", "doc A"} <= found(after[f"root: project {OPENED}"])  # the cross alert
     assert {"id A", "doc B"} <= found(after["root: ops"])  # dead letters' reasons
+    record = found(after[f"record {SEALED}"])
+    assert {"id A", "name A", "price A", "id B", "id C"} <= record, record
 
 
 @pytest.mark.broker

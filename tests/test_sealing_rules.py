@@ -162,7 +162,9 @@ def test_dead_letter_bytes_only_for_opened_projects(raw, key, opened, shows_raw,
         raw=raw,
         size=len(raw),
         opened=opened,
+        stage="store",
     )
+    assert v.stage == "store"  # where it failed is no secret
     assert (v.raw is not None) == shows_raw
     assert (v.error is not None) == shows_error
     assert v.sealed == (not shows_raw)
@@ -254,3 +256,29 @@ def test_bid_loser_and_rej_rate_stay_sealed_while_a_recent_project_is():
         assert not alert_sealed(a.model_copy(update={"sealed": False}), {f"T{i}" for i in range(9)})
     out = eng.process(make_event("opening.started", "T8", TS, {"room_id": "R1"}))
     assert {a.rule for a in out.alerts if not a.sealed} == {"BID-LOSER", "REJ-RATE"}
+
+
+def test_record_keeps_a_cross_project_alert_sealed_even_if_its_flag_says_otherwise(store):
+    """The record asks witness/sealing.py with the store's opened projects, not the flag."""
+    from witness.record import from_store, render_record
+
+    evs = [
+        make_event("project.registered", p, "2026-11-20T08:00:00+08:00", {"name": p})
+        for p in ("P1", "P2")
+    ]
+    evs.append(make_event("opening.started", "P2", "2026-11-20T10:00:00+08:00", {"room_id": "R"}))
+    store.write(evs, [cross_alert(sealed=False)])
+    with store.session() as s:  # as if a writer had unsealed it too early
+        from witness.store.models import AlertRow
+
+        row = s.get(AlertRow, cross_alert().alert_id)
+        row.sealed = False
+        s.add(row)
+        s.commit()
+    html = render_record(from_store(store, "P2"), fmt="html").decode("utf-8")
+    assert "P2" in html and "P1-A" not in html and "0.93" not in html
+    store.write(
+        [make_event("opening.started", "P1", "2026-11-20T11:00:00+08:00", {"room_id": "R"})]
+    )
+    html = render_record(from_store(store, "P2"), fmt="html").decode("utf-8")
+    assert "P1-A" in html

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from dashboards import evidence
 from witness.alerts import make_alert
 from witness.events import make_event
-from witness.rules import rule
-from witness.sealing import alert_sealed, alert_view, event_view, localized_title
+from witness.rules import localized_title, rule
+from witness.sealing import alert_sealed, alert_view, event_view
 
 TS = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

@@ -25,9 +25,10 @@ import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from witness.rules import rule
+from witness.alerts import AlertLike
+from witness.rules import localized_title, rule
 
 #: Rule families whose alerts name rooms and cameras only: never sealed.
 UNSEALED_FAMILIES = ("VID-",)
@@ -49,23 +50,6 @@ LISTED_WHILE_SEALED = frozenset(
         "room.session",
     }
 )
-
-
-class AlertLike(Protocol):
-    alert_id: str
-    rule: str
-    severity: str
-    project_id: str
-    room_id: str | None
-    title: str
-    legal_basis: str
-    subjects: list[str]
-    evidence: dict[str, Any]
-    event_ids: list[str]
-    first_seen: datetime
-    last_seen: datetime
-    sealed: bool
-    status: str
 
 
 @dataclass(frozen=True)
@@ -140,6 +124,7 @@ class DeadLetterView:
     project_id: str | None = None
     error: str | None = None
     raw: str | None = None
+    stage: str = ""  # where it failed (contract, store, detector): no bid in it
 
 
 def projects_named(a: Any) -> frozenset[str]:
@@ -157,24 +142,6 @@ def alert_sealed(a: Any, opened: Collection[str] | None) -> bool:
     if opened is None:
         return False  # no store: the engine's flag (it saw the openings) decides
     return any(p not in opened for p in projects_named(a))
-
-
-def localized_title(rule_id: str, stored: str, locale: str) -> str:
-    """The stored title in the reader's locale: swap the catalogue part, keep the detail."""
-    try:
-        r = rule(rule_id)
-    except KeyError:
-        return stored
-    for source in (r.title_zh, r.title_en):
-        if stored.startswith(source):
-            rest = stored[len(source) :]
-            en = locale.startswith("en")
-            if en and rest.startswith("："):
-                rest = ": " + rest[1:]
-            elif not en and rest.startswith(": "):
-                rest = "：" + rest[2:]
-            return r.title(locale) + rest
-    return stored
 
 
 def catalogue_title(rule_id: str, locale: str) -> str:
@@ -273,6 +240,7 @@ def dead_letter_view(
     raw: bytes | str | None,
     size: int,
     opened: Collection[str] | None,
+    stage: str = "",
 ) -> DeadLetterView:
     """A dead record's bytes and error are shown only when they belong to an opened project
     (or to no project: frames, registry facts). A record whose project cannot be told is
@@ -296,4 +264,5 @@ def dead_letter_view(
         project_id=project,
         error=error if shown is not False else None,
         raw=text if shown else None,
+        stage=stage,
     )

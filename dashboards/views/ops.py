@@ -83,6 +83,7 @@ else:
             raw=d.raw_preview,
             size=d.raw_size,
             opened=opened_ids,
+            stage=d.stage,
         )
         for d in dead
     ]
@@ -95,7 +96,7 @@ else:
                     t("wall.col.partition"): v.partition,
                     t("wall.col.offset"): v.offset,
                     t("wall.col.project"): v.project_id or "-",
-                    t("wall.col.stage"): getattr(v, "stage", "") or "",
+                    t("wall.col.stage"): v.stage,
                     t("wall.col.error"): v.error or t("wall.ops.dead_sealed"),
                     t("wall.col.size"): v.size,
                 }

@@ -4,13 +4,14 @@ Pure: the sources (`sources.py`) read the store, a bundle or an events file; thi
 decides what the record says. Sealing is an allow-list (DESIGN §5): before the project's
 `opening.started` the record shows the project, each alert's rule and catalogue title
 and times, and the lifecycle times; no bidder, no bid count, no price, no evidence, no
-committee, no decision reason, no dead-letter text.
+committee, no decision reason, no dead-letter text. An alert that names other projects
+too (cross-project rules) stays sealed while any of them is (witness/sealing.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from witness.record.model import (
     RoomInfo,
 )
 from witness.rules import CATALOGUE, SEVERITY_ORDER, localized_title
+from witness.sealing import alert_sealed
 
 #: Evidence lines per alert, and characters per value, in a record.
 MAX_EVIDENCE_LINES = 14
@@ -48,6 +50,9 @@ class RecordInput:
     chain: ChainInfo
     dead_letters: Sequence[DeadLetterRow] | None = None  # None: the source has none
     gap_seconds: float = 60
+    #: projects whose bids are open, where the source knows (the store); None: each
+    #: alert's own sealed flag speaks for the other projects it names
+    opened: Collection[str] | None = None
 
 
 def _short(value: Any) -> str:
@@ -139,6 +144,7 @@ def alert_entries(
     opened: bool,
     locale: str,
     named: dict[str, str] | None = None,
+    opened_projects: Collection[str] | None = None,
 ) -> tuple[AlertEntry, ...]:
     named = named or {}
     by_alert: dict[str, list[DecisionRow]] = {}
@@ -148,7 +154,7 @@ def alert_entries(
     for a in sorted(
         alerts, key=lambda a: (SEVERITY_ORDER.get(a.severity, 9), a.first_seen, a.alert_id)
     ):
-        sealed = bool(a.sealed) or not opened
+        sealed = not opened or alert_sealed(a, opened_projects)
         rows = tuple(
             replace(d, reason=None) if sealed else d
             for d in sorted(by_alert.get(a.alert_id, []), key=lambda d: d.at)
@@ -186,7 +192,12 @@ def build(inp: RecordInput, locale: str) -> RecordData:
     opened = any(e.type == "opening.started" for e in own)
     f = facts(inp.project_id, own)
     alerts = alert_entries(
-        inp.alerts, inp.decisions, opened=opened, locale=locale, named=names(own) if opened else {}
+        inp.alerts,
+        inp.decisions,
+        opened=opened,
+        locale=locale,
+        named=names(own) if opened else {},
+        opened_projects=inp.opened,
     )
     dead = tuple(inp.dead_letters or ())
     first = own[0].ts.utcoffset() if own else None

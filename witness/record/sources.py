@@ -88,7 +88,14 @@ def from_store(store, project_id: str, *, gap_seconds: float = 60) -> RecordInpu
         fault=fault.describe() if fault else None,
     )
     return RecordInput(
-        project_id, [*own, *frames], alerts, decisions, chain, dead, gap_seconds=gap_seconds
+        project_id,
+        [*own, *frames],
+        alerts,
+        decisions,
+        chain,
+        dead,
+        gap_seconds=gap_seconds,
+        opened=frozenset(store.opened_projects()),
     )
 
 
