@@ -153,7 +153,7 @@ HOSTILE = [
     "<b>粗体</b> & <script>alert(1)</script>",
     "名称" * 400,
     "\u202eRTL-override 项目",
-    "emoji 🏗️ 工程 \x00\x07",
+    "emoji 🏗️ 工程 \x07 \x1b[31m red",
     "back\\slash ]]> <![CDATA[",
 ]
 
