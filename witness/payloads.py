@@ -331,8 +331,8 @@ class BoqItem(_Payload):
 class BoqSubmitted(_Payload):
     """A priced bill of quantities (工程量清单); bidder_id 'tender' is the control bill."""
 
-    bidder_id: str = Field(min_length=1)
-    doc_id: str = Field(min_length=1)
+    bidder_id: Id
+    doc_id: Id
     software: BoqSoftware | None = None
     items: list[BoqItem] = Field(default_factory=list, max_length=MAX_BOQ_ITEMS)
 
