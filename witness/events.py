@@ -11,40 +11,37 @@ import json
 import re
 from datetime import date, datetime
 from hashlib import sha256
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     field_validator,
 )
 
+from witness.bill_payloads import BoqComponents, BoqItem, BoqSoftware, BoqSubmitted
+from witness.payload_base import MAX_FIELD_CHARS, MAX_ID_CHARS, MAX_TEXT_CHARS, Id
+from witness.payload_base import Payload as _Payload
+
+#: Re-exported: the contract's shapes and bounds are read from this module.
+__all__ = [
+    "MAX_FIELD_CHARS",
+    "MAX_ID_CHARS",
+    "MAX_TEXT_CHARS",
+    "BoqComponents",
+    "BoqItem",
+    "BoqSoftware",
+    "BoqSubmitted",
+    "Id",
+]
+
 #: Largest raw event accepted, in bytes. Bid documents are the big ones (~20,000
 #: characters of Chinese = ~60 KB); 8 MiB leaves room while stopping hostile payloads.
 MAX_EVENT_BYTES = 8 * 1024 * 1024
-#: Largest plain string field (names, addresses); document text has its own limit.
-MAX_FIELD_CHARS = 4096
-#: Largest id that keys a row, an index or a hash chain in the store: event, project,
-#: room and camera ids, registry entities. The store's columns are sized from it
-#: (witness/store/models.py); PostgreSQL cannot index much more (a B-tree entry holds at
-#: most ~2,700 bytes, and 256 characters are up to 1,024 bytes of UTF-8).
-MAX_ID_CHARS = 256
-MAX_TEXT_CHARS = 2_000_000
-
 GLOBAL_PROJECT = "*"
-
-#: An id that keys a row or a chain (see MAX_ID_CHARS).
-Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_CHARS)]
-
-
-class _Payload(BaseModel):
-    """Base of every payload: extra fields are kept (they are part of the trace)."""
-
-    model_config = ConfigDict(extra="allow", str_max_length=MAX_FIELD_CHARS, frozen=True)
 
 
 # ---------------------------------------------------------------- shared shapes
@@ -279,57 +276,6 @@ class EvaluationFinished(_Payload):
 
 class Empty(_Payload):
     pass
-
-
-#: Largest bill of quantities accepted, in items. A large building's bill has ~5,000
-#: items; 50,000 at ~150 bytes each still fits the event size limit.
-MAX_BOQ_ITEMS = 50_000
-#: Largest item code (12-digit 项目编码, supplementary codes such as 01B001, or a
-#: platform's own longer key).
-MAX_BOQ_CODE_CHARS = 64
-
-
-class BoqSoftware(_Payload):
-    """The pricing software that wrote the bill (计价软件) and its licence fingerprints."""
-
-    name: str | None = None
-    version: str | None = None
-    lock_id: str | None = None  # 加密锁号
-    machine_code: str | None = None
-
-
-class BoqComponents(_Payload):
-    """The 综合单价 build-up (综合单价分析): what one unit of the item costs, by kind."""
-
-    labour: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    material: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    machine: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    management: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    profit: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-
-
-class BoqItem(_Payload):
-    """One priced line: 项目编码, 项目名称, 计量单位, 工程量, 综合单价, 合价."""
-
-    code: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BOQ_CODE_CHARS)
-    ]
-    name: str | None = None
-    unit: str | None = Field(default=None, max_length=32)
-    quantity: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    unit_price: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    total: float | None = Field(default=None, ge=0, allow_inf_nan=False)
-    fixed: bool = False  # 暂估价 / 暂列金额 / 安全文明施工费: set by the tender, copied by all
-    components: BoqComponents | None = None
-
-
-class BoqSubmitted(_Payload):
-    """A priced bill of quantities (工程量清单); bidder_id 'tender' is the control bill."""
-
-    bidder_id: str = Field(min_length=1)
-    doc_id: str = Field(min_length=1)
-    software: BoqSoftware | None = None
-    items: list[BoqItem] = Field(default_factory=list, max_length=MAX_BOQ_ITEMS)
 
 
 class FrameAnalyzed(_Payload):
