@@ -15,11 +15,12 @@ from datetime import datetime
 from hashlib import sha256
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
 from witness.events import canonical_json
+from witness.store.chains import ChainWriter, in_write_transaction
 from witness.store.ledger import GENESIS, Link
 from witness.store.models import GeneratedDocument, LedgerEntry, to_utc
 
@@ -108,24 +109,18 @@ def append_link(
     store, chain: str, kind: str, ref: str, body: str, also: Callable[[Any, int], None]
 ) -> int:
     """Append one link to `chain` and, in the same transaction, what `also(session, seq)`
-    adds; retried when another writer appended first (the unique (chain, seq) says so)."""
-    for attempt in range(3):
-        try:
-            with store.session() as s:
-                rows: list[dict] = []
-                seq = store._append(s, rows, chain, kind, ref, body)
-                s.execute(insert(LedgerEntry), rows)
-                also(s, seq)
-                s.commit()
-                return seq
-        except IntegrityError:
-            store._heads.clear()  # take the new head
-            if attempt == 2:
-                raise
-        except Exception:
-            store._heads.clear()
-            raise
-    raise AssertionError("unreachable")
+    adds. The chain is locked and its head read inside the transaction, and the whole
+    write retried on a conflict (witness/store/chains.py), so any number of writers may
+    append at once without forking the chain."""
+
+    def work(s) -> int:
+        links = ChainWriter(s, [chain])
+        seq = links.append(chain, kind, ref, body)
+        links.flush()
+        also(s, seq)
+        return seq
+
+    return in_write_transaction(store.engine, work)
 
 
 def get(store, digest: str) -> GeneratedDocument | None:
