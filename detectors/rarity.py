@@ -3,10 +3,10 @@
 A *shared run* is a maximal run of A's residue (outside the tender template) every
 `k`-character shingle of which also occurs in B's residue. It is then cut where the text
 is known: every stretch covered by a fingerprint the corpus (`detectors/corpus.py`)
-counted in more than `rare_limit` documents (`rare_corpus_max_docs`, and at most
-`rare_corpus_max_share` of the corpus, never below 2: the pair itself), by a shingle of the stock-phrase
-file, or by a shingle a third bidder of the project also has, is common; what is left
-is judged:
+counted in more than `rare_limit` documents (`rare_corpus_max_docs`, and no more than
+`rare_corpus_max_share` of the corpus, but never below 2: the pair itself), by a shingle
+of the stock-phrase file, or by a shingle a third bidder of the project also has, is
+common; what is left is judged:
 
 - **phrase** (weight 1): an uncovered stretch of at least `rare_min_chars` characters;
   its `corpus_docs` is the smallest count among its fingerprints (an upper bound of the
@@ -23,8 +23,13 @@ is judged:
 
 A wrong form inside text the corpus knows well counts for nothing: honest bidders copy a
 public text with its slip just as they copy it without. The score is the sum of the
-weights over distinct stretches; DOC-40-4 fires at `min_shared_rare`. Shared slips weigh
-most because two honest writers rarely make the same one, while a copier carries them over.
+weights over distinct stretches; DOC-40-4 fires at `min_shared_rare` (across projects
+see detectors/documents_cross.py). Shared slips weigh most because two honest writers
+rarely make the same one, while a copier carries them over.
+
+Cost: linear in A's residue; fingerprints, sketch look-ups and coverage are computed for
+the whole residue at once, only the runs' stretches are walked in Python (a 200 k
+near-copy pair with ~5,000 rare stretches: ~1 s).
 """
 
 from __future__ import annotations
