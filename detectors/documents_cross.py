@@ -10,7 +10,9 @@ documents ~0.4 GB). A kept bid costs ~70 KB (original ~40 KB as UCS-2 plus its r
 An alert needs verified evidence, never a signature estimate alone (MinHash Jaccard of
 boilerplate-heavy bids reaches 0.5 easily): either the verified similarity of the two
 residues (>= `similarity`) or a score of shared phrases rare in the centre's corpus
-(>= `min_shared_rare`, `detectors/rarity.py`). When the other document's text is no
+(`detectors/rarity.py`): >= `min_shared_rare` with at least one shared slip among them,
+else >= `cross_min_shared_rare` (across projects every pair is a candidate: a few rare
+phrases alone meet by chance). When the other document's text is no
 longer in memory and its signature estimate reaches `cross_signature_jaccard`, its text
 (and its project's tender documents, to cut the same template) is loaded through
 `ctx.documents`, the seam to storage: the store in the live worker, the events in
@@ -39,13 +41,14 @@ from detectors.documents import (
 )
 from detectors.neardup import (
     NearDupIndex,
+    Params,
     Prepared,
     aligned_passages,
     prepare,
     rare_rules,
     template_hashes,
 )
-from detectors.rarity import RareResult, shared_rare_phrases
+from detectors.rarity import MISSPELLING, ODD_FORM, RareResult, shared_rare_phrases
 from witness.alerts import Alert, make_alert
 from witness.events import GLOBAL_PROJECT, DocumentSubmitted, Event
 
@@ -90,6 +93,19 @@ class _Other:
     text: str
     prep: Prepared
     source: str  # "memory" | "store"
+
+
+def _has_slip(rare: RareResult) -> bool:
+    return bool(rare.kinds.get(MISSPELLING) or rare.kinds.get(ODD_FORM))
+
+
+def _rare_enough(rare: RareResult, th: Params) -> bool:
+    """Across projects every pair of the corpus is a candidate, so a few shared rare
+    phrases are met by chance: `min_shared_rare` needs a shared slip among them, without
+    one the score must reach `cross_min_shared_rare`."""
+    if _has_slip(rare):
+        return rare.score >= th.min_shared_rare
+    return rare.score >= th.cross_min_shared_rare
 
 
 def _uid(project_id: str, doc_id: str) -> str:
@@ -221,7 +237,7 @@ class CrossProjectDocumentsDetector:
             rare = shared_rare_phrases(
                 rec.prep, rec.doc.text, other.prep, (), ctx.corpus, rare_rules(th)
             )
-            if rare.score < th.min_shared_rare:
+            if not _rare_enough(rare, th):
                 return None
         return self._text_alert(pid, rec, other, sim, rare, est, event, ctx)
 
@@ -293,8 +309,10 @@ class CrossProjectDocumentsDetector:
         crossed = []
         if sim.value >= th.similarity:
             crossed.append(f"similarity >= {th.similarity}")
-        if rare.score >= th.min_shared_rare:
-            crossed.append(f"shared rare phrases >= {th.min_shared_rare}")
+        if _rare_enough(rare, th) and _has_slip(rare):
+            crossed.append(f"shared rare phrases >= {th.min_shared_rare} with a shared slip")
+        elif _rare_enough(rare, th):
+            crossed.append(f"shared rare phrases >= {th.cross_min_shared_rare}")
         evidence: dict[str, Any] = {
             "scope": "cross_project",
             "documents": [
@@ -310,6 +328,7 @@ class CrossProjectDocumentsDetector:
             "thresholds": {
                 "similarity": th.similarity,
                 "min_shared_rare": th.min_shared_rare,
+                "cross_min_shared_rare": th.cross_min_shared_rare,
                 "rare_corpus_max_docs": th.rare_corpus_max_docs,
                 "cross_signature_jaccard": th.cross_signature_jaccard,
             },

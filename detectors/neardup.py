@@ -78,6 +78,12 @@ class Params(RuleThresholds):
         description="cross-project, text no longer in memory: signature Jaccard estimate at "
         "which the text is loaded from the store and verified (never an alert by itself)",
     )
+    cross_min_shared_rare: int = Field(
+        10,
+        ge=1,
+        description="cross-project: rare-phrase score that fires without a shared slip "
+        "(with one: min_shared_rare)",
+    )
     rare_corpus_max_docs: int = Field(
         4,
         ge=2,

@@ -3,30 +3,38 @@
 A *shared run* is a maximal run of A's residue (outside the tender template) every
 `k`-character shingle of which also occurs in B's residue. It is then cut where the text
 is known: every stretch covered by a fingerprint the corpus (`detectors/corpus.py`)
-counted in more than `rare_limit` documents (`rare_corpus_max_docs`, and at most
-`rare_corpus_max_share` of the corpus, never below 2: the pair itself), by a shingle of the stock-phrase
-file, or by a shingle a third bidder of the project also has, is common; what is left
-is judged:
+counted in more than `rare_limit` documents (`rare_corpus_max_docs`, and no more than
+`rare_corpus_max_share` of the corpus, but never below 2: the pair itself), by a shingle
+of the stock-phrase file, or by a shingle a third bidder of the project also has, is
+common; what is left is judged:
 
 - **phrase** (weight 1): an uncovered stretch of at least `rare_min_chars` characters;
   its `corpus_docs` is the smallest count among its fingerprints (an upper bound of the
   documents containing it, the two bids included);
-- **odd_form** (weight `misspelling_weight`): a shorter uncovered stretch with common text
-  on both sides and a fingerprint of its own that few documents have, i.e. a phrase the
-  corpus knows well with a small local edit (typically one character, edit distance 1:
-  混泥土 inside a stock sentence about 混凝土). Stretches with ASCII letters or digits are
-  left out: bidders change numbers in stock sentences all the time;
+- **odd_form** (weight `misspelling_weight`): a shorter uncovered stretch with text the
+  corpus knows well on both sides (common fingerprints or the stock file; a third
+  bidder's text is not enough) and a fingerprint of its own that few documents have,
+  i.e. a well-known phrase with a small local edit (typically one character, edit
+  distance 1: 混泥土 inside a stock sentence about 混凝土). Left out: stretches with ASCII
+  letters or digits (bidders change numbers in stock sentences all the time) and rare
+  shingles that span a sentence end (two well-known sentences side by side);
 - **misspelling** (weight `misspelling_weight`): a rare phrase or an odd form containing a
   wrong form from the misspellings list (`witness/data/misspellings.tsv`).
 
 A wrong form inside text the corpus knows well counts for nothing: honest bidders copy a
 public text with its slip just as they copy it without. The score is the sum of the
-weights over distinct stretches; DOC-40-4 fires at `min_shared_rare`. Shared slips weigh
-most because two honest writers rarely make the same one, while a copier carries them over.
+weights over distinct stretches; DOC-40-4 fires at `min_shared_rare` (across projects
+see detectors/documents_cross.py). Shared slips weigh most because two honest writers
+rarely make the same one, while a copier carries them over.
+
+Cost: linear in A's residue; fingerprints, sketch look-ups and coverage are computed for
+the whole residue at once, only the runs' stretches are walked in Python (a 200 k
+near-copy pair with ~5,000 rare stretches: ~1 s).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -86,7 +94,9 @@ def _judge_all(a, mask: np.ndarray, third: np.ndarray, corpus: PhraseCorpus, rul
     else:
         fp = np.zeros(0, dtype=np.int64)
     df = corpus.frequency(h[fp])
-    known = (corpus.in_stock(h) | third) & (h != 0)
+    stock = corpus.in_stock(h) & (h != 0)
+    known = stock | (third & (h != 0))
+    stock_at = np.flatnonzero(stock)
     limit = rare_limit(corpus, rules)
     common = np.concatenate([np.flatnonzero(known), fp[df > limit]])
     covered = _covered(n_chars, common, k)
@@ -102,14 +112,17 @@ def _judge_all(a, mask: np.ndarray, third: np.ndarray, corpus: PhraseCorpus, rul
             if re_ - rs >= rules.min_chars and inside.any():
                 item = {"kind": PHRASE, "corpus_docs": int(rdf[inside].min())}
             elif s < rs and re_ < ce and touching.any() and _only_ideographs(a.text[rs:re_]):
-                m = limit
+                flanks = [
+                    _flank(rfp, rdf, stock_at, max(s, rs - k), rs, k, limit),
+                    _flank(rfp, rdf, stock_at, re_, min(ce, re_ + k), k, limit),
+                ]
+                odd = rfp[touching]
+                if None in flanks or _SEAM.search(a.text, int(odd.min()), int(odd.max()) + k):
+                    continue  # two known fragments side by side, not an edit inside one
                 item = {
                     "kind": ODD_FORM,
                     "corpus_docs": int(rdf[touching].min()),
-                    "flank_docs": [
-                        _flank(rfp, rdf, max(s, rs - k), rs, k, m),
-                        _flank(rfp, rdf, re_, min(ce, re_ + k), k, m),
-                    ],
+                    "flank_docs": flanks,
                 }
             else:
                 continue
@@ -133,11 +146,19 @@ def rare_limit(corpus: PhraseCorpus, rules: RareRules) -> int:
     return max(2, min(rules.max_docs, int(rules.max_share * corpus.documents)))
 
 
-def _flank(fp, df, lo: int, hi: int, k: int, max_docs: int) -> int | str:
-    """Largest count among common fingerprints overlapping chars [lo, hi) (the text next
-    to an odd stretch), or "known" when only stock phrases or third bidders cover it."""
-    side = (fp < hi) & (fp + k > lo) & (df > max_docs)
-    return int(df[side].max()) if side.any() else "known"
+def _flank(fp, df, stock_at, lo: int, hi: int, k: int, limit: int) -> int | str | None:
+    """Text beside an odd stretch, chars [lo, hi): the largest count among the common
+    fingerprints over it, "stock" if only the stock-phrase file knows it, else None (a
+    third bidder having it makes it no well-known phrase)."""
+    side = (fp < hi) & (fp + k > lo) & (df > limit)
+    if side.any():
+        return int(df[side].max())
+    near = stock_at[(stock_at < hi) & (stock_at + k > lo)]
+    return "stock" if len(near) else None
+
+
+#: A sentence end inside the rare shingles of an odd stretch: two sentences side by side.
+_SEAM = re.compile("[。！？!?]")
 
 
 def shared_rare_phrases(

@@ -22,6 +22,7 @@ from witness.errors import ConfigError
 from witness.simulator.text_samples import (
     bid_document,
     public_library,
+    reword,
     template,
     tender_text,
     with_library,
@@ -229,3 +230,60 @@ def test_shipped_lists_load():
     assert len(stock_phrases("")) >= 30
     pairs = misspellings("")
     assert ("混泥土", "混凝土") in pairs and all(w != r for w, r in pairs)
+
+
+def test_two_well_known_sentences_side_by_side_are_no_odd_form():
+    passage = "".join(words(88_004, 40))
+    history = [e for p in range(8) for e in _project(p)]
+    seam = LIBRARY[2] + LIBRARY[3]  # the same two public sentences in the same order
+    case = _pair_project([seam, passage], p=54)
+    alerts = [a for a in _doc_alerts(history + case, AFTER) if a.project_id == "JY-054"]
+    assert alerts == []
+    # control: an edit inside the first of them is an odd form and, with the passage, fires
+    odd = LIBRARY[2][:15] + "鑫" + LIBRARY[2][16:] + LIBRARY[3]
+    fired = _doc_alerts(history + _pair_project([odd, passage], p=55), AFTER)
+    assert [a.project_id for a in fired if a.project_id == "JY-055"] == ["JY-055"]
+
+
+def _cross(phrases: list[str], th: Thresholds = AFTER) -> list:
+    """X of JY-060 (archived by then) and Z of JY-061 reword one draft (similar enough to
+    be LSH candidates, below the similarity threshold) and share `phrases`."""
+    history = [e for p in range(6) for e in _project(p)]
+    draft = words(6060, 2500)
+    x_text = bid_document(template(seed=1060, chars=1500, sections=4), draft, "X")
+    z_text = bid_document(template(seed=1061, chars=1500, sections=4), reword(draft, 0.3, 7), "Z")
+    a = [
+        doc_event(
+            "JY-060", "tender", tender_text(template(seed=1060, chars=1500, sections=4)), n=0
+        ),
+        doc_event("JY-060", "X60", x_text + _between(phrases, 1), n=1),
+        simple_event("project.archived", "JY-060", {}, n=2),
+    ]
+    b = [
+        doc_event(
+            "JY-061", "tender", tender_text(template(seed=1061, chars=1500, sections=4)), n=3
+        ),
+        doc_event("JY-061", "Z61", z_text + _between(phrases, 2), n=4),
+    ]
+    return _doc_alerts([*history, *a, *b], th)
+
+
+def _cross_pairs(alerts: list) -> list:
+    return [
+        (a.evidence["text_source"], a.subjects, a.evidence["crossed"])
+        for a in alerts
+        if a.evidence.get("scope") and "Z61" in a.subjects
+    ]
+
+
+def test_across_projects_a_few_rare_phrases_need_a_shared_slip():
+    plain = ["".join(words(99_000 + i, 30)) for i in range(3)]
+    slip = ["本工程地下室底板混泥土浇注采用分层连续推进的方式", *plain[:2]]
+    # one draft reworded: dozens of shared rare phrases, and no slip: fires on the count
+    assert _cross_pairs(_cross(plain)) == [("store", ["X60", "Z61"], ["shared rare phrases >= 10"])]
+    # asking for more than the pair has: without a slip nothing, with one it fires
+    strict = AFTER.with_overrides("DOC-40-4", cross_min_shared_rare=1000)
+    assert _cross_pairs(_cross(plain, strict)) == []
+    assert _cross_pairs(_cross(slip, strict)) == [
+        ("store", ["X60", "Z61"], ["shared rare phrases >= 3 with a shared slip"])
+    ]
