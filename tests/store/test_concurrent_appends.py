@@ -7,7 +7,9 @@ decision must land exactly once, and every chain must verify from its genesis.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
+import sys
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -71,6 +73,22 @@ def _worker(url: str, ids: list[str], who: str, errors) -> None:
         store.close()
 
 
+@contextlib.contextmanager
+def _no_main_script():
+    """Spawned children re-run `__main__`'s file. After Streamlit's AppTest ran a wall
+    page in this process, `__main__` is that page: hide it while the workers start."""
+    main = sys.modules["__main__"]
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.update(saved)
+        if "__spec__" not in saved:
+            main.__dict__.pop("__spec__", None)
+
+
 def test_two_processes_decide_and_record_on_the_same_chains(db_url):
     ids = _seed(db_url)
     ctx = mp.get_context("spawn")
@@ -79,8 +97,9 @@ def test_two_processes_decide_and_record_on_the_same_chains(db_url):
         ctx.Process(target=_worker, args=(db_url, ids[k::2], f"officer-{k}", errors))
         for k in range(2)
     ]
-    for p in procs:
-        p.start()
+    with _no_main_script():
+        for p in procs:
+            p.start()
     for p in procs:
         p.join(timeout=600)
     problems = []
