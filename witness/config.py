@@ -93,6 +93,16 @@ class Thresholds:
         for model in SECTIONS.values():
             self.typed(model)
 
+    def fingerprint(self) -> str:
+        """Every registered section's values (defaults and overrides) as one canonical
+        text: equal exactly when every detector would judge the same way."""
+        import json
+
+        values = {
+            name: self.typed(model).model_dump(mode="json") for name, model in SECTIONS.items()
+        }
+        return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
     def get(self, rule_id: str, key: str) -> Any:
         """One value by name, for evidence and tools that do not know the model."""
         return getattr(self.typed(model_for(rule_id)), key)
