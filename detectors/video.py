@@ -46,6 +46,23 @@ def offline_seconds(thresholds) -> float:
     return float(thresholds.typed(OfflineThresholds).seconds)
 
 
+def video_window_seconds(thresholds) -> float:
+    """How far back frames matter to the video rules: three times the longest rule span
+    (an episode's start and the gaps around it), and at least the frame de-dup window.
+    A worker taking over a rooms partition without a recent snapshot reads this much."""
+    from detectors.dedup import FRAME_WINDOW
+
+    after = thresholds.typed(AfterHoursThresholds)
+    spans = (
+        thresholds.typed(OfflineThresholds).seconds,
+        thresholds.typed(TamperThresholds).seconds,
+        60.0 * thresholds.typed(AbsentThresholds).minutes,
+        thresholds.typed(IntruderThresholds).seconds,
+        after.seconds + after.max_gap_seconds,
+    )
+    return max(FRAME_WINDOW.total_seconds(), 3.0 * float(max(spans)))
+
+
 @thresholds_section("VID-TAMPER")
 class TamperThresholds(RuleThresholds):
     """VID-TAMPER: black, blurred, frozen, covered picture or a scene change."""
