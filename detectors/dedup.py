@@ -73,7 +73,10 @@ class SeenEvents:
 
     def projects(self) -> int:
         """Projects whose events are remembered (live ones)."""
-        return len(self._projects)
+        return len(self.project_ids())
+
+    def project_ids(self) -> set[str]:
+        return set(self._projects) - {GLOBAL_PROJECT}
 
     def _seen_frame(self, event_id: str, ts: datetime) -> bool:
         frames = self._frames

@@ -99,6 +99,7 @@ class Engine:
         derive_sessions: bool = True,
         released: ReleasedProjects | None = None,
         loose_cap: int = LOOSE_CAP,
+        release_archived: bool = True,
     ) -> None:
         self.detectors = list(detectors)
         self.ctx = ctx or Context()
@@ -111,6 +112,7 @@ class Engine:
         self.book = AlertBook(loose_cap)
         #: Archived projects whose memory was released (ids only).
         self.released_ids: set[str] = set()
+        self.release_archived = release_archived  # False: keep them (tests compare)
         self._archived: set[str] = set()  # archived, released once their alerts are out
         self._version: str | None = None
         #: Detector failures seen by `run` (replay reports them).
@@ -146,7 +148,8 @@ class Engine:
                     out.alerts.extend(self._fold(session, out.failures))
         if event.type == "opening.started":
             out.alerts.extend(self._unseal(event.project_id))
-        if event.type == "project.archived" and event.project_id != GLOBAL_PROJECT:
+        archived = event.type == "project.archived" and event.project_id != GLOBAL_PROJECT
+        if archived and self.release_archived:
             self._archived.add(event.project_id)
         return out
 
@@ -184,8 +187,8 @@ class Engine:
         return sorted(self.book.published(), key=lambda a: (a.first_seen, a.alert_id))
 
     def live_projects(self) -> set[str]:
-        """Projects whose state is in memory."""
-        return {k for (_, k) in self.states if k != GLOBAL_PROJECT} | set(self.sessions.projects)
+        """Projects whose memory is here (seen and not released)."""
+        return self.seen.project_ids()
 
     # ------------------------------------------------------------------ snapshots
 

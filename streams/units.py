@@ -131,6 +131,7 @@ def _fresh(task: UnitTask) -> None:
         derive_sessions=old.derive_sessions,
         released=old.released,
         loose_cap=old.book.loose_cap,
+        release_archived=old.release_archived,
     )
 
 

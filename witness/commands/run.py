@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     stop_on_signals(stop)
     if args.role == "all" and not args.threads:
+        open_store(settings.database_url).close()  # migrated once, before the children race
         print(
             t("run.started", role=args.role, bootstrap=bootstrap, db=settings.database_url),
             file=sys.stderr,
