@@ -249,6 +249,8 @@ class VideoDetector:
         alerts: list[Alert],
     ) -> None:
         ts = event.ts
+        if cam.offline is None:
+            self._silent_until_heard(state, camera_id, cam, event, ctx, alerts)
         if cam.last_heard is None or ts > cam.last_heard:
             cam.last_heard = ts
         ep = cam.offline
@@ -259,6 +261,28 @@ class VideoDetector:
                 alerts.append(
                     self._offline_alert(state, camera_id, cam, ep, event, ctx, ongoing=False)
                 )
+
+    def _silent_until_heard(
+        self,
+        state: RoomState,
+        camera_id: str,
+        cam: CameraState,
+        event: Event,
+        ctx: Context,
+        alerts: list[Alert],
+    ) -> None:
+        """A camera heard again after a silence nobody noticed (no other event of the room
+        came meanwhile): the silence is judged now, as a closed outage."""
+        s = state.session_at(event.ts)
+        if s is None or not s.under_way or camera_id not in s.cameras:
+            return
+        base = max(cam.last_heard, s.since) if cam.last_heard else s.since
+        limit = ctx.thresholds.typed(OfflineThresholds).seconds
+        if (event.ts - base).total_seconds() <= limit:
+            return
+        ep = Episode(base, event.ts, event.event_id, event.event_id, fired=True)
+        cam.offline_session = s
+        alerts.append(self._offline_alert(state, camera_id, cam, ep, event, ctx, ongoing=False))
 
     def _silent_until_end(
         self, state: RoomState, end: Session, event: Event, ctx: Context, alerts: list[Alert]
