@@ -153,6 +153,14 @@ class Engine:
             self._archived.add(event.project_id)
         return out
 
+    def refold(self, event: Event) -> Output:
+        """A global fact every live slot re-judges (a registry fact for REL-34), from a
+        worker whose engines share one registry: the fact is already in the registry and
+        is not remembered by each engine; only the re-judging is done here."""
+        out = Output()
+        out.alerts.extend(self._fold(event, out.failures))
+        return out
+
     def mark_published(self, alerts: Iterable[Alert]) -> None:
         """The broker confirmed these alerts: later changes are judged against them.
         Archived projects whose alerts are all out leave memory now."""

@@ -74,8 +74,9 @@ def sticky_plan(
     """Balanced assignment that keeps each unit with its current owner where it can.
 
     Units are balanced per kind (the unit's topic or set): each member gets floor or
-    ceil of its share; the extra units of a kind go to members with the least work so
-    far, preferring those that already hold more of that kind (fewer moves)."""
+    ceil of its share; the extra units of a kind go to members that already hold more of
+    that kind (fewer moves), then to those with the least work so far. Each kind is
+    within one unit per member, so totals are within two (events and rooms)."""
     plan: dict[str, list[Unit]] = {m: [] for m in members}
     if not members:
         return plan
@@ -85,7 +86,7 @@ def sticky_plan(
     for _kind, ks in sorted(kinds.items()):
         held = {m: [u for u in ks if owner.get(u) == m] for m in members}
         base, extra = divmod(len(ks), len(members))
-        order = sorted(members, key=lambda m: (len(plan[m]), -len(held[m]), m))
+        order = sorted(members, key=lambda m: (-len(held[m]), len(plan[m]), m))
         quota = {m: base + (1 if i < extra else 0) for i, m in enumerate(order)}
         taken: set[Unit] = set()
         for m in members:

@@ -38,11 +38,13 @@ class RegistryFeed:
         policy: SnapshotPolicy,
         *,
         on_bad: Callable[[object, str], None] | None = None,
+        on_fact: Callable[[object, object], None] | None = None,
     ) -> None:
         self.ctx = ctx
         self.keeper = keeper
         self.policy = policy
         self.on_bad = on_bad
+        self.on_fact = on_fact
         self.unit = topics.registry
         self.version = state_version([], ctx)
         self.consumer = make_consumer(bootstrap, None)
@@ -108,8 +110,10 @@ class RegistryFeed:
                     if self.on_bad is not None:
                         self.on_bad(rec, exc.describe())
                     continue
-                if event.type == "registry.relation":
-                    self.ctx.registry.add(event.payload)
+                if event.type != "registry.relation":
+                    continue
+                if self.ctx.registry.add(event.payload) and self.on_fact is not None:
+                    self.on_fact(rec, event)
 
     def snapshot_due(self, *, force: bool = False) -> None:
         if not self.keeper.enabled or self.since == 0:

@@ -146,3 +146,22 @@ def _window_start(consumer, tp: TopicPartition, window_s: float) -> int:
     if found is None:
         return consumer.end_offsets([tp])[tp]
     return found.offset
+
+
+class EngineView:
+    """The worker's engines seen as one (tests, `witness run` summaries)."""
+
+    def __init__(self, worker) -> None:
+        self._worker = worker
+
+    @property
+    def detectors(self) -> list:
+        return self._worker.detectors
+
+    @property
+    def ctx(self):
+        return self._worker.ctx
+
+    def alerts(self) -> list:
+        out = [a for u in self._worker.all_units() for a in u.engine.alerts()]
+        return sorted(out, key=lambda a: (a.first_seen, a.alert_id))

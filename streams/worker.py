@@ -48,7 +48,7 @@ from streams.snapshots import SnapshotKeeper, SnapshotPolicy, StoreReleased, new
 from streams.ticks import RoomClock
 from streams.time_merge import Item, TimeMerge
 from streams.topics import Topics
-from streams.units import UnitTask, plan_start
+from streams.units import EngineView, UnitTask, plan_start
 from witness.alerts import Alert
 from witness.config import Settings
 from witness.events import ContractError, parse_event
@@ -116,25 +116,6 @@ class _Rebalance(ConsumerRebalanceListener):
             self.worker._revoked.difference_update(assigned)
 
 
-class EngineView:
-    """The worker's engines seen as one (tests, `witness run` summaries)."""
-
-    def __init__(self, worker: DetectorWorker) -> None:
-        self._worker = worker
-
-    @property
-    def detectors(self) -> list:
-        return self._worker.detectors
-
-    @property
-    def ctx(self) -> detectors.Context:
-        return self._worker.ctx
-
-    def alerts(self) -> list[Alert]:
-        out = [a for u in self._worker.all_units() for a in u.engine.alerts()]
-        return sorted(out, key=lambda a: (a.first_seen, a.alert_id))
-
-
 class DetectorWorker:
     #: What this worker runs; the cross-project worker overrides these.
     default_group = DETECTOR_GROUP
@@ -189,7 +170,13 @@ class DetectorWorker:
         self.registry: RegistryFeed | None = None
         if self.reads_registry:
             self.registry = RegistryFeed(
-                bootstrap, self.topics, self.ctx, self.keeper, self.policy, on_bad=self._dead_letter
+                bootstrap,
+                self.topics,
+                self.ctx,
+                self.keeper,
+                self.policy,
+                on_bad=self._dead_letter,
+                on_fact=self._rejudge,
             )
             self.registry.catch_up()
         self._last_lag = 0.0
@@ -429,6 +416,11 @@ class DetectorWorker:
             self.stats.rebuilt += 1
             return
         self.stats.events += 1
+        self._publish(unit, rec, event, out)
+
+    def _publish(self, unit: UnitTask, rec, event, out) -> None:
+        """Send what folding `event` (record `rec`) gave: dead letters for failed
+        detectors, alerts, derived sessions; all held until the broker confirms."""
         for failure in out.failures:
             log.error("%s (event %s)", failure.describe(), event.event_id)
             self.stats.detector_failures += 1
@@ -443,6 +435,14 @@ class DetectorWorker:
         for session in out.sessions:
             send = self.producer.publish(session, self.topics.sessions)
             self._outbox.append(_Outgoing(("session", session.payload.room_id), send, origin))
+
+    def _rejudge(self, rec, event) -> None:
+        """A registry fact changed the registry: live units re-judge their projects."""
+        for unit in self.units.values():
+            if unit.kind != "events" or not unit.live():
+                continue
+            out = unit.engine.refold(event)
+            self._publish(unit, rec, event, out)
 
     # ------------------------------------------------------------------ delivery
 

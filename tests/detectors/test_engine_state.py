@@ -213,8 +213,12 @@ def test_per_partition_engines_and_a_cross_engine_give_one_engines_alerts(n):
         engine.ctx.registry = registry  # one registry, read whole by every worker
     out: list[list[Alert]] = []
     for e in stream():
-        if e.type == "registry.relation":
-            registry.add(e.payload)
+        if e.type == "registry.relation":  # the worker's registry feed
+            if registry.add(e.payload):
+                for engine in events_engines:  # live projects re-judge (REL-34)
+                    rejudged = engine.refold(e).alerts
+                    engine.mark_published(rejudged)
+                    out.append(rejudged)
             continue
         if e.project_id == GLOBAL_PROJECT:
             out.append(rooms_engines[partition_of(e.key, n)].process(e).alerts)
