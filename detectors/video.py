@@ -139,8 +139,7 @@ class VideoDetector:
             pass  # only the clock moves: silence is judged below
         elif event.type == "room.session":
             s = Session(p.since, p.project_id, p.kind, p.state, tuple(p.roster), tuple(p.cameras))
-            state.add_session(s)
-            if not s.under_way:
+            if state.add_session(s) and not s.under_way and s in state.sessions:
                 self._silent_until_end(state, s, event, ctx, alerts)
         elif event.type == "camera.status":
             cam = state.cameras.setdefault(p.camera_id, CameraState())

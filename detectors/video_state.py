@@ -86,9 +86,11 @@ class RoomState:
         i = bisect.bisect_right([s.since for s in self.sessions], ts)
         return self.sessions[i - 1] if i else None
 
-    def add_session(self, s: Session) -> None:
+    def add_session(self, s: Session) -> bool:
+        """Keep a session change; False if it was known already (a re-delivery)."""
         if s in self.sessions:
-            return
+            return False
         keys = [(x.since, x.state == "under_way") for x in self.sessions]
         self.sessions.insert(bisect.bisect_right(keys, (s.since, s.under_way)), s)
         del self.sessions[:-MAX_SESSIONS]
+        return True

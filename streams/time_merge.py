@@ -21,8 +21,9 @@ from typing import Any
 
 from kafka import TopicPartition
 
-#: Longest wait for a partition that should have records but delivered none yet.
-MAX_WAIT_S = 2.0
+#: Longest wait for a partition that should have records but delivered none yet (a
+#: backlog on other partitions of the worker can keep the fetcher busy for seconds).
+MAX_WAIT_S = 30.0
 
 
 @dataclass

@@ -74,8 +74,7 @@ class WorkerStats:
     ticks: int = 0
 
 
-#: Longest pause between two attempts to get a refused send acknowledged.
-MAX_BACKOFF_S = 30.0
+MAX_BACKOFF_S = 30.0  # longest pause between two attempts to get a send acknowledged
 
 
 @dataclass
@@ -159,6 +158,8 @@ class DetectorWorker:
         self._outbox: list[_Outgoing] = []  # this poll's sends, until acknowledged
         self._computed: list[tuple[UnitTask, list[Alert]]] = []  # marked once acknowledged
         self._committable: dict[TopicPartition, OffsetAndMetadata] = {}
+        self._fed: set[TopicPartition] = set()  # partitions the last poll gave records
+        self._ends: dict[TopicPartition, int] = {}  # end offsets asked this poll
         self.stop_event = threading.Event()
         self._until: Callable[[], bool] | None = None
         ensure_topics(bootstrap, self.topics, self.settings.partitions)
@@ -234,7 +235,7 @@ class DetectorWorker:
         return self.stats
 
     def all_units(self) -> list[UnitTask]:
-        return list(self.units.values()) + self._closed_units
+        return [*self.units.values(), *self._closed_units]
 
     def poll_once(self, timeout_ms: int = 200) -> int:
         """One poll: registry first (reference data), then the group's records in each
@@ -244,6 +245,8 @@ class DetectorWorker:
             self.registry.poll()
         batch = self.consumer.poll(timeout_ms=timeout_ms)
         restarted = self._apply_rebalance()
+        self._fed = {tp for tp, records in batch.items() if records}
+        self._ends = {}
         for tp, records in batch.items():
             unit = self._unit_of(tp)
             if unit is None or tp in restarted:
@@ -342,13 +345,22 @@ class DetectorWorker:
         )
 
     def _caught_up(self, tp: TopicPartition) -> bool:
-        high = self.consumer.highwater(tp)
-        if high is None:
+        """Nothing more to read on `tp` for now: the last poll gave it nothing (the fetcher
+        may hold more of a batch) and its position is at the broker's end, asked once a
+        poll (a fetch's high watermark can be older than records already written)."""
+        if tp in self._fed:
             return False
+        if tp not in self._ends:
+            tps = [t for u in self.units.values() for t in u.tps]
+            try:
+                self._ends.update(self.consumer.end_offsets(tps))
+            except Exception:  # noqa: BLE001 - no answer: wait (the merge caps the wait)
+                return False
         try:
-            return self.consumer.position(tp, timeout_ms=0) >= high
+            position = self.consumer.position(tp, timeout_ms=0)
         except Exception:  # noqa: BLE001 - not assigned any more: nothing will come
             return True
+        return position is not None and position >= self._ends.get(tp, 0)
 
     def _tick(self, unit: UnitTask, wall: float) -> None:
         """Ticks for quiet rooms under way (live only: a rebuild replays the log's ticks)."""
