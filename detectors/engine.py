@@ -100,6 +100,7 @@ class Engine:
         released: ReleasedProjects | None = None,
         loose_cap: int = LOOSE_CAP,
         release_archived: bool = True,
+        count_documents: bool = True,
     ) -> None:
         self.detectors = list(detectors)
         self.ctx = ctx or Context()
@@ -113,6 +114,9 @@ class Engine:
         #: Archived projects whose memory was released (ids only).
         self.released_ids: set[str] = set()
         self.release_archived = release_archived  # False: keep them (tests compare)
+        #: Fold documents into `ctx.corpus` here (replay, the cross-project worker); off
+        #: where a worker feeds one shared corpus from every partition itself.
+        self.count_documents = count_documents
         self._archived: set[str] = set()  # archived, released once their alerts are out
         self._version: str | None = None
         #: Detector failures seen by `run` (replay reports them).

@@ -24,6 +24,7 @@ CROSS_GROUP = "witness-cross-project"
 class CrossProjectWorker(DetectorWorker):
     default_group = CROSS_GROUP
     reads_registry = False
+    reads_corpus = False  # its engine counts the documents it folds, in merge order
 
     def make_detectors(self) -> list:
         return detectors.cross_project_detectors()

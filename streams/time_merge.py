@@ -75,5 +75,9 @@ class TimeMerge:
                 return
             yield best_tp, self.buffers[best_tp].popleft()
 
+    def backlog(self, tp: TopicPartition) -> int:
+        buf = self.buffers.get(tp)
+        return len(buf) if buf is not None else 0
+
     def held(self) -> int:
         return sum(len(b) for b in self.buffers.values())

@@ -132,6 +132,7 @@ def _fresh(task: UnitTask) -> None:
         released=old.released,
         loose_cap=old.book.loose_cap,
         release_archived=old.release_archived,
+        count_documents=old.count_documents,
     )
 
 

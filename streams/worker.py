@@ -11,8 +11,10 @@
 - The cross-project rules are not run here: `streams/cross_worker.py` runs them in their
   own group over every partition, so their results never depend on how many of these
   workers run.
-- The enterprise registry is read whole by every worker, outside the group, up to its end
-  before the first bid is judged (from its snapshot, then what came after).
+- Reference data is read whole by every worker, outside the group (streams/
+  global_tables.py): the enterprise registry, and the document corpus DOC-40-4 judges
+  rarity against (every partition's documents), each up to its end before a record is
+  judged, from its snapshot and then what came after.
 - Offsets are committed only after the alerts (and derived sessions, ticks, dead letters)
   of a poll are acknowledged by the broker, explicitly per partition and only up to the
   records folded, so a crash re-delivers and never loses. Alert ids are deterministic,
@@ -23,6 +25,9 @@
   again (it supersedes the older ones).
 - A detector that raises costs only its own alerts: its dead letter names it and the
   error, the other detectors' alerts for the event still go out.
+- One poll folds records for at most a third of max.poll.interval.ms (streams/
+  poll_budget.py); the rest waits in the unit's buffer for the next poll, and a
+  partition with a large backlog stops fetching until it halves.
 - Records before the group's committed offset only rebuild state (their alerts were
   published by an earlier owner).
 """
@@ -37,13 +42,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kafka import ConsumerRebalanceListener, OffsetAndMetadata, TopicPartition
-from kafka.errors import MessageSizeTooLargeError
 
 import detectors
 from detectors.video import video_window_seconds
 from streams.assignor import CoPartitionedAssignor, set_name, unit_name, units_for
-from streams.bus import DeliveryError, Producer, Send, ensure_topics, hold, make_consumer, release
-from streams.registry_feed import RegistryFeed
+from streams.bus import DeliveryError, Producer, ensure_topics, make_consumer
+from streams.document_texts import StoreDocumentTexts
+from streams.global_tables import CorpusFeed, RegistryFeed
+from streams.outbox import Delivery, _origin, _Outgoing
+from streams.poll_budget import budget_seconds
 from streams.snapshots import SnapshotKeeper, SnapshotPolicy, StoreReleased, new_job
 from streams.ticks import RoomClock
 from streams.time_merge import Item, TimeMerge
@@ -56,6 +63,8 @@ from witness.events import ContractError, parse_event
 log = logging.getLogger(__name__)
 
 DETECTOR_GROUP = "witness-detectors"
+#: Records a partition may have fetched but not folded before it stops fetching.
+MAX_BACKLOG = 5_000
 
 
 @dataclass
@@ -72,18 +81,6 @@ class WorkerStats:
     units_from_snapshot: int = 0
     snapshots: int = 0
     ticks: int = 0
-
-
-MAX_BACKOFF_S = 30.0  # longest pause between two attempts to get a send acknowledged
-
-
-@dataclass
-class _Outgoing:
-    """A send of this poll: what it supersedes (`identity`) and the record it came from."""
-
-    identity: tuple
-    send: Send
-    origin: tuple[str, int, int]  # topic, partition, offset of the input record
 
 
 def quiet_gc() -> None:
@@ -115,10 +112,11 @@ class _Rebalance(ConsumerRebalanceListener):
             self.worker._revoked.difference_update(assigned)
 
 
-class DetectorWorker:
+class DetectorWorker(Delivery):
     #: What this worker runs; the cross-project worker overrides these.
     default_group = DETECTOR_GROUP
     reads_registry = True
+    reads_corpus = True  # the corpus as a global table (the cross worker counts its own)
 
     def __init__(
         self,
@@ -134,11 +132,16 @@ class DetectorWorker:
         self.settings = settings or Settings.from_env()
         self.topics = topics or Topics()
         self.bootstrap = bootstrap
-        self.group_id = group_id or self.default_group
+        # A topic prefix (tests, several deployments on one broker) prefixes the group too.
+        self.group_id = group_id or f"{self.topics.prefix}{self.default_group}"
         self.lag_sink = lag_sink
         self.history = history
+        # Texts a detector let go come back from the store (detectors never run SQL).
+        self.documents = StoreDocumentTexts(self.settings.database_url)
         self.ctx = detectors.Context(
-            thresholds=self.settings.thresholds, locale=self.settings.locale
+            thresholds=self.settings.thresholds,
+            locale=self.settings.locale,
+            documents=self.documents,
         )
         self.detectors = self.make_detectors()
         self.engine = EngineView(self)
@@ -160,6 +163,7 @@ class DetectorWorker:
         self._committable: dict[TopicPartition, OffsetAndMetadata] = {}
         self._fed: set[TopicPartition] = set()  # partitions the last poll gave records
         self._ends: dict[TopicPartition, int] = {}  # end offsets asked this poll
+        self._turn = 0
         self.stop_event = threading.Event()
         self._until: Callable[[], bool] | None = None
         ensure_topics(bootstrap, self.topics, self.settings.partitions)
@@ -167,8 +171,13 @@ class DetectorWorker:
         self.consumer = make_consumer(
             bootstrap, self.group_id, partition_assignment_strategy=[self.make_assignor()]
         )
+        self.poll_budget_s = budget_seconds(self.consumer)
         self.consumer.subscribe(self.subscribed(), listener=_Rebalance(self))
         self.registry: RegistryFeed | None = None
+        self.corpus: CorpusFeed | None = None
+        if self.reads_corpus:
+            self.corpus = CorpusFeed(bootstrap, self.topics, self.ctx, self.keeper, self.policy)
+            self.corpus.catch_up()
         if self.reads_registry:
             self.registry = RegistryFeed(
                 bootstrap,
@@ -220,7 +229,11 @@ class DetectorWorker:
             fold_sessions=False,
             derive_sessions=kind == "events",
             released=released,
+            count_documents=False,  # the corpus feed counts every partition's documents
         )
+
+    def tables(self) -> list:
+        return [t for t in (self.corpus, self.registry) if t is not None]
 
     # ------------------------------------------------------------------ loop
 
@@ -241,8 +254,8 @@ class DetectorWorker:
         """One poll: registry first (reference data), then the group's records in each
         unit's order; then wait for the broker to acknowledge every send, and only then
         commit and snapshot."""
-        if self.registry is not None:
-            self.registry.poll()
+        for table in self.tables():
+            table.poll()
         batch = self.consumer.poll(timeout_ms=timeout_ms)
         restarted = self._apply_rebalance()
         self._fed = {tp for tp, records in batch.items() if records}
@@ -255,11 +268,21 @@ class DetectorWorker:
         n = 0
         before = {tp: u.position.get(tp) for u in self.units.values() for tp in u.tps}
         wall = time.monotonic()
-        for unit in list(self.units.values()):
-            for tp, item in unit.merge.drain(self._caught_up):
-                self._handle(unit, tp, item, wall)
-                n += 1
+        deadline = wall + self.poll_budget_s  # see streams/poll_budget.py
+        order = list(self.units.values())
+        self._turn = (self._turn + 1) % max(1, len(order))
+        for unit in order[self._turn :] + order[: self._turn]:  # who goes first rotates
+            if time.monotonic() <= deadline:
+                for tp, item in unit.merge.drain(self._caught_up):
+                    self._handle(unit, tp, item, wall)
+                    n += 1
+                    if time.monotonic() > deadline:
+                        log.info(
+                            "poll budget of %.0f s spent after %d records", self.poll_budget_s, n
+                        )
+                        break  # the rest stays buffered for the next poll
             self._tick(unit, wall)
+        self._hold_backlog()
         if (self._outbox or self._computed) and not self._deliver():
             return n  # stopping before the broker acknowledged: nothing committed
         for unit in self.units.values():
@@ -273,8 +296,8 @@ class DetectorWorker:
         if offsets:
             self._commit(offsets)
         self._snapshot_due()
-        if self.registry is not None:
-            self.registry.snapshot_due()
+        for table in self.tables():
+            table.snapshot_due()
         self._report_lag()
         return n
 
@@ -343,6 +366,17 @@ class DetectorWorker:
             behind,
             time.monotonic() - started,
         )
+
+    def _hold_backlog(self) -> None:
+        """Partitions whose records wait unfolded (a budget spent, a merge waiting) stop
+        fetching until the backlog halves, so memory stays bounded."""
+        for unit in self.units.values():
+            for tp in unit.tps:
+                held = unit.merge.backlog(tp)
+                if held > MAX_BACKLOG:
+                    self.consumer.pause(tp)
+                elif held < MAX_BACKLOG // 2 and tp in self.consumer.paused():
+                    self.consumer.resume(tp)
 
     def _caught_up(self, tp: TopicPartition) -> bool:
         """Nothing more to read on `tp` for now: the last poll gave it nothing (the fetcher
@@ -456,87 +490,6 @@ class DetectorWorker:
             out = unit.engine.refold(event)
             self._publish(unit, rec, event, out)
 
-    # ------------------------------------------------------------------ delivery
-
-    def _deliver(self) -> bool:
-        """Flush; send again what the broker refused until all is acknowledged. Return
-        False if asked to stop first (then nothing of this poll counts as published)."""
-        delay = 0.5
-        while True:
-            try:
-                self.producer.flush()
-            except DeliveryError as exc:
-                self.stats.send_retries += 1
-                log.warning(
-                    "%s; offsets held back, sending again in %.1f s", exc, delay, exc_info=False
-                )
-                hold(self.consumer, delay, self.stopping)
-                if self.stopping():
-                    log.warning("stopping with sends not acknowledged; they are redone on restart")
-                    return False
-                delay = min(delay * 2, MAX_BACKOFF_S)
-                self._send_again()
-                continue
-            release(self.consumer)
-            for unit, alerts in self._computed:
-                unit.engine.mark_published(alerts)
-            self._computed.clear()
-            self._outbox.clear()
-            return True
-
-    def _send_again(self) -> None:
-        """Resend the newest version of each refused record, oldest first. A record the
-        broker can never take (too large) becomes a dead letter instead of a retry loop."""
-        latest: dict[tuple, _Outgoing] = {}
-        for out in self._outbox:
-            latest.pop(out.identity, None)
-            latest[out.identity] = out
-        again: list[_Outgoing] = []
-        for out in sorted(latest.values(), key=lambda o: o.send.seq):
-            if not out.send.failed:
-                continue
-            if isinstance(out.send.error, MessageSizeTooLargeError) and out.identity[0] != "dead":
-                topic, partition, offset = out.origin
-                send = self.producer.dead_letter(
-                    raw=out.send.value or b"",
-                    error=f"could not publish to {out.send.topic}: {out.send.error}",
-                    origin_topic=topic,
-                    partition=partition,
-                    offset=offset,
-                    key=out.send.key,
-                    stage=f"publish:{out.identity[1]}"[:64],
-                )
-                again.append(_Outgoing(("dead", send.seq), send, out.origin))
-                continue
-            again.append(_Outgoing(out.identity, self.producer.resend(out.send), out.origin))
-        self._outbox = again
-
-    def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
-        """Commit exactly the records handled (asynchronously: a lost commit re-delivers)."""
-        self._committable.update(offsets)
-
-        def done(_offsets, result) -> None:
-            if isinstance(result, Exception):
-                log.warning("offset commit failed (records will be re-delivered): %s", result)
-
-        try:
-            self.consumer.commit_async(offsets, callback=done)
-        except Exception:  # noqa: BLE001 - e.g. a rebalance took the partitions
-            log.warning("offset commit failed (records will be re-delivered)", exc_info=True)
-
-    def _dead_letter(self, rec, error: str, stage: str = "") -> None:
-        send = self.producer.dead_letter(
-            raw=rec.value or b"",
-            error=error,
-            origin_topic=rec.topic,
-            partition=rec.partition,
-            offset=rec.offset,
-            key=rec.key,
-            stage=stage,
-        )
-        self._outbox.append(_Outgoing(("dead", send.seq), send, _origin(rec)))
-        self.stats.dead_letters += 1
-
     def _report_lag(self) -> None:
         if self.lag_sink is None or time.monotonic() - self._last_lag < 5:
             return
@@ -573,14 +526,13 @@ class DetectorWorker:
             for unit in self.units.values():
                 unit.engine.mark_published(())
                 self._snapshot(unit)
-            if self.registry is not None:
-                self.registry.snapshot_due(force=True)
+            for table in self.tables():
+                table.snapshot_due(force=True)
         self.keeper.close()
         self._closed_units.extend(self.units.values())
         self.units.clear()
-        closers = [self.producer.close, self.consumer.close]
-        if self.registry is not None:
-            closers.append(self.registry.close)
+        closers = [self.producer.close, self.consumer.close, self.documents.close]
+        closers += [table.close for table in self.tables()]
         for closer in closers:
             try:
                 closer()
@@ -594,7 +546,3 @@ def _item(rec) -> Item:
     except ContractError as exc:
         return Item(rec, None, exc)
     return Item(rec, event, None, event.ts.timestamp())
-
-
-def _origin(rec) -> tuple[str, int, int]:
-    return (rec.topic, rec.partition, rec.offset)

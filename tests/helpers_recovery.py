@@ -146,6 +146,51 @@ def publish_between(bootstrap: str, topics, events, lo=None, hi=None) -> int:
     return sum(1 for e in part if e.type != "registry.relation")
 
 
+def expected(phases: list[list[Event]], cross: bool = True) -> set[str]:
+    """What the workers must raise for a day published in `phases`, each read before the
+    next was written: replay, with reference data as the workers hold it. The registry
+    (all in the first phase) is known before any bid; the document corpus DOC-40-4 judges
+    rarity against holds every document published by then (the workers read it whole,
+    every partition, before they judge a record of the phase). The cross-project rules
+    count their own corpus in event order, like their worker."""
+    from detectors import Context, Engine, cross_project_detectors, project_detectors
+    from detectors.base import EventDocumentTexts
+    from detectors.neardup import Params, corpus_shape
+
+    ctx = Context(documents=EventDocumentTexts())
+    per_project = Engine(project_detectors(), ctx, count_documents=False)
+    across = Engine(cross_project_detectors(), Context(documents=EventDocumentTexts()))
+    shape = corpus_shape(ctx.thresholds.typed(Params))
+    for e in (e for phase in phases for e in phase if e.type == "registry.relation"):
+        ctx.registry.add(e.payload)
+    runs: list[list[Alert]] = []
+    for phase in phases:
+        for e in phase:
+            if e.type == "document.submitted":
+                ctx.documents.observe(e)
+                ctx.corpus.add(e.payload.text, shape)
+        for e in phase:
+            if e.type == "registry.relation":
+                continue
+            runs.append(per_project.process(e).alerts)
+            if cross and e.type not in FRAME_TYPES:
+                runs.append(across.process(e).alerts)
+    final: dict[str, Alert] = {}
+    for run in runs:
+        for a in run:
+            final[a.alert_id] = a
+    return content(final)
+
+
+def phases_at(events, *cuts) -> list[list[Event]]:
+    """The day split at event times `cuts` (as `publish_between` publishes it)."""
+    bounds = [None, *cuts, None]
+    return [
+        [e for e in events if (lo is None or e.ts >= lo) and (hi is None or e.ts < hi)]
+        for lo, hi in zip(bounds, bounds[1:], strict=False)
+    ]
+
+
 def final_alerts(bootstrap: str, topics) -> dict[str, Alert]:
     """The last version of each alert on the alerts topic."""
     out: dict[str, Alert] = {}

@@ -200,19 +200,23 @@ def test_per_partition_engines_and_a_cross_engine_give_one_engines_alerts(n):
     """What the worker does: an engine per events partition (per-project rules, sessions
     derived), one per rooms partition (video, fed the derived sessions), one for the
     cross-project rules over everything."""
+    from detectors.neardup import Params, corpus_shape
+
     per_project = [d for d in all_detectors() if not detectors.is_cross_project(d)]
+    shared = Context()  # one registry and one corpus, read whole by every worker
     events_engines = [
-        Engine(per_project, fold_sessions=False, derive_sessions=True) for _ in range(n)
+        Engine(per_project, shared, fold_sessions=False, count_documents=False) for _ in range(n)
     ]
     rooms_engines = [
-        Engine(per_project, fold_sessions=False, derive_sessions=False) for _ in range(n)
+        Engine(per_project, shared, fold_sessions=False, derive_sessions=False) for _ in range(n)
     ]
     cross = Engine(detectors.cross_project_detectors(), derive_sessions=False)
-    registry = events_engines[0].ctx.registry
-    for engine in [*events_engines, *rooms_engines]:
-        engine.ctx.registry = registry  # one registry, read whole by every worker
+    registry = shared.registry
+    shape = corpus_shape(shared.thresholds.typed(Params))
     out: list[list[Alert]] = []
     for e in stream():
+        if e.type == "document.submitted":  # the worker's corpus feed, every partition
+            shared.corpus.add(e.payload.text, shape)
         if e.type == "registry.relation":  # the worker's registry feed
             if registry.add(e.payload):
                 for engine in events_engines:  # live projects re-judge (REL-34)

@@ -10,8 +10,10 @@ from helpers_recovery import (
     content,
     day,
     drive,
+    expected,
     final_alerts,
     moment,
+    phases_at,
     project_part,
     publish,
     publish_between,
@@ -21,8 +23,6 @@ from helpers_recovery import (
     workers,
 )
 
-import detectors
-from detectors import Engine
 from detectors.offline import replay
 from streams.cross_worker import CrossProjectWorker
 from witness.store import DetectorStateStore, Store
@@ -35,18 +35,6 @@ def state(sqlite_url):
     store = Store(sqlite_url)
     yield DetectorStateStore(store.engine)
     store.close()
-
-
-def reference(cross: bool = True) -> set[str]:
-    """Replay's alerts over the day as a worker reads it: the registry first (a worker
-    reads it whole before judging bids; here all of it is on its topic from the start,
-    late facts too), then everything else in order. Without the cross-project rules if
-    `cross` is off."""
-    registry = [e for e in day() if e.type == "registry.relation"]
-    events = registry + [e for e in day() if e.type != "registry.relation"]
-    if cross:
-        return content(replay(events))
-    return content(Engine(detectors.project_detectors()).run(events))
 
 
 def folded(events) -> int:
@@ -63,7 +51,7 @@ def test_one_worker_and_two_workers_raise_replays_alerts(broker, topics, state):
     one = final_alerts(broker, topics)
     rules = {a.rule for a in one.values()}
     assert {"REL-RING", "VID-OFFLINE", "REL-40-6", "EXP-CLIQUE"} <= rules
-    assert content(one) == reference()
+    assert content(one) == expected([list(day())])
 
 
 def test_two_workers_and_a_standby_cross_worker_raise_the_same(broker, topics, state):
@@ -76,7 +64,7 @@ def test_two_workers_and_a_standby_cross_worker_raise_the_same(broker, topics, s
         assert len(active) == 1  # one active cross-project instance, one standing by
     finally:
         close_all(group)
-    assert content(final_alerts(broker, topics)) == reference()
+    assert content(final_alerts(broker, topics)) == expected([list(day())])
 
 
 def test_a_restart_loads_snapshots_and_reads_only_what_came_after(broker, topics, state):
@@ -102,7 +90,7 @@ def test_a_restart_loads_snapshots_and_reads_only_what_came_after(broker, topics
         assert worker.stats.rebuilt == 0 and cross.stats.rebuilt == 0  # nothing read twice
     finally:
         close_all(second)
-    assert content(final_alerts(broker, topics)) == reference()
+    assert content(final_alerts(broker, topics)) == expected(phases_at(events, cut))
 
 
 def test_a_crash_resumes_from_an_older_snapshot_and_folds_up_to_the_commit(broker, topics, state):
@@ -133,7 +121,7 @@ def test_a_crash_resumes_from_an_older_snapshot_and_folds_up_to_the_commit(broke
         assert 0 < worker.stats.rebuilt < folded_first // 4
     finally:
         close_all(second)
-    assert content(final_alerts(broker, topics)) == reference()
+    assert content(final_alerts(broker, topics)) == expected(phases_at(events, cut))
 
 
 def test_a_snapshot_of_another_version_falls_back_to_a_full_rebuild(
@@ -216,7 +204,8 @@ def test_a_joining_worker_takes_units_and_the_first_keeps_the_rest_untouched(bro
         assert drive(second, lambda: settled(second))
     finally:
         close_all(first + second)
-    assert content(final_alerts(broker, topics)) == reference(cross=False)
+    phases = phases_at(events, first_third, second_third)
+    assert content(final_alerts(broker, topics)) == expected(phases, cross=False)
 
 
 def test_archived_projects_leave_for_the_store_and_come_back_on_a_late_event(broker, topics, state):
