@@ -55,8 +55,34 @@ def all_detectors() -> list[Detector]:
     ]
 
 
+def is_cross_project(detector: Detector) -> bool:
+    """Rules across projects: they run in their own consumer group (DESIGN §3)."""
+    from detectors.base import CrossProjectDetector
+
+    return isinstance(detector, CrossProjectDetector)
+
+
+def project_detectors() -> list[Detector]:
+    """What a per-project (and per-room) worker runs: every rule of one project or room."""
+    return [d for d in all_detectors() if not is_cross_project(d)]
+
+
+def cross_project_detectors() -> list[Detector]:
+    """REL-RING, BID-LOSER, REJ-RATE, DOC-40-4/DOC-META across projects."""
+    return [d for d in all_detectors() if is_cross_project(d)]
+
+
 def rules_covered() -> set[str]:
     return {r for d in all_detectors() for r in d.rules}
 
 
-__all__ = ["Context", "Detector", "Engine", "ProjectDetector", "all_detectors", "rules_covered"]
+__all__ = [
+    "Context",
+    "Detector",
+    "Engine",
+    "ProjectDetector",
+    "all_detectors",
+    "cross_project_detectors",
+    "project_detectors",
+    "rules_covered",
+]

@@ -4,9 +4,11 @@ Two kinds of memory, because the two kinds of events live differently:
 - project events (bids, scores, expert activity, ...) are remembered per project for the
   project's whole life and forgotten when it is archived: an `expert.activity` re-delivered
   hours later must not inflate EXP-FOCUS or EXP-FAST, however many frames came between;
-- frames and camera status (hundreds a second, no project) are remembered over a time
-  window of event time that covers every video rule, then forgotten, so memory stays
-  bounded by the frame rate, not by how long the system runs.
+- frames, camera status and clock ticks (hundreds a second, no project) and the room
+  sessions the workers derive are remembered over a time window of event time that
+  covers every video rule, then forgotten, so memory stays bounded by the frame rate, not
+  by how long the system runs (a session re-read after the window is harmless: the video
+  rules keep each session change once);
 Events of no project that are not frames (registry facts) are remembered like a project
 that is never archived: there are as many as there are facts, which every worker holds.
 """
@@ -17,6 +19,9 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from witness.events import FRAME_TYPES, GLOBAL_PROJECT, Event
+
+#: Types remembered by time (see above).
+WINDOWED_TYPES = FRAME_TYPES | {"room.session"}
 
 #: How far back (event time) frames are remembered: three times the longest video rule
 #: (VID-ABSENT, 10 minutes), so a frame re-delivered within any rule's reach is known.
@@ -46,7 +51,7 @@ class SeenEvents:
 
     def seen(self, event: Event) -> bool:
         """True if `event` was folded before; otherwise remember it and return False."""
-        if event.type in FRAME_TYPES:
+        if event.type in WINDOWED_TYPES:
             return self._seen_frame(event.event_id, event.ts)
         ids = self._projects.setdefault(event.project_id, set())
         if event.event_id in ids:
@@ -54,10 +59,24 @@ class SeenEvents:
         ids.add(event.event_id)
         return False
 
-    def release(self, project_id: str) -> None:
-        """The project is archived: its events need not be remembered any more."""
-        if project_id != GLOBAL_PROJECT:
-            self._projects.pop(project_id, None)
+    def take(self, project_id: str) -> set[str]:
+        """The project is archived: remove its event ids from memory and return them
+        (the engine keeps them with the project's released memory, see `give`)."""
+        if project_id == GLOBAL_PROJECT:
+            return set()
+        return self._projects.pop(project_id, set())
+
+    def give(self, project_id: str, ids: set[str]) -> None:
+        """A released project came back: remember its events again."""
+        if ids:
+            self._projects.setdefault(project_id, set()).update(ids)
+
+    def projects(self) -> int:
+        """Projects whose events are remembered (live ones)."""
+        return len(self.project_ids())
+
+    def project_ids(self) -> set[str]:
+        return set(self._projects) - {GLOBAL_PROJECT}
 
     def _seen_frame(self, event_id: str, ts: datetime) -> bool:
         frames = self._frames

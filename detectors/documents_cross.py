@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from detectors.alignment import bounded_similarity
-from detectors.base import Context
+from detectors.base import Context, CrossProjectDetector
 from detectors.documents import (
     META_FIELDS,
     TENDER,
@@ -112,7 +112,7 @@ def _uid(project_id: str, doc_id: str) -> str:
     return f"{project_id}\x1f{doc_id}"
 
 
-class CrossProjectDocumentsDetector:
+class CrossProjectDocumentsDetector(CrossProjectDetector):
     """DOC-40-4 and DOC-META between documents of different projects (state key "*")."""
 
     name = "documents-cross-project"

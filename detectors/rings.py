@@ -15,13 +15,21 @@ The search is shared with `witness screen` (`RingIndex`): candidate groups are t
 intersections of the new tender's bidders with earlier tenders' bidders, closed under
 intersection, so a core that always bids together is found even when the rest of each
 tender's field differs.
+
+State is bounded over years: live, a tender is remembered for `window_years` after its
+evaluation finished (by event time: the newest finish seen), then forgotten, with the
+names of bidders no remembered tender or open project names any more. Projects with bids
+but no finish yet are held for at most `max_open_projects` (oldest dropped first). The
+evidence states the window and the oldest finish it covers.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from pydantic import Field
 
@@ -40,6 +48,7 @@ class Tender:
     bidders: frozenset[str]
     winner: str | None
     event_id: str | None = None
+    finished_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,12 @@ class RingThresholds(RuleThresholds):
     min_shared_tenders: int = Field(4, ge=2, description="tenders the group bid in together")
     min_distinct_winners: int = Field(2, ge=1, description="the win rotates among this many")
     min_group_win_share: float = Field(0.6, ge=0, le=1, description="share won by a member")
+    window_years: int | float = Field(
+        5, gt=0, le=100, description="tenders remembered this long after they finished"
+    )
+    max_open_projects: int = Field(
+        20_000, ge=1, description="projects with bids but no finish yet, held at most"
+    )
 
     @classmethod
     def from_ctx(cls, ctx: Context) -> RingThresholds:
@@ -74,15 +89,46 @@ class RingIndex:
 
     tenders: dict[str, Tender] = field(default_factory=dict)
     by_bidder: dict[str, set[str]] = field(default_factory=dict)
+    #: (finished_at, tender id) of dated tenders, oldest first (a heap), for `expire`.
+    by_time: list[tuple[datetime, str]] = field(default_factory=list)
 
     def add(self, tender: Tender) -> None:
         old = self.tenders.get(tender.tender_id)
         if old is not None:
-            for b in old.bidders:
-                self.by_bidder.get(b, set()).discard(tender.tender_id)
+            self._unlink(old)
         self.tenders[tender.tender_id] = tender
         for b in tender.bidders:
             self.by_bidder.setdefault(b, set()).add(tender.tender_id)
+        if tender.finished_at is not None:
+            heapq.heappush(self.by_time, (tender.finished_at, tender.tender_id))
+
+    def _unlink(self, tender: Tender) -> set[str]:
+        """Drop `tender` from the bidder index; return bidders left with no tender."""
+        gone = set()
+        for b in tender.bidders:
+            ids = self.by_bidder.get(b)
+            if ids is None:
+                continue
+            ids.discard(tender.tender_id)
+            if not ids:
+                del self.by_bidder[b]
+                gone.add(b)
+        return gone
+
+    def expire(self, before: datetime) -> set[str]:
+        """Forget tenders that finished before `before`; return bidders now unknown."""
+        gone: set[str] = set()
+        while self.by_time and self.by_time[0][0] < before:
+            at, tid = heapq.heappop(self.by_time)
+            tender = self.tenders.get(tid)
+            if tender is None or tender.finished_at != at:
+                continue  # replaced by a later version of the tender
+            del self.tenders[tid]
+            gone |= self._unlink(tender)
+        return gone
+
+    def oldest(self) -> datetime | None:
+        return self.by_time[0][0] if self.by_time else None
 
     def together(self, group: frozenset[str]) -> list[str]:
         """Tenders in which every member of `group` bid, sorted."""
@@ -170,8 +216,18 @@ class RingIndex:
 @dataclass
 class RingState:
     index: RingIndex = field(default_factory=RingIndex)
-    pending: dict[str, set[str]] = field(default_factory=dict)  # project -> bidders so far
+    #: project -> bidders so far (not finished yet), least recently bid first
+    pending: OrderedDict[str, set[str]] = field(default_factory=OrderedDict)
     names: dict[str, str] = field(default_factory=dict)
+    newest_finish: datetime | None = None
+
+    def forget_names(self, bidders: set[str]) -> None:
+        """Names of bidders no remembered tender and no open project holds."""
+        if not bidders:
+            return
+        still_open = set().union(*self.pending.values()) if self.pending else set()
+        for b in bidders - still_open:
+            self.names.pop(b, None)
 
 
 class RingDetector(CrossProjectDetector):
@@ -186,18 +242,30 @@ class RingDetector(CrossProjectDetector):
 
     def step(self, state: RingState, event: Event, ctx: Context) -> tuple[RingState, list[Alert]]:
         p = event.payload
+        th = RingThresholds.from_ctx(ctx)
         if event.type == "bid.submitted":
             state.pending.setdefault(event.project_id, set()).add(p.bidder.id)
+            state.pending.move_to_end(event.project_id)
             state.names[p.bidder.id] = p.bidder.name
+            dropped: set[str] = set()
+            while len(state.pending) > th.max_open_projects:
+                dropped |= state.pending.popitem(last=False)[1]
+            state.forget_names({b for b in dropped if b not in state.index.by_bidder})
             return state, []
         if event.type == "project.archived":
-            state.pending.pop(event.project_id, None)
+            left = state.pending.pop(event.project_id, set())
+            state.forget_names({b for b in left if b not in state.index.by_bidder})
             return state, []
         bidders = state.pending.pop(event.project_id, set()) | {r.bidder_id for r in p.ranking}
         top = sorted(p.ranking, key=lambda r: (r.rank, r.bidder_id))
         winner = top[0].bidder_id if top else None
-        state.index.add(Tender(event.project_id, frozenset(bidders), winner, event.event_id))
-        th = RingThresholds.from_ctx(ctx)
+        state.index.add(
+            Tender(event.project_id, frozenset(bidders), winner, event.event_id, event.ts)
+        )
+        if state.newest_finish is None or event.ts > state.newest_finish:
+            state.newest_finish = event.ts
+        horizon = state.newest_finish - timedelta(days=365.25 * th.window_years)
+        state.forget_names(state.index.expire(horizon))
         alerts = [
             self._alert(s, state, event, ctx, th)
             for s in state.index.rings_at(event.project_id, th)
@@ -221,6 +289,12 @@ class RingDetector(CrossProjectDetector):
             "group_win_share": round(s.group_win_share, 4),
             "rotation": round(s.rotation, 4),
             "thresholds": th.__dict__,
+            "window": {
+                "years": th.window_years,
+                "oldest_finish_remembered": (
+                    state.index.oldest().isoformat() if state.index.oldest() else None
+                ),
+            },
         }
         return make_alert(
             "REL-RING",

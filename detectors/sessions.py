@@ -60,7 +60,12 @@ class SessionDeriver:
     def __init__(self) -> None:
         self.projects: dict[str, ProjectRooms] = {}
 
+    #: Types that change what a project's rooms are or say.
+    TYPES = frozenset({"project.registered", "expert.assigned", *START, *END})
+
     def step(self, event: Event) -> list[Event]:
+        if event.type not in self.TYPES:
+            return []
         p = self.projects.setdefault(event.project_id, ProjectRooms())
         if event.type == "project.registered":
             for room in event.payload.rooms:
@@ -78,6 +83,12 @@ class SessionDeriver:
             roster = list(p.roster) if kind == "evaluation" else []
             cameras = p.cameras.get(room_id, [])
             return [_session(event, room_id, kind, state, roster, cameras, event.ts)]
-        if event.type == "project.archived":
-            self.projects.pop(event.project_id, None)
         return []
+
+    def take(self, project_id: str) -> ProjectRooms | None:
+        """Remove an archived project's rooms from memory (the engine keeps them)."""
+        return self.projects.pop(project_id, None)
+
+    def give(self, project_id: str, rooms: ProjectRooms | None) -> None:
+        if rooms is not None:
+            self.projects[project_id] = rooms

@@ -10,30 +10,28 @@ lists the episode windows.
 
 Sessions are looked up by event time (the session whose `since` is the latest before
 the frame), so a session fact that arrives after the frames it covers on the other
-topic is still applied correctly to later frames. Silence is detected on later events
-of the same room, by event time only: no wall clock.
+topic is still applied correctly to later frames.
+
+Silence (VID-OFFLINE) is judged by the clock, not by the next frame: by the time of any
+event of the room (another camera's frame, a status, a session change; when a session
+ends, its cameras' silence up to the end is judged), and in live mode by `clock.tick`
+events that the worker owning the room's frames partition publishes while nothing else
+arrives. Ticks are recorded like frames, so replay sees the same clock: event time only,
+never the wall clock inside a detector.
 """
 
 from __future__ import annotations
 
-import bisect
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pydantic import Field
 
 from detectors.base import Context
+from detectors.video_state import MAX_CASES, MAX_EPISODES, CameraState, Episode, RoomState, Session
 from witness.alerts import Alert, make_alert
 from witness.events import GLOBAL_PROJECT, Event
 from witness.thresholds import RuleThresholds, thresholds_section
-
-#: Closed episodes kept in an alert's evidence, newest last.
-MAX_EPISODES = 20
-#: Session changes remembered per room.
-MAX_SESSIONS = 32
-#: Cases whose episode history a room keeps (idle cases are per day, so this bounds memory).
-MAX_CASES = 64
 
 
 @thresholds_section("VID-OFFLINE")
@@ -46,6 +44,23 @@ class OfflineThresholds(RuleThresholds):
 def offline_seconds(thresholds) -> float:
     """The VID-OFFLINE window: witness records count a frame as covering this long."""
     return float(thresholds.typed(OfflineThresholds).seconds)
+
+
+def video_window_seconds(thresholds) -> float:
+    """How far back frames matter to the video rules: three times the longest rule span
+    (an episode's start and the gaps around it), and at least the frame de-dup window.
+    A worker taking over a rooms partition without a recent snapshot reads this much."""
+    from detectors.dedup import FRAME_WINDOW
+
+    after = thresholds.typed(AfterHoursThresholds)
+    spans = (
+        thresholds.typed(OfflineThresholds).seconds,
+        thresholds.typed(TamperThresholds).seconds,
+        60.0 * thresholds.typed(AbsentThresholds).minutes,
+        thresholds.typed(IntruderThresholds).seconds,
+        after.seconds + after.max_gap_seconds,
+    )
+    return max(FRAME_WINDOW.total_seconds(), 3.0 * float(max(spans)))
 
 
 @thresholds_section("VID-TAMPER")
@@ -88,81 +103,6 @@ class AfterHoursThresholds(RuleThresholds):
     unknown_rooms: bool = Field(True, description="also watch rooms no session has been seen in")
 
 
-@dataclass(frozen=True)
-class Session:
-    since: datetime
-    project_id: str
-    kind: str
-    state: str
-    roster: tuple[str, ...]
-    cameras: tuple[str, ...]
-
-    @property
-    def under_way(self) -> bool:
-        return self.state == "under_way"
-
-
-@dataclass
-class Episode:
-    """A condition that holds from `start` to `end` (the last sample where it held)."""
-
-    start: datetime
-    end: datetime
-    start_event: str
-    end_event: str
-    fired: bool = False
-    stats: dict[str, Any] = field(default_factory=dict)
-
-    def seconds(self) -> float:
-        return (self.end - self.start).total_seconds()
-
-    def window(self, ongoing: bool) -> dict[str, Any]:
-        return {
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "seconds": round(self.seconds(), 3),
-            "ongoing": ongoing,
-        }
-
-
-@dataclass
-class CameraState:
-    last_frame_ts: datetime | None = None
-    last_heard: datetime | None = None  # a frame or an `online` status
-    status: str | None = None
-    status_ts: datetime | None = None
-    persons: int | None = None
-    tampered: bool = False
-    thumb: dict[str, Any] | None = None  # {camera_id, ts, jpeg_base64}
-    tamper: Episode | None = None
-    offline: Episode | None = None
-    offline_session: Session | None = None
-
-
-@dataclass
-class RoomState:
-    sessions: list[Session] = field(default_factory=list)
-    cameras: dict[str, CameraState] = field(default_factory=dict)
-    absent: Episode | None = None
-    intruder: Episode | None = None
-    afterhours: Episode | None = None
-    people_session: Session | None = None
-    #: case key -> closed episode windows (oldest first)
-    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-    def session_at(self, ts: datetime) -> Session | None:
-        """The latest session change at or before `ts` (under way or ended)."""
-        i = bisect.bisect_right([s.since for s in self.sessions], ts)
-        return self.sessions[i - 1] if i else None
-
-    def add_session(self, s: Session) -> None:
-        if s in self.sessions:
-            return
-        keys = [(x.since, x.state == "under_way") for x in self.sessions]
-        self.sessions.insert(bisect.bisect_right(keys, (s.since, s.under_way)), s)
-        del self.sessions[:-MAX_SESSIONS]
-
-
 def _tamper_reasons(p: Any, th: TamperThresholds) -> list[str]:
     reasons = []
     if p.brightness < th.dark_brightness:
@@ -181,7 +121,7 @@ class VideoDetector:
 
     name = "video"
     rules = ("VID-OFFLINE", "VID-TAMPER", "VID-ABSENT", "VID-INTRUDER", "VID-AFTERHOURS")
-    types = frozenset({"frame.analyzed", "camera.status", "room.session"})
+    types = frozenset({"frame.analyzed", "camera.status", "room.session", "clock.tick"})
 
     def key(self, event: Event) -> str | None:
         if event.type not in self.types:
@@ -195,9 +135,12 @@ class VideoDetector:
         alerts: list[Alert] = []
         p = event.payload
         ts = event.ts
-        if event.type == "room.session":
+        if event.type == "clock.tick":
+            pass  # only the clock moves: silence is judged below
+        elif event.type == "room.session":
             s = Session(p.since, p.project_id, p.kind, p.state, tuple(p.roster), tuple(p.cameras))
-            state.add_session(s)
+            if state.add_session(s) and not s.under_way and s in state.sessions:
+                self._silent_until_end(state, s, event, ctx, alerts)
         elif event.type == "camera.status":
             cam = state.cameras.setdefault(p.camera_id, CameraState())
             if cam.status_ts is None or ts >= cam.status_ts:
@@ -305,6 +248,8 @@ class VideoDetector:
         alerts: list[Alert],
     ) -> None:
         ts = event.ts
+        if cam.offline is None:
+            self._silent_until_heard(state, camera_id, cam, event, ctx, alerts)
         if cam.last_heard is None or ts > cam.last_heard:
             cam.last_heard = ts
         ep = cam.offline
@@ -315,6 +260,49 @@ class VideoDetector:
                 alerts.append(
                     self._offline_alert(state, camera_id, cam, ep, event, ctx, ongoing=False)
                 )
+
+    def _silent_until_heard(
+        self,
+        state: RoomState,
+        camera_id: str,
+        cam: CameraState,
+        event: Event,
+        ctx: Context,
+        alerts: list[Alert],
+    ) -> None:
+        """A camera heard again after a silence nobody noticed (no other event of the room
+        came meanwhile): the silence is judged now, as a closed outage."""
+        s = state.session_at(event.ts)
+        if s is None or not s.under_way or camera_id not in s.cameras:
+            return
+        base = max(cam.last_heard, s.since) if cam.last_heard else s.since
+        limit = ctx.thresholds.typed(OfflineThresholds).seconds
+        if (event.ts - base).total_seconds() <= limit:
+            return
+        ep = Episode(base, event.ts, event.event_id, event.event_id, fired=True)
+        cam.offline_session = s
+        alerts.append(self._offline_alert(state, camera_id, cam, ep, event, ctx, ongoing=False))
+
+    def _silent_until_end(
+        self, state: RoomState, end: Session, event: Event, ctx: Context, alerts: list[Alert]
+    ) -> None:
+        """A session ended: cameras silent too long before its end, with no outage open
+        (no event of the room came while they were dark), are judged now, up to the end."""
+        i = state.sessions.index(end)
+        ran = next((x for x in reversed(state.sessions[:i]) if x.under_way), None)
+        if ran is None or ran.kind != end.kind or ran.project_id != end.project_id:
+            return
+        limit = ctx.thresholds.typed(OfflineThresholds).seconds
+        for cid in ran.cameras:
+            cam = state.cameras.setdefault(cid, CameraState())
+            if cam.offline is not None:
+                continue  # an open outage is closed at the end by `_silence`
+            base = max(cam.last_heard, ran.since) if cam.last_heard else ran.since
+            if base >= end.since or (end.since - base).total_seconds() <= limit:
+                continue
+            ep = Episode(base, end.since, event.event_id, event.event_id, fired=True)
+            cam.offline_session = ran
+            alerts.append(self._offline_alert(state, cid, cam, ep, event, ctx, ongoing=False))
 
     def _silence(self, state: RoomState, event: Event, ctx: Context, alerts: list[Alert]) -> None:
         """Cameras of the session under way that have been silent too long by now."""

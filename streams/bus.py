@@ -103,6 +103,7 @@ class Send:
     value: bytes | None
     headers: list[tuple[str, bytes]] | None = None
     seq: int = 0
+    timestamp_ms: int | None = None  # None: the broker's clock at send
     done: bool = False
     error: BaseException | None = None
 
@@ -150,12 +151,20 @@ class Producer:
         self._not_kept = 0
         self._blocked: BaseException | None = None
 
-    def _send(self, topic: str, key: bytes | None, value: bytes | None, headers=None) -> Send:
-        send = Send(topic, key, value, headers, seq=next(self._seq))
+    def _send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers=None,
+        timestamp_ms: int | None = None,
+    ) -> Send:
+        send = Send(topic, key, value, headers, seq=next(self._seq), timestamp_ms=timestamp_ms)
         if self._blocked is not None:  # the broker is unreachable: fail fast until flush
             return self._fail(send, self._blocked)
         try:
-            future = self._p.send(topic, key=key, value=value, headers=headers)
+            extra = {} if timestamp_ms is None else {"timestamp_ms": timestamp_ms}
+            future = self._p.send(topic, key=key, value=value, headers=headers, **extra)
         except KafkaTimeoutError as exc:  # no metadata within max_block_ms: broker down
             self._blocked = exc
             return self._fail(send, exc)
@@ -188,10 +197,14 @@ class Producer:
         if send is not None:
             self._fail(send, exc)
 
-    def publish(self, event: Event, topic: str | None = None) -> Send:
-        """Send an event to its topic (events / frames / registry / sessions), keyed."""
+    def publish(
+        self, event: Event, topic: str | None = None, *, timestamp_ms: int | None = None
+    ) -> Send:
+        """Send an event to its topic (events / frames / registry / sessions), keyed.
+        `timestamp_ms` sets the record time (a camera agent catching up, a bench's
+        history); by default the producer's clock."""
         topic = topic or self.topics.for_type(event.type)
-        return self._send(topic, _key(event.key), event.to_bytes())
+        return self._send(topic, _key(event.key), event.to_bytes(), timestamp_ms=timestamp_ms)
 
     def send_raw(self, topic: str, key: bytes | None, value: bytes | None) -> Send:
         return self._send(topic, key, value)
@@ -203,7 +216,7 @@ class Producer:
 
     def resend(self, send: Send) -> Send:
         """Send a record again (after `flush` reported it failed)."""
-        return self._send(send.topic, send.key, send.value, send.headers)
+        return self._send(send.topic, send.key, send.value, send.headers, send.timestamp_ms)
 
     def dead_letter(
         self,

@@ -1,25 +1,35 @@
-"""The live detector worker: consume -> engine -> alerts topic, at least once.
+"""The live detector worker: consume -> engines -> alerts topic, at least once.
 
 - One consumer group ("witness-detectors") reads `witness.events`, `witness.frames` and
-  `witness.sessions`; frames and sessions share key and partition count, so the range
-  assignor hands a room's frames and its sessions to the same worker.
-- The enterprise registry is read whole by every worker, outside the group.
-- Offsets are committed only after the alerts (and derived sessions, dead letters) of a
-  poll are acknowledged by the broker, explicitly per partition and only up to the
-  records handled, so a crash re-delivers and never loses. Alert ids are deterministic,
+  `witness.sessions` with a cooperative assignor that keeps frames and sessions
+  co-partitioned (streams/assignor.py): a rebalance moves only the units that must move,
+  and a worker keeps the state of every unit it keeps.
+- Each unit (an events partition; a rooms partition = frames p + sessions p) has its own
+  engine. On assignment it loads the unit's newest snapshot and reads only what came
+  after it; rooms read frames over the video rules' window only (streams/units.py).
+  State is snapshotted every N events or T seconds into the store (streams/snapshots.py).
+- The cross-project rules are not run here: `streams/cross_worker.py` runs them in their
+  own group over every partition, so their results never depend on how many of these
+  workers run.
+- Reference data is read whole by every worker, outside the group (streams/
+  global_tables.py): the enterprise registry, and the document corpus DOC-40-4 judges
+  rarity against (every partition's documents), each up to its end before a record is
+  judged, from its snapshot and then what came after.
+- Offsets are committed only after the alerts (and derived sessions, ticks, dead letters)
+  of a poll are acknowledged by the broker, explicitly per partition and only up to the
+  records folded, so a crash re-delivers and never loses. Alert ids are deterministic,
   so re-delivery never makes a second alert.
 - A send the broker refuses is sent again (with backoff, the partitions paused) until
-  it is acknowledged; until then nothing is committed and the engine does not take the
+  it is acknowledged; until then nothing is committed and the engines do not take the
   alerts as published. Only the newest version of an alert or a room's session is sent
   again (it supersedes the older ones).
 - A detector that raises costs only its own alerts: its dead letter names it and the
   error, the other detectors' alerts for the event still go out.
-- One poll's records are processed within a time budget (a third of
-  max.poll.interval.ms; `streams/poll_budget.py`): the rest is sought back and fetched by
-  the next poll, so long document work never gets the worker dropped from the group.
-- On (re)assignment the worker rebuilds its per-project state by reading its partitions
-  from the beginning; records before the committed offset only rebuild state (their
-  alerts were already published).
+- One poll folds records for at most a third of max.poll.interval.ms (streams/
+  poll_budget.py); the rest waits in the unit's buffer for the next poll, and a
+  partition with a large backlog stops fetching until it halves.
+- Records before the group's committed offset only rebuild state (their alerts were
+  published by an earlier owner).
 """
 
 from __future__ import annotations
@@ -32,13 +42,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kafka import ConsumerRebalanceListener, OffsetAndMetadata, TopicPartition
-from kafka.errors import MessageSizeTooLargeError
 
 import detectors
-from streams.bus import DeliveryError, Producer, Send, ensure_topics, hold, make_consumer, release
+from detectors.video import video_window_seconds
+from streams.assignor import CoPartitionedAssignor, set_name, unit_name, units_for
+from streams.bus import DeliveryError, Producer, ensure_topics, make_consumer
 from streams.document_texts import StoreDocumentTexts
-from streams.poll_budget import BudgetedBatch, budget_seconds
+from streams.global_tables import CorpusFeed, RegistryFeed
+from streams.outbox import Delivery, _origin, _Outgoing
+from streams.poll_budget import budget_seconds
+from streams.snapshots import SnapshotKeeper, SnapshotPolicy, StoreReleased, new_job
+from streams.ticks import RoomClock
+from streams.time_merge import Item, TimeMerge
 from streams.topics import Topics
+from streams.units import EngineView, UnitTask, plan_start
 from witness.alerts import Alert
 from witness.config import Settings
 from witness.events import ContractError, parse_event
@@ -46,6 +63,8 @@ from witness.events import ContractError, parse_event
 log = logging.getLogger(__name__)
 
 DETECTOR_GROUP = "witness-detectors"
+#: Records a partition may have fetched but not folded before it stops fetching.
+MAX_BACKLOG = 5_000
 
 
 @dataclass
@@ -58,19 +77,10 @@ class WorkerStats:
     duplicates: int = 0
     detector_failures: int = 0
     send_retries: int = 0
-
-
-#: Longest pause between two attempts to get a refused send acknowledged.
-MAX_BACKOFF_S = 30.0
-
-
-@dataclass
-class _Outgoing:
-    """A send of this poll: what it supersedes (`identity`) and the record it came from."""
-
-    identity: tuple
-    send: Send
-    origin: tuple[str, int, int]  # topic, partition, offset of the input record
+    units_started: int = 0
+    units_from_snapshot: int = 0
+    snapshots: int = 0
+    ticks: int = 0
 
 
 def quiet_gc() -> None:
@@ -83,66 +93,147 @@ def quiet_gc() -> None:
     gc.set_threshold(50_000, 50, 100)
 
 
-class _Rebuild(ConsumerRebalanceListener):
-    """Notes assignments; the poll loop rewinds them (kafka-python 3 runs listeners on
-    its IO thread, where blocking calls such as `committed()` are not allowed)."""
+class _Rebalance(ConsumerRebalanceListener):
+    """Notes what the group gave and took; the poll loop acts on it (kafka-python 3 runs
+    listeners on its IO thread, where blocking calls such as `committed()` are not
+    allowed). Cooperative: only partitions that move are named."""
 
     def __init__(self, worker: DetectorWorker) -> None:
         self.worker = worker
 
     def on_partitions_revoked(self, revoked) -> None:
-        for tp in revoked:
-            self.worker.resume_at.pop(tp, None)
-            self.worker.pending_rewind.discard(tp)
-            self.worker._committable.pop(tp, None)
+        with self.worker._changes:
+            self.worker._revoked.update(revoked)
+            self.worker._assigned.difference_update(revoked)
 
     def on_partitions_assigned(self, assigned) -> None:
-        self.worker.pending_rewind.update(assigned)
+        with self.worker._changes:
+            self.worker._assigned.update(assigned)
+            self.worker._revoked.difference_update(assigned)
 
 
-class DetectorWorker:
+class DetectorWorker(Delivery):
+    #: What this worker runs; the cross-project worker overrides these.
+    default_group = DETECTOR_GROUP
+    reads_registry = True
+    reads_corpus = True  # the corpus as a global table (the cross worker counts its own)
+
     def __init__(
         self,
         bootstrap: str,
         settings: Settings | None = None,
         topics: Topics | None = None,
         *,
-        group_id: str = DETECTOR_GROUP,
+        group_id: str | None = None,
         lag_sink: Callable[[list], None] | None = None,
+        state_store=None,
+        history: Callable[[str], list] | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.topics = topics or Topics()
         self.bootstrap = bootstrap
-        self.group_id = group_id
+        # A topic prefix (tests, several deployments on one broker) prefixes the group too.
+        self.group_id = group_id or f"{self.topics.prefix}{self.default_group}"
         self.lag_sink = lag_sink
+        self.history = history
         # Texts a detector let go come back from the store (detectors never run SQL).
         self.documents = StoreDocumentTexts(self.settings.database_url)
-        ctx = detectors.Context(
+        self.ctx = detectors.Context(
             thresholds=self.settings.thresholds,
             locale=self.settings.locale,
             documents=self.documents,
         )
-        self.engine = detectors.Engine(detectors.all_detectors(), ctx, fold_sessions=False)
+        self.detectors = self.make_detectors()
+        self.engine = EngineView(self)
         self.stats = WorkerStats()
-        self.resume_at: dict[TopicPartition, int] = {}
-        self.pending_rewind: set[TopicPartition] = set()
+        self.keeper = SnapshotKeeper(state_store, f"{self.group_id}@{self.topics.prefix}")
+        self.policy = SnapshotPolicy(
+            self.settings.snapshot_every_events, self.settings.snapshot_every_seconds
+        )
+        self.window_s = self.settings.frame_window_seconds or video_window_seconds(
+            self.settings.thresholds
+        )
+        self.units: dict[str, UnitTask] = {}
+        self._closed_units: list[UnitTask] = []
+        self._changes = threading.Lock()
+        self._assigned: set[TopicPartition] = set()
+        self._revoked: set[TopicPartition] = set()
         self._outbox: list[_Outgoing] = []  # this poll's sends, until acknowledged
-        self._computed: list[Alert] = []  # this poll's alerts, marked once acknowledged
+        self._computed: list[tuple[UnitTask, list[Alert]]] = []  # marked once acknowledged
         self._committable: dict[TopicPartition, OffsetAndMetadata] = {}
+        self._fed: set[TopicPartition] = set()  # partitions the last poll gave records
+        self._ends: dict[TopicPartition, int] = {}  # end offsets asked this poll
+        self._turn = 0
         self.stop_event = threading.Event()
         self._until: Callable[[], bool] | None = None
         ensure_topics(bootstrap, self.topics, self.settings.partitions)
         self.producer = Producer(bootstrap, self.topics)
-        self.consumer = make_consumer(bootstrap, group_id)
-        self.poll_budget_s = budget_seconds(self.consumer)
-        self.consumer.subscribe(
-            [self.topics.events, self.topics.frames, self.topics.sessions], listener=_Rebuild(self)
+        self.consumer = make_consumer(
+            bootstrap, self.group_id, partition_assignment_strategy=[self.make_assignor()]
         )
-        self.registry = make_consumer(bootstrap, None)
-        parts = self.registry.partitions_for_topic(self.topics.registry) or {0}
-        self.registry.assign([TopicPartition(self.topics.registry, p) for p in sorted(parts)])
-        self.registry.seek_to_beginning()
+        self.poll_budget_s = budget_seconds(self.consumer)
+        self.consumer.subscribe(self.subscribed(), listener=_Rebalance(self))
+        self.registry: RegistryFeed | None = None
+        self.corpus: CorpusFeed | None = None
+        if self.reads_corpus:
+            self.corpus = CorpusFeed(bootstrap, self.topics, self.ctx, self.keeper, self.policy)
+            self.corpus.catch_up()
+        if self.reads_registry:
+            self.registry = RegistryFeed(
+                bootstrap,
+                self.topics,
+                self.ctx,
+                self.keeper,
+                self.policy,
+                on_bad=self._dead_letter,
+                on_fact=self._rejudge,
+            )
+            self.registry.catch_up()
         self._last_lag = 0.0
+
+    # ------------------------------------------------------------------ what runs here
+
+    def make_detectors(self) -> list:
+        return detectors.project_detectors()
+
+    def make_assignor(self):
+        return CoPartitionedAssignor(together=[(self.topics.frames, self.topics.sessions)])
+
+    def subscribed(self) -> list[str]:
+        return [self.topics.events, self.topics.frames, self.topics.sessions]
+
+    def group_units(self, tps: set[TopicPartition]) -> dict[str, tuple[str, list[TopicPartition]]]:
+        """unit name -> (kind, partitions) for the units `tps` make up."""
+        parts: dict[str, set[int]] = {}
+        for tp in tps:
+            parts.setdefault(tp.topic, set()).add(tp.partition)
+        rooms = set_name((self.topics.frames, self.topics.sessions))
+        out = {}
+        for unit, unit_tps in units_for(
+            parts, [(self.topics.frames, self.topics.sessions)]
+        ).items():
+            out[unit_name(unit)] = ("rooms" if unit[0] == rooms else "events", unit_tps)
+        return out
+
+    def expected_tps(self, kind: str, tps: list[TopicPartition]) -> list[TopicPartition]:
+        """Every partition a unit needs before it starts (a rooms unit: both topics)."""
+        if kind != "rooms":
+            return tps
+        p = tps[0].partition
+        return [TopicPartition(self.topics.frames, p), TopicPartition(self.topics.sessions, p)]
+
+    def new_engine(self, kind: str, released) -> detectors.Engine:
+        return detectors.Engine(
+            self.detectors,
+            self.ctx,
+            fold_sessions=False,
+            derive_sessions=kind == "events",
+            released=released,
+            count_documents=False,  # the corpus feed counts every partition's documents
+        )
+
+    def tables(self) -> list:
+        return [t for t in (self.corpus, self.registry) if t is not None]
 
     # ------------------------------------------------------------------ loop
 
@@ -156,140 +247,206 @@ class DetectorWorker:
             self.close()
         return self.stats
 
+    def all_units(self) -> list[UnitTask]:
+        return [*self.units.values(), *self._closed_units]
+
     def poll_once(self, timeout_ms: int = 200) -> int:
-        """One poll: registry first (reference data), then the group's records; then
-        wait for the broker to acknowledge every send, and only then commit."""
-        for records in self.registry.poll(timeout_ms=0).values():
-            for rec in records:
-                if rec.value is None:  # a tombstone: the fact is retracted
-                    if rec.key is not None:
-                        self.engine.retract_fact(rec.key.decode("utf-8", "replace"))
-                    continue
-                self._handle(rec, warming=False)
+        """One poll: registry first (reference data), then the group's records in each
+        unit's order; then wait for the broker to acknowledge every send, and only then
+        commit and snapshot."""
+        for table in self.tables():
+            table.poll()
         batch = self.consumer.poll(timeout_ms=timeout_ms)
-        if self.pending_rewind:
-            rewound = self._rewind()
-            batch = {tp: recs for tp, recs in batch.items() if tp not in rewound}
+        restarted = self._apply_rebalance()
+        self._fed = {tp for tp, records in batch.items() if records}
+        self._ends = {}
+        for tp, records in batch.items():
+            unit = self._unit_of(tp)
+            if unit is None or tp in restarted:
+                continue  # read again from where the unit starts
+            unit.merge.add(tp, [_item(r) for r in records])
         n = 0
-        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        budgeted = BudgetedBatch(batch, self.poll_budget_s)  # see streams/poll_budget.py
-        last: dict[TopicPartition, int] = {}
-        for tp, rec in budgeted:
-            self._handle(rec, warming=rec.offset < self.resume_at.get(tp, 0))
-            last[tp] = rec.offset
-            n += 1
-        for tp, offset in budgeted.resume.items():
-            self.consumer.seek(tp, offset)  # the next poll fetches the rest
-        if budgeted.resume:
-            log.info("poll budget of %.0f s spent after %d records", self.poll_budget_s, n)
-        for tp, offset in last.items():
-            end = offset + 1
-            if end > self.resume_at.get(tp, 0):  # never commit below an earlier run's commit
-                offsets[tp] = OffsetAndMetadata(end, "", -1)
+        before = {tp: u.position.get(tp) for u in self.units.values() for tp in u.tps}
+        wall = time.monotonic()
+        deadline = wall + self.poll_budget_s  # see streams/poll_budget.py
+        order = list(self.units.values())
+        self._turn = (self._turn + 1) % max(1, len(order))
+        for unit in order[self._turn :] + order[: self._turn]:  # who goes first rotates
+            if time.monotonic() <= deadline:
+                for tp, item in unit.merge.drain(self._caught_up):
+                    self._handle(unit, tp, item, wall)
+                    n += 1
+                    if time.monotonic() > deadline:
+                        log.info(
+                            "poll budget of %.0f s spent after %d records", self.poll_budget_s, n
+                        )
+                        break  # the rest stays buffered for the next poll
+            self._tick(unit, wall)
+        self._hold_backlog()
         if (self._outbox or self._computed) and not self._deliver():
             return n  # stopping before the broker acknowledged: nothing committed
+        for unit in self.units.values():
+            unit.engine.mark_published(())  # archived projects leave memory
+        offsets = {}
+        for unit in self.units.values():
+            for tp in unit.tps:
+                pos = unit.position.get(tp)
+                if pos is not None and pos != before.get(tp) and pos > unit.resume_at.get(tp, 0):
+                    offsets[tp] = OffsetAndMetadata(pos, "", -1)
         if offsets:
             self._commit(offsets)
+        self._snapshot_due()
+        for table in self.tables():
+            table.snapshot_due()
         self._report_lag()
         return n
 
-    def _deliver(self) -> bool:
-        """Flush; send again what the broker refused until all is acknowledged. Return
-        False if asked to stop first (then nothing of this poll counts as published)."""
-        delay = 0.5
-        while True:
-            try:
-                self.producer.flush()
-            except DeliveryError as exc:
-                self.stats.send_retries += 1
-                log.warning(
-                    "%s; offsets held back, sending again in %.1f s", exc, delay, exc_info=False
-                )
-                hold(self.consumer, delay, self.stopping)
-                if self.stopping():
-                    log.warning("stopping with sends not acknowledged; they are redone on restart")
-                    return False
-                delay = min(delay * 2, MAX_BACKOFF_S)
-                self._send_again()
+    # ------------------------------------------------------------------ units
+
+    def _unit_of(self, tp: TopicPartition) -> UnitTask | None:
+        for unit in self.units.values():
+            if tp in unit.tps:
+                return unit
+        return None
+
+    def _apply_rebalance(self) -> set[TopicPartition]:
+        """Drop units that were revoked (snapshot first), start units that are complete."""
+        with self._changes:
+            revoked, self._revoked = self._revoked, set()
+            assigned = set(self._assigned)
+        for name, unit in list(self.units.items()):
+            if any(tp in revoked for tp in unit.tps):
+                self._snapshot(unit)
+                del self.units[name]
+                for tp in unit.tps:
+                    self._committable.pop(tp, None)
+                log.info("unit %s revoked (moves to another worker)", name)
+        running = {tp for u in self.units.values() for tp in u.tps}
+        waiting = assigned - running
+        if not waiting:
+            return set()
+        started: set[TopicPartition] = set()
+        for name, (kind, tps) in sorted(self.group_units(waiting).items()):
+            if name in self.units:
                 continue
-            release(self.consumer)
-            self.engine.mark_published(self._computed)
-            self._computed.clear()
-            self._outbox.clear()
-            return True
+            need = self.expected_tps(kind, tps)
+            if not set(need) <= assigned:
+                continue  # the rest of the unit comes in the next round
+            self._start_unit(name, kind, need)
+            started.update(need)
+        return started
 
-    def _send_again(self) -> None:
-        """Resend the newest version of each refused record, oldest first. A record the
-        broker can never take (too large) becomes a dead letter instead of a retry loop."""
-        latest: dict[tuple, _Outgoing] = {}
-        for out in self._outbox:
-            latest.pop(out.identity, None)
-            latest[out.identity] = out
-        again: list[_Outgoing] = []
-        for out in sorted(latest.values(), key=lambda o: o.send.seq):
-            if not out.send.failed:
-                continue
-            if isinstance(out.send.error, MessageSizeTooLargeError) and out.identity[0] != "dead":
-                topic, partition, offset = out.origin
-                send = self.producer.dead_letter(
-                    raw=out.send.value or b"",
-                    error=f"could not publish to {out.send.topic}: {out.send.error}",
-                    origin_topic=topic,
-                    partition=partition,
-                    offset=offset,
-                    key=out.send.key,
-                    stage=f"publish:{out.identity[1]}"[:64],
-                )
-                again.append(_Outgoing(("dead", send.seq), send, out.origin))
-                continue
-            again.append(_Outgoing(out.identity, self.producer.resend(out.send), out.origin))
-        self._outbox = again
-
-    def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
-        """Commit exactly the records handled (asynchronously: a lost commit re-delivers)."""
-        self._committable.update(offsets)
-
-        def done(_offsets, result) -> None:
-            if isinstance(result, Exception):
-                log.warning("offset commit failed (records will be re-delivered): %s", result)
-
-        try:
-            self.consumer.commit_async(offsets, callback=done)
-        except Exception:  # noqa: BLE001 - e.g. a rebalance took the partitions
-            log.warning("offset commit failed (records will be re-delivered)", exc_info=True)
-
-    def _rewind(self) -> set[TopicPartition]:
-        """Rebuild state for new partitions: read them again from the start."""
-        rewound = set(self.pending_rewind)
-        self.pending_rewind.clear()
-        for tp in rewound:
-            self.resume_at[tp] = self.consumer.committed(tp) or 0
-        self.consumer.seek_to_beginning(*rewound)
-        return rewound
-
-    def _dead_letter(self, rec, error: str, stage: str = "") -> None:
-        send = self.producer.dead_letter(
-            raw=rec.value or b"",
-            error=error,
-            origin_topic=rec.topic,
-            partition=rec.partition,
-            offset=rec.offset,
-            key=rec.key,
-            stage=stage,
+    def _start_unit(self, name: str, kind: str, tps: list[TopicPartition]) -> None:
+        started = time.monotonic()
+        released = StoreReleased(self.keeper, self.history) if self.keeper.enabled else None
+        engine = self.new_engine(kind, released)
+        unit = UnitTask(name, kind, sorted(tps), engine, TimeMerge(sorted(tps)), released)
+        if kind == "rooms":
+            unit.clock = RoomClock(self.settings.tick_seconds)
+        start = plan_start(
+            self.consumer,
+            self.keeper,
+            unit,
+            frames_topic=self.topics.frames,
+            window_s=self.window_s,
         )
-        self._outbox.append(_Outgoing(("dead", send.seq), send, _origin(rec)))
-        self.stats.dead_letters += 1
+        for tp, offset in start.seek.items():
+            self.consumer.seek(tp, offset)
+            unit.position[tp] = offset
+        unit.resume_at = dict(start.resume_at)
+        unit.origin = start.origin
+        self.units[name] = unit
+        self.stats.units_started += 1
+        self.stats.units_from_snapshot += int(start.loaded)
+        behind = sum(max(0, unit.resume_at[tp] - start.seek[tp]) for tp in tps)
+        log.info(
+            "unit %s starts: %s; %d record(s) to fold again before live (%.2f s)",
+            name,
+            start.origin,
+            behind,
+            time.monotonic() - started,
+        )
 
-    def _handle(self, rec, *, warming: bool) -> None:
-        self.stats.records += 1
+    def _hold_backlog(self) -> None:
+        """Partitions whose records wait unfolded (a budget spent, a merge waiting) stop
+        fetching until the backlog halves, so memory stays bounded."""
+        for unit in self.units.values():
+            for tp in unit.tps:
+                held = unit.merge.backlog(tp)
+                if held > MAX_BACKLOG:
+                    self.consumer.pause(tp)
+                elif held < MAX_BACKLOG // 2 and tp in self.consumer.paused():
+                    self.consumer.resume(tp)
+
+    def _caught_up(self, tp: TopicPartition) -> bool:
+        """Nothing more to read on `tp` for now: the last poll gave it nothing (the fetcher
+        may hold more of a batch) and its position is at the broker's end, asked once a
+        poll (a fetch's high watermark can be older than records already written)."""
+        if tp in self._fed:
+            return False
+        if tp not in self._ends:
+            tps = [t for u in self.units.values() for t in u.tps]
+            try:
+                self._ends.update(self.consumer.end_offsets(tps))
+            except Exception:  # noqa: BLE001 - no answer: wait (the merge caps the wait)
+                return False
         try:
-            event = parse_event(rec.value)
-        except ContractError as exc:
-            if not warming:
-                self._dead_letter(rec, exc.describe())
+            position = self.consumer.position(tp, timeout_ms=0)
+        except Exception:  # noqa: BLE001 - not assigned any more: nothing will come
+            return True
+        return position is not None and position >= self._ends.get(tp, 0)
+
+    def _tick(self, unit: UnitTask, wall: float) -> None:
+        """Ticks for quiet rooms under way (live only: a rebuild replays the log's ticks)."""
+        if unit.clock is None or not unit.live():
+            return
+        for tick in unit.clock.due(wall):
+            send = self.producer.publish(tick)
+            self._outbox.append(_Outgoing(("tick", tick.event_id), send, ("", -1, -1)))
+            self.stats.ticks += 1
+
+    # ------------------------------------------------------------------ snapshots
+
+    def _snapshot_due(self) -> None:
+        now = time.monotonic()
+        for unit in self.units.values():
+            if self.policy.due(unit.events_since, now - unit.snapshot_wall):
+                self._snapshot(unit)
+
+    def _snapshot(self, unit: UnitTask) -> None:
+        if not self.keeper.enabled or unit.events_since == 0:
             return
         try:
-            out = self.engine.compute(event)
+            state = unit.engine.export_state()
+        except detectors.engine.StateError as exc:  # alerts not yet acknowledged
+            log.debug("no snapshot of %s now: %s", unit.name, exc)
+            return
+        job = new_job(unit.name, unit.engine.version, unit.offsets(), state, unit.folded)
+        if unit.released is not None:
+            taken = unit.released.take()
+            job.released = taken
+            job.done = lambda ok, r=unit.released, t=taken: r.written(t, ok)
+        self.keeper.save(job)
+        unit.events_since = 0
+        unit.snapshot_wall = time.monotonic()
+        self.stats.snapshots += 1
+
+    # ------------------------------------------------------------------ records
+
+    def _handle(self, unit: UnitTask, tp: TopicPartition, item: Item, wall: float) -> None:
+        rec = item.rec
+        warming = unit.warming(tp, rec.offset)
+        unit.position[tp] = rec.offset + 1
+        self.stats.records += 1
+        event = item.event
+        if event is None:
+            if not warming:
+                self._dead_letter(rec, item.error.describe())
+            return
+        if unit.clock is not None:
+            unit.clock.observe(event, wall)
+        try:
+            out = unit.engine.compute(event)
         except Exception as exc:  # an engine bug must not stop the worker
             log.exception("engine failure on %s", event.event_id)
             if not warming:
@@ -298,11 +455,18 @@ class DetectorWorker:
         if out.duplicate:
             self.stats.duplicates += 1
             return
-        if warming:  # published by an earlier run
-            self.engine.mark_published(out.alerts)
+        unit.events_since += 1
+        unit.folded += 1
+        if warming:  # published by an earlier owner
+            unit.engine.mark_published(out.alerts)
             self.stats.rebuilt += 1
             return
         self.stats.events += 1
+        self._publish(unit, rec, event, out)
+
+    def _publish(self, unit: UnitTask, rec, event, out) -> None:
+        """Send what folding `event` (record `rec`) gave: dead letters for failed
+        detectors, alerts, derived sessions; all held until the broker confirms."""
         for failure in out.failures:
             log.error("%s (event %s)", failure.describe(), event.event_id)
             self.stats.detector_failures += 1
@@ -312,10 +476,19 @@ class DetectorWorker:
             send = self.producer.send_alert(alert)
             self._outbox.append(_Outgoing(("alert", alert.alert_id), send, origin))
             self.stats.alerts += 1
-        self._computed.extend(out.alerts)
+        if out.alerts:
+            self._computed.append((unit, out.alerts))
         for session in out.sessions:
             send = self.producer.publish(session, self.topics.sessions)
             self._outbox.append(_Outgoing(("session", session.payload.room_id), send, origin))
+
+    def _rejudge(self, rec, event) -> None:
+        """A registry fact changed the registry: live units re-judge their projects."""
+        for unit in self.units.values():
+            if unit.kind != "events" or not unit.live():
+                continue
+            out = unit.engine.refold(event)
+            self._publish(unit, rec, event, out)
 
     def _report_lag(self) -> None:
         if self.lag_sink is None or time.monotonic() - self._last_lag < 5:
@@ -335,10 +508,12 @@ class DetectorWorker:
         return self.stop_event.is_set() or bool(self._until and self._until())
 
     def close(self) -> None:
-        """Commit what was acknowledged (nothing more), then close."""
+        """Commit what was acknowledged (nothing more), snapshot every unit, then close."""
+        delivered = True
         try:
             self.producer.flush()
         except DeliveryError as exc:
+            delivered = False
             log.warning("%s at shutdown; those events are processed again on restart", exc)
         assigned = self.consumer.assignment()
         safe = {tp: om for tp, om in self._committable.items() if tp in assigned}
@@ -347,12 +522,17 @@ class DetectorWorker:
                 self.consumer.commit(safe)
             except Exception:  # noqa: BLE001 - the async commits may have landed already
                 log.debug("final commit failed", exc_info=True)
-        closers = (
-            self.producer.close,
-            self.consumer.close,
-            self.registry.close,
-            self.documents.close,
-        )
+        if delivered and not self._computed:
+            for unit in self.units.values():
+                unit.engine.mark_published(())
+                self._snapshot(unit)
+            for table in self.tables():
+                table.snapshot_due(force=True)
+        self.keeper.close()
+        self._closed_units.extend(self.units.values())
+        self.units.clear()
+        closers = [self.producer.close, self.consumer.close, self.documents.close]
+        closers += [table.close for table in self.tables()]
         for closer in closers:
             try:
                 closer()
@@ -360,5 +540,9 @@ class DetectorWorker:
                 log.debug("close failed", exc_info=True)
 
 
-def _origin(rec) -> tuple[str, int, int]:
-    return (rec.topic, rec.partition, rec.offset)
+def _item(rec) -> Item:
+    try:
+        event = parse_event(rec.value)
+    except ContractError as exc:
+        return Item(rec, None, exc)
+    return Item(rec, event, None, event.ts.timestamp())

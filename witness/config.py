@@ -93,6 +93,16 @@ class Thresholds:
         for model in SECTIONS.values():
             self.typed(model)
 
+    def fingerprint(self) -> str:
+        """Every registered section's values (defaults and overrides) as one canonical
+        text: equal exactly when every detector would judge the same way."""
+        import json
+
+        values = {
+            name: self.typed(model).model_dump(mode="json") for name, model in SECTIONS.items()
+        }
+        return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
     def get(self, rule_id: str, key: str) -> Any:
         """One value by name, for evidence and tools that do not know the model."""
         return getattr(self.typed(model_for(rule_id)), key)
@@ -156,6 +166,14 @@ class Settings:
     #: The recorder makes a project's witness record this many seconds after its
     #: `project.archived` (alerts raised at the archive have time to arrive); 0 = off.
     auto_record_seconds: int = 5
+    #: Detector state snapshots: every this many folded events or seconds, per partition.
+    snapshot_every_events: int = 10_000
+    snapshot_every_seconds: float = 30.0
+    #: Wall-clock ticks for quiet rooms under way (VID-OFFLINE); 0 turns them off.
+    tick_seconds: float = 10.0
+    #: Frames read again when a rooms partition starts without a recent snapshot
+    #: (0: derived from the video rules, see detectors.video.video_window_seconds).
+    frame_window_seconds: float = 0.0
     thresholds: Thresholds = field(default_factory=Thresholds.defaults, compare=False)
 
     @classmethod
@@ -174,6 +192,10 @@ class Settings:
             partitions=_int_env(env, "WITNESS_PARTITIONS", 3, 1),
             topic_prefix=env.get("WITNESS_TOPIC_PREFIX", ""),
             auto_record_seconds=_int_env(env, "WITNESS_AUTO_RECORD_SECONDS", 5, 0),
+            snapshot_every_events=_int_env(env, "WITNESS_SNAPSHOT_EVENTS", 10_000, 1),
+            snapshot_every_seconds=_int_env(env, "WITNESS_SNAPSHOT_SECONDS", 30, 1),
+            tick_seconds=_int_env(env, "WITNESS_TICK_SECONDS", 10, 0),
+            frame_window_seconds=_int_env(env, "WITNESS_FRAME_WINDOW_SECONDS", 0, 0),
             thresholds=Thresholds.load(config_path),
         )
 

@@ -37,6 +37,7 @@ from witness.payloads import (  # noqa: F401  (re-exported: the contract is one 
     BoqSoftware,
     BoqSubmitted,
     CameraStatus,
+    ClockTick,
     Contact,
     DocumentMetadata,
     DocumentSubmitted,
@@ -87,13 +88,15 @@ PAYLOADS: dict[str, type[_Payload]] = {
     "frame.analyzed": FrameAnalyzed,
     "camera.status": CameraStatus,
     "room.session": RoomSession,
+    "clock.tick": ClockTick,
 }
 
-#: Camera events: they travel on the frames topic and are remembered by time, not by project.
-FRAME_TYPES = frozenset({"frame.analyzed", "camera.status"})
+#: Camera events and room clock ticks: they travel on the frames topic (keyed by room) and
+#: are remembered by time, not by project.
+FRAME_TYPES = frozenset({"frame.analyzed", "camera.status", "clock.tick"})
 
 #: Types whose project_id is always '*' (they are not tied to one project).
-GLOBAL_TYPES = frozenset({"registry.relation", "frame.analyzed", "camera.status"})
+GLOBAL_TYPES = frozenset({"registry.relation", "frame.analyzed", "camera.status", "clock.tick"})
 
 
 # ---------------------------------------------------------------- envelope
@@ -136,7 +139,7 @@ class Event(BaseModel):
     @property
     def key(self) -> str:
         """The Kafka key: room for frames, the fact's key for registry facts, else project."""
-        if self.type in ("frame.analyzed", "camera.status", "room.session"):
+        if self.type in FRAME_TYPES or self.type == "room.session":
             return self.payload.room_id
         if self.type == "registry.relation":
             return self.payload.fact_key

@@ -368,4 +368,12 @@ class RoomSession(_Payload):
     since: AwareDatetime
 
 
+class ClockTick(_Payload):
+    """A wall-clock tick for one room, published by the worker that owns the room's frames
+    partition (never by outside systems): VID-OFFLINE notices a room gone dark without
+    waiting for its next frame. Recorded like a frame, so replay sees the same clock."""
+
+    room_id: Id
+
+
 #: type -> payload model. The single source of truth for what Witness accepts.

@@ -38,9 +38,13 @@ register(
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--role",
-        choices=["all", "detectors", "recorder"],
+        choices=["all", "detectors", "cross", "recorder"],
         default="all",
-        help="all (default): both in one process; scale out with several 'detectors' processes in one group",
+        help=(
+            "all (default): recorder, per-project detectors and cross-project detectors; "
+            "scale out with several 'detectors' processes in one group; 'cross' runs the "
+            "cross-project rules (one instance is active, others stand by)"
+        ),
     )
     add_broker_argument(p)
     p.add_argument(
@@ -53,7 +57,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "examples:\n"
         "  WITNESS_KAFKA_BOOTSTRAP=kafka:9092 WITNESS_DATABASE_URL=postgresql://u@db/witness witness run\n"
         "  witness run --role detectors      # one of several workers in the consumer group\n"
-        "  witness run --role recorder       # writes events, alerts and dead letters to the store"
+        "  witness run --role cross          # REL-RING, BID-LOSER, REJ-RATE, DOC across projects\n"
+        "  witness run --role recorder       # writes events, alerts and dead letters to the store\n"
+        "\n"
+        "Detector workers keep snapshots of their state in the database (every\n"
+        "WITNESS_SNAPSHOT_EVENTS events or WITNESS_SNAPSHOT_SECONDS seconds), so a restart or\n"
+        "a rebalance reads only what came after the snapshot."
     )
 
 
@@ -66,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     stop_on_signals(stop)
     if args.role == "all" and not args.threads:
+        open_store(settings.database_url).close()  # migrated once, before the children race
         print(
             t("run.started", role=args.role, bootstrap=bootstrap, db=settings.database_url),
             file=sys.stderr,
@@ -92,8 +102,11 @@ def spawn_role(role: str, bootstrap: str, *, verbose: bool = False) -> subproces
 
 
 def run_children(bootstrap: str, stop: threading.Event, *, verbose: bool = False) -> int:
-    """Recorder and detector worker as two processes: Python loops get a core each."""
-    children = [spawn_role(role, bootstrap, verbose=verbose) for role in ("recorder", "detectors")]
+    """Recorder, detector worker and cross-project worker as processes: Python loops get
+    a core each (the cross-project one is light: four rules over a few event types)."""
+    children = [
+        spawn_role(role, bootstrap, verbose=verbose) for role in ("recorder", "detectors", "cross")
+    ]
     failed = False
     while not stop.is_set():
         if any(c.poll() is not None for c in children):
@@ -119,6 +132,7 @@ class Services:
         self.stop = stop
         self.threads: list[threading.Thread] = []
         self.worker = None
+        self.cross = None
         self.recorder = None
         self.failed: list[BaseException] = []
 
@@ -144,30 +158,59 @@ class Services:
                 break
 
     def summary(self) -> str:
-        w, r = self.worker, self.recorder
+        r = self.recorder
+        workers = [w for w in (self.worker, self.cross) if w is not None]
         return t(
             "run.stopped",
-            events=w.stats.events if w else 0,
-            alerts=w.stats.alerts if w else 0,
-            dead=w.stats.dead_letters if w else 0,
+            events=max((w.stats.events for w in workers), default=0),
+            alerts=sum(w.stats.alerts for w in workers),
+            dead=sum(w.stats.dead_letters for w in workers),
             recorded=r.stats.events if r else 0,
         )
 
 
+def open_store(url: str, attempts: int = 5):
+    """The store, migrated; a process migrating at the same moment may win the race, so a
+    failed migration is tried again after it."""
+    import time
+
+    from witness.store import Store
+
+    for attempt in range(attempts):
+        try:
+            return Store(url)
+        except Exception:  # noqa: BLE001 - e.g. a table the other process just created
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def start_services(bootstrap: str, settings, *, role: str, stop: threading.Event) -> Services:
+    from streams.cross_worker import CrossProjectWorker
     from streams.recorder import Recorder
     from streams.topics import Topics
     from streams.worker import DetectorWorker
-    from witness.store import Store
+    from witness.store import DetectorStateStore
 
     topics = Topics(settings.topic_prefix)
     services = Services(stop)
-    store = Store(settings.database_url) if role in ("all", "recorder") else None
+    store = open_store(settings.database_url)
+    state = DetectorStateStore(store.engine)
     if role in ("all", "recorder"):
         services.recorder = Recorder(bootstrap, store, settings, topics)
         services._spawn("recorder", services.recorder.run)
     if role in ("all", "detectors"):
-        lag_sink = store.record_lag if store is not None else None
-        services.worker = DetectorWorker(bootstrap, settings, topics, lag_sink=lag_sink)
+        services.worker = DetectorWorker(
+            bootstrap,
+            settings,
+            topics,
+            lag_sink=store.record_lag,
+            state_store=state,
+            history=store.events,
+        )
         services._spawn("detectors", services.worker.run)
+    if role in ("all", "cross"):
+        services.cross = CrossProjectWorker(bootstrap, settings, topics, state_store=state)
+        services._spawn("cross", services.cross.run)
     return services

@@ -109,6 +109,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from streams.cross_worker import CROSS_GROUP
     from streams.lag import LAG_NOTE
     from streams.recorder import RECORDER_GROUP
     from streams.tail import (
@@ -127,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
     topics = Topics(settings.topic_prefix)
     if args.lag:
         groups = {
-            DETECTOR_GROUP: [topics.events, topics.frames, topics.sessions],
+            topics.prefix + DETECTOR_GROUP: [topics.events, topics.frames, topics.sessions],
+            topics.prefix + CROSS_GROUP: [topics.events],
             RECORDER_GROUP: [topics.events, topics.frames, topics.alerts, topics.deadletter],
         }
         for group, group_topics in groups.items():

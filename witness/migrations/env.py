@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 import witness.store.accounts  # noqa: F401  (registers the users and assignments tables)
 import witness.store.logins  # noqa: F401  (registers the wall sign-in sessions)
 import witness.store.models  # noqa: F401  (registers the tables)
+import witness.store.state_rows  # noqa: F401  (snapshots and released projects)
 
 target_metadata = SQLModel.metadata
 config = context.config

@@ -2,6 +2,7 @@
 
 from witness.store.dead_letters import DeadLetterRecord
 from witness.store.decisions import DecisionError
+from witness.store.state_rows import DetectorStateStore
 from witness.store.store import Store, WriteResult
 
-__all__ = ["DeadLetterRecord", "DecisionError", "Store", "WriteResult"]
+__all__ = ["DeadLetterRecord", "DecisionError", "DetectorStateStore", "Store", "WriteResult"]

@@ -7,7 +7,7 @@ rooms' frames interleaved by time.
 
 from __future__ import annotations
 
-from witness.events import Event
+from witness.events import FRAME_TYPES, Event
 
 
 def project_history(store, project_id: str) -> list[Event]:
@@ -23,9 +23,7 @@ def project_history(store, project_id: str) -> list[Event]:
     )
     start = min(e.ts for e in own)
     end = max(e.ts for e in own)
-    frames = store.events(
-        "*", types=["frame.analyzed", "camera.status"], rooms=rooms, since=start, until=end
-    )
+    frames = store.events("*", types=sorted(FRAME_TYPES), rooms=rooms, since=start, until=end)
     frames.sort(key=lambda e: e.ts)
     merged: list[Event] = list(registry)
     i = 0

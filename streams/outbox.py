@@ -1,0 +1,121 @@
+"""Sends held until the broker confirms them, then the offsets (issue 12's delivery
+guarantees, shared by the detector workers).
+
+A poll's alerts, sessions, ticks and dead letters go to the outbox; `_deliver` flushes
+and sends again what the broker refused (with backoff, the partitions paused) until all
+is acknowledged, and only then do the engines take the alerts as published and the
+offsets get committed, explicitly per partition and only up to the records folded.
+Only the newest version of an alert or a room's session is sent again (it supersedes
+the older ones); a record the broker can never take becomes a dead letter.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from kafka import OffsetAndMetadata, TopicPartition
+from kafka.errors import MessageSizeTooLargeError
+
+from streams.bus import DeliveryError, Send, hold, release
+
+log = logging.getLogger("streams.worker")
+
+MAX_BACKOFF_S = 30.0  # longest pause between two attempts to get a send acknowledged
+
+
+@dataclass
+class _Outgoing:
+    """A send of this poll: what it supersedes (`identity`) and the record it came from."""
+
+    identity: tuple
+    send: Send
+    origin: tuple[str, int, int]  # topic, partition, offset of the input record
+
+
+class Delivery:
+    """Mixin: needs `producer`, `consumer`, `stats`, `_outbox`, `_computed`,
+    `_committable` and `stopping()` on the worker."""
+
+    def _deliver(self) -> bool:
+        """Flush; send again what the broker refused until all is acknowledged. Return
+        False if asked to stop first (then nothing of this poll counts as published)."""
+        delay = 0.5
+        while True:
+            try:
+                self.producer.flush()
+            except DeliveryError as exc:
+                self.stats.send_retries += 1
+                log.warning(
+                    "%s; offsets held back, sending again in %.1f s", exc, delay, exc_info=False
+                )
+                hold(self.consumer, delay, self.stopping)
+                if self.stopping():
+                    log.warning("stopping with sends not acknowledged; they are redone on restart")
+                    return False
+                delay = min(delay * 2, MAX_BACKOFF_S)
+                self._send_again()
+                continue
+            release(self.consumer)
+            for unit, alerts in self._computed:
+                unit.engine.mark_published(alerts)
+            self._computed.clear()
+            self._outbox.clear()
+            return True
+
+    def _send_again(self) -> None:
+        """Resend the newest version of each refused record, oldest first. A record the
+        broker can never take (too large) becomes a dead letter instead of a retry loop."""
+        latest: dict[tuple, _Outgoing] = {}
+        for out in self._outbox:
+            latest.pop(out.identity, None)
+            latest[out.identity] = out
+        again: list[_Outgoing] = []
+        for out in sorted(latest.values(), key=lambda o: o.send.seq):
+            if not out.send.failed:
+                continue
+            if isinstance(out.send.error, MessageSizeTooLargeError) and out.identity[0] != "dead":
+                topic, partition, offset = out.origin
+                send = self.producer.dead_letter(
+                    raw=out.send.value or b"",
+                    error=f"could not publish to {out.send.topic}: {out.send.error}",
+                    origin_topic=topic,
+                    partition=partition,
+                    offset=offset,
+                    key=out.send.key,
+                    stage=f"publish:{out.identity[1]}"[:64],
+                )
+                again.append(_Outgoing(("dead", send.seq), send, out.origin))
+                continue
+            again.append(_Outgoing(out.identity, self.producer.resend(out.send), out.origin))
+        self._outbox = again
+
+    def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        """Commit exactly the records handled (asynchronously: a lost commit re-delivers)."""
+        self._committable.update(offsets)
+
+        def done(_offsets, result) -> None:
+            if isinstance(result, Exception):
+                log.warning("offset commit failed (records will be re-delivered): %s", result)
+
+        try:
+            self.consumer.commit_async(offsets, callback=done)
+        except Exception:  # noqa: BLE001 - e.g. a rebalance took the partitions
+            log.warning("offset commit failed (records will be re-delivered)", exc_info=True)
+
+    def _dead_letter(self, rec, error: str, stage: str = "") -> None:
+        send = self.producer.dead_letter(
+            raw=rec.value or b"",
+            error=error,
+            origin_topic=rec.topic,
+            partition=rec.partition,
+            offset=rec.offset,
+            key=rec.key,
+            stage=stage,
+        )
+        self._outbox.append(_Outgoing(("dead", send.seq), send, _origin(rec)))
+        self.stats.dead_letters += 1
+
+
+def _origin(rec) -> tuple[str, int, int]:
+    return (rec.topic, rec.partition, rec.offset)

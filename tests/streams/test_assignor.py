@@ -1,0 +1,183 @@
+"""The assignors move only what must move and keep frames with their sessions; the
+event-time merge orders a unit's partitions by the log alone."""
+
+from __future__ import annotations
+
+from collections import Counter
+from types import SimpleNamespace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from kafka import TopicPartition
+
+from streams.assignor import (
+    ActiveStandbyAssignor,
+    CoPartitionedAssignor,
+    set_name,
+    sticky_plan,
+    units_for,
+)
+from streams.time_merge import Item, TimeMerge
+
+EV, FR, SE = "witness.events", "witness.frames", "witness.sessions"
+ROOMS = set_name((FR, SE))
+
+
+def test_frames_and_sessions_of_one_partition_are_one_unit():
+    units = units_for({EV: range(3), FR: range(3), SE: range(3)}, [(FR, SE)])
+    assert units[(ROOMS, 2)] == [TopicPartition(FR, 2), TopicPartition(SE, 2)]
+    assert units[(EV, 0)] == [TopicPartition(EV, 0)]
+    assert len(units) == 6
+
+
+kinds = st.sampled_from([EV, ROOMS])
+unit_sets = st.sets(st.tuples(kinds, st.integers(0, 11)), min_size=1, max_size=24)
+member_sets = st.lists(st.sampled_from("abcdef"), min_size=1, max_size=5, unique=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(units=unit_sets, members=member_sets, data=st.data())
+def test_plans_are_balanced_per_kind_and_complete(units, members, data):
+    owner = {
+        u: data.draw(st.sampled_from([*members, "gone"])) for u in units if data.draw(st.booleans())
+    }
+    plan = sticky_plan(sorted(units), members, owner)
+    assigned = [u for us in plan.values() for u in us]
+    assert sorted(assigned) == sorted(units)  # each unit once
+    for kind in (EV, ROOMS):
+        counts = [sum(1 for u in plan[m] if u[0] == kind) for m in members]
+        assert max(counts) - min(counts) <= 1
+    totals = [len(plan[m]) for m in members]
+    assert max(totals) - min(totals) <= 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(units=unit_sets, members=member_sets)
+def test_a_balanced_group_keeps_everything_and_a_joiner_takes_only_its_share(units, members):
+    first = sticky_plan(sorted(units), members, {})
+    owner = {u: m for m, us in first.items() for u in us}
+    assert sticky_plan(sorted(units), members, owner) == first  # nothing moves
+    joined = sticky_plan(sorted(units), [*members, "z"], owner)
+    moved = [u for m, us in joined.items() for u in us if owner[u] != m]
+    assert all(owner[u] != "z" for u in moved)
+    assert sorted(moved) == sorted(joined["z"])  # only what the newcomer takes moves
+    per_kind = Counter(u[0] for u in units)
+    assert len(moved) <= sum(-(-n // (len(members) + 1)) for n in per_kind.values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(units=unit_sets, members=member_sets.filter(lambda m: len(m) > 1))
+def test_a_leavers_units_move_and_nothing_else(units, members):
+    first = sticky_plan(sorted(units), members, {})
+    owner = {u: m for m, us in first.items() for u in us}
+    gone = members[0]
+    after = sticky_plan(sorted(units), members[1:], owner)
+    moved = {u for m, us in after.items() for u in us if owner[u] != m}
+    kept_balanced = all(
+        abs(sum(u[0] == k for u in after[a]) - sum(u[0] == k for u in after[b])) <= 1
+        for k in (EV, ROOMS)
+        for a in members[1:]
+        for b in members[1:]
+    )
+    assert kept_balanced
+    # the leaver's units move; others move only to even out a kind
+    assert set(first[gone]) <= moved
+
+
+class Cluster:
+    def __init__(self, partitions: dict[str, int]) -> None:
+        self.partitions = partitions
+
+    def partitions_for_topic(self, topic: str):
+        return set(range(self.partitions[topic])) if topic in self.partitions else None
+
+
+def member(member_id: str, topics: list[str], owned: dict[str, list[int]]):
+    owned_tps = [SimpleNamespace(topic=t, partitions=ps) for t, ps in owned.items()]
+    return SimpleNamespace(
+        member_id=member_id,
+        metadata=SimpleNamespace(topics=topics, owned_partitions=owned_tps),
+    )
+
+
+def test_cooperative_round_withholds_what_another_member_still_owns():
+    cluster = Cluster({EV: 2, FR: 2, SE: 2})
+    topics = [EV, FR, SE]
+    a = member("a", topics, {EV: [0, 1], FR: [0, 1], SE: [0, 1]})
+    b = member("b", topics, {})
+    out = CoPartitionedAssignor(together=[(FR, SE)]).assign(cluster, [a, b])
+    # b's share is still owned by a: withheld this round (a revokes, then round two)
+    assert out["b"].partitions() == []
+    kept = set(out["a"].partitions())
+    assert len(kept) == 3  # a keeps one events partition and one rooms unit
+    rooms = {tp.partition for tp in kept if tp.topic in (FR, SE)}
+    assert len(rooms) == 1 and {TopicPartition(FR, *rooms), TopicPartition(SE, *rooms)} <= kept
+    # round two: a owns only what it kept, so b gets the rest, frames with sessions
+    a2 = member("a", topics, _owned(kept))
+    out2 = CoPartitionedAssignor(together=[(FR, SE)]).assign(cluster, [a2, b])
+    assert set(out2["a"].partitions()) == kept
+    got = set(out2["b"].partitions())
+    assert len(got) == 3 and {tp.partition for tp in got if tp.topic == FR} == {
+        tp.partition for tp in got if tp.topic == SE
+    }
+
+
+def _owned(tps) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for tp in tps:
+        out.setdefault(tp.topic, []).append(tp.partition)
+    return out
+
+
+def test_active_standby_gives_everything_to_the_holder_while_it_lives():
+    cluster = Cluster({EV: 4})
+    fresh = [member("m2", [EV], {}), member("m1", [EV], {})]
+    out = ActiveStandbyAssignor().assign(cluster, fresh)
+    assert len(out["m1"].partitions()) == 4 and out["m2"].partitions() == []
+    holder = member("m2", [EV], {EV: [0, 1, 2, 3]})
+    out = ActiveStandbyAssignor().assign(cluster, [holder, member("m0", [EV], {})])
+    assert len(out["m2"].partitions()) == 4 and out["m0"].partitions() == []
+    out = ActiveStandbyAssignor().assign(cluster, [member("m0", [EV], {})])  # m2 left
+    assert len(out["m0"].partitions()) == 4
+
+
+# ---------------------------------------------------------------- merge
+
+
+def items(tp: TopicPartition, times: list[float]) -> list[Item]:
+    return [
+        Item(SimpleNamespace(offset=i, topic=tp.topic, partition=tp.partition), None, at=t)
+        for i, t in enumerate(times)
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    a=st.lists(st.floats(0, 100), max_size=20),
+    b=st.lists(st.floats(0, 100), max_size=20),
+    split=st.integers(0, 20),
+)
+def test_merge_order_depends_on_the_log_not_on_how_it_was_fetched(a, b, split):
+    ta, tb = TopicPartition(FR, 0), TopicPartition(SE, 0)
+
+    def run(chunks) -> list:
+        merge = TimeMerge([ta, tb])
+        fed = {ta: 0, tb: 0}
+        total = {ta: len(a), tb: len(b)}
+        out = []
+        for tp, part in chunks:
+            merge.add(tp, part)
+            fed[tp] += len(part)
+            out += [(t.topic, i.rec.offset) for t, i in merge.drain(lambda p: fed[p] == total[p])]
+        return out
+
+    ia, ib = items(ta, a), items(tb, b)
+    whole = run([(ta, ia), (tb, ib)])
+    pieces = run(
+        [(ta, ia[:split]), (tb, ib[: split // 2]), (ta, ia[split:]), (tb, ib[split // 2 :])]
+    )
+    assert whole == pieces
+    assert len(whole) == len(a) + len(b)
+    for topic in (FR, SE):  # each partition's own order kept
+        offsets = [o for t, o in whole if t == topic]
+        assert offsets == sorted(offsets)
