@@ -15,17 +15,19 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboards import session  # noqa: E402
+from dashboards import session, style  # noqa: E402
 from witness.i18n import t  # noqa: E402
 
 PAGES = {
     "wall": ("views/wall.py", "📺"),
     "project": ("views/project.py", "📁"),
+    "global": ("views/global_alerts.py", "🌐"),
     "archive": ("views/archive.py", "🗄️"),
     "ops": ("views/ops.py", "🛠️"),
 }
 
 st.set_page_config(page_title=t("wall.app_title"), layout="wide")
+style.base()
 
 acc = session.sign_in()
 if acc is None:
@@ -59,4 +61,4 @@ with st.sidebar:
         if session.auth_configured() and getattr(st.user, "is_logged_in", False):
             st.logout()
         st.rerun()
-st.navigation(pages).run()
+st.navigation(pages, position="top").run()
