@@ -11,6 +11,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 import pytest
+from helpers_simulator import default_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,6 @@ from dashboards.explain import EXPLAINERS, Names, explain
 from dashboards.explain.core import money, num
 from witness.events import parse_event
 from witness.rules import CATALOGUE
-from witness.simulator import Simulation
 
 #: Evidence keys and raw codes a person should never have to read in the sentence.
 ENGLISH_KEYS = re.compile(
@@ -30,13 +30,14 @@ ENGLISH_KEYS = re.compile(
 
 @lru_cache(maxsize=1)
 def alerts_and_names():
-    """One alert per rule from a 40-project run, with the names its events carry."""
-    sim = Simulation(40, 7)
+    """One alert per rule from the default run (it plants every rule), with the names its
+    events carry."""
+    _, lines = default_run()
     engine = detectors.Engine(detectors.all_detectors())
     names: dict[str, Names] = {}
     first: dict = {}
-    for raw in sim.events():
-        ev = parse_event(raw)
+    for line in lines:
+        ev = parse_event(line)
         n = names.setdefault(ev.project_id, Names())
         if ev.type == "bid.submitted":
             n.bidders[ev.payload.bidder.id] = ev.payload.bidder.name

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import dashboards.explain.wording  # noqa: F401  (registers the explanations' strings)
-from dashboards.explain import of_bids, of_experts, of_process
+from dashboards.explain import of_bids, of_experts, of_process, of_review
 from dashboards.explain.core import Explainer, Explanation, Names, Table, col, label, num
 from witness.i18n import t
 from witness.rules import rule
@@ -47,6 +47,23 @@ EXPLAINERS: dict[str, Explainer] = {
     "VID-ABSENT": of_process.people,
     "VID-INTRUDER": of_process.people,
     "VID-AFTERHOURS": of_process.afterhours,
+    "PROC-SHORT": of_review.short_period,
+    "EVAL-TOTAL": of_review.eval_total,
+    "EVAL-RANGE": of_review.eval_range,
+    "EVAL-ORDER": of_review.eval_order,
+    "EVAL-MISSING": of_review.eval_missing,
+    "REJ-ALL": of_review.rejected_all,
+    "REJ-LOW": of_review.rejected_low,
+    "REJ-RATE": of_review.rejected_rate,
+    "BID-LOSER": of_review.loser,
+    "PRICE-CLOSE": of_review.close_prices,
+    "PRICE-DISCOUNT": of_review.discount,
+    "BOQ-SAME": of_review.boq_same,
+    "BOQ-RATIO": of_review.boq_ratio,
+    "BOQ-ERROR": of_review.boq_error,
+    "BOQ-MIX": of_review.boq_mix,
+    "BOQ-LOCK": of_review.boq_lock,
+    "BOQ-UNBAL": of_review.boq_unbalanced,
 }
 
 

@@ -16,7 +16,14 @@ def order(v: Any, ev: dict, names: Names) -> Explanation:
             deadline=when(ev.get("bid_deadline")),
             minutes=num(ev.get("early_by_minutes"), 1),
         )
-        return Explanation(summary)
+        rows = [
+            {
+                col("opened_at"): when(ev.get("opened_at")),
+                col("deadline"): when(ev.get("bid_deadline")),
+                col("early"): num(ev.get("early_by_minutes"), 1),
+            }
+        ]
+        return Explanation(summary, [Table(t("ex.t.times"), rows)])
     allowed = "、".join(label("stage", p) for p in ev.get("allowed_phases") or [])
     summary = t(
         "ex.order",

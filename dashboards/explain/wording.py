@@ -126,6 +126,74 @@ SENTENCES = {
         "评标室 {where} 在无评标会话时自 {start} 起持续有人活动 {secs} 秒（最大运动量 {motion}）。",
         "Room {where}: movement for {secs} s from {start} with no session (peak motion {motion}).",
     ),
+    "ex.eval_total": (
+        "评标报告中 {bidder} 的总分 {reported} 与按专家评分重新汇总的 {recomputed} 不符（相差 {diff}）。",
+        "The report gives {bidder} {reported}; the experts' scores add up to {recomputed} (off by {diff}).",
+    ),
+    "ex.eval_range": (
+        "专家 {expert} 有 {n} 项评分超出该项分值范围。",
+        "Expert {expert} gave {n} scores outside the item's range.",
+    ),
+    "ex.eval_order": (
+        "评标报告把总分较低的 {higher} 排在总分较高的 {lower} 之前（{method}）。",
+        "The report ranks {higher} above {lower}, whose total is higher ({method}).",
+    ),
+    "ex.eval_missing": (
+        "专家 {expert} 对 {bidder} 有 {n} 个评分项未评：{items}。",
+        "Expert {expert} left {n} items of {bidder} unscored: {items}.",
+    ),
+    "ex.rej_all": (
+        "{bidders} 家投标中，除中标人 {winner} 外的 {n} 家全部被否决。",
+        "Of {bidders} bids, all {n} but the winner {winner}'s were rejected.",
+    ),
+    "ex.rej_low": (
+        "以价格定标（{method}）时，最低报价 {bidder}（{price}）被否决，理由：{reason}；次低价 {second}。",
+        "Price decides ({method}), yet the lowest bid {bidder} ({price}) was rejected: {reason}; next lowest {second}.",
+    ),
+    "ex.rej_rate": (
+        "{kind} {who} 的投标 {bids} 次中 {rejected} 次被否决（{share}），明显偏高。",
+        "{kind} {who}: {rejected} of {bids} bids rejected ({share}), unusually many.",
+    ),
+    "ex.loser": (
+        "{bidder} 投标 {tenders} 次，中标 {wins} 次（{share}），疑似陪标。",
+        "{bidder} bid {tenders} times and won {wins} ({share}): a likely cover bidder.",
+    ),
+    "ex.price_close": (
+        "第二低报价只比最低报价高 {gap}（通常应高于 {limit}）。",
+        "The runner-up's price is only {gap} above the lowest (below {limit}).",
+    ),
+    "ex.price_discount": (
+        "最低报价比其余报价低 {gap}（超过 {limit}），异常偏低。",
+        "The lowest bid is {gap} below the others (more than {limit}).",
+    ),
+    "ex.proc_short": (
+        "招标文件发出至投标截止只有 {days} 天，少于法定的 {min} 天。",
+        "Only {days} days from the tender's publication to the bid deadline (the law asks {min}).",
+    ),
+    "ex.boq_same": (
+        "{a} 与 {b} 的工程量清单在 {compared} 个可比清单项中有 {same} 项综合单价完全相同（{share}）。",
+        "{a} and {b} priced {same} of {compared} comparable items identically ({share}).",
+    ),
+    "ex.boq_ratio": (
+        "{b} 的综合单价与 {a} 呈固定关系：{formula}（{compared} 项中 {fit} 项符合）。",
+        "{b}'s unit prices follow {a}'s: {formula} ({fit} of {compared} items).",
+    ),
+    "ex.boq_error": (
+        "{a} 与 {b} 的工程量清单有 {n} 处与招标清单相同的偏差：{what}。",
+        "{a} and {b} share {n} deviations from the tender's bill: {what}.",
+    ),
+    "ex.boq_mix": (
+        "{a} 与 {b} 在 {compared} 个清单项中有 {same} 项综合单价的人工、材料、机械、管理费和利润构成相同。",
+        "{a} and {b} build up {same} of {compared} unit prices from the same shares.",
+    ),
+    "ex.boq_lock": (
+        "{n} 家投标人的计价软件{what}相同。",
+        "{n} bidders priced their bills with the same software {what}.",
+    ),
+    "ex.boq_unbal": (
+        "{n} 家投标人在相同的 {items} 个清单项上同方向不平衡报价（相对{reference}）。",
+        "{n} bidders unbalance the same {items} items the same way (against the {reference}).",
+    ),
 }
 
 TABLES = {
@@ -153,6 +221,12 @@ TABLES = {
     "ex.t.episodes": ("异常时段", "Episodes"),
     "ex.t.measurements": ("画面测量值", "Measurements"),
     "ex.t.values": ("证据", "Evidence"),
+    "ex.t.expert_sums": ("各专家评分合计", "Each expert's sum"),
+    "ex.t.rejected": ("被否决的投标", "Rejected bids"),
+    "ex.t.recent": ("最近的项目", "Recent projects"),
+    "ex.t.items": ("清单项（前 {n} 项）", "Items (first {n})"),
+    "ex.t.build_up": ("综合单价构成（节选）", "Unit-price build-up (excerpt)"),
+    "ex.t.software": ("计价软件", "Pricing software"),
 }
 
 COLUMNS = {
@@ -227,6 +301,27 @@ COLUMNS = {
     "seconds": ("持续（秒）", "seconds"),
     "ongoing": ("仍在持续", "ongoing"),
     "measure": ("测量项", "measure"),
+    "sum": ("评分合计", "sum"),
+    "opened_at": ("开标时间", "opened at"),
+    "early": ("提前（分钟）", "minutes early"),
+    "allowed": ("分值范围", "allowed range"),
+    "recomputed": ("重新汇总", "recomputed"),
+    "scored": ("已评项数", "items scored"),
+    "items": ("评分项总数", "items"),
+    "reason": ("否决理由", "reason"),
+    "time": ("时间", "time"),
+    "second_lowest": ("次低报价", "next lowest"),
+    "published": ("招标文件发出", "tender published"),
+    "days": ("天数", "days"),
+    "code": ("项目编码", "item code"),
+    "item_name": ("项目名称", "item"),
+    "control": ("招标控制价", "control price"),
+    "expected": ("按公式应为", "by the formula"),
+    "deviation_kind": ("偏差类型", "deviation"),
+    "tender": ("招标清单", "tender bill"),
+    "software": ("软件", "software"),
+    "lock_id": ("加密锁号", "lock id"),
+    "reference_price": ("参考单价", "reference"),
 }
 
 VALUES = {
@@ -363,6 +458,29 @@ VALUES = {
         "expert.activity": ("专家操作", "expert activity"),
         "evaluation.finished": ("评标结束", "end of evaluation"),
         "project.archived": ("项目归档", "archiving"),
+    },
+    "entity": {
+        "bidder": ("投标人", "Bidder"),
+        "agent": ("招标代理", "Agent"),
+        "tenderer": ("招标人", "Tenderer"),
+    },
+    "boq_kind": {
+        "quantity": ("工程量", "quantity"),
+        "missing": ("缺项", "missing item"),
+        "extra": ("多项", "extra item"),
+        "unit": ("计量单位", "unit"),
+    },
+    "component": {
+        "labour": ("人工", "labour"),
+        "material": ("材料", "material"),
+        "machine": ("机械", "machine"),
+        "management": ("管理费", "management"),
+        "profit": ("利润", "profit"),
+    },
+    "software": {"lock_id": ("加密锁号", "lock id"), "machine_code": ("机器码", "machine code")},
+    "reference": {
+        "control": ("招标控制价", "control price"),
+        "median": ("各家中位价", "median price"),
     },
     "key": {
         "similarity": ("相似度", "similarity"),
