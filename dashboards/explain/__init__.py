@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import dashboards.explain.wording  # noqa: F401  (registers the explanations' strings)
+import dashboards.explain.phrases  # noqa: F401  (registers the explanations' strings)
 from dashboards.explain import of_bids, of_experts, of_process, of_review
 from dashboards.explain.core import Explainer, Explanation, Names, Table, col, label, num
 from witness.i18n import t
