@@ -53,12 +53,9 @@ pages = [
     )
     for i, name in enumerate(allowed)
 ]
-with st.sidebar:
-    st.markdown(f"**{t('wall.app_title')}**")
-    st.caption(t("wall.signed_in", name=acc.display_name, role=t(f"wall.role.{acc.role}")))
-    if st.button(t("wall.logout"), key="logout"):
-        session.sign_out()
-        if session.auth_configured() and getattr(st.user, "is_logged_in", False):
-            st.logout()
-        st.rerun()
-st.navigation(pages, position="top").run()
+# Pages are in the top bar; who is signed in and the sign-out sit at the top of each page
+# (on the wall, beside the feed: its grid takes the whole height), so there is no sidebar.
+page = st.navigation(pages, position="top")
+if page.title != t("wall.page.wall"):
+    session.account_bar(acc)
+page.run()

@@ -20,16 +20,15 @@ import streamlit as st
 from witness.i18n import t
 
 #: Vertical space the wall's own rows take besides the tiles (header, panel titles, captions).
-_CHROME_PX = 360
+_CHROME_PX = 372
 
 BASE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding: 3.2rem 1.2rem 0.4rem 1.2rem; max-width: 100%%; }
 [data-testid="stHeader"] { height: 2.6rem; }
 [data-testid="InputInstructions"] { display: none; }
-/* the sidebar only holds the account and sign-out (pages are in the top bar): keep it narrow */
-section[data-testid="stSidebar"][aria-expanded="true"] { min-width: 11rem !important;
-  max-width: 11rem !important; width: 11rem !important; }
+.st-key-account_bar { justify-content: flex-end; gap: 0.5rem; }
+.st-key-account_bar [data-testid="stCaptionContainer"] p { margin: 0; }
 [data-testid="stStatusWidget"] button { display: none; }  /* "Stop": the wall reruns itself */
 #wt-offline { display: none; }
 body:has(> [data-testid="stDialog"]) #wt-offline,
@@ -73,14 +72,16 @@ WALL_CSS = """
 .wt-idle { opacity: 0.5; filter: grayscale(0.7); }
 [class*="st-key-panel_"] [data-testid="stHeaderActionElements"] { display: none; }
 [class*="st-key-panel_"] [data-testid="stCaptionContainer"] p { margin: 0; line-height: 1.2rem; }
-.st-key-wall_feed { max-height: calc(100vh - 7.5rem); overflow-y: auto; padding-right: 0.3rem; }
-.st-key-wall_feed [data-testid="stExpander"] summary p { font-size: 0.85rem; }
-.st-key-wall_feed h3 { font-size: 1.05rem; padding: 0 0 0.3rem 0; }
+/* the column beside the grid scrolls on its own; the page itself never does */
+.st-key-wall_side { max-height: calc(100vh - 4.2rem); overflow-y: auto; padding-right: 0.3rem;
+  flex-wrap: nowrap; }
+.st-key-wall_side [data-testid="stExpander"] summary p { font-size: 0.85rem; }
+.st-key-wall_side h3 { font-size: 1.05rem; padding: 0 0 0.3rem 0; }
 /* 1024-1366 px screens: narrower feed text, smaller captions; the grid still fits */
 @media (max-width: 1366px) {
   [data-testid="stMainBlockContainer"] { padding: 3.2rem 0.5rem 0.4rem 0.5rem; }
   .wt-cap { font-size: 0.62rem; line-height: 1rem; }
-  .st-key-wall_feed [data-testid="stExpander"] summary p { font-size: 0.75rem; }
+  .st-key-wall_side [data-testid="stExpander"] summary p { font-size: 0.75rem; }
   .wt-head { font-size: 0.78rem; }
 }
 </style>

@@ -3,7 +3,7 @@
 - an alert arrives while the page is open and is acknowledged;
 - an officer's day at 1920 × 1080: four projects in two rows of two, nine tiles each with
   pictures, no scrolling; three decisions on one live project while events arrive; the
-  1024-px layout; a reload that keeps the session (waits for the session work of i13-trust);
+  1024-px layout; a reload that keeps the session;
 - the auditor plays the replay and jumps to the next alert and decision;
 - the ops page refreshes itself and shows dead letters with their reasons;
 - when the server goes away the page says so in Chinese, with no English dialog.
@@ -366,6 +366,30 @@ def _tamper_alert(store, pid: str):
     return alert
 
 
+def _pm_alert(store, pid: str):
+    """Two of the project's bidders name the same project manager (REL-40-3)."""
+    from witness.alerts import make_alert
+
+    alert = make_alert(
+        "REL-40-3",
+        pid,
+        identity={"attribute": "pm_cert_no", "value": "苏1832019"},
+        subjects=[f"{pid}-A", f"{pid}-B"],
+        evidence={
+            "attribute": "pm_cert_no",
+            "value": "苏1832019",
+            "bidders": [
+                {"bidder_id": f"{pid}-A", "project_manager": "罗宇芳", "cert_no": "苏1832019"},
+                {"bidder_id": f"{pid}-B", "project_manager": "罗宇芳", "cert_no": "苏1832019"},
+            ],
+        },
+        event_ids=[],
+        first_seen=datetime.now(UTC) - timedelta(minutes=50),
+    )
+    store.write(alerts=[alert])
+    return alert
+
+
 class Arrivals(threading.Thread):
     """Events keep arriving while the officer works: fresh frames on every D1 camera."""
 
@@ -426,6 +450,7 @@ def test_an_officers_day_in_a_real_browser(day_server, browser):
 
     # three decisions on D1 while frames keep arriving
     tamper = _tamper_alert(store, "D1")
+    manager = _pm_alert(store, "D1")
     _wait(
         browser, "//div[contains(@class,'wt-hot') and @data-tile='D1/D1-PB/D1-PB-C2']", timeout=20
     )
@@ -450,17 +475,17 @@ def test_an_officers_day_in_a_real_browser(day_server, browser):
         d = _decide(
             browser,
             store,
-            rows["PRICE-40-4"].alert_id,
-            "[D1] 投标报价呈规律性差异或相同",
+            manager.alert_id,
+            "[D1] 不同投标人的项目负责人为同一人",
             "排除",
-            reason="限价内按清单计价，差额来自同一暂估价",
+            reason="证书号录入错误，已核实为两人",
         )
         assert d.action == "dismiss"
     finally:
         arrivals.stop.set()
         arrivals.join(5)
     assert arrivals.sent >= 3  # events did arrive meanwhile
-    for aid in (rows["REL-40-6"].alert_id, tamper.alert_id, rows["PRICE-40-4"].alert_id):
+    for aid in (rows["REL-40-6"].alert_id, tamper.alert_id, manager.alert_id):
         assert len(store.decisions(aid)) == 1  # each decision exactly once
     assert store.verify_chain("D1") is None
     _wait(browser, "//*[contains(text(), '已记录')]")
@@ -478,17 +503,14 @@ def test_an_officers_day_in_a_real_browser(day_server, browser):
     _shot(browser, "officer_day_1024.png")
 
 
-@pytest.mark.xfail(
-    reason="sessions that survive a reload are i13-trust's work (issue 13 item 4); "
-    "strict: remove this mark once that lands and this passes",
-    strict=True,
-)
 def test_a_reload_keeps_the_officer_signed_in(day_server, browser):
     base, _store, _proc = day_server
     _login(browser, base, "wang")
     _wait(browser, "//div[@class='wt-head' and @data-project='D1']", timeout=30)
     browser.refresh()
     _wait(browser, "//div[@class='wt-head' and @data-project='D1']", timeout=20)
+    assert not browser.find_elements("xpath", "//input[@aria-label='密码']")
+    assert len(_layout(browser)["panels"]) == 4  # the same wall, not a sign-in page
 
 
 def test_the_auditor_replays_a_project_in_a_real_browser(day_server, browser):

@@ -236,7 +236,8 @@ with grid, st.container(key="wall_grid"):
         for col, p in zip(cols, pair, strict=False):
             with col:
                 panel(p)
-with right:
+with right, st.container(key="wall_side"):
+    session.account_bar(acc)
     flash()
     statuses = controls(ids, choice)
     st.fragment(feed, run_every=layout.FAST_S)(ids, chosen, statuses)
