@@ -197,6 +197,18 @@ def compact_list(rows: list[AlertRow], opened: Collection[str]) -> None:
     st.markdown("\n".join(lines))
 
 
+def status_filter(key: str) -> list[str]:
+    """Which alert statuses a list shows (open and acknowledged unless chosen otherwise)."""
+    return st.multiselect(
+        t("wall.feed.show"),
+        ["open", "acknowledged", "referred", "dismissed"],
+        default=["open", "acknowledged"],
+        format_func=lambda s: t(f"status.{s}"),
+        key=key,
+        placeholder=t("wall.choose_placeholder"),
+    )
+
+
 def flash() -> None:
     """The page's messages (decisions logged, refused) until dismissed."""
     messages()

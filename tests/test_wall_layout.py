@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers_wall import APP, DAY_PROJECTS, PASSWORD, panel_titles, seed_day, tiles
+from helpers_wall import DAY_PROJECTS, login, panel_titles, seed_day, tiles
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
@@ -136,17 +136,8 @@ def day_url(sqlite_url, monkeypatch):
     return sqlite_url
 
 
-def login(user="wang"):
-    at = AppTest.from_file(str(APP), default_timeout=30)
-    at.run()
-    at.text_input(key="login_user").input(user)
-    at.text_input(key="login_password").input(PASSWORD)
-    at.button[0].click()
-    return at.run()
-
-
 def test_four_projects_in_two_rows_of_two_with_nine_tiles_each(day_url):
-    at = login()
+    at = login("wang")
     assert not at.exception
     assert [t.split()[0] for t in panel_titles(at)] == DAY_PROJECTS
     shown = tiles(at)
@@ -196,7 +187,7 @@ def test_a_red_project_the_officer_deselects_stays_on_the_wall(day_url):
         first_seen=NOW,
     )
     store.write(alerts=[alert])
-    at = login()
+    at = login("wang")
     at.multiselect(key="wall_pick").set_value(["D1", "D3", "D4"]).run()
     titles = [t.split()[0] for t in panel_titles(at)]
     assert titles[0] == "D2" and set(titles) == {"D1", "D2", "D3", "D4"}

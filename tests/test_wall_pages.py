@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers_wall import APP, PASSWORD, seed, text_of
-from streamlit.testing.v1 import AppTest
+from helpers_wall import login, seed, text_of
 
 from dashboards import queries
 from witness.alerts import make_alert
@@ -23,15 +22,6 @@ def wall_url(sqlite_url, monkeypatch):
     ids = seed(store)
     yield store, ids
     store.close()
-
-
-def login(user: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=30)
-    at.run()
-    at.text_input(key="login_user").input(user)
-    at.text_input(key="login_password").input(PASSWORD)
-    at.button[0].click()
-    return at.run()
 
 
 def lag_row(group, partition, position, lag, rate):

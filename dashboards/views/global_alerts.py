@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import queries, session
-from dashboards.feed import alert_card, flash, touches
+from dashboards.feed import alert_card, flash, status_filter, touches
 from witness.i18n import t
 
 acc = session.require("global")
@@ -19,14 +19,7 @@ flash()
 
 st.markdown(f"#### {t('wall.global.title')}")
 st.caption(t("wall.global.intro"))
-statuses = st.multiselect(
-    t("wall.feed.show"),
-    ["open", "acknowledged", "referred", "dismissed"],
-    default=["open", "acknowledged"],
-    format_func=lambda s: t(f"status.{s}"),
-    key="global_statuses",
-    placeholder=t("wall.choose_placeholder"),
-)
+statuses = status_filter("global_statuses")
 rows = queries.global_alerts(store, statuses or None)
 if not acc.sees_all_projects:
     rows = [r for r in rows if touches(r, acc.projects)]

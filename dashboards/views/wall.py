@@ -17,7 +17,7 @@ from html import escape
 import streamlit as st
 
 from dashboards import formatting, layout, queries, session, style
-from dashboards.feed import alert_card, compact_list, flash, names_for
+from dashboards.feed import alert_card, compact_list, flash, names_for, status_filter
 from witness import timebase
 from witness.i18n import t
 
@@ -152,14 +152,7 @@ def controls(ids: list[str], choice: layout.WallChoice) -> list[str]:
             placeholder=t("wall.choose_placeholder"),
         )
         st.button(t("wall.choose_auto"), key="wall_auto", on_click=_automatic)
-        statuses = st.multiselect(
-            t("wall.feed.show"),
-            ["open", "acknowledged", "referred", "dismissed"],
-            default=["open", "acknowledged"],
-            format_func=lambda s: t(f"status.{s}"),
-            key="wall_statuses",
-            placeholder=t("wall.choose_placeholder"),
-        )
+        statuses = status_filter("wall_statuses")
     lines = [t("wall.mode.manual") if "wall_manual" in st.session_state else t("wall.mode.auto")]
     if choice.pinned:
         lines.append(t("wall.pinned", projects="、".join(choice.pinned[: layout.MAX_PROJECTS])))

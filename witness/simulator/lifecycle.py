@@ -51,10 +51,31 @@ def plan_project(
     reg_day = int(idx * 0.45)
     registered = reg_day * DAY + 9 * 3600 + rng.randrange(0, 7 * 3600)
     if day is not None:
-        return _live_slot(
-            idx, category, name, place, ceiling, registered, spec, rng, sched, day, live_day
-        )
-    day = reg_day + 20
+        number, venue = day.first_number + idx, day.venue
+        t, room = _live_slot(idx, sched, day, live_day)
+    else:
+        number, venue = idx + 1, CENTRE
+        t, room = _first_free_slot(reg_day + 20, rng, sched)
+    p = Project(
+        idx,
+        f"JY-2026-{number:04d}",
+        spec,
+        category,
+        name,
+        name[:12],
+        place,
+        ceiling,
+        registered,
+        t,
+        room,
+        "",
+        venue=venue,
+    )
+    return _published(spec, rng, p)
+
+
+def _first_free_slot(day: int, rng: random.Random, sched: Scheduler) -> tuple[int, str]:
+    """The first weekday slot from `day` on with a free opening room (booked here)."""
     while True:
         if weekday(day) < 5:
             for slot in rng.sample(
@@ -64,24 +85,7 @@ def plan_project(
                 for room in CENTRE.opening:
                     if sched.free(room, t - 1800, t + 5400):
                         sched.take(room, t - 1800, t + 5400)
-                        return _published(
-                            spec,
-                            rng,
-                            Project(
-                                idx,
-                                f"JY-2026-{idx + 1:04d}",
-                                spec,
-                                category,
-                                name,
-                                name[:12],
-                                place,
-                                ceiling,
-                                registered,
-                                t,
-                                room,
-                                "",
-                            ),
-                        )
+                        return t, room
         day += 1
 
 
@@ -99,19 +103,7 @@ def _published(spec: Spec, rng: random.Random, p: Project) -> Project:
     return p
 
 
-def _live_slot(
-    idx: int,
-    category: str,
-    name: str,
-    place: str,
-    ceiling: float,
-    registered: int,
-    spec: Spec,
-    rng: random.Random,
-    sched: Scheduler,
-    day: LiveDay,
-    live_day: int,
-) -> Project:
+def _live_slot(idx: int, sched: Scheduler, day: LiveDay, live_day: int) -> tuple[int, str]:
     """A live day's deadline: openings in order of the projects, one stagger apart."""
     k = idx
     while True:
@@ -119,25 +111,7 @@ def _live_slot(
         for room in day.venue.opening:
             if sched.free(room, t - 900, t + 3000):
                 sched.take(room, t - 900, t + 3000)
-                return _published(
-                    spec,
-                    rng,
-                    Project(
-                        idx,
-                        f"JY-2026-{day.first_number + idx:04d}",
-                        spec,
-                        category,
-                        name,
-                        name[:12],
-                        place,
-                        ceiling,
-                        registered,
-                        t,
-                        room,
-                        "",
-                        venue=day.venue,
-                    ),
-                )
+                return t, room
         k += 1
 
 
