@@ -55,6 +55,7 @@ WALL_CSS = """
 .wt-stage { color: #666; font-size: 0.8rem; margin-left: 0.4rem; }
 .wt-sev { font-size: 0.8rem; margin-left: 0.3rem; }
 .st-key-wall_controls { gap: 0.1rem; }
+[class*="st-key-msg_"] { flex-wrap: nowrap !important; }
 [class*="st-key-msg_"] [data-testid="stAlertContainer"] { padding: 0.35rem 0.6rem; }
 [class*="st-key-msg_"] [data-testid="stAlertContainer"] p { font-size: 0.85rem; }
 .st-key-wall_controls [data-testid="stCaptionContainer"] p { margin: 0; font-size: 0.75rem; }
