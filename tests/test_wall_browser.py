@@ -21,18 +21,26 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from helpers_browser import (
+    Arrivals,
+    decide,
+    layout,
+    login_in_browser,
+    pm_alert,
+    shot,
+    tamper_alert,
+    viewport,
+    wait_for,
+)
 from helpers_wall import (
     APP,
     DAY_PROJECTS,
     PASSWORD,
-    day_rooms,
-    frame_event,
     painted_thumbnail,
     seed,
     seed_day,
@@ -183,14 +191,7 @@ def browser(tmp_path):
     driver.quit()
 
 
-def _wait(driver, xpath: str, timeout: float = 20):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(
-        ec.presence_of_element_located((By.XPATH, xpath))
-    )
+_wait = wait_for  # the name the other browser tests import
 
 
 def test_wall_in_a_real_browser(wall_server, browser):
@@ -253,180 +254,16 @@ def test_wall_in_a_real_browser(wall_server, browser):
     assert arrived_s < 15  # the feed refreshes every 2 s
 
 
-# ---------------------------------------------------------------- helpers for the day
-
-
-def _login(driver, base: str, user: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    driver.get(base)
-    _wait(driver, "//input[@aria-label='用户名']").send_keys(user)
-    driver.find_element(By.XPATH, "//input[@aria-label='密码']").send_keys(PASSWORD)
-    driver.find_element(By.XPATH, "//button[.//p[text()='登录']]").click()
-
-
-def _viewport(driver, width: int, height: int) -> None:
-    """The page's own size, as a browser in full screen on a monitor of that size."""
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-    )
-
-
-def _layout(driver) -> dict:
-    """Panels, tiles and scrolling as the browser laid them out."""
-    return driver.execute_script(
-        """
-        const box = e => { const r = e.getBoundingClientRect();
-          return {x: r.left, y: r.top, w: r.width, h: r.height}; };
-        const main = document.querySelector('[data-testid=stMain]');
-        return {
-          panels: [...document.querySelectorAll('.wt-head')].map(e =>
-            ({id: e.dataset.project, ...box(e.closest('[class*=st-key-panel_]'))})),
-          tiles: [...document.querySelectorAll('.wt-tile')].map(e => ({
-            id: e.dataset.tile, kind: e.className, ...box(e),
-            img: e.querySelector('img') ? e.querySelector('img').naturalWidth : 0})),
-          feed: box(document.querySelector('.st-key-wall_feed') || document.body),
-          scroll: [main.scrollHeight, main.clientHeight, main.scrollWidth, main.clientWidth],
-          vw: window.innerWidth, vh: window.innerHeight,
-        };"""
-    )
-
-
-def _shot(driver, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / name
-    driver.save_screenshot(str(path))
-    assert path.stat().st_size > 10_000
-    return path
-
-
-def _decide(driver, store, alert_id: str, label: str, button: str, reason: str | None = None):
-    """Open the alert's card in the feed and press a decision button, as a person would:
-    again if a feed redraw swallowed the click (a refused second click adds nothing)."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-
-    before = len(store.decisions(alert_id))
-    for _attempt in range(4):
-        try:
-            summary = _wait(driver, f"//summary[contains(., '{label}')]", timeout=10)
-            details = summary.find_element(By.XPATH, "./ancestor::details[1]")
-            if details.get_attribute("open") is None:
-                driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", summary)
-                summary.click()
-            if reason:
-                box = _wait(details, ".//input[@aria-label='理由（排除时必填）']", timeout=5)
-                if box.get_attribute("value") != reason:
-                    box.clear()
-                    box.send_keys(reason, Keys.ENTER)
-                    time.sleep(1.0)
-                    continue  # the page reran with the reason; find the card again
-            press = _wait(details, f".//button[.//p[text()='{button}']]", timeout=5)
-            driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", press)
-            press.click()
-        except Exception:  # the card was redrawn under us: find it again
-            time.sleep(0.5)
-            continue
-        deadline = time.monotonic() + 8
-        while time.monotonic() < deadline and len(store.decisions(alert_id)) == before:
-            time.sleep(0.2)
-        if len(store.decisions(alert_id)) > before:
-            return store.decisions(alert_id)[-1]
-    raise AssertionError(f"the decision {button} on {label} never landed")
-
-
-def _tamper_alert(store, pid: str):
-    from witness.alerts import make_alert
-
-    room, cam = f"{pid}-PB", f"{pid}-PB-C2"
-    now = datetime.now(UTC)
-    alert = make_alert(
-        "VID-TAMPER",
-        pid,
-        identity={"camera": cam, "room": room},
-        subjects=[room, cam],
-        evidence={
-            "room_id": room,
-            "camera_id": cam,
-            "window": {"start": (now - timedelta(seconds=40)).isoformat(), "seconds": 40.0},
-            "episodes": [{"start": (now - timedelta(seconds=40)).isoformat(), "seconds": 40.0}],
-            "measurements": {"reasons": ["covered"], "min_brightness": 9.5, "min_sharpness": 1.2},
-            "thumbnail": {
-                "camera_id": cam,
-                "ts": now.isoformat(),
-                "jpeg_base64": painted_thumbnail(room, cam),
-            },
-        },
-        event_ids=[],
-        first_seen=now - timedelta(seconds=40),
-        room_id=room,
-    )
-    store.write(alerts=[alert])
-    return alert
-
-
-def _pm_alert(store, pid: str):
-    """Two of the project's bidders name the same project manager (REL-40-3)."""
-    from witness.alerts import make_alert
-
-    alert = make_alert(
-        "REL-40-3",
-        pid,
-        identity={"attribute": "pm_cert_no", "value": "苏1832019"},
-        subjects=[f"{pid}-A", f"{pid}-B"],
-        evidence={
-            "attribute": "pm_cert_no",
-            "value": "苏1832019",
-            "bidders": [
-                {"bidder_id": f"{pid}-A", "project_manager": "罗宇芳", "cert_no": "苏1832019"},
-                {"bidder_id": f"{pid}-B", "project_manager": "罗宇芳", "cert_no": "苏1832019"},
-            ],
-        },
-        event_ids=[],
-        first_seen=datetime.now(UTC) - timedelta(minutes=50),
-    )
-    store.write(alerts=[alert])
-    return alert
-
-
-class Arrivals(threading.Thread):
-    """Events keep arriving while the officer works: fresh frames on every D1 camera."""
-
-    def __init__(self, store) -> None:
-        super().__init__(daemon=True)
-        self.store = store
-        self.stop = threading.Event()
-        self.sent = 0
-
-    def run(self) -> None:
-        rooms = day_rooms("D1")
-        i = 0
-        while not self.stop.wait(0.7):
-            i += 1
-            room = rooms[i % 2]
-            cam = room["cameras"][i % len(room["cameras"])]
-            ts = datetime.now(UTC).isoformat()
-            self.store.write(
-                [
-                    frame_event(
-                        room["room_id"], cam, ts, 120, painted_thumbnail(room["room_id"], cam, i)
-                    )
-                ]
-            )
-            self.sent += 1
-
-
 # ---------------------------------------------------------------- an officer's day
 
 
 def test_an_officers_day_in_a_real_browser(day_server, browser):
     base, store, _proc = day_server
-    _viewport(browser, 1920, 1080)
-    _login(browser, base, "wang")
+    viewport(browser, 1920, 1080)
+    login_in_browser(browser, base, "wang")
     _wait(browser, "//div[@class='wt-head' and @data-project='D4']", timeout=30)
     time.sleep(2)
-    lay = _layout(browser)
+    lay = layout(browser)
     # four projects side by side, two rows of two
     panels = {p["id"]: p for p in lay["panels"]}
     assert sorted(panels) == DAY_PROJECTS
@@ -446,11 +283,11 @@ def test_an_officers_day_in_a_real_browser(day_server, browser):
     assert all("wt-live" in t["kind"] for t in d1[:5]) and all(
         "wt-idle" in t["kind"] for t in d1[5:]
     )
-    _shot(browser, "officer_day_1920.png")
+    shot(browser, "officer_day_1920.png")
 
     # three decisions on D1 while frames keep arriving
-    tamper = _tamper_alert(store, "D1")
-    manager = _pm_alert(store, "D1")
+    tamper = tamper_alert(store, "D1")
+    manager = pm_alert(store, "D1")
     _wait(
         browser, "//div[contains(@class,'wt-hot') and @data-tile='D1/D1-PB/D1-PB-C2']", timeout=20
     )
@@ -458,12 +295,12 @@ def test_an_officers_day_in_a_real_browser(day_server, browser):
     arrivals = Arrivals(store)
     arrivals.start()
     try:
-        d = _decide(
+        d = decide(
             browser, store, rows["REL-40-6"].alert_id, "[D1] 投标保证金从同一账户转出", "确认"
         )
         assert (d.action, d.actor) == ("acknowledge", "wang")
-        _shot(browser, "officer_day_evidence.png")
-        d = _decide(
+        shot(browser, "officer_day_evidence.png")
+        d = decide(
             browser,
             store,
             tamper.alert_id,
@@ -472,7 +309,7 @@ def test_an_officers_day_in_a_real_browser(day_server, browser):
             reason="镜头被遮挡，移交监督部门",
         )
         assert (d.action, d.reason) == ("refer", "镜头被遮挡，移交监督部门")
-        d = _decide(
+        d = decide(
             browser,
             store,
             manager.alert_id,
@@ -490,27 +327,27 @@ def test_an_officers_day_in_a_real_browser(day_server, browser):
     assert store.verify_chain("D1") is None
     _wait(browser, "//*[contains(text(), '已记录')]")
     # the decided project may leave the officer's pinned list; the wall still holds four
-    assert len(_layout(browser)["panels"]) == 4
+    assert len(layout(browser)["panels"]) == 4
 
     # a 1024-px screen: still four panels, nothing wider than the screen, pictures shown
-    _viewport(browser, 1024, 768)
+    viewport(browser, 1024, 768)
     time.sleep(2)
-    small = _layout(browser)
+    small = layout(browser)
     assert len(small["panels"]) == 4 and len(small["tiles"]) == 36
     assert small["scroll"][2] <= small["scroll"][3] + 2  # no sideways scrolling
     assert all(p["x"] + p["w"] <= 1024 + 1 for p in small["panels"])
     assert all(t["w"] >= 60 and t["img"] > 0 for t in small["tiles"])
-    _shot(browser, "officer_day_1024.png")
+    shot(browser, "officer_day_1024.png")
 
 
 def test_a_reload_keeps_the_officer_signed_in(day_server, browser):
     base, _store, _proc = day_server
-    _login(browser, base, "wang")
+    login_in_browser(browser, base, "wang")
     _wait(browser, "//div[@class='wt-head' and @data-project='D1']", timeout=30)
     browser.refresh()
     _wait(browser, "//div[@class='wt-head' and @data-project='D1']", timeout=20)
     assert not browser.find_elements("xpath", "//input[@aria-label='密码']")
-    assert len(_layout(browser)["panels"]) == 4  # the same wall, not a sign-in page
+    assert len(layout(browser)["panels"]) == 4  # the same wall, not a sign-in page
 
 
 def test_the_auditor_replays_a_project_in_a_real_browser(day_server, browser):
@@ -519,8 +356,8 @@ def test_the_auditor_replays_a_project_in_a_real_browser(day_server, browser):
     base, store, _proc = day_server
     rows = {r.rule: r for r in store.alerts(project_ids=["P1"])}
     store.decide(rows["REL-40-6"].alert_id, "acknowledge", "li")
-    _viewport(browser, 1920, 1080)
-    _login(browser, base, "audit")
+    viewport(browser, 1920, 1080)
+    login_in_browser(browser, base, "audit")
     _wait(browser, "//div[@class='wt-head']", timeout=30)
     _wait(browser, "//a[contains(., '归档与回放')]").click()
     _wait(browser, "//label[contains(., '显示全部项目')]").click()
@@ -534,7 +371,7 @@ def test_the_auditor_replays_a_project_in_a_real_browser(day_server, browser):
     _wait(browser, "//summary[contains(., '投标保证金从同一账户转出') and contains(., '待处理')]")
     _wait(browser, "//button[.//p[text()='下一个处理决定']]").click()
     _wait(browser, "//summary[contains(., '投标保证金从同一账户转出') and contains(., '已确认')]")
-    _shot(browser, "auditor_replay.png")
+    shot(browser, "auditor_replay.png")
     # back to the start, then play: the step counter moves by itself
     _wait(browser, "//button[.//p[text()='回到开头']]").click()
     _wait(browser, "//p[starts-with(text(), '第 1/')]")
@@ -568,8 +405,8 @@ def test_the_ops_page_refreshes_itself_in_a_real_browser(day_server, browser):
             for p in range(6)
         ]
     )
-    _viewport(browser, 1920, 1080)
-    _login(browser, base, "opsy")
+    viewport(browser, 1920, 1080)
+    login_in_browser(browser, base, "opsy")
     _wait(browser, "//*[contains(text(), '处理进度（每个消费组）')]", timeout=30)
     _wait(browser, "//*[contains(text(), '29.0 条/秒')]")
     line = (
@@ -583,14 +420,14 @@ def test_the_ops_page_refreshes_itself_in_a_real_browser(day_server, browser):
     )
     # no click, no reload: the page's own timer brings the new dead letter in
     _wait(browser, "//*[contains(text(), '字段 payload.status 无效')]", timeout=20)
-    _shot(browser, "ops_page.png")
+    shot(browser, "ops_page.png")
 
 
 def test_a_lost_server_is_said_in_chinese(day_server, browser):
     from selenium.webdriver.common.by import By
 
     base, _store, proc = day_server
-    _login(browser, base, "wang")
+    login_in_browser(browser, base, "wang")
     _wait(browser, "//div[@class='wt-head' and @data-project='D1']", timeout=30)
     _stop(proc)
     deadline = time.monotonic() + 60
@@ -608,4 +445,4 @@ def test_a_lost_server_is_said_in_chinese(day_server, browser):
         if e.is_displayed()
     ]
     assert not english
-    _shot(browser, "connection_lost.png")
+    shot(browser, "connection_lost.png")
