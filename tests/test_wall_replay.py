@@ -126,3 +126,33 @@ def test_auditor_plays_jumps_and_sees_statuses_then(decided):
     paused = at.session_state["replay_pos"]
     at.run()
     assert at.session_state["replay_pos"] == paused
+
+
+def test_liveness_and_sign_ins_count_real_time_on_a_fast_clock(monkeypatch, sqlite_url):
+    """On the demo's 6x clock a heartbeat 40 real seconds old is not stale, and a 12-hour
+    sign-in lasts 12 real hours (72 on the clock)."""
+    from witness.store import logins
+    from witness.store.health import HEARTBEAT, is_stale
+    from witness.store.models import ServiceHealth, utcnow
+
+    monkeypatch.setenv(timebase.ENV, timebase.Clock(datetime.now(UTC), 6).spec())
+    now = utcnow()
+    beat = ServiceHealth(service="recorder", instance="x", status="ok", since=now)
+    beat.updated_at = now - 6 * timedelta(seconds=40)  # 40 real seconds ago, on the clock
+    assert timedelta(seconds=40) < 2 * HEARTBEAT and not is_stale(beat, now)
+    beat.updated_at = now - 6 * 3 * HEARTBEAT  # three heartbeats of real time
+    assert is_stale(beat, now)
+    store = Store(sqlite_url)
+    from witness.store import accounts
+
+    accounts.BCRYPT_ROUNDS = 4
+    accounts.add_user(store.engine, "li", PASSWORD, "officer")
+    token = logins.start(store.engine, "li", hours=12)
+    assert logins.user_of(store.engine, token) == "li"
+    from sqlmodel import Session, select
+
+    with Session(store.engine) as s:
+        row = s.execute(select(logins.LoginRow)).scalars().one()
+    lasts = row.expires_at.replace(tzinfo=UTC) - row.created_at.replace(tzinfo=UTC)
+    assert lasts == timedelta(hours=72)
+    store.close()

@@ -83,3 +83,12 @@ def now() -> datetime:
     """Aware UTC now, on the demo's clock when one is set."""
     clock = current()
     return clock.now() if clock is not None else datetime.now(UTC)
+
+
+def speed() -> float:
+    """How many clock seconds pass in one real second (1 outside the demo).
+
+    Liveness checks (a heartbeat every N real seconds) compare clock times, so they
+    allow N × speed clock seconds."""
+    clock = current()
+    return clock.speed if clock is not None else 1.0

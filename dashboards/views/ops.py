@@ -51,7 +51,7 @@ def progress() -> None:
             delta=t("wall.ops.lag_total", lag=g.lag),
             delta_color="off" if g.lag == 0 else "inverse",
         )
-        if stale > STALE_S:
+        if stale > STALE_S * timebase.speed():  # reports come every few real seconds
             col.warning(t("wall.ops.stale", age=formatting.age(g.updated_at)))
     with st.expander(t("wall.ops.lag")):
         st.dataframe(
