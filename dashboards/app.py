@@ -15,17 +15,19 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboards import session  # noqa: E402
+from dashboards import session, style  # noqa: E402
 from witness.i18n import t  # noqa: E402
 
 PAGES = {
     "wall": ("views/wall.py", "📺"),
     "project": ("views/project.py", "📁"),
+    "global": ("views/global_alerts.py", "🌐"),
     "archive": ("views/archive.py", "🗄️"),
     "ops": ("views/ops.py", "🛠️"),
 }
 
 st.set_page_config(page_title=t("wall.app_title"), layout="wide")
+style.base()
 
 acc = session.sign_in()
 if acc is None:
@@ -51,12 +53,9 @@ pages = [
     )
     for i, name in enumerate(allowed)
 ]
-with st.sidebar:
-    st.markdown(f"**{t('wall.app_title')}**")
-    st.caption(t("wall.signed_in", name=acc.display_name, role=t(f"wall.role.{acc.role}")))
-    if st.button(t("wall.logout"), key="logout"):
-        session.sign_out()
-        if session.auth_configured() and getattr(st.user, "is_logged_in", False):
-            st.logout()
-        st.rerun()
-st.navigation(pages).run()
+# Pages are in the top bar; who is signed in and the sign-out sit at the top of each page
+# (on the wall, beside the feed: its grid takes the whole height), so there is no sidebar.
+page = st.navigation(pages, position="top")
+if page.title != t("wall.page.wall"):
+    session.account_bar(acc)
+page.run()

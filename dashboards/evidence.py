@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from dashboards.explain.core import Names
 from witness.events import Event
 from witness.sealing import AlertView
 
@@ -170,22 +171,36 @@ def passage_sides(
     return side(text_a, passage.get("a")), side(text_b, passage.get("b"))
 
 
-def event_detail(e: Event) -> str:
+def event_kind(etype: str) -> str:
+    """'投标文件递交 · bid.submitted': the step in words, the contract's type beside it."""
+    from dashboards.explain.core import label
+
+    words = label("event", etype)
+    return f"{words} · {etype}" if words != etype else etype
+
+
+def event_detail(e: Event, names: Names | None = None) -> str:
     """One line about an event for the timeline (only called for visible events)."""
+    from dashboards.explain.core import money
+
+    names = names or Names()
     p = e.payload
     match e.type:
         case "bid.submitted":
-            return f"{p.bidder.id} {p.bidder.name}"
+            return f"{p.bidder.name} （{p.bidder.id}）"
         case "bid.opened":
-            return f"{p.bidder_id} {p.price:g}"
+            return f"{names.bidder(p.bidder_id)} {money(p.price, names.currency)}"
         case "score.submitted":
-            return f"{p.expert_id} → {p.bidder_id} {p.item_id}: {p.score:g}/{p.max_score:g}"
+            return (
+                f"{names.expert(p.expert_id)} → {names.bidder_name(p.bidder_id)} "
+                f"{p.item_id}: {p.score:g}/{p.max_score:g}"
+            )
         case "document.submitted":
-            return f"{p.owner} {p.doc_id} ({p.kind})"
+            return f"{names.bidder_name(p.owner)} {p.doc_id} ({p.kind})"
         case "boq.submitted":
-            return f"{p.bidder_id} {p.doc_id} ({len(p.items)})"
+            return f"{names.bidder_name(p.bidder_id)} {p.doc_id} ({len(p.items)})"
         case "expert.assigned":
-            return f"{p.expert.id} {p.expert.name or ''}"
+            return f"{p.expert.name or ''}（{p.expert.id}）"
     room = getattr(p, "room_id", None)
     return room or ""
 
@@ -234,14 +249,8 @@ def price_frame(events: Iterable[Event], names: dict[str, str]) -> pd.DataFrame:
     )
 
 
-def screen_values(v: AlertView) -> dict[str, Any]:
-    """The numbers a PRICE-* alert reports (CV, RD, SPD ...), flattened one level."""
-    out: dict[str, Any] = {}
-    for k, val in v.evidence.items():
-        if isinstance(val, int | float) and not isinstance(val, bool):
-            out[k] = val
-        elif isinstance(val, dict):
-            for k2, v2 in val.items():
-                if isinstance(v2, int | float) and not isinstance(v2, bool):
-                    out[f"{k}.{k2}"] = v2
-    return out
+def short_name(name: str | None, ident: str, limit: int = 8) -> str:
+    """A label that fits an axis: the name's first characters, else the id's last ones."""
+    if name:
+        return name if len(name) <= limit else name[:limit] + "…"
+    return ident if len(ident) <= limit + 2 else "…" + ident[-limit:]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from html import escape
 
 import streamlit as st
 
 import dashboards.texts  # noqa: F401  (registers the wall's strings)
+from dashboards.explain import Names, explain
+from witness import timebase
 from witness.i18n import t
 from witness.sealing import AlertView
 
@@ -22,17 +25,38 @@ def fmt_ts(ts: datetime | None) -> str:
     return ts.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+def aware(ts: datetime) -> datetime:
+    """Naive times (read back from SQLite) are UTC; comparable with aware ones."""
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
+
+
+def parse_ts(value: object) -> datetime | None:
+    """An ISO timestamp from a record's JSON (None when it is not one)."""
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 def age(ts: datetime | None, now: datetime | None = None) -> str:
     if ts is None:
         return t("wall.age.none")
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=UTC)
-    secs = int(((now or datetime.now(UTC)) - ts).total_seconds())
+    secs = int(((now or timebase.now()) - ts).total_seconds())
     if secs < 120:
         return t("wall.age.s", n=max(secs, 0))
     if secs < 7200:
         return t("wall.age.m", n=secs // 60)
     return t("wall.age.h", n=secs // 3600)
+
+
+def camera_label(room_id: str, camera_id: str | None) -> str:
+    """A camera id without its room's prefix ("PB-201-C1" in PB-201 -> "C1")."""
+    if not camera_id:
+        return "-"
+    prefix = f"{room_id}-"
+    return camera_id[len(prefix) :] if camera_id.startswith(prefix) else camera_id
 
 
 def stage(name: str) -> str:
@@ -44,11 +68,48 @@ def alert_label(v: AlertView) -> str:
     return f"{SEVERITY_ICON.get(v.severity, '⚪')} [{v.project_id}] {v.title}{mark} · {t(f'status.{v.status}')}"
 
 
-def show_evidence(v: AlertView) -> None:
-    """Evidence as data; unknown shapes are shown as JSON rather than dropped."""
+def markdown_table(rows: list[dict[str, str]]) -> str:
+    """Rows as a Markdown table (cheap to render in every feed card, no index column)."""
+    if not rows:
+        return ""
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+
+    def cell(value: object) -> str:
+        return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(cell(r.get(c, "")) for c in cols) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _raw(evidence: dict) -> dict:
+    """The evidence as JSON for the raw view; pictures replaced by a note."""
+    out = json.loads(json.dumps(evidence, default=str))
+    thumb = out.get("thumbnail")
+    if isinstance(thumb, dict) and thumb.get("jpeg_base64"):
+        thumb["jpeg_base64"] = t("wall.alert.picture_above")
+    return out
+
+
+def show_evidence(v: AlertView, names: Names | None = None) -> None:
+    """Evidence for people: a sentence, tables, the camera's picture; raw JSON one click away."""
     if v.sealed:
         st.info(t("wall.sealed_note"))
         return
-    if v.subjects:
-        st.caption(t("wall.alert.subjects", subjects=", ".join(v.subjects)))
-    st.json(json.loads(json.dumps(v.evidence, default=str)), expanded=False)
+    ex = explain(v, names.copy() if names is not None else None)
+    st.markdown(ex.summary)
+    thumb = v.evidence.get("thumbnail") if isinstance(v.evidence, dict) else None
+    if isinstance(thumb, dict) and isinstance(thumb.get("jpeg_base64"), str):
+        st.html(
+            f'<img class="wt-evidence-pic" src="data:image/jpeg;base64,{thumb["jpeg_base64"]}" '
+            f'alt="{escape(str(thumb.get("camera_id", "")))}">'
+            f'<div class="wt-cap">{escape(str(thumb.get("camera_id", "")))} · '
+            f"{escape(str(thumb.get('ts', '')))}</div>"
+        )
+    for table in ex.tables:
+        if table.rows:
+            st.markdown(f"**{table.title}**\n\n{markdown_table(table.rows)}")
+    with st.popover(t("wall.alert.raw"), icon="🧾"):
+        if v.subjects:
+            st.caption(t("wall.alert.subjects", subjects=", ".join(v.subjects)))
+        st.json(_raw(v.evidence), expanded=True)

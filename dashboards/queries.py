@@ -6,6 +6,7 @@ queries whatever the number of tiles or alerts (see bench/wall.py).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
+from dashboards import layout
+from witness import timebase
 from witness.sealing import projects_named
 from witness.store import Store
 from witness.store.models import (
@@ -23,6 +26,7 @@ from witness.store.models import (
     Decision,
     EventRow,
     LatestFrame,
+    LedgerEntry,
     Project,
     RoomRow,
     ServiceHealth,
@@ -42,11 +46,26 @@ class Tile:
     session_state: str | None
     frame: LatestFrame | None = None
     open_alerts: int = 0
+    held_by: str | None = None  # another project's session holds the room now
 
     @property
     def hot(self) -> bool:
         """Tiles whose room has open alerts refresh fast."""
         return self.open_alerts > 0
+
+    def state(self) -> layout.TileState:
+        f = self.frame
+        return layout.TileState(
+            room_id=self.room_id,
+            camera_id=self.camera_id,
+            open_alerts=self.open_alerts,
+            session_under_way=self.session_state == "under_way",
+            frame_ts=f.ts if f is not None else None,
+            status=f.status if f is not None else None,
+        )
+
+    def activity(self, now: datetime | None = None) -> str:
+        return layout.activity(self.state(), now)
 
 
 @dataclass
@@ -75,6 +94,8 @@ def signature_of(panels: Sequence[ProjectPanel]) -> tuple:
             p.project.opened,
             tuple(sorted(p.counts.items())),
             tuple(sorted({t.room_id for t in p.tiles if t.hot})),
+            tuple(sorted({t.room_id for t in p.tiles if t.session_state == "under_way"})),
+            tuple(sorted({t.room_id for t in p.tiles if t.held_by})),
         )
         for p in panels
     )
@@ -128,6 +149,35 @@ def decisions_for(store: Store, alert_ids: Sequence[str]) -> dict[str, list[Deci
     return dict(out)
 
 
+def registered_rooms(store: Store, project_ids: Sequence[str]) -> dict[str, list[dict]]:
+    """Each project's rooms as its latest `project.registered` lists them.
+
+    Rooms are the centre's and pass from project to project, so the rooms table only
+    knows who holds a room now; a project's own tiles come from its registration.
+    """
+    ids = list(project_ids)
+    if not ids:
+        return {}
+    q = (
+        select(EventRow.project_id, LedgerEntry.body)
+        .join(
+            LedgerEntry,
+            (EventRow.chain == LedgerEntry.chain) & (EventRow.seq == LedgerEntry.seq),
+        )
+        .where(EventRow.project_id.in_(ids), EventRow.type == "project.registered")
+        .order_by(LedgerEntry.id)
+    )
+    out: dict[str, list[dict]] = {}
+    with Session(store.engine) as s:
+        for pid, body in s.execute(q).all():
+            try:
+                rooms = json.loads(body).get("payload", {}).get("rooms") or []
+            except (ValueError, AttributeError):
+                continue
+            out[pid] = [r for r in rooms if isinstance(r, dict) and r.get("room_id")]
+    return out
+
+
 def wall_data(
     store: Store,
     project_ids: Sequence[str],
@@ -135,17 +185,18 @@ def wall_data(
     max_tiles: int = 9,
     feed_limit: int = 25,
     statuses: Sequence[str] = ACTIVE_STATUSES,
+    now: datetime | None = None,
 ) -> WallData:
-    """Everything one wall refresh needs, in six queries."""
+    """Everything one wall refresh needs, in a fixed number of queries."""
     ids = list(project_ids)
+    now = now or timebase.now()
+    own = registered_rooms(store, ids)
     with Session(store.engine) as s:
         prows = s.execute(select(Project).where(Project.project_id.in_(ids))).scalars().all()
-        rooms = (
-            s.execute(select(RoomRow).where(RoomRow.project_id.in_(ids)).order_by(RoomRow.room_id))
-            .scalars()
-            .all()
-        )
-        room_ids = [r.room_id for r in rooms]
+        wanted = {r["room_id"] for rooms in own.values() for r in rooms}
+        q = select(RoomRow).where(RoomRow.project_id.in_(ids) | RoomRow.room_id.in_(sorted(wanted)))
+        rooms = {r.room_id: r for r in s.execute(q).scalars().all()}
+        room_ids = sorted(wanted | set(rooms))
         frames = (
             s.execute(select(LatestFrame).where(LatestFrame.room_id.in_(room_ids))).scalars().all()
             if room_ids
@@ -166,24 +217,35 @@ def wall_data(
         project = by_id.get(pid)
         if project is None:
             continue
+        listed = {r["room_id"]: r for r in own.get(pid, [])}
+        for r in rooms.values():  # rooms it holds without listing them (room.session)
+            if r.project_id == pid and r.room_id not in listed:
+                listed[r.room_id] = {"room_id": r.room_id, "kind": r.kind, "cameras": r.cameras}
         tiles: list[Tile] = []
-        for r in rooms:
-            if r.project_id != pid:
-                continue
-            cams = list(dict.fromkeys([*r.cameras, *sorted(frames_by_room.get(r.room_id, {}))]))
-            for cam in cams or [None]:
+        for room_id in sorted(listed):
+            spec, row = listed[room_id], rooms.get(room_id)
+            held_by = row.project_id if row is not None else pid
+            session_state = row.session_state if row is not None else None
+            foreign = held_by not in (None, pid) and session_state == "under_way"
+            cams = [str(c) for c in spec.get("cameras") or []]
+            if not foreign:
+                cams += sorted(frames_by_room.get(room_id, {}))
+            for cam in list(dict.fromkeys(cams)) or [None]:
                 tiles.append(
                     Tile(
                         project_id=pid,
-                        room_id=r.room_id,
+                        room_id=room_id,
                         camera_id=cam,
-                        room_kind=r.kind,
-                        session_state=r.session_state,
-                        frame=frames_by_room.get(r.room_id, {}).get(cam) if cam else None,
-                        open_alerts=room_alerts.get((pid, r.room_id), 0),
+                        room_kind=spec.get("kind"),
+                        session_state=None if foreign or held_by != pid else session_state,
+                        frame=None if foreign or cam is None else frames_by_room[room_id].get(cam),
+                        open_alerts=room_alerts.get((pid, room_id), 0),
+                        held_by=held_by if foreign else None,
                     )
                 )
-        tiles.sort(key=lambda t: (not t.hot, t.room_id, t.camera_id or ""))
+        ordered = layout.order_tiles([t.state() for t in tiles], now)
+        index = {(t.room_id, t.camera_id): t for t in tiles}
+        tiles = [index[(o.room_id, o.camera_id)] for o in ordered]
         panels.append(ProjectPanel(project, tiles[:max_tiles], dict(sev_counts.get(pid, {}))))
     rows = feed(store, ids, statuses=statuses, limit=feed_limit)
     return WallData(panels, rows, decisions_for(store, [a.alert_id for a in rows]))
@@ -266,3 +328,154 @@ def event_rate(store: Store, since: datetime) -> int:
     q = select(func.count()).select_from(EventRow).where(EventRow.ts >= since)
     with Session(store.engine) as s:
         return int(s.execute(q).scalar_one())
+
+
+def project_summaries(store: Store, project_ids: Sequence[str]) -> list[layout.ProjectSummary]:
+    """Stage, open alerts by severity and live rooms of each project (three queries)."""
+    ids = list(project_ids)
+    if not ids:
+        return []
+    with Session(store.engine) as s:
+        stages = dict(
+            s.execute(
+                select(Project.project_id, Project.stage).where(Project.project_id.in_(ids))
+            ).all()
+        )
+        open_rows = s.execute(
+            select(AlertRow.project_id, AlertRow.severity, func.count())
+            .where(AlertRow.project_id.in_(ids), AlertRow.status == "open")
+            .group_by(AlertRow.project_id, AlertRow.severity)
+        ).all()
+        live = dict(
+            s.execute(
+                select(RoomRow.project_id, func.count())
+                .where(RoomRow.project_id.in_(ids), RoomRow.session_state == "under_way")
+                .group_by(RoomRow.project_id)
+            ).all()
+        )
+    red: dict[str, int] = defaultdict(int)
+    other: dict[str, int] = defaultdict(int)
+    for pid, sev, n in open_rows:
+        (red if sev == "red" else other)[pid] += n
+    return [
+        layout.ProjectSummary(pid, stages[pid], red[pid], other[pid], int(live.get(pid, 0)))
+        for pid in ids
+        if pid in stages
+    ]
+
+
+def global_alerts(store: Store, statuses: Sequence[str] | None = None) -> list[AlertRow]:
+    """Alerts of no single project (`*`): rings across tenders, rooms with no session."""
+    q = select(AlertRow).where(AlertRow.project_id == "*")
+    if statuses:
+        q = q.where(AlertRow.status.in_(list(statuses)))
+    q = q.order_by(SEVERITY_RANK, AlertRow.last_seen.desc(), AlertRow.alert_id)
+    with Session(store.engine) as s:
+        return list(s.execute(q).scalars().all())
+
+
+def projects_touched(row: AlertRow, rooms_of: dict[str, set[str]]) -> set[str]:
+    """The projects a `*` alert concerns: tenders in its evidence, or the room's projects."""
+    touched = {str(p) for p in (getattr(row, "projects", None) or [])}
+    ev = row.evidence or {}
+    for tender in ev.get("tenders") or []:
+        if isinstance(tender, dict) and tender.get("project_id"):
+            touched.add(str(tender["project_id"]))
+    if row.room_id:
+        touched |= {pid for pid, rooms in rooms_of.items() if row.room_id in rooms}
+    return touched - {"*"}
+
+
+def party_names(store: Store, project_ids: Sequence[str]):
+    """Names of bidders and experts (and the currency) per project, from its events.
+
+    Call only for opened projects: bidder names are sealed until the opening.
+    """
+    from dashboards.explain import Names
+
+    ids = [p for p in dict.fromkeys(project_ids) if p != "*"]
+    out = {pid: Names() for pid in ids}
+    if not ids:
+        return out
+    q = (
+        select(EventRow.project_id, EventRow.type, LedgerEntry.body)
+        .join(
+            LedgerEntry,
+            (EventRow.chain == LedgerEntry.chain) & (EventRow.seq == LedgerEntry.seq),
+        )
+        .where(
+            EventRow.project_id.in_(ids),
+            EventRow.type.in_(["bid.submitted", "expert.assigned", "project.registered"]),
+        )
+        .order_by(LedgerEntry.id)
+    )
+    with Session(store.engine) as s:
+        for pid, etype, body in s.execute(q).all():
+            try:
+                payload = json.loads(body).get("payload") or {}
+            except ValueError:
+                continue
+            names = out[pid]
+            if etype == "bid.submitted":
+                bidder = payload.get("bidder") or {}
+                if bidder.get("id") and bidder.get("name"):
+                    names.bidders[str(bidder["id"])] = str(bidder["name"])
+            elif etype == "expert.assigned":
+                expert = payload.get("expert") or {}
+                if expert.get("id") and expert.get("name"):
+                    names.experts[str(expert["id"])] = str(expert["name"])
+            elif payload.get("currency"):
+                names.currency = str(payload["currency"])
+    return out
+
+
+@dataclass(frozen=True)
+class GroupLag:
+    """One consumer group's progress: partitions, summed positions and lag, its rate."""
+
+    group_id: str
+    partitions: int
+    position: int
+    lag: int
+    events_per_s: float | None  # None: not reported by the group itself
+    updated_at: datetime
+
+
+def group_lag(rows: Sequence[ConsumerLag]) -> list[GroupLag]:
+    """Lag rows per (group, topic, partition) folded per group.
+
+    A group reports its rate on each of its rows (the same number), so the rows'
+    rates are not summed: that would count the group once per partition.
+    """
+    groups: dict[str, list[ConsumerLag]] = defaultdict(list)
+    for r in rows:
+        groups[r.group_id].append(r)
+    out = []
+    for gid, rs in sorted(groups.items()):
+        rates = [r.events_per_s for r in rs if r.events_per_s]
+        out.append(
+            GroupLag(
+                gid,
+                len(rs),
+                sum(r.position for r in rs),
+                sum(r.lag for r in rs),
+                max(rates) if rates else None,
+                max(r.updated_at for r in rs),
+            )
+        )
+    return out
+
+
+def measured_rates(
+    now: list[GroupLag], before: dict[str, tuple[int, datetime]]
+) -> dict[str, float]:
+    """events/s per group from how far its positions moved since the last look."""
+    out = {}
+    for g in now:
+        prev = before.get(g.group_id)
+        if prev is None:
+            continue
+        seconds = (g.updated_at - prev[1]).total_seconds()
+        if seconds > 0 and g.position >= prev[0]:
+            out[g.group_id] = (g.position - prev[0]) / seconds
+    return out

@@ -132,6 +132,19 @@ def write_pending_cookie() -> None:
         _set_cookie(st.session_state.pop("_cookie_pending"))
 
 
+def _sign_out_clicked() -> None:
+    sign_out()
+    if auth_configured() and getattr(st.user, "is_logged_in", False):
+        st.logout()
+
+
+def account_bar(acc: Account) -> None:
+    """Who is signed in, and the sign-out button, on one short line."""
+    bar = st.container(horizontal=True, vertical_alignment="center", key="account_bar")
+    bar.caption(t("wall.signed_in", name=acc.display_name, role=t(f"wall.role.{acc.role}")))
+    bar.button(t("wall.logout"), key="logout", on_click=_sign_out_clicked, type="tertiary")
+
+
 def sign_out(*, notice: bool = False) -> None:
     """End this screen's session (its cookie too); other screens keep theirs."""
     logins.end(store().engine, st.session_state.get("_session_token"))

@@ -155,6 +155,9 @@ class AgentOptions:
     max_frames: int | None = None
     #: Pace file sources at real time (demo) instead of as fast as they decode.
     realtime: bool = False
+    #: With `realtime`: play files this many times faster than real time (an accelerated
+    #: demo day); stamps still follow the file's own clock.
+    speed: float = 1.0
 
 
 def _now() -> datetime:
@@ -291,7 +294,7 @@ class CameraWorker:
                 t = offset + pos
                 ts = start + timedelta(seconds=t)
                 if self.options.realtime:
-                    lag = t - (time.monotonic() - wall0)
+                    lag = t / self.options.speed - (time.monotonic() - wall0)
                     if lag > 0:
                         self.sleep(lag)
                 self._emit_status(ts, "online")

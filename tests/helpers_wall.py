@@ -28,6 +28,18 @@ USERS = {
 }
 NAMES = {"A": "甲建设公司", "B": "乙工程公司", "C": "丙路桥公司"}
 PRICES = {"A": 1000.0, "B": 1010.0, "C": 1020.0}
+#: Price offsets per project, so no two projects share a bid price (a leak test must be
+#: able to tell whose price it found).
+PRICE_OFFSET = {"P1": 0.0, "P2": 7.0, "P3": 3.0}
+
+
+def bidder_name(pid: str, b: str) -> str:
+    """P1's bidders carry NAMES; other projects' names are their own ('甲P2建设公司')."""
+    return NAMES[b] if pid == "P1" else f"{NAMES[b][0]}{pid}{NAMES[b][1:]}"
+
+
+def bid_price(pid: str, b: str) -> float:
+    return PRICES[b] + PRICE_OFFSET.get(pid, 0.0)
 
 
 def thumbnail(shade: int = 120) -> str:
@@ -60,8 +72,8 @@ def project_events(pid: str, day: int, *, opened: bool, rooms: list[tuple[str, l
                 pid,
                 ts + f"09:0{i}:00+08:00",
                 {
-                    "bidder": {"id": f"{pid}-{b}", "name": NAMES[b]},
-                    "price": PRICES[b],
+                    "bidder": {"id": f"{pid}-{b}", "name": bidder_name(pid, b)},
+                    "price": bid_price(pid, b),
                     "bond": {"payer_account": f"ACC-{pid}"},
                 },
             )
@@ -76,7 +88,7 @@ def project_events(pid: str, day: int, *, opened: bool, rooms: list[tuple[str, l
                     "bid.opened",
                     pid,
                     ts + f"10:0{i + 1}:00+08:00",
-                    {"bidder_id": f"{pid}-{b}", "price": PRICES[b]},
+                    {"bidder_id": f"{pid}-{b}", "price": bid_price(pid, b)},
                 )
             )
         for x in ("E1", "E2", "E3"):
@@ -100,7 +112,7 @@ def project_events(pid: str, day: int, *, opened: bool, rooms: list[tuple[str, l
     return evs
 
 
-def frame_event(room: str, cam: str, ts: str, shade: int = 120):
+def frame_event(room: str, cam: str, ts: str, shade: int = 120, thumb: str | None = None):
     return make_event(
         "frame.analyzed",
         "*",
@@ -116,7 +128,7 @@ def frame_event(room: str, cam: str, ts: str, shade: int = 120):
             "scene_change": 0.0,
             "persons": 3,
             "faces": 2,
-            "thumbnail": thumbnail(shade),
+            "thumbnail": thumb or thumbnail(shade),
         },
         event_id=f"frame-{room}-{cam}-{ts}",
     )
@@ -207,3 +219,159 @@ def login(user: str, password: str = PASSWORD) -> AppTest:
     at.text_input(key="login_password").input(password)
     at.button[0].click()
     return at.run()
+
+
+# ---------------------------------------------------------------- an officer's day: 4 × 9 tiles
+
+DAY_PROJECTS = ["D1", "D2", "D3", "D4"]
+
+
+def day_rooms(pid: str) -> list[dict]:
+    """An opening room with 4 cameras and an evaluation room with 5: nine tiles."""
+    return [
+        {
+            "room_id": f"{pid}-KB",
+            "kind": "opening",
+            "cameras": [f"{pid}-KB-C{i}" for i in range(1, 5)],
+        },
+        {
+            "room_id": f"{pid}-PB",
+            "kind": "evaluation",
+            "cameras": [f"{pid}-PB-C{i}" for i in range(1, 6)],
+        },
+    ]
+
+
+def seed_day(store, now, *, users: bool = True, picture=None) -> None:
+    """Four live projects (evaluation under way, bids opened) with frames on every camera.
+
+    `now` is the wall's now (aware); frames are a few seconds old, so the tiles read live.
+    `picture(room, camera, i)` may supply the thumbnail (base64 JPEG).
+    """
+    from datetime import timedelta
+
+    events = []
+    for k, pid in enumerate(DAY_PROJECTS):
+        rooms = day_rooms(pid)
+        t0 = now - timedelta(hours=2)
+        events.append(
+            make_event(
+                "project.registered",
+                pid,
+                t0,
+                {"name": f"第{k + 1}标段道路工程", "currency": "CNY", "rooms": rooms},
+            )
+        )
+        for i, b in enumerate("ABC"):
+            events.append(
+                make_event(
+                    "bid.submitted",
+                    pid,
+                    t0 + timedelta(minutes=5 + i),
+                    {
+                        "bidder": {"id": f"{pid}-{b}", "name": bidder_name(pid, b)},
+                        "price": PRICES[b] * 1000,
+                        "bond": {"payer_account": f"ACC-{pid}"},
+                    },
+                )
+            )
+        events.append(
+            make_event("opening.started", pid, t0 + timedelta(minutes=30), {"room_id": f"{pid}-KB"})
+        )
+        events.append(
+            make_event("opening.closed", pid, t0 + timedelta(minutes=50), {"room_id": f"{pid}-KB"})
+        )
+        for x in range(5):
+            events.append(
+                make_event(
+                    "expert.assigned",
+                    pid,
+                    t0 + timedelta(minutes=55 + x),
+                    {
+                        "expert": {"id": f"{pid}-E{x + 1}", "name": f"专家{x + 1}"},
+                        "room_id": f"{pid}-PB",
+                    },
+                )
+            )
+        events.append(
+            make_event(
+                "evaluation.started",
+                pid,
+                t0 + timedelta(minutes=70),
+                {"room_id": f"{pid}-PB", "planned_minutes": 120},
+            )
+        )
+        events.append(
+            make_event(
+                "room.session",
+                pid,
+                t0 + timedelta(minutes=70),
+                {
+                    "room_id": f"{pid}-PB",
+                    "project_id": pid,
+                    "kind": "evaluation",
+                    "state": "under_way",
+                    "roster": [f"{pid}-E{x + 1}" for x in range(5)],
+                    "since": (t0 + timedelta(minutes=70)).isoformat(),
+                },
+            )
+        )
+        for r in rooms:
+            for i, cam in enumerate(r["cameras"]):
+                ts = now - timedelta(seconds=3 + i)
+                thumb = picture(r["room_id"], cam, i) if picture else thumbnail(60 + 25 * i)
+                events.append(frame_event(r["room_id"], cam, ts.isoformat(), 120, thumb))
+    eng = detectors.Engine(detectors.all_detectors())
+    alerts = [a for e in events for a in eng.process(e).alerts]
+    store.write(events, alerts)
+    if users:
+        accounts.BCRYPT_ROUNDS = 4
+        accounts.add_user(store.engine, "wang", PASSWORD, "officer", projects=DAY_PROJECTS)
+
+
+def painted_thumbnail(room: str, camera: str, i: int = 0, persons: int = 5) -> str:
+    """A tile's picture as the demo's cameras show it: the footage painter's frame, made
+    into a thumbnail by the camera agent's own function."""
+    from streams.frame_analysis import thumbnail as agent_thumbnail
+    from witness.simulator import footage
+
+    frame = footage.Painter(room, camera).frame(footage.Shot(600 + 10 * i, persons))
+    return agent_thumbnail(frame)
+
+
+def html_bodies(at: AppTest) -> list[str]:
+    """The HTML blocks the page rendered (tiles and panel headers are HTML)."""
+    out = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        body = getattr(proto, "body", None) if proto is not None else None
+        if type(node).__name__ == "Html" or (isinstance(body, str) and body.startswith("<div")):
+            out.append(body)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return [b for b in out if isinstance(b, str)]
+
+
+PANEL_HEAD = re.compile(r'<div class="wt-head" data-project="([^"]+)"><b>([^<]*)</b> ([^<]*)')
+TILE = re.compile(r'<div class="wt-tile wt-(hot|live|idle)" data-tile="([^"]+)">(<img)?')
+
+
+def panel_titles(at: AppTest) -> list[str]:
+    """'P1 道路工程P1' for each project panel on the wall, in order."""
+    return [
+        f"{m.group(2)} {m.group(3).strip()}"
+        for body in html_bodies(at)
+        if (m := PANEL_HEAD.search(body))
+    ]
+
+
+def tiles(at: AppTest) -> dict[str, tuple[str, bool]]:
+    """project/room/camera -> (activity, has a picture) for every tile on the wall."""
+    return {
+        m.group(2): (m.group(1), bool(m.group(3)))
+        for body in html_bodies(at)
+        if (m := TILE.search(body))
+    }

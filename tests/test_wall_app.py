@@ -7,7 +7,7 @@ with `at.run()` explicitly, as a browser's timer would.
 from __future__ import annotations
 
 import pytest
-from helpers_wall import APP, NAMES, login, seed, text_of
+from helpers_wall import APP, bid_price, bidder_name, login, panel_titles, seed, text_of, tiles
 from streamlit.testing.v1 import AppTest
 
 from witness.events import make_event
@@ -43,14 +43,16 @@ def test_login_rejects_wrong_password_and_defaults_to_chinese(wall_url, monkeypa
 def test_officer_wall_shows_assigned_projects_only(wall_url):
     at = login("li")
     assert not at.exception
-    headers = [m.value for m in at.markdown if m.value.startswith("####")]
-    assert headers == ["#### P1 道路工程P1", "#### P2 道路工程P2"]
+    assert panel_titles(at) == ["P1 道路工程P1", "P2 道路工程P2"]
     text = text_of(at)
     assert "P3" not in text
     assert "R1 · C1 · online" in text and "R2 · C3 · online" in text
-    assert len(at.get("image")) == 2  # the two cameras with a thumbnail
-    # hot tile: R1 has an open VID-OFFLINE alert
-    assert any("open alerts" in m.value for m in at.markdown)
+    shown = tiles(at)
+    assert [k for k, (_, picture) in shown.items() if picture] == ["P1/R1/C1", "P1/R2/C3"]
+    # hot tile: R1 has an open VID-OFFLINE alert; it is outlined and says how many
+    assert shown["P1/R1/C1"][0] == shown["P1/R1/C2"][0] == "hot"
+    assert shown["P1/R2/C3"][0] != "hot"
+    assert "🔴1</span> · R1 · C1" in text
     labels = [e.label for e in at.expander]
     assert labels[0].startswith("🔴")  # most severe first
     assert labels == sorted(labels, key=lambda s: "🔴🟠🟡".index(s[0]))
@@ -62,14 +64,17 @@ def test_sealed_project_shows_no_bidder_name_count_or_price(wall_url):
     text = text_of(at)
     sealed = [e for e in at.expander if "[P2]" in e.label]
     assert len(sealed) == 1 and "sealed" in sealed[0].label
-    for forbidden in ("P2-A", "P2-B", "ACC-P2", *NAMES.values(), "1010"):
+    p2_names = [bidder_name("P2", b) for b in "ABC"]
+    p2_prices = [str(int(bid_price("P2", b))) for b in "ABC"]
+    p2_prices += [f"{bid_price('P2', b):,.2f}" for b in "ABC"]
+    for forbidden in ("P2-A", "P2-B", "ACC-P2", *p2_names, *p2_prices):
         assert forbidden not in text, forbidden
     # the project page of P2 says sealed and shows no bid events
     at.switch_page("views/project.py").run()
     at.selectbox(key="project_pick").select("P2").run()
     text = text_of(at)
     assert "sealed until opening" in text
-    for forbidden in ("bid.submitted", "P2-A", *NAMES.values(), "1010"):
+    for forbidden in ("bid.submitted", "P2-A", *p2_names, *p2_prices):
         assert forbidden not in text, forbidden
     # opening unseals
     store = Store(url)
@@ -85,7 +90,9 @@ def test_sealed_project_shows_no_bidder_name_count_or_price(wall_url):
 def test_officer_cannot_reach_ops_archive_or_unassigned_project(wall_url):
     at = login("li")
     for page in ("views/ops.py", "views/archive.py"):  # never registered for officers
-        with pytest.raises(ValueError, match="Known pages: .*wall.py.*project.py'\\]"):
+        with pytest.raises(
+            ValueError, match="Known pages: .*wall.py.*project.py.*global_alerts.py'\\]"
+        ):
             at.switch_page(page)
     at.switch_page("views/project.py").run()
     at.query_params["project"] = "P3"
@@ -161,7 +168,7 @@ def test_auditor_is_read_only_and_has_archive(wall_url):
     assert not at.exception
     assert keys(at, "feed_") == [] and keys(at, "proj_") == []
     assert any("read-only" in c.value for c in at.caption)
-    assert "#### P3" in text_of(at)  # auditors see every project
+    assert "P3 道路工程P3" in panel_titles(at)  # auditors see every project
     at.switch_page("views/project.py").run()
     assert keys(at, "proj_") == []
     at.switch_page("views/archive.py").run()
@@ -172,7 +179,7 @@ def test_auditor_is_read_only_and_has_archive(wall_url):
     assert any("chain P2: — records intact" in s.value for s in at.success)
     assert "bid.submitted" not in text_of(at) and "P2-A" not in text_of(at)
     at.selectbox(key="archive_project").select("P1").run()
-    at.slider(key="archive_step").set_value(1).run()
+    at.slider(key="replay_slider").set_value(1).run()
     assert "step 1/" in text_of(at) and "project.registered" in text_of(at)
     assert not [e for e in at.expander]  # no alert before the first event's time
     with pytest.raises(ValueError, match="Could not find"):
@@ -227,7 +234,7 @@ def test_admin_project_page_renders_evidence(wall_url):
     assert '"P1-A" -- "P1-B" [label="REL-40-6"' in dot and "乙工程公司" in dot
     assert "混凝土浇筑养护" in text  # aligned passage
     assert "90 ⚠" in text  # E3's deviating score marked
-    assert "1010" in text and "乙工程公司" in text  # prices with names after opening
+    assert "¥1,010.00" in text and "乙工程公司" in text  # money with names after opening
     assert keys(at, "proj_ack_")  # admins may decide
 
 
@@ -251,7 +258,7 @@ def test_single_sign_on_maps_to_a_wall_account(wall_url):
     }
     at.user = {"is_logged_in": True, "email": "li", "email_verified": True}
     at.run()
-    assert [m.value for m in at.markdown if m.value.startswith("####")][0] == "#### P1 道路工程P1"
+    assert panel_titles(at)[0] == "P1 道路工程P1"
     assert at.session_state["username"] == "li"
     stranger = AppTest.from_file(str(APP), default_timeout=30)
     stranger.secrets["auth"] = {

@@ -1,4 +1,13 @@
-"""The running wall in headless Chromium: sign in, watch an alert arrive, acknowledge it.
+"""The running wall in headless Chromium: an officer's day, an auditor's replay, ops.
+
+- an alert arrives while the page is open and is acknowledged;
+- an officer's day at 1920 × 1080: four projects in two rows of two, nine tiles each with
+  pictures, no scrolling; three decisions on one live project while events arrive; the
+  1024-px layout; a reload that keeps the session;
+- the auditor plays the replay and jumps to the next alert and decision;
+- the ops page refreshes itself and shows dead letters with their reasons;
+- when the server goes away the page says so in Chinese, with no English dialog.
+Screenshots go to tests/artifacts/ (looked at by the developer, kept small).
 
 Chromium and chromedriver come from Debian's packages (`chromium`, `chromium-driver`);
 when they are missing the test installs them with CI=true and skips otherwise. Selenium
@@ -13,10 +22,29 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from helpers_wall import APP, PASSWORD, seed
+from helpers_browser import (
+    Arrivals,
+    decide,
+    layout,
+    login_in_browser,
+    pm_alert,
+    shot,
+    tamper_alert,
+    viewport,
+    wait_for,
+)
+from helpers_wall import (
+    APP,
+    DAY_PROJECTS,
+    PASSWORD,
+    painted_thumbnail,
+    seed,
+    seed_day,
+)
 
 from witness.alerts import make_alert
 from witness.rules import rule
@@ -33,7 +61,15 @@ def _need_browser() -> None:
         return
     if os.environ.get("CI", "").lower() == "true" and shutil.which("apt-get"):
         subprocess.run(
-            ["apt-get", "install", "-y", "chromium", "chromium-driver", "fonts-wqy-zenhei"],
+            [
+                "apt-get",
+                "install",
+                "-y",
+                "chromium",
+                "chromium-driver",
+                "fonts-wqy-zenhei",
+                "fonts-noto-color-emoji",
+            ],
             check=True,
             capture_output=True,
             timeout=600,
@@ -63,11 +99,7 @@ def _wait_http(port: int, proc: subprocess.Popen, timeout: float = 40) -> None:
     raise TimeoutError("streamlit did not start")
 
 
-@pytest.fixture
-def wall_server(tmp_path):
-    url = f"sqlite:///{tmp_path}/wall.db"
-    store = Store(url)
-    seed(store)
+def _start_wall(tmp_path, url):
     port = _free_port()
     env = {**os.environ, "WITNESS_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     env.pop("WITNESS_LOCALE", None)  # the default, Simplified Chinese
@@ -89,15 +121,44 @@ def wall_server(tmp_path):
         stdout=(tmp_path / "wall.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
-    try:
-        _wait_http(port, proc)
-        yield f"http://127.0.0.1:{port}", store
-    finally:
+    _wait_http(port, proc)
+    return f"http://127.0.0.1:{port}", proc
+
+
+def _stop(proc) -> None:
+    if proc.poll() is None:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def wall_server(tmp_path):
+    url = f"sqlite:///{tmp_path}/wall.db"
+    store = Store(url)
+    seed(store)
+    base, proc = _start_wall(tmp_path, url)
+    try:
+        yield base, store
+    finally:
+        _stop(proc)
+        store.close()
+
+
+@pytest.fixture
+def day_server(tmp_path):
+    """The seeded store plus four live projects with painted pictures (officer `wang`)."""
+    url = f"sqlite:///{tmp_path}/wall.db"
+    store = Store(url)
+    seed(store)
+    seed_day(store, datetime.now(UTC), picture=painted_thumbnail)
+    base, proc = _start_wall(tmp_path, url)
+    try:
+        yield base, store, proc
+    finally:
+        _stop(proc)
         store.close()
 
 
@@ -130,14 +191,7 @@ def browser(tmp_path):
     driver.quit()
 
 
-def _wait(driver, xpath: str, timeout: float = 20):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(
-        ec.presence_of_element_located((By.XPATH, xpath))
-    )
+_wait = wait_for  # the name the other browser tests import
 
 
 def test_wall_in_a_real_browser(wall_server, browser):
@@ -149,7 +203,7 @@ def test_wall_in_a_real_browser(wall_server, browser):
     _wait(browser, "//input[@aria-label='用户名']").send_keys("li")
     browser.find_element(By.XPATH, "//input[@aria-label='密码']").send_keys(PASSWORD)
     browser.find_element(By.XPATH, "//button[.//p[text()='登录']]").click()
-    _wait(browser, "//h4[contains(., 'P1')]")
+    _wait(browser, "//div[@class='wt-head' and @data-project='P1']")
     _wait(browser, "//*[contains(text(), '实时告警')]")
 
     # a new alert is recorded while the page is open
@@ -198,3 +252,197 @@ def test_wall_in_a_real_browser(wall_server, browser):
     browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
     assert arrived_s < 15  # the feed refreshes every 2 s
+
+
+# ---------------------------------------------------------------- an officer's day
+
+
+def test_an_officers_day_in_a_real_browser(day_server, browser):
+    base, store, _proc = day_server
+    viewport(browser, 1920, 1080)
+    login_in_browser(browser, base, "wang")
+    _wait(browser, "//div[@class='wt-head' and @data-project='D4']", timeout=30)
+    time.sleep(2)
+    lay = layout(browser)
+    # four projects side by side, two rows of two
+    panels = {p["id"]: p for p in lay["panels"]}
+    assert sorted(panels) == DAY_PROJECTS
+    assert abs(panels["D1"]["y"] - panels["D2"]["y"]) < 2 and panels["D1"]["x"] < panels["D2"]["x"]
+    assert abs(panels["D3"]["y"] - panels["D4"]["y"]) < 2 and panels["D3"]["y"] > panels["D1"]["y"]
+    # nine tiles each, every one with its picture decoded
+    tiles = lay["tiles"]
+    assert len(tiles) == 36
+    assert all(t["img"] > 0 for t in tiles), [t["id"] for t in tiles if not t["img"]]
+    # the whole wall and the feed beside it on one 1920 × 1080 screen: no scrolling
+    scroll_h, client_h, scroll_w, client_w = lay["scroll"]
+    assert scroll_h <= client_h + 2 and scroll_w <= client_w + 2, lay["scroll"]
+    assert all(t["y"] + t["h"] <= lay["vh"] + 1 for t in tiles)
+    assert lay["feed"]["x"] > max(p["x"] + p["w"] for p in lay["panels"]) - 1
+    # live evaluation cameras first and outlined green, the finished opening's dimmed
+    d1 = [t for t in tiles if t["id"].startswith("D1/")]
+    assert all("wt-live" in t["kind"] for t in d1[:5]) and all(
+        "wt-idle" in t["kind"] for t in d1[5:]
+    )
+    shot(browser, "officer_day_1920.png")
+
+    # three decisions on D1 while frames keep arriving
+    tamper = tamper_alert(store, "D1")
+    manager = pm_alert(store, "D1")
+    _wait(
+        browser, "//div[contains(@class,'wt-hot') and @data-tile='D1/D1-PB/D1-PB-C2']", timeout=20
+    )
+    rows = {r.rule: r for r in store.alerts(project_ids=["D1"])}
+    arrivals = Arrivals(store)
+    arrivals.start()
+    try:
+        d = decide(
+            browser, store, rows["REL-40-6"].alert_id, "[D1] 投标保证金从同一账户转出", "确认"
+        )
+        assert (d.action, d.actor) == ("acknowledge", "wang")
+        shot(browser, "officer_day_evidence.png")
+        d = decide(
+            browser,
+            store,
+            tamper.alert_id,
+            "[D1] 画面异常",
+            "移交",
+            reason="镜头被遮挡，移交监督部门",
+        )
+        assert (d.action, d.reason) == ("refer", "镜头被遮挡，移交监督部门")
+        d = decide(
+            browser,
+            store,
+            manager.alert_id,
+            "[D1] 不同投标人的项目负责人为同一人",
+            "排除",
+            reason="证书号录入错误，已核实为两人",
+        )
+        assert d.action == "dismiss"
+    finally:
+        arrivals.stop.set()
+        arrivals.join(5)
+    assert arrivals.sent >= 3  # events did arrive meanwhile
+    for aid in (rows["REL-40-6"].alert_id, tamper.alert_id, manager.alert_id):
+        assert len(store.decisions(aid)) == 1  # each decision exactly once
+    assert store.verify_chain("D1") is None
+    _wait(browser, "//*[contains(text(), '已记录')]")
+    # the decided project may leave the officer's pinned list; the wall still holds four
+    assert len(layout(browser)["panels"]) == 4
+
+    # a 1024-px screen: still four panels, nothing wider than the screen, pictures shown
+    viewport(browser, 1024, 768)
+    time.sleep(2)
+    small = layout(browser)
+    assert len(small["panels"]) == 4 and len(small["tiles"]) == 36
+    assert small["scroll"][2] <= small["scroll"][3] + 2  # no sideways scrolling
+    assert all(p["x"] + p["w"] <= 1024 + 1 for p in small["panels"])
+    assert all(t["w"] >= 60 and t["img"] > 0 for t in small["tiles"])
+    shot(browser, "officer_day_1024.png")
+
+
+def test_a_reload_keeps_the_officer_signed_in(day_server, browser):
+    base, _store, _proc = day_server
+    login_in_browser(browser, base, "wang")
+    _wait(browser, "//div[@class='wt-head' and @data-project='D1']", timeout=30)
+    browser.refresh()
+    _wait(browser, "//div[@class='wt-head' and @data-project='D1']", timeout=20)
+    assert not browser.find_elements("xpath", "//input[@aria-label='密码']")
+    assert len(layout(browser)["panels"]) == 4  # the same wall, not a sign-in page
+
+
+def test_the_auditor_replays_a_project_in_a_real_browser(day_server, browser):
+    from selenium.webdriver.common.by import By
+
+    base, store, _proc = day_server
+    rows = {r.rule: r for r in store.alerts(project_ids=["P1"])}
+    store.decide(rows["REL-40-6"].alert_id, "acknowledge", "li")
+    viewport(browser, 1920, 1080)
+    login_in_browser(browser, base, "audit")
+    _wait(browser, "//div[@class='wt-head']", timeout=30)
+    _wait(browser, "//a[contains(., '归档与回放')]").click()
+    _wait(browser, "//label[contains(., '显示全部项目')]").click()
+    _wait(browser, "//*[contains(text(), '哈希链校验')]")
+    box = _wait(browser, "//div[@data-testid='stSelectbox']//input")
+    box.send_keys("P1")
+    box.send_keys("\n")
+    _wait(browser, "//h3[contains(., 'P1')]")
+    _wait(browser, "//button[.//p[text()='下一条告警']]").click()
+    _wait(browser, "//*[contains(text(), '此时已有的告警')]")
+    _wait(browser, "//summary[contains(., '投标保证金从同一账户转出') and contains(., '待处理')]")
+    _wait(browser, "//button[.//p[text()='下一个处理决定']]").click()
+    _wait(browser, "//summary[contains(., '投标保证金从同一账户转出') and contains(., '已确认')]")
+    shot(browser, "auditor_replay.png")
+    # back to the start, then play: the step counter moves by itself
+    _wait(browser, "//button[.//p[text()='回到开头']]").click()
+    _wait(browser, "//p[starts-with(text(), '第 1/')]")
+    step = browser.find_element(By.XPATH, "//p[starts-with(text(), '第 ')]").text
+    _wait(browser, "//button[.//p[text()='播放']]").click()
+    deadline = time.monotonic() + 20
+    moved = False
+    while time.monotonic() < deadline and not moved:
+        time.sleep(1)
+        now = browser.find_elements(By.XPATH, "//p[starts-with(text(), '第 ')]")
+        moved = bool(now) and now[0].text != step
+    assert moved, step
+
+
+def test_the_ops_page_refreshes_itself_in_a_real_browser(day_server, browser):
+    from witness.store.models import ConsumerLag
+    from witness.store.store import DeadLetterRecord
+
+    base, store, _proc = day_server
+    store.record_lag(
+        [
+            ConsumerLag(
+                group_id="witness-recorder",
+                topic="witness.events",
+                partition=p,
+                position=100,
+                end_offset=103,
+                lag=3,
+                events_per_s=29.0,
+            )
+            for p in range(6)
+        ]
+    )
+    viewport(browser, 1920, 1080)
+    login_in_browser(browser, base, "opsy")
+    _wait(browser, "//*[contains(text(), '处理进度（每个消费组）')]", timeout=30)
+    _wait(browser, "//*[contains(text(), '29.0 条/秒')]")
+    line = (
+        b'{"event_id":"b-1","type":"camera.status","project_id":"*","ts":"2026-12-01T09:00:00+08:00",'
+        b'"source":"gw","payload":{"camera_id":"C9","room_id":"R9","status":"broken"}}'
+    )
+    store.write(
+        dead_letters=[
+            DeadLetterRecord("witness.events", 0, 9, "*", "字段 payload.status 无效", line)
+        ]
+    )
+    # no click, no reload: the page's own timer brings the new dead letter in
+    _wait(browser, "//*[contains(text(), '字段 payload.status 无效')]", timeout=20)
+    shot(browser, "ops_page.png")
+
+
+def test_a_lost_server_is_said_in_chinese(day_server, browser):
+    from selenium.webdriver.common.by import By
+
+    base, _store, proc = day_server
+    login_in_browser(browser, base, "wang")
+    _wait(browser, "//div[@class='wt-head' and @data-project='D1']", timeout=30)
+    _stop(proc)
+    deadline = time.monotonic() + 60
+    shown = False
+    while time.monotonic() < deadline and not shown:
+        time.sleep(1)
+        banner = browser.find_elements(By.ID, "wt-offline")
+        shown = bool(banner) and banner[0].is_displayed()
+    assert shown, "the zh-CN connection banner did not appear"
+    assert "连接已中断" in browser.find_element(By.ID, "wt-offline").text
+    time.sleep(8)  # Streamlit's own dialog would be up by now
+    english = [
+        e
+        for e in browser.find_elements(By.XPATH, "//*[contains(text(), 'Connection error')]")
+        if e.is_displayed()
+    ]
+    assert not english
+    shot(browser, "connection_lost.png")

@@ -11,6 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import boq_view, evidence, formatting, queries, session
+from dashboards.explain import Names
+from dashboards.explain.core import money
 from dashboards.feed import alert_card, flash
 from dashboards.records import documents_panel
 from witness.i18n import t
@@ -44,10 +46,26 @@ st.caption(t("wall.stage", stage=formatting.stage(project.stage)) + sealed_note)
 recorded = store.events(pid)
 listed = event_views(recorded, opened_ids)  # what the timeline may list
 events = recorded if opened else []  # details, scores and prices: only once opened
-details = {e.event_id: evidence.event_detail(e) for e in events}
 rows = queries.project_alerts(store, pid)
 views = [alert_view(r, opened_ids, loc) for r in rows]
 names = evidence.bidder_names(events, views) if opened else {}
+people = Names(  # names beside ids in every explanation and table (only once opened)
+    bidders=dict(names),
+    experts={
+        e.payload.expert.id: e.payload.expert.name or ""
+        for e in events
+        if e.type == "expert.assigned"
+    },
+    currency=next(
+        (
+            e.payload.currency
+            for e in events
+            if e.type == "project.registered" and getattr(e.payload, "currency", None)
+        ),
+        "CNY",
+    ),
+)
+details = {e.event_id: evidence.event_detail(e, people) for e in events}
 
 tabs = st.tabs(
     [
@@ -67,7 +85,7 @@ with tabs[0]:
         {
             t("wall.col.time"): formatting.fmt_ts(e.ts),
             t("wall.col.kind"): t("wall.kind.event"),
-            t("wall.col.what"): e.type,
+            t("wall.col.what"): evidence.event_kind(e.type),
             t("wall.col.detail"): details.get(e.event_id, "") if not e.sealed else "",
             "_ts": e.ts,
         }
@@ -78,12 +96,24 @@ with tabs[0]:
             t("wall.col.kind"): t("wall.kind.alert"),
             t("wall.col.what"): f"{formatting.SEVERITY_ICON.get(v.severity, '')} {v.rule} {v.title}"
             + (f" 🔒{t('wall.sealed')}" if v.sealed else ""),
-            t("wall.col.detail"): ", ".join(v.subjects),
+            t("wall.col.detail"): "、".join(people.bidder(x) for x in v.subjects),
             "_ts": v.first_seen,
         }
         for v in views
     ]
-    timeline.sort(key=lambda r: r["_ts"])
+    rule_of = {v.alert_id: v for v in views}
+    for aid, ds in queries.decisions_for(store, list(rule_of)).items():
+        for d in ds:  # officers' decisions belong to the record too
+            timeline.append(
+                {
+                    t("wall.col.time"): formatting.fmt_ts(d.at),
+                    t("wall.col.kind"): t("wall.kind.decision"),
+                    t("wall.col.what"): f"{rule_of[aid].rule} → {t(f'status.{d.status_after}')}",
+                    t("wall.col.detail"): f"{d.actor}" + (f"：{d.reason}" if d.reason else ""),
+                    "_ts": d.at,
+                }
+            )
+    timeline.sort(key=lambda r: formatting.aware(r["_ts"]))
     st.dataframe(
         pd.DataFrame([{k: v for k, v in r.items() if k != "_ts"} for r in timeline]),
         hide_index=True,
@@ -93,7 +123,12 @@ with tabs[1]:
     decisions = queries.decisions_for(store, [r.alert_id for r in rows])
     for r in sorted(rows, key=lambda r: (r.severity != "red", r.severity != "orange")):
         alert_card(
-            r, opened=opened_ids, acc=acc, decisions=decisions.get(r.alert_id, []), key="proj"
+            r,
+            opened=opened_ids,
+            acc=acc,
+            decisions=decisions.get(r.alert_id, []),
+            key="proj",
+            names=people,
         )
 
 with tabs[2]:
@@ -145,13 +180,24 @@ with tabs[4]:
     else:
         marked = evidence.deviations(views)
         long = scores.reset_index().melt(id_vars="expert", var_name="bidder", value_name="score")
+        # names beside ids: a short name on the axis, the credit code in the tooltip
+        long["bidder_label"] = [evidence.short_name(names.get(b), b) for b in long["bidder"]]
+        long["expert_label"] = [
+            evidence.short_name(people.experts.get(x), x) for x in long["expert"]
+        ]
         long["mark"] = [
             f"{s:g} ⚠" if (x, b) in marked else f"{s:g}"
             for x, b, s in zip(long["expert"], long["bidder"], long["score"], strict=True)
         ]
         base = alt.Chart(long).encode(
-            x=alt.X("bidder:N", title=t("wall.col.bidder")),
-            y=alt.Y("expert:N", title=t("wall.col.expert")),
+            x=alt.X("bidder_label:N", title=t("wall.col.bidder"), axis=alt.Axis(labelAngle=-30)),
+            y=alt.Y("expert_label:N", title=t("wall.col.expert")),
+            tooltip=[
+                alt.Tooltip("bidder_label:N", title=t("wall.col.bidder")),
+                alt.Tooltip("bidder:N", title=t("ex.col.credit_code")),
+                alt.Tooltip("expert_label:N", title=t("wall.col.expert")),
+                alt.Tooltip("score:Q", title=t("wall.col.score")),
+            ],
         )
         chart = base.mark_rect().encode(
             color=alt.Color("score:Q", scale=alt.Scale(scheme="blues"), title=t("wall.col.score"))
@@ -159,7 +205,9 @@ with tabs[4]:
         st.altair_chart(chart)
         st.caption(t("wall.project.deviation"))
         st.dataframe(
-            long.pivot_table(index="expert", columns="bidder", values="mark", aggfunc="first")
+            long.pivot_table(
+                index="expert_label", columns="bidder_label", values="mark", aggfunc="first"
+            ).rename_axis(index=t("wall.col.expert"), columns=t("wall.col.bidder"))
         )
 
 with tabs[5]:
@@ -170,10 +218,11 @@ with tabs[5]:
         if prices.empty:
             st.caption(t("wall.project.prices_empty"))
         else:
+            prices["price"] = [money(p, people.currency) for p in prices["price"]]
             st.dataframe(
                 prices.rename(
                     columns={
-                        "bidder": t("wall.col.bidder"),
+                        "bidder": t("ex.col.credit_code"),
                         "name": t("wall.col.name"),
                         "price": t("wall.col.price"),
                     }
@@ -183,10 +232,7 @@ with tabs[5]:
         for v in views:
             if v.rule.startswith("PRICE"):
                 st.markdown(f"**{v.rule}** {v.title}")
-                values = evidence.screen_values(v)
-                if values:
-                    st.dataframe(pd.DataFrame([values]), hide_index=True)
-                formatting.show_evidence(v)
+                formatting.show_evidence(v, people)
 
 with tabs[6]:
     documents_panel(pid, acc, "project")

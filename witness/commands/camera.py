@@ -67,6 +67,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--loop", action="store_true", help="replay files forever (demo)")
     p.add_argument("--realtime", action="store_true", help="pace files at real time (demo)")
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="with --realtime: play files S times faster than real time (default 1)",
+    )
     p.add_argument("--max-frames", type=int, help="stop each camera after N analysed frames")
     p.add_argument("--out", metavar="FILE.jsonl", help="append events to a file instead of Kafka")
     p.add_argument("--bootstrap", help="Kafka bootstrap servers (default WITNESS_KAFKA_BOOTSTRAP)")
@@ -107,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         specs = _specs(args)
         if args.fps <= 0:
             raise ValueError("--fps must be > 0")
+        if args.speed <= 0:
+            raise ValueError("--speed must be > 0")
         start = datetime.fromisoformat(args.start) if args.start else None
         if start is not None and start.tzinfo is None:
             raise ValueError("--start needs an offset, e.g. 2026-11-20T09:30:00+08:00")
@@ -134,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         start=start,
         loop=args.loop,
         realtime=args.realtime,
+        speed=args.speed,
         max_frames=args.max_frames,
     )
     try:

@@ -34,7 +34,7 @@ def command(args: argparse.Namespace) -> list[str]:
         cmd += ["--server.address", args.address]
     if args.headless:
         cmd += ["--server.headless", "true"]
-    cmd += ["--client.toolbarMode", "viewer"]
+    cmd += ["--client.toolbarMode", "minimal"]  # no English menu (style.py says why)
     cmd += ["--browser.gatherUsageStats", "false"]
     return cmd
 

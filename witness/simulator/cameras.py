@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from witness.simulator.plan import EVAL_ROOMS, OPENING_ROOMS, Project, case
+from witness.simulator.plan import Project, case
 
 
 @dataclass
@@ -182,10 +182,14 @@ def frame_json(f: Frame, ts: str, source: str) -> str:
 # ---------------------------------------------------------------- a project's rooms on camera
 
 
-def plan_video(p: Project, rng: random.Random, frame_interval: int) -> None:
-    """Camera windows for the opening and the evaluation, with planted anomalies and traps."""
+def plan_video(
+    p: Project, rng: random.Random, frame_interval: int, tamper_mode: str | None = None
+) -> None:
+    """Camera windows for the opening and the evaluation, with planted anomalies and traps.
+
+    `tamper_mode` fixes how a planted tampering looks (the demo shows each in turn)."""
     spec = p.spec
-    ocams, ecams = OPENING_ROOMS[p.opening_room], EVAL_ROOMS[p.eval_room]
+    ocams, ecams = p.venue.opening[p.opening_room], p.venue.evaluation[p.eval_room]
     opening = RoomWindow(
         p.opening_room,
         ocams,
@@ -216,6 +220,7 @@ def plan_video(p: Project, rng: random.Random, frame_interval: int) -> None:
         elif kind == "tamper":
             t0 = at(rng.uniform(0.62, 0.7))
             mode = rng.choice(["black", "blur", "frozen", "covered"])
+            mode = tamper_mode or mode
             ev.windows.append(Window("tamper", t0, t0 + rng.randint(90, 180), cam, mode))
             p.truth.append(
                 case("VID-TAMPER", p.pid, [p.eval_room, cam], f"planted: {mode} picture")

@@ -13,16 +13,23 @@ from witness.simulator import names
 from witness.simulator.activity import plan_activity
 from witness.simulator.bids import tender_event
 from witness.simulator.clock import DAY, iso, weekday
-from witness.simulator.plan import EVAL_ROOMS, OPENING_ROOMS, Event, Project, Scheduler, case
+from witness.simulator.plan import CENTRE, Event, LiveDay, Project, Scheduler, case
 from witness.simulator.planting import Spec
 
 # ---------------------------------------------------------------- planning
 
 
 def plan_project(
-    idx: int, spec: Spec, category: str, rng: random.Random, sched: Scheduler
+    idx: int,
+    spec: Spec,
+    category: str,
+    rng: random.Random,
+    sched: Scheduler,
+    day: LiveDay | None = None,
+    live_day: int = 0,
 ) -> Project:
-    """Name, tenderer and ceiling; the deadline is the first free opening slot 20 days on."""
+    """Name, tenderer and ceiling; the deadline is the first free opening slot 20 days on
+    (on a live day: the first free slot from 09:00 + idx staggers on `live_day`)."""
     div = rng.choice(names.DIVISIONS[:16])
     city, district = div[2], div[3]
     place = rng.choice(names.TENDERERS).format(
@@ -43,34 +50,42 @@ def plan_project(
     )
     reg_day = int(idx * 0.45)
     registered = reg_day * DAY + 9 * 3600 + rng.randrange(0, 7 * 3600)
-    day = reg_day + 20
+    if day is not None:
+        number, venue = day.first_number + idx, day.venue
+        t, room = _live_slot(idx, sched, day, live_day)
+    else:
+        number, venue = idx + 1, CENTRE
+        t, room = _first_free_slot(reg_day + 20, rng, sched)
+    p = Project(
+        idx,
+        f"JY-2026-{number:04d}",
+        spec,
+        category,
+        name,
+        name[:12],
+        place,
+        ceiling,
+        registered,
+        t,
+        room,
+        "",
+        venue=venue,
+    )
+    return _published(spec, rng, p)
+
+
+def _first_free_slot(day: int, rng: random.Random, sched: Scheduler) -> tuple[int, str]:
+    """The first weekday slot from `day` on with a free opening room (booked here)."""
     while True:
         if weekday(day) < 5:
             for slot in rng.sample(
                 [9 * 3600, 9 * 3600 + 1800, 10 * 3600, 14 * 3600, 14 * 3600 + 1800], 5
             ):
                 t = day * DAY + slot
-                for room in OPENING_ROOMS:
+                for room in CENTRE.opening:
                     if sched.free(room, t - 1800, t + 5400):
                         sched.take(room, t - 1800, t + 5400)
-                        return _published(
-                            spec,
-                            rng,
-                            Project(
-                                idx,
-                                f"JY-2026-{idx + 1:04d}",
-                                spec,
-                                category,
-                                name,
-                                name[:12],
-                                place,
-                                ceiling,
-                                registered,
-                                t,
-                                room,
-                                "",
-                            ),
-                        )
+                        return t, room
         day += 1
 
 
@@ -88,7 +103,21 @@ def _published(spec: Spec, rng: random.Random, p: Project) -> Project:
     return p
 
 
-def plan_sessions(p: Project, rng: random.Random, sched: Scheduler) -> None:
+def _live_slot(idx: int, sched: Scheduler, day: LiveDay, live_day: int) -> tuple[int, str]:
+    """A live day's deadline: openings in order of the projects, one stagger apart."""
+    k = idx
+    while True:
+        t = live_day * DAY + day.first_opening_s + k * day.stagger_s
+        for room in day.venue.opening:
+            if sched.free(room, t - 900, t + 3000):
+                sched.take(room, t - 900, t + 3000)
+                return t, room
+        k += 1
+
+
+def plan_sessions(
+    p: Project, rng: random.Random, sched: Scheduler, day: LiveDay | None = None
+) -> None:
     """Opening and evaluation times, the evaluation room, archiving; then expert activity."""
     spec = p.spec
     n = len(p.bids)
@@ -124,18 +153,25 @@ def plan_sessions(p: Project, rng: random.Random, sched: Scheduler) -> None:
     p.planned_minutes = rng.choice([90, 120, 150])
     dur = int(p.planned_minutes * 60 * (rng.uniform(0.3, 0.4) if fast else rng.uniform(0.8, 0.95)))
     start = p.opening_end + rng.randint(1800, 3000)
+    # the room stays booked past the evaluation: after-hours windows live there (cameras.py)
+    before, after, step = (600, 3000, 600) if day else (1800, 5400, 1800)
     while True:
-        rooms = [r for r in EVAL_ROOMS if sched.free(r, start - 1800, start + dur + 5400)]
+        rooms = [
+            r for r in p.venue.evaluation if sched.free(r, start - before, start + dur + after)
+        ]
         if rooms:
             p.eval_room = rooms[0]
-            sched.take(p.eval_room, start - 1800, start + dur + 5400)
+            sched.take(p.eval_room, start - before, start + dur + after)
             break
-        start += 1800
+        start += step
     p.eval_start, p.eval_end = start, start + dur
     p.assigned_at = p.eval_start - 1500
     if variant == "early_score":
         p.assigned_at = p.opening_start - 2400
-    p.archived = (p.eval_end // DAY + 3) * DAY + 10 * 3600 + rng.randint(0, 3600)
+    if day is not None:
+        p.archived = p.eval_end + rng.randint(*day.archive_after_s)
+    else:
+        p.archived = (p.eval_end // DAY + 3) * DAY + 10 * 3600 + rng.randint(0, 3600)
     if fast:
         p.truth.append(
             case(
@@ -159,9 +195,13 @@ def register_events(p: Project) -> list[Event]:
         {
             "room_id": p.opening_room,
             "kind": "opening",
-            "cameras": OPENING_ROOMS[p.opening_room],
+            "cameras": p.venue.opening[p.opening_room],
         },
-        {"room_id": p.eval_room, "kind": "evaluation", "cameras": EVAL_ROOMS[p.eval_room]},
+        {
+            "room_id": p.eval_room,
+            "kind": "evaluation",
+            "cameras": p.venue.evaluation[p.eval_room],
+        },
     ]
     reg = {
         "name": p.name,

@@ -21,6 +21,45 @@ if TYPE_CHECKING:
 OPENING_ROOMS = {f"KB-10{k}": [f"KB-10{k}-C{c}" for c in (1, 2)] for k in (1, 2, 3)}
 EVAL_ROOMS = {f"PB-20{k}": [f"PB-20{k}-C{c}" for c in range(1, 3 + k % 2)] for k in range(1, 7)}
 
+
+@dataclass(frozen=True)
+class Venue:
+    """A trading centre's rooms: opening rooms (开标室) and evaluation rooms (评标室)."""
+
+    opening: dict[str, list[str]]
+    evaluation: dict[str, list[str]]
+
+
+#: The default centre of `witness simulate` (the tests' and benches' runs).
+CENTRE = Venue(OPENING_ROOMS, EVAL_ROOMS)
+#: The demo's centre: more rooms, and enough cameras that a project fills nine tiles
+#: (four in its opening room, five in its evaluation room).
+DEMO_CENTRE = Venue(
+    {f"KB-10{k}": [f"KB-10{k}-C{c}" for c in range(1, 5)] for k in range(1, 5)},
+    {f"PB-20{k}": [f"PB-20{k}-C{c}" for c in range(1, 6)] for k in range(1, 9)},
+)
+
+
+@dataclass(frozen=True)
+class LiveDay:
+    """A run shaped for the demo: every project opens on one day, staggered, so several
+    are live at once, and each is archived soon after its evaluation.
+
+    `first_number` numbers the projects (JY-2026-NNNN), so consecutive demo days do not
+    reuse project ids. Registration and bidding still happen in the 20+ days before.
+    """
+
+    venue: Venue = DEMO_CENTRE
+    first_number: int = 1
+    first_opening_s: int = 9 * 3600  # 09:00 of the live day
+    stagger_s: int = 600
+    archive_after_s: tuple[int, int] = (1800, 2700)
+    #: The first projects (the demo officer's) each carry a camera plant.
+    showcase: int = 4
+    #: Tampered pictures cycle through these, so a day shows a covered and a dark lens.
+    tamper_modes: tuple[str, ...] = ("covered", "black", "frozen", "blur")
+
+
 #: A platform event before its envelope: (simulated second, type, payload).
 Event = tuple[int, str, dict[str, Any]]
 
@@ -77,6 +116,7 @@ class Project:
     method: str = "综合评估法"  # evaluation_method
     rejected: dict[str, str] = field(default_factory=dict)  # bidder -> reason (否决投标)
     bills: Any = None  # priced_bills.BillPlan of a 工程 project (工程量清单), or None
+    venue: Venue = CENTRE
 
 
 class Scheduler:

@@ -20,11 +20,11 @@ from typing import Any
 from witness.simulator import disqualify, expert_panel, names, oracle, priced_bills, timeline
 from witness.simulator.bids import plan_bidders
 from witness.simulator.cameras import plan_video
-from witness.simulator.clock import BASE
+from witness.simulator.clock import BASE, DAY, weekday
 from witness.simulator.companies import Company, Roster
 from witness.simulator.lifecycle import plan_project, plan_sessions
-from witness.simulator.plan import Project, Scheduler, case
-from witness.simulator.planting import ALL_RULES, deal, rings
+from witness.simulator.plan import LiveDay, Project, Scheduler, case
+from witness.simulator.planting import ALL_RULES, Spec, deal, rings
 from witness.simulator.report import plan_report
 
 CATEGORIES = ["工程", "工程", "工程", "货物", "服务"]
@@ -33,12 +33,22 @@ CATEGORIES = ["工程", "工程", "工程", "货物", "服务"]
 class Simulation:
     """`Simulation(projects, seed)`: `.truth` (list of cases) and `.events()` (time-ordered dicts)."""
 
-    def __init__(self, projects: int = 20, seed: int = 7, *, frame_interval: int = 10) -> None:
+    def __init__(
+        self,
+        projects: int = 20,
+        seed: int = 7,
+        *,
+        frame_interval: int = 10,
+        day: LiveDay | None = None,
+    ) -> None:
         if projects < 1:
             raise ValueError("projects must be >= 1")
         self.n = projects
         self.seed = seed
         self.frame_interval = frame_interval
+        self.day = day
+        #: The day every opening falls on when `day` is given (seconds // DAY).
+        self.live_day = self._first_weekday(20 + int((projects - 1) * 0.45) + 1)
         self.rng = random.Random(f"witness-sim:{seed}")
         self.uniq = names.Unique()
         self.roster = Roster(self.uniq)
@@ -50,6 +60,8 @@ class Simulation:
     def _plan(self) -> None:
         rng, new = self.rng, self.roster.new
         specs = deal(self.n, rng)
+        if self.day is not None:
+            specs = showcase(specs, self.day.showcase)
         pool = {
             cat: [new(rng, cat) for _ in range(10 + (2 * self.n) // len(set(CATEGORIES)))]
             for cat in ("工程", "货物", "服务")
@@ -79,7 +91,7 @@ class Simulation:
         for idx, spec in enumerate(specs):
             prng = random.Random(f"witness-sim:{self.seed}:project:{idx}")
             category = "工程" if spec.ring else prng.choice(CATEGORIES)
-            p = plan_project(idx, spec, category, prng, self.sched)
+            p = plan_project(idx, spec, category, prng, self.sched, self.day, self.live_day)
             winner = None
             cartel: list[Company] = []
             if spec.ring == "ring":
@@ -98,8 +110,12 @@ class Simulation:
             expert_panel.plan_committee(p, prng, self.expert_pool[p.category])
             disqualify.plan_rejections(p, prng, often_rejected)
             plan_report(p, f"witness-sim:{self.seed}")
-            plan_sessions(p, prng, self.sched)
-            plan_video(p, prng, self.frame_interval)
+            plan_sessions(p, prng, self.sched, self.day)
+            mode = None
+            if self.day is not None:  # a live day shows each kind of tampering in turn
+                done = sum("tamper" in q.spec.vid for q in self.projects)
+                mode = self.day.tamper_modes[done % len(self.day.tamper_modes)]
+            plan_video(p, prng, self.frame_interval, mode)
             self.projects.append(p)
             self.truth.extend(p.truth)
         self.truth.extend(priced_bills.plan_bills(self.projects, self.seed))
@@ -108,6 +124,12 @@ class Simulation:
             disqualify.cross_project_truth(self.projects, self.loser.id, self.rejectee.id)
         )
         self.truth.sort(key=lambda c: (c["project_id"], c["rule"], c["subjects"]))
+
+    @staticmethod
+    def _first_weekday(day: int) -> int:
+        while weekday(day) >= 5:
+            day += 1
+        return day
 
     def _ring_truth(self) -> None:
         """REL-RING across projects: the planted rings the oracle confirms, and any incidental."""
@@ -131,6 +153,11 @@ class Simulation:
             if g not in planted:
                 self.truth.append(case("REL-RING", "*", list(g), "incidental"))
 
+    def live_day_start(self) -> int:
+        """Simulated second of the live day's first opening (a LiveDay run)."""
+        first = self.day.first_opening_s if self.day else 9 * 3600
+        return self.live_day * DAY + first
+
     def events(self) -> Iterator[dict[str, Any]]:
         """Every event of the run as a contract dict, in time order."""
         return timeline.events(self.projects, self.companies, self.seed, self.frame_interval)
@@ -138,6 +165,19 @@ class Simulation:
     def lines(self) -> Iterator[str]:
         """The same events as canonical JSON lines (frames rendered without a dict round-trip)."""
         return timeline.lines(self.projects, self.companies, self.seed, self.frame_interval)
+
+
+def showcase(specs: list[Spec], first: int) -> list[Spec]:
+    """A live day's order: projects with camera plants first, then the other dirty ones,
+    and every one of the `first` projects (the demo officer's) gets a camera plant."""
+    order = sorted(range(len(specs)), key=lambda i: (not specs[i].vid, not specs[i].dirty(), i))
+    ordered = [specs[i] for i in order]
+    added = 0
+    for spec in ordered[:first]:
+        if not spec.vid:
+            spec.vid.append(("tamper", "offline", "absent")[added % 3])
+            added += 1
+    return ordered
 
 
 def truth_header(sim: Simulation) -> dict[str, Any]:

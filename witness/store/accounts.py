@@ -24,10 +24,10 @@ ROLES = ("officer", "auditor", "ops", "admin")
 
 #: Wall pages each role may open. Pages re-check this; navigation registers only these.
 PAGES_OF_ROLE: dict[str, tuple[str, ...]] = {
-    "officer": ("wall", "project"),
-    "auditor": ("wall", "project", "archive"),
+    "officer": ("wall", "project", "global"),
+    "auditor": ("wall", "project", "global", "archive"),
     "ops": ("ops",),
-    "admin": ("wall", "project", "archive", "ops"),
+    "admin": ("wall", "project", "global", "archive", "ops"),
 }
 
 #: Roles whose members may acknowledge, refer or dismiss alerts.

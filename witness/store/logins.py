@@ -19,6 +19,7 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
+from witness import timebase
 from witness.store.models import to_utc, utcnow
 
 #: Cookie the wall keeps its session token in.
@@ -50,7 +51,8 @@ def start(engine: Engine, username: str, hours: float = DEFAULT_HOURS) -> str:
                 token_hash=_digest(token),
                 username=username,
                 created_at=now,
-                expires_at=now + timedelta(hours=hours),
+                # `hours` of real time, also when the demo's clock runs faster
+                expires_at=now + timedelta(hours=hours * timebase.speed()),
             )
         )
         s.commit()

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from witness import timebase
 from witness.events import MAX_ID_CHARS
 
 #: A ledger chain: a project id, or "room/" / "registry/" and an id (witness/store/ledger.py).
@@ -33,7 +34,8 @@ def to_utc(ts: datetime) -> datetime:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now in UTC; on the demo's clock when `witness demo` set one (witness/timebase.py)."""
+    return timebase.now()
 
 
 class LedgerEntry(SQLModel, table=True):
