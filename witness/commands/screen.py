@@ -71,6 +71,11 @@ register(
             "{tenders} 个标段写入 {out}（{flagged} 个有标记，评分模型：{model}）",
             "{tenders} tenders written to {out} ({flagged} flagged; score model: {model})",
         ),
+        "screen.reversed": (
+            "本文件中以下筛查指标方向与核心陪标指标相反，评分时已反转：{names}",
+            "in this file these screens run against the core cover-bid screens and the score "
+            "turned them round: {names}",
+        ),
         "screen.groups": (
             "{groups} 个投标人团伙写入 {out}（{rings} 个轮流中标）",
             "{groups} bidder groups written to {out} ({rings} rotating rings)",
@@ -299,6 +304,8 @@ def run(args: argparse.Namespace) -> int:
         flagged=flagged,
         model=result.model,
     )
+    if result.reversed:
+        _say("screen.reversed", names=", ".join(result.reversed))
     rings = sum(1 for g in result.groups if g["flags"])
     if args.groups:
         write_csv(args.groups, GROUP_COLUMNS, result.groups)
