@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from detectors.screening.features import (  # noqa: E402
     FEATURES,
-    directional_percentiles,  # noqa: E402
+    directional_percentiles,
     tender_features,
 )
 from detectors.screening.fit import cross_validate, fit_logistic  # noqa: E402
@@ -196,11 +196,11 @@ def print_figures(result: dict) -> None:
         f"tenders with >= 2 bids and a label: {result['tenders']} ({result['positives']} cartelised)"
     )
     print("AUC against auction_cartelized; folds: 5, grouped by the tender's winner")
-    print(f"  {'screen or score':40} {'AUC':>6}  folds          (where defined, n)")
+    print(f"  {'screen or score':52} {'AUC':>6}  folds          (where defined, n)")
 
     def line(name: str, a: float, folds: list[float], extra: str = "") -> None:
         spread = f"{min(folds):.3f}-{max(folds):.3f}" if folds else ""
-        print(f"  {name:40} {a:6.3f}  {spread:13}  {extra}")
+        print(f"  {name:52} {a:6.3f}  {spread:13}  {extra}")
 
     for m, (a, n, a_all) in sorted(single.items(), key=lambda kv: -kv[1][2]):
         line(f"{m} ({FEATURES[m].needs})", a_all, result["single_folds"][m], f"{a:.3f}, {n}")
