@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detectors.screening.batch import screen
-from detectors.screening.features import FEATURES, directional_percentiles
+from detectors.screening.features import FEATURES, directional_percentiles, tender_features
 from detectors.screening.metrics import auc
 from detectors.screening.orient import CORE, flip_bar, orient
 from detectors.screening.table import Columns, build_table
@@ -53,18 +53,13 @@ def score_auc(rows, labels) -> tuple[float, tuple[str, ...]]:
 
 def fixed_direction_auc(rows, labels) -> float:
     """The rank average with the literature's directions only (what must not be shipped)."""
-    res = screen(build_table(rows, PRICE))
-    from detectors.screening.features import tender_features
-
-    feats = tender_features(build_table(rows, PRICE))
-    pct = directional_percentiles(feats, PRICE_SCREENS)
+    table = build_table(rows, PRICE)
+    pct = directional_percentiles(tender_features(table), PRICE_SCREENS)
     s = np.mean([pct[m] for m in PRICE_SCREENS], axis=0)
-    return auc(list(s), [labels[r["tender"]] for r in res.tenders])[0]
+    return auc(list(s), [labels[t] for t in table.tenders])[0]
 
 
 def single_aucs(rows, labels) -> dict[str, float]:
-    from detectors.screening.features import tender_features
-
     table = build_table(rows, PRICE)
     pct = directional_percentiles(tender_features(table), PRICE_SCREENS)
     y = [labels[t] for t in table.tenders]
