@@ -5,13 +5,16 @@
 
 Data: ../shared/data/tsuchiura/tsuchiura_data.csv (Chassang, Kawai, Nakabayashi & Ortner,
 MIT; see its README). One model per column set a file may have (prices only, + bidder
-ids, + reserve price), each a sign-constrained logistic regression over the file's own
-percentiles (`detectors/screening/fit.py`).
+ids, + reserve price). Prices only is label-free (the rank average of the oriented
+percentiles, `detectors/screening/score.py`): nothing is fitted, its figures are only
+measured here. The others are sign-constrained logistic regressions over the file's own
+oriented percentiles (`detectors/screening/fit.py`).
 
-Figures printed: for every single screen, its AUC against `auction_cartelized` (oriented
-by its literature direction; no fitting, so no split is needed), and for each model the
-out-of-fold AUC with 5 folds grouped by the tender's winner (no firm's wins on both
-sides of a split), pooled and per fold, beside the best single screen of the same run.
+Figures printed, one table: every single screen's AUC against `auction_cartelized` (in
+its literature direction, no fitting), the price score as main shipped it before the
+label-free one (fitted weights, fixed directions: refitted here, the baseline of the same
+run), and each shipped model; fitted ones out-of-fold, all with the same 5 folds grouped
+by the tender's winner (no firm's wins on both sides of a split), pooled and per fold.
 
 Read the label with care: in this file `is_cartel` is 1 exactly for the 68 firms that
 bid in 30 or more of the auctions (the other 201 bid in at most 28), and
@@ -33,10 +36,20 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from detectors.screening.features import FEATURES, tender_features  # noqa: E402
+from detectors.screening.features import (  # noqa: E402
+    FEATURES,
+    directional_percentiles,
+    tender_features,
+)
 from detectors.screening.fit import cross_validate, fit_logistic  # noqa: E402
-from detectors.screening.metrics import auc  # noqa: E402
-from detectors.screening.score import percentile_matrix, variant, variant_features  # noqa: E402
+from detectors.screening.metrics import auc, grouped_folds  # noqa: E402
+from detectors.screening.score import (  # noqa: E402
+    CONSENSUS,
+    percentile_matrix,
+    score_tenders,
+    variant,
+    variant_features,
+)
 from detectors.screening.table import BidTable, Columns, build_table  # noqa: E402
 
 #: shared/ sits beside the clone (CI) or beside the folder of worktrees (development).
@@ -50,6 +63,22 @@ DATA = next(
 )
 OUT = ROOT / "detectors/screening/fitted.py"
 VARIANTS = [(False, False), (True, False), (False, True), (True, True)]
+FOLDS = 5
+
+
+def folded_auc(scores: list[float], y: np.ndarray, groups: list[str | None]) -> dict:
+    """AUC of a score that is not fitted, pooled and on the same grouped folds."""
+    folds = grouped_folds(groups, FOLDS)
+    labels = list(y.astype(int))
+    per = []
+    for i in range(FOLDS):
+        a = auc(
+            [s for s, f in zip(scores, folds, strict=True) if f == i],
+            [lab for lab, f in zip(labels, folds, strict=True) if f == i],
+        )
+        if a is not None:
+            per.append(round(a[0], 4))
+    return {"cv_auc": round(auc(scores, labels)[0], 4), "fold_aucs": per, "tenders": len(y)}
 
 
 def load(path: Path, *, bidders: bool, reserve: bool) -> BidTable:
@@ -79,9 +108,22 @@ def fit_all(path: Path) -> dict:
         table.tenders = {k: v for k, v in table.tenders.items() if k in keep_ids}
         rows = tender_features(table)
         names = variant_features(name)
+        if name == CONSENSUS:
+            scored = score_tenders(rows, [len(t.bids) for t in table.tenders.values()], name)
+            report[name] = folded_auc([s.score for s in scored.tenders], y, groups)
+            # before: weights fitted on this file, fixed literature directions, no turning
+            pct = directional_percentiles(rows, names)
+            x = np.column_stack([pct[m] - 0.5 for m in names])
+            cv = cross_validate(x, y, names, groups, k=FOLDS)
+            baseline = {
+                "cv_auc": cv.pooled_auc,
+                "fold_aucs": list(cv.fold_aucs),
+                "tenders": cv.rows,
+            }
+            continue
         x = percentile_matrix(rows, names)
         fitted = fit_logistic(x, y, names)
-        cv = cross_validate(x, y, names, groups)
+        cv = cross_validate(x, y, names, groups, k=FOLDS)
         models[name] = {"intercept": fitted.intercept, "weights": fitted.weights}
         report[name] = {
             "cv_auc": cv.pooled_auc,
@@ -91,13 +133,14 @@ def fit_all(path: Path) -> dict:
     rows = tender_features(full)
     rows = [r for r, t in zip(rows, full.tenders.values(), strict=True) if t.tender in keep_ids]
     labels = list(y.astype(int))
-    single = {}
-    whole = percentile_matrix(rows, list(FEATURES))
-    for j, (m, spec) in enumerate(FEATURES.items()):
+    single, single_folds = {}, {}
+    whole = directional_percentiles(rows, list(FEATURES))
+    for m, spec in FEATURES.items():
         # [AUC where defined, tenders where defined, AUC over all tenders (undefined = 0.5)]
         a = auc([None if r.get(m) is None else spec.direction * r[m] for r in rows], labels)
-        everywhere = auc(list(whole[:, j]), labels)
+        everywhere = auc(list(whole[m]), labels)
         single[m] = None if a is None else [round(a[0], 4), a[1], round(everywhere[0], 4)]
+        single_folds[m] = folded_auc(list(whole[m]), y, groups)["fold_aucs"]
     participation = {}
     for t in full.tenders.values():
         for b in t.bidders:
@@ -107,6 +150,8 @@ def fit_all(path: Path) -> dict:
     return {
         "models": models,
         "report": report,
+        "baseline": baseline,
+        "single_folds": single_folds,
         "single": single,
         "label_restated_by_min_participation": round(restated[0], 4) if restated else None,
         "data_sha256": digest,
@@ -123,7 +168,9 @@ def render(result: dict) -> str:
         "do not edit by hand (`bench/fit_screen.py --check` and a test compare them with a refit).\n\n"
         "Trained on the Tsuchiura auctions (sha256 of the CSV in DATA_SHA256), label\n"
         "`auction_cartelized`; REPORT holds the cross-validated AUCs (5 folds grouped by the\n"
-        'tender\'s winner) and SINGLE the AUC of each screen alone, in its literature direction.\n"""\n\n'
+        "tender's winner; prices only is label-free, not fitted: its AUC is measured on the same\n"
+        "folds), BASELINE the price score fitted with fixed directions that it replaced, and\n"
+        'SINGLE the AUC of each screen alone, in its literature direction.\n"""\n\n'
     )
     body = [
         f"DATA_SHA256 = {result['data_sha256']!r}",
@@ -131,6 +178,7 @@ def render(result: dict) -> str:
         f"POSITIVES = {result['positives']}",
         f"MODELS = {pprint.pformat(result['models'], sort_dicts=False, width=90)}",
         f"REPORT = {pprint.pformat(result['report'], sort_dicts=False, width=90)}",
+        f"BASELINE = {pprint.pformat(result['baseline'], sort_dicts=False, width=90)}",
         f"SINGLE = {pprint.pformat(result['single'], sort_dicts=False, width=90)}",
         f"LABEL_RESTATED_BY_MIN_PARTICIPATION = {result['label_restated_by_min_participation']!r}",
     ]
@@ -140,17 +188,31 @@ def render(result: dict) -> str:
 def print_figures(result: dict) -> None:
     single = {k: v for k, v in result["single"].items() if v is not None}
     best = max(single.items(), key=lambda kv: kv[1][2])
+    best_price = max(
+        ((k, v) for k, v in single.items() if FEATURES[k].needs == "prices"),
+        key=lambda kv: kv[1][2],
+    )
     print(
         f"tenders with >= 2 bids and a label: {result['tenders']} ({result['positives']} cartelised)"
     )
-    print("single screens (AUC in literature direction, no fit: where defined / all tenders):")
+    print("AUC against auction_cartelized; folds: 5, grouped by the tender's winner")
+    print(f"  {'screen or score':52} {'AUC':>6}  folds          (where defined, n)")
+
+    def line(name: str, a: float, folds: list[float], extra: str = "") -> None:
+        spread = f"{min(folds):.3f}-{max(folds):.3f}" if folds else ""
+        print(f"  {name:52} {a:6.3f}  {spread:13}  {extra}")
+
     for m, (a, n, a_all) in sorted(single.items(), key=lambda kv: -kv[1][2]):
-        print(f"  {m:12} {a:.3f} (n={n})  {a_all:.3f}  ({FEATURES[m].needs})")
-    print(f"baseline: best single screen over all tenders {best[0]} {best[1][2]:.3f}")
-    print("score, out-of-fold AUC (5 folds grouped by winner):")
+        line(f"{m} ({FEATURES[m].needs})", a_all, result["single_folds"][m], f"{a:.3f}, {n}")
+    base = result["baseline"]
+    line("price score BEFORE: fitted, fixed directions", base["cv_auc"], base["fold_aucs"])
     for name, rep in result["report"].items():
-        folds = ", ".join(f"{a:.3f}" for a in rep["fold_aucs"])
-        print(f"  {name:24} {rep['cv_auc']:.3f}  folds [{folds}]")
+        how = "label-free rank average" if name == CONSENSUS else "fitted, out-of-fold"
+        line(f"score {name} ({how})", rep["cv_auc"], rep["fold_aucs"])
+    print(
+        f"best single screen: {best[0]} {best[1][2]:.3f}; of the price screens "
+        f"{best_price[0]} {best_price[1][2]:.3f}"
+    )
     print(
         "warning: min participation of the tender's bidders alone reaches AUC "
         f"{result['label_restated_by_min_participation']:.3f}: the label is a participation "
@@ -166,6 +228,7 @@ def values(result: dict) -> dict:
         "POSITIVES": result["positives"],
         "MODELS": result["models"],
         "REPORT": result["report"],
+        "BASELINE": result["baseline"],
         "SINGLE": result["single"],
         "LABEL_RESTATED_BY_MIN_PARTICIPATION": result["label_restated_by_min_participation"],
     }
@@ -183,6 +246,7 @@ _RESULT_KEYS = (
     "positives",
     "models",
     "report",
+    "baseline",
     "single",
     "label_restated_by_min_participation",
 )

@@ -17,7 +17,8 @@ from detectors.screening.features import FEATURES, directional_percentiles, tend
 from detectors.screening.fitted import MODELS
 from detectors.screening.flags import fence
 from detectors.screening.metrics import grouped_folds
-from detectors.screening.score import variant, variant_features
+from detectors.screening.orient import CORE
+from detectors.screening.score import CONSENSUS, REVERSED, variant, variant_features
 from detectors.screening.subsets import summary_screens
 from detectors.screening.table import Columns, build_table
 from witness.config import Thresholds
@@ -163,9 +164,13 @@ def test_percentiles_are_directional_and_neutral_where_undefined():
 
 
 def test_every_model_variant_is_shipped_with_non_negative_weights():
+    # prices only is the label-free rank average: no weights are shipped for it
+    assert variant(False, False) == CONSENSUS and CONSENSUS not in MODELS
     for has_b in (False, True):
         for has_r in (False, True):
             name = variant(has_b, has_r)
+            if name == CONSENSUS:
+                continue
             model = MODELS[name]
             assert list(model["weights"]) == variant_features(name)
             assert all(w >= 0 for w in model["weights"].values())
@@ -183,7 +188,10 @@ def test_drivers_name_only_screens_that_raised_the_score():
     for row in res.tenders:
         for part in filter(None, row["drivers"].split(";")):
             name, pct, contrib = part.split()
-            assert name in FEATURES and float(pct) > 0.5 and float(contrib) > 0
+            base = name.removesuffix(REVERSED)
+            assert (base != name) == (base in res.reversed)  # a turned screen says so
+            assert base in FEATURES and float(pct) > 0.5 and float(contrib) > 0
+    assert not set(res.reversed) & set(CORE)
 
 
 def test_bidder_features_leave_the_tender_out():

@@ -74,6 +74,7 @@ class ScreenResult:
     shares: list[FlagShare]
     cuts: dict[str, Cut] = field(default_factory=dict)
     identical_tenders: int = 0  # tenders flagged PRICE-40-4 because of identical prices
+    reversed: tuple[str, ...] = ()  # screens the score turned round in this file
 
 
 def ring_groups(table: BidTable, th: RingThresholds, progress: Progress) -> list[RingStats]:
@@ -126,7 +127,7 @@ def screen(
     in_ring = {tid for g in groups if g.ring for tid in g.tenders}
     flagged = table_flags(table, th, in_ring)
     rows = []
-    for t, sc in zip(tenders, scored, strict=True):
+    for t, sc in zip(tenders, scored.tenders, strict=True):
         s = screens(t.sorted_prices)
         rows.append(
             {
@@ -135,7 +136,7 @@ def screen(
                 **{c: getattr(s, c) for c in SCREEN_COLUMNS},
                 "flags": ";".join(r for r in FLAG_RULES if r in flagged.flags[t.tender]),
                 "score": sc.score,
-                "drivers": format_drivers(sc.drivers),
+                "drivers": format_drivers(sc.drivers, scored.reversed),
                 "_label": t.label,
             }
         )
@@ -161,4 +162,5 @@ def screen(
         flag_shares(rows, warn_share),
         flagged.cuts,
         sum(1 for v in flagged.identical.values() if v),
+        scored.reversed,
     )

@@ -71,6 +71,11 @@ register(
             "{tenders} 个标段写入 {out}（{flagged} 个有标记，评分模型：{model}）",
             "{tenders} tenders written to {out} ({flagged} flagged; score model: {model})",
         ),
+        "screen.reversed": (
+            "本文件中以下筛查指标方向与核心陪标指标相反，评分时已反转：{names}",
+            "in this file these screens run against the core cover-bid screens and the score "
+            "turned them round: {names}",
+        ),
         "screen.groups": (
             "{groups} 个投标人团伙写入 {out}（{rings} 个轮流中标）",
             "{groups} bidder groups written to {out} ({rings} rotating rings)",
@@ -178,10 +183,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "            REJ-ALL (R035), REJ-LOW (R036), REJ-RATE (R038), PROC-SHORT (R003), REL-RING;\n"
         "            gap and rate flags use fences from this file's own distribution\n"
         "  score   = 0-1, HIGHER = MORE SUSPICIOUS. A ranking within this file, not a\n"
-        "            probability: fitted weights (all >= 0, literature directions) over each\n"
-        "            tender's percentile in this file on the price screens, the subset screens\n"
-        "            of 3-4 bids, the missing-bids screen, and with --bidder the bidders' loss\n"
-        "            rate and co-bidding elsewhere, with --reserve the price level\n"
+        "            probability, over each tender's percentile in this file on the price\n"
+        "            screens, the subset screens of 3-4 bids and the missing-bids screen\n"
+        "            (with --bidder: bidders' loss rate and co-bidding elsewhere; with\n"
+        "            --reserve: the price level). Directions are learned from the file: a\n"
+        "            screen running against the core cover-bid screens (RD, skew) is turned\n"
+        "            round and marked (reversed). Prices only: the plain mean of those\n"
+        "            percentiles (0.5 = the file's typical tender), no fitted weights; with\n"
+        "            --bidder/--reserve: weights >= 0 fitted on the Tsuchiura auctions\n"
         "  drivers = the screens that lifted the score most: name, percentile, contribution\n"
         f"{_tsuchiura_figures()}"
         "thresholds: [PRICE-*], [BID-LOSER], [REJ-*], [PROC-SHORT], [REL-RING]\n"
@@ -195,15 +204,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _tsuchiura_figures() -> str:
     """The shipped model's cross-validated AUCs, as the --help states them."""
-    from detectors.screening.fitted import REPORT, SINGLE
+    from detectors.screening.features import FEATURES
+    from detectors.screening.fitted import BASELINE, REPORT, SINGLE
 
+    before = f"{BASELINE['cv_auc']:.3f}"
     best = max((v[2], k) for k, v in SINGLE.items() if v is not None)
+    best_price = max(
+        (v[2], k) for k, v in SINGLE.items() if v is not None and FEATURES[k].needs == "prices"
+    )
     cv = {k: f"{v['cv_auc']:.3f}" for k, v in REPORT.items()}
     return (
-        "  Tsuchiura auctions (label auction_cartelized; out-of-fold AUC, 5 folds grouped\n"
-        f"            by winner): prices only {cv['prices']}, --reserve {cv['prices+reserve']},\n"
-        f"            --bidder {cv['prices+bidders']}, both {cv['prices+bidders+reserve']}; "
-        f"best single screen {best[1]} {best[0]:.3f}\n"
+        "  Tsuchiura auctions (label auction_cartelized; AUC, 5 folds grouped by winner,\n"
+        f"            fitted models out-of-fold): prices only {cv['prices']} (fitted with\n"
+        f"            fixed directions before: {before}; best price screen {best_price[1]} "
+        f"{best_price[0]:.3f}),\n"
+        f"            --reserve {cv['prices+reserve']}, --bidder {cv['prices+bidders']}, "
+        f"both {cv['prices+bidders+reserve']}; best single screen {best[1]} {best[0]:.3f}\n"
         "            (that label marks auctions whose bidders all bid in >= 30 of them: see\n"
         "            the README before reading these as detection rates)\n"
     )
@@ -299,6 +315,8 @@ def run(args: argparse.Namespace) -> int:
         flagged=flagged,
         model=result.model,
     )
+    if result.reversed:
+        _say("screen.reversed", names=", ".join(result.reversed))
     rings = sum(1 for g in result.groups if g["flags"])
     if args.groups:
         write_csv(args.groups, GROUP_COLUMNS, result.groups)
