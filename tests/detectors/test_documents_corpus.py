@@ -16,7 +16,7 @@ from detectors.corpus import CorpusShape, PhraseCorpus
 from detectors.documents import DocumentsDetector
 from detectors.documents_cross import CrossProjectDocumentsDetector
 from detectors.engine import Engine
-from tests.helpers_documents import doc_event, simple_event
+from tests.support.document_events import doc_event, simple_event
 from witness.config import Thresholds
 from witness.errors import ConfigError
 from witness.simulator.text_samples import (

@@ -6,13 +6,13 @@ import json
 from statistics import fmean
 
 import pytest
-from helpers_experts import bid, by_rule, ev, fold, score
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import detectors
 from detectors.base import Context
 from detectors.evaluation import EvaluationReportDetector, recompute
+from tests.detectors.conftest import bid, by_rule, ev, fold, score
 from witness.config import Thresholds
 from witness.events import ContractError, make_event, parse_event
 

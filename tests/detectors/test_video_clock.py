@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpers_video import START, frame, merged, project_events, run_engine
-
 from streams.ticks import RoomClock, tick
+from tests.support.video_events import START, frame, merged, project_events, run_engine
 
 ROOM, CAM, P = "R-ONE", "C1", "JY-2026-0900"
 DARK = timedelta(minutes=58)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pytest
-from helpers_simulator import default_run
 
 from detectors import Context, Engine
 from detectors.base import EventDocumentTexts
 from detectors.documents import DocumentsDetector
 from detectors.documents_cross import CrossProjectDocumentsDetector
+from tests.support.simulator_run import default_run
 from witness.config import Thresholds
 from witness.events import parse_event
 from witness.simulator.public_texts import LISTED, UNLISTED

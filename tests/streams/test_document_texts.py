@@ -6,7 +6,7 @@ from __future__ import annotations
 from detectors import Context, Engine, all_detectors
 from detectors.offline import replay
 from streams.document_texts import StoreDocumentTexts
-from tests.helpers_documents import (
+from tests.support.document_events import (
     bid_document,
     doc_event,
     reword,
