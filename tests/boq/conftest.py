@@ -6,11 +6,7 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from detectors.base import Context
-from detectors.boq import BoqDetector
-from detectors.engine import Engine
 from witness.alerts import Alert
-from witness.config import Thresholds
 from witness.events import Event, make_event
 from witness.simulator import bill_pricing as sb
 
@@ -66,11 +62,6 @@ def project_events(
         sw = (software or {}).get(owner) or sb.software(rng)
         events.append(boq_event(owner, lines, n=i + 1, software=sw))
     return events + [opening()]
-
-
-def run(events: list[Event], thresholds: Thresholds | None = None) -> list[Alert]:
-    ctx = Context(thresholds=thresholds or Thresholds.defaults())
-    return Engine([BoqDetector()], ctx).run(events)
 
 
 def by_rule(alerts: list[Alert], rule: str) -> list[Alert]:

@@ -8,7 +8,9 @@ import random
 import openpyxl
 import pytest
 
-from tests.boq.conftest import by_rule, opening, run
+from detectors.boq import BoqDetector
+from detectors.offline import run_detectors
+from tests.boq.conftest import by_rule, opening
 from witness.cli import main
 from witness.events import parse_event
 from witness.simulator import bill_pricing as sb
@@ -221,8 +223,9 @@ def test_ingested_copies_are_found_end_to_end(tmp_path, works) -> None:
         export_xlsx(path, lines, lock=f"LOCK-{owner}")
         assert _ingest(tmp_path, path, owner)[0] == 0
     events = [parse_event(x) for x in (tmp_path / "events.jsonl").read_text("utf-8").splitlines()]
-    alerts = run(
-        [*[e.model_copy(update={"project_id": "JY-2026-0180"}) for e in events], opening()]
+    alerts = run_detectors(
+        [*[e.model_copy(update={"project_id": "JY-2026-0180"}) for e in events], opening()],
+        [BoqDetector()],
     )
     assert [a.subjects for a in by_rule(alerts, "BOQ-SAME")] == [["B1", "B2"]]
     assert json.loads(alerts[0].to_json())["evidence"]["tender_doc_id"].endswith(

@@ -15,7 +15,9 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
-from tests.boq.conftest import by_rule, independent, project_events, run
+from detectors.boq import BoqDetector
+from detectors.offline import run_detectors
+from tests.boq.conftest import by_rule, independent, project_events
 from witness.simulator import bill_pricing as sb
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -79,7 +81,7 @@ def honest_project(draw, min_items: int = 20) -> dict[str, Any]:
 @SETTINGS
 @given(honest_project())
 def test_honest_bills_stay_quiet(p) -> None:
-    alerts = run(project_events(p["bills"], p["tender"], seed=p["seed"]))
+    alerts = run_detectors(project_events(p["bills"], p["tender"], seed=p["seed"]), [BoqDetector()])
     assert [(a.rule, a.subjects) for a in alerts] == [], [
         {k: v for k, v in a.evidence.items() if k != "items"} for a in alerts
     ]
@@ -91,7 +93,7 @@ def test_a_copied_file_is_found(p, reprice, seed) -> None:
     master = independent(seed, p["works"], with_components=p["components"])
     copy = sb.copied(random.Random(seed), master, reprice)
     bills = {**p["bills"], "X1": master, "X2": copy}
-    alerts = run(project_events(bills, p["tender"], seed=p["seed"]))
+    alerts = run_detectors(project_events(bills, p["tender"], seed=p["seed"]), [BoqDetector()])
     assert ["X1", "X2"] in [a.subjects for a in by_rule(alerts, "BOQ-SAME")]
 
 
@@ -104,7 +106,7 @@ def test_a_copied_file_is_found(p, reprice, seed) -> None:
 def test_a_scaled_file_is_found(p, k, seed) -> None:
     master = independent(seed, p["works"], with_components=p["components"])
     bills = {**p["bills"], "X1": master, "X2": sb.scaled(master, k)}
-    alerts = run(project_events(bills, p["tender"], seed=p["seed"]))
+    alerts = run_detectors(project_events(bills, p["tender"], seed=p["seed"]), [BoqDetector()])
     found = by_rule(alerts, "BOQ-RATIO")
     assert ["X1", "X2"] in [a.subjects for a in found]
     (hit,) = [a for a in found if a.subjects == ["X1", "X2"]]
@@ -118,7 +120,7 @@ def test_a_reweighted_file_keeps_its_build_up(p, seed) -> None:
     assume(p["components"])
     master = independent(seed, p["works"])
     bills = {**p["bills"], "X1": master, "X2": sb.remixed(random.Random(seed), master)}
-    alerts = run(project_events(bills, p["tender"], seed=p["seed"]))
+    alerts = run_detectors(project_events(bills, p["tender"], seed=p["seed"]), [BoqDetector()])
     assert ["X1", "X2"] in [a.subjects for a in by_rule(alerts, "BOQ-MIX")]
     assert ["X1", "X2"] not in [a.subjects for a in by_rule(alerts, "BOQ-SAME")]
 
@@ -131,7 +133,7 @@ def test_shared_slips_are_found(p, n, seed) -> None:
     a = sb.apply_units(independent(seed, edited, with_components=p["components"]), units)
     b = sb.apply_units(independent(seed + 1, edited, with_components=p["components"]), units)
     bills = {**p["bills"], "X1": a, "X2": b}
-    alerts = run(project_events(bills, p["tender"], seed=p["seed"]))
+    alerts = run_detectors(project_events(bills, p["tender"], seed=p["seed"]), [BoqDetector()])
     assert ["X1", "X2"] in [a.subjects for a in by_rule(alerts, "BOQ-ERROR")]
 
 
@@ -146,8 +148,9 @@ def test_a_shared_licence_is_found(p, field, seed) -> None:
         "X1": independent(seed, p["works"]),
         "X2": independent(seed + 1, p["works"]),
     }
-    alerts = run(
-        project_events(bills, p["tender"], software={"X1": shared, "X2": other}, seed=p["seed"])
+    alerts = run_detectors(
+        project_events(bills, p["tender"], software={"X1": shared, "X2": other}, seed=p["seed"]),
+        [BoqDetector()],
     )
     assert [a.subjects for a in by_rule(alerts, "BOQ-LOCK")] == [["X1", "X2"]]
 
@@ -166,6 +169,8 @@ def test_a_cartel_unbalancing_together_is_found(p, size, seed) -> None:
         lines = independent(seed + i, p["works"], with_components=p["components"])
         sb.unbalanced(rng, lines, plan)
         cartel[f"X{i}"] = lines
-    alerts = run(project_events({**p["bills"], **cartel}, p["tender"], seed=p["seed"]))
+    alerts = run_detectors(
+        project_events({**p["bills"], **cartel}, p["tender"], seed=p["seed"]), [BoqDetector()]
+    )
     groups = [a.subjects for a in by_rule(alerts, "BOQ-UNBAL")]
     assert any(set(cartel) <= set(g) for g in groups), groups

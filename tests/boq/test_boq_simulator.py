@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from detectors import Engine
 from detectors.boq import BoqDetector
+from detectors.offline import run_detectors
 from tests.support.simulator_run import default_run
 from witness.events import parse_event
 from witness.simulator.truth_eval import evaluate
@@ -59,7 +59,7 @@ def test_boq_rules_score_on_the_default_run() -> None:
     sim, lines = default_run()
     wanted = ('"type":"boq.submitted"', '"type":"opening.started"')
     events = [parse_event(x) for x in lines if any(w in x for w in wanted)]
-    alerts = [a.to_dict() for a in Engine([BoqDetector()]).run(events)]
+    alerts = [a.to_dict() for a in run_detectors(events, [BoqDetector()])]
     cases = [c for c in sim.truth if c["rule"] in BOQ]
     report = evaluate(cases, alerts, complete=set(BOQ))
     for s in report.rules:

@@ -14,6 +14,8 @@ import docx
 import pytest
 from pypdf import PdfWriter
 
+from detectors.offline import run_detectors
+from tests.support.document_events import document_detectors
 from witness.documents_extract import Caps, ExtractError, extract_file
 from witness.events import MAX_TEXT_CHARS
 from witness.simulator.text_samples import CHARS, words
@@ -165,7 +167,7 @@ def test_headers_footers_and_text_boxes_are_extracted_once(tmp_path):
 
 
 def test_a_rivals_name_in_a_footer_reaches_doc_40_5(tmp_path):
-    from tests.support.document_events import bid_event, doc_event, run
+    from tests.support.document_events import bid_event, doc_event
 
     d = docx.Document()
     d.add_paragraph("".join(words(5, 400)))
@@ -178,7 +180,7 @@ def test_a_rivals_name_in_a_footer_reaches_doc_40_5(tmp_path):
         bid_event("P", "B", "乙工程有限公司", n=1),
         doc_event("P", "A", text, n=2),
     ]
-    alerts = [a for a in run(events) if a.rule == "DOC-40-5"]
+    alerts = [a for a in run_detectors(events, document_detectors()) if a.rule == "DOC-40-5"]
     assert [a.subjects for a in alerts] == [["A", "B"]]
 
 

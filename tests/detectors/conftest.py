@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from detectors.base import Context
-from detectors.engine import Engine
 from detectors.experts import (
     AvoidanceDetector,
     BehaviourDetector,
@@ -91,16 +90,16 @@ def fold(detector: Any, events: list[Event], ctx: Context | None = None) -> dict
     return out
 
 
-def run_engine(events: list[Event], ctx: Context | None = None) -> list[Alert]:
-    """The EXP/PROC detectors through the real engine (registry folding, dedup, sealing)."""
-    dets = [
+def expert_detectors() -> list:
+    """Fresh EXP/PROC detectors, to run through the real engine (registry folding, dedup,
+    sealing) with `run_detectors`."""
+    return [
         CommitteeDetector(),
         AvoidanceDetector(),
         ScoringDetector(),
         BehaviourDetector(),
         ProcedureDetector(),
     ]
-    return Engine(dets, ctx or Context()).run(events)
 
 
 def by_rule(alerts: dict[str, Alert] | list[Alert], rule: str) -> list[Alert]:

@@ -9,11 +9,12 @@ from hypothesis import strategies as st
 
 from detectors.base import Context
 from detectors.losers import LoserDetector
+from detectors.offline import run_detectors
 from detectors.prices import PriceDetector
 from detectors.procedure import ProcedureDetector
 from detectors.rejections import RejectionDetector, RejectionRateDetector
 from detectors.tally import Tally
-from tests.support.relation_events import bid, by_rule, run, ts
+from tests.support.relation_events import bid, by_rule, ts
 from witness.config import Thresholds
 from witness.events import ContractError, make_event, parse_event
 
@@ -75,19 +76,25 @@ def test_bid_rejected_contract_names_the_missing_field():
 
 
 def test_price_close_and_discount_fire_on_the_pair_and_not_on_ordinary_gaps():
-    close = run(PriceDetector(), tender("C", {"A": 1_000_000, "B": 1_001_000, "C": 1_080_000}))
+    close = run_detectors(
+        tender("C", {"A": 1_000_000, "B": 1_001_000, "C": 1_080_000}), [PriceDetector()]
+    )
     [a] = by_rule(close, "PRICE-CLOSE")
     assert a.subjects == ["A", "B"] and a.evidence["gap"] == pytest.approx(0.001)
     assert not by_rule(close, "PRICE-DISCOUNT")
-    disc = run(PriceDetector(), tender("D", {"A": 700_000, "B": 1_000_000, "C": 1_020_000}))
+    disc = run_detectors(
+        tender("D", {"A": 700_000, "B": 1_000_000, "C": 1_020_000}), [PriceDetector()]
+    )
     [d] = by_rule(disc, "PRICE-DISCOUNT")
     assert d.subjects == ["A", "B"] and d.evidence["gap"] == pytest.approx(3 / 7, rel=1e-4)
-    plain = run(PriceDetector(), tender("N", {"A": 1_000_000, "B": 1_030_000, "C": 1_070_000}))
+    plain = run_detectors(
+        tender("N", {"A": 1_000_000, "B": 1_030_000, "C": 1_070_000}), [PriceDetector()]
+    )
     assert not by_rule(plain, "PRICE-CLOSE") and not by_rule(plain, "PRICE-DISCOUNT")
 
 
 def test_price_close_needs_min_bids():
-    alerts = run(PriceDetector(), tender("T", {"A": 1_000_000, "B": 1_000_500}))
+    alerts = run_detectors(tender("T", {"A": 1_000_000, "B": 1_000_500}), [PriceDetector()])
     assert not by_rule(alerts, "PRICE-CLOSE")  # two bids: below min_bids = 3
 
 
@@ -95,9 +102,9 @@ def test_price_close_needs_min_bids():
 
 
 def test_rej_all_fires_when_only_the_winner_survives():
-    alerts = run(
-        RejectionDetector(),
+    alerts = run_detectors(
         tender("R", {"A": 1_000, "B": 990, "C": 1_020}, rejected_ids=("B", "C")),
+        [RejectionDetector()],
     )
     [a] = by_rule(alerts, "REJ-ALL")
     assert a.subjects == [] and a.evidence["winner"] == "A"
@@ -105,26 +112,29 @@ def test_rej_all_fires_when_only_the_winner_survives():
 
 
 def test_rej_all_not_when_another_valid_bid_remains():
-    alerts = run(
-        RejectionDetector(), tender("R", {"A": 1_000, "B": 990, "C": 1_020}, rejected_ids=("C",))
+    alerts = run_detectors(
+        tender("R", {"A": 1_000, "B": 990, "C": 1_020}, rejected_ids=("C",)), [RejectionDetector()]
     )
     assert not by_rule(alerts, "REJ-ALL")
 
 
 def test_rej_low_only_where_price_decides():
     prices = {"A": 1_000, "B": 990, "C": 1_020}
-    low = run(
-        RejectionDetector(), tender("L", prices, rejected_ids=("B",), method="经评审的最低投标价法")
+    low = run_detectors(
+        tender("L", prices, rejected_ids=("B",), method="经评审的最低投标价法"),
+        [RejectionDetector()],
     )
     [a] = by_rule(low, "REJ-LOW")
     assert a.subjects == ["B"] and a.evidence["price"] == 990
-    scored = run(RejectionDetector(), tender("L", prices, rejected_ids=("B",), method="综合评估法"))
+    scored = run_detectors(
+        tender("L", prices, rejected_ids=("B",), method="综合评估法"), [RejectionDetector()]
+    )
     assert not by_rule(scored, "REJ-LOW")
-    other = run(RejectionDetector(), tender("L", prices, rejected_ids=("C",)))
+    other = run_detectors(tender("L", prices, rejected_ids=("C",)), [RejectionDetector()])
     assert not by_rule(other, "REJ-LOW")  # not the lowest
     th = Thresholds.defaults().with_overrides("REJ-LOW", unknown_method=False)
-    unknown = run(
-        RejectionDetector(), tender("L", prices, rejected_ids=("B",)), Context(thresholds=th)
+    unknown = run_detectors(
+        tender("L", prices, rejected_ids=("B",)), [RejectionDetector()], Context(thresholds=th)
     )
     assert not by_rule(unknown, "REJ-LOW")
 
@@ -139,14 +149,16 @@ def test_rej_rate_per_bidder_and_per_agent():
         events += tender(
             f"P{i}", {"X": 900 + i, "Y": 1_000, "Z": 1_010}, rejected_ids=rej, agent="AG-1"
         )
-    alerts = by_rule(run(RejectionRateDetector(), events), "REJ-RATE")
+    alerts = by_rule(run_detectors(events, [RejectionRateDetector()]), "REJ-RATE")
     by_entity = {a.evidence["entity"]: a for a in alerts}
     assert set(by_entity) == {"X"}  # agent share 4/18 stays under 0.5
     x = by_entity["X"]
     assert x.project_id == "*" and x.subjects == ["X"]
     assert x.evidence["bids"] >= 5 and x.evidence["share"] >= 0.5
     th = Thresholds.defaults().with_overrides("REJ-RATE", max_share=0.2)
-    alerts = by_rule(run(RejectionRateDetector(), events, Context(thresholds=th)), "REJ-RATE")
+    alerts = by_rule(
+        run_detectors(events, [RejectionRateDetector()], Context(thresholds=th)), "REJ-RATE"
+    )
     assert "AG-1" in {a.evidence["entity"] for a in alerts}
 
 
@@ -160,7 +172,7 @@ def test_bid_loser_flags_the_usual_loser_not_the_winners():
             "L": 1_100,
         }
         events += tender(f"T{i}", prices)
-    alerts = by_rule(run(LoserDetector(), events), "BID-LOSER")
+    alerts = by_rule(run_detectors(events, [LoserDetector()]), "BID-LOSER")
     assert {a.subjects[0] for a in alerts} == {"L"}
     [a] = alerts
     assert a.evidence["tenders"] == 24 and a.evidence["wins"] == 0
@@ -191,7 +203,7 @@ def test_proc_short(days, fires):
         tender_published_at=ts(0).isoformat(),
         bid_deadline=ts(days * 24 * 60).isoformat(),
     )
-    alerts = by_rule(run(ProcedureDetector(), [reg]), "PROC-SHORT")
+    alerts = by_rule(run_detectors([reg], [ProcedureDetector()]), "PROC-SHORT")
     assert bool(alerts) is fires
     if fires:
         assert alerts[0].evidence["days"] == pytest.approx(days, abs=0.01)
@@ -199,4 +211,4 @@ def test_proc_short(days, fires):
 
 def test_proc_short_silent_without_publication_date():
     reg = registered("S", bid_deadline=ts(60).isoformat())
-    assert not by_rule(run(ProcedureDetector(), [reg]), "PROC-SHORT")
+    assert not by_rule(run_detectors([reg], [ProcedureDetector()]), "PROC-SHORT")

@@ -9,13 +9,14 @@ from rapidfuzz.distance import Indel
 
 from detectors.documents import CrossProjectDocumentsDetector, DocumentsDetector
 from detectors.neardup import Params, prepare
+from detectors.offline import run_detectors
 from tests.support.document_events import (
     bid_document,
     bid_event,
     credit_code,
     doc_event,
+    document_detectors,
     reword,
-    run,
     simple_event,
     template,
     tender_text,
@@ -46,7 +47,7 @@ def test_near_copy_fires_with_aligned_passages() -> None:
     texts = {"B1": _doc("甲", 1), "B2": _doc("乙", 99, rate=0.1, base=1), "B3": _doc("丙", 3)}
     events = [doc_event(P, "tender", TENDER, n=0)]
     events += [doc_event(P, b, t, n=i + 1) for i, (b, t) in enumerate(texts.items())]
-    alerts = _by_rule(run(events), "DOC-40-4")
+    alerts = _by_rule(run_detectors(events, document_detectors()), "DOC-40-4")
     assert [a.subjects for a in alerts] == [["B1", "B2"]]
     ev = alerts[0].evidence
     assert ev["similarity"] >= 0.8
@@ -78,13 +79,13 @@ def test_template_only_overlap_does_not_fire() -> None:
     events = [doc_event(P, "tender", tender_text(big), n=0)]
     events += [doc_event(P, b, t, n=i + 1) for i, (b, t) in enumerate(docs.items())]
     events.append(simple_event("opening.started", P, {"room_id": "R1"}, n=9))
-    assert run(events) == []
+    assert run_detectors(events, document_detectors()) == []
 
 
 def test_honest_independent_texts_do_not_fire() -> None:
     events = [doc_event(P, "tender", TENDER, n=0)]
     events += [doc_event(P, f"B{i}", _doc(f"公司{i}", 100 + i), n=i + 1) for i in range(6)]
-    assert run(events) == []
+    assert run_detectors(events, document_detectors()) == []
 
 
 RARE = [
@@ -112,9 +113,9 @@ def test_three_shared_rare_phrases_fire_two_do_not() -> None:
         doc_event(P, "B4", _with_phrases(4, RARE[3:]), n=4),
     ]
     # Rarity needs every bid in: nothing before the opening, the pair after it.
-    assert _by_rule(run(events), "DOC-40-4") == []
+    assert _by_rule(run_detectors(events, document_detectors()), "DOC-40-4") == []
     events.append(simple_event("opening.started", P, {"room_id": "R1"}, n=9))
-    alerts = _by_rule(run(events), "DOC-40-4")
+    alerts = _by_rule(run_detectors(events, document_detectors()), "DOC-40-4")
     assert [a.subjects for a in alerts] == [["B1", "B2"]]
     finding = alerts[0].evidence["documents"][0]
     assert finding["similarity"] < 0.8
@@ -128,9 +129,11 @@ def test_phrases_a_third_bidder_also_uses_are_not_rare() -> None:
     events = [doc_event(P, "tender", TENDER, n=0)]
     events += [doc_event(P, f"B{i}", _with_phrases(i, RARE[:3]), n=i) for i in (1, 2, 3)]
     events.append(simple_event("opening.started", P, {"room_id": "R1"}, n=9))
-    assert run(events) == []
+    assert run_detectors(events, document_detectors()) == []
     # Control: without B3 the same phrases make B1 and B2 a case.
-    assert len(run([e for e in events if "B3" not in e.event_id])) == 1
+    assert (
+        len(run_detectors([e for e in events if "B3" not in e.event_id], document_detectors())) == 1
+    )
 
 
 def test_documents_before_the_template_wait_for_it() -> None:
@@ -141,8 +144,10 @@ def test_documents_before_the_template_wait_for_it() -> None:
     events = [
         doc_event(P, b, t, n=i) for i, (b, t) in enumerate((("B1", b1), ("B2", b2), ("B3", b3)))
     ]
-    assert run(events) == []  # no template yet: nothing compared
-    alerts = run([*events, doc_event(P, "tender", tender_text(big), n=5)])
+    assert run_detectors(events, document_detectors()) == []  # no template yet: nothing compared
+    alerts = run_detectors(
+        [*events, doc_event(P, "tender", tender_text(big), n=5)], document_detectors()
+    )
     assert [a.subjects for a in _by_rule(alerts, "DOC-40-4")] == [["B1", "B3"]]
 
 
@@ -156,7 +161,7 @@ def test_template_inferred_at_opening_when_no_tender_document() -> None:
     ]
     events = [doc_event(P, b, t, n=i) for i, (b, t) in enumerate(texts)]
     events.append(simple_event("opening.started", P, {"room_id": "R1"}, n=10))
-    alerts = _by_rule(run(events), "DOC-40-4")
+    alerts = _by_rule(run_detectors(events, document_detectors()), "DOC-40-4")
     assert [a.subjects for a in alerts] == [["B2", "B4"]]
     assert alerts[0].evidence["template"]["inferred"] is True
 
@@ -174,7 +179,7 @@ def test_other_bidders_name_inside_a_document_fires_in_either_order(bid_first: b
         doc_event(P, "B2", text_b2, n=2),
     ]
     events = [*events[:2], named, events[2]] if bid_first else [*events, named]
-    alerts = _by_rule(run(events), "DOC-40-5")
+    alerts = _by_rule(run_detectors(events, document_detectors()), "DOC-40-5")
     assert len(alerts) == 1
     a = alerts[0]
     assert a.subjects == ["B1", "B2"]
@@ -195,7 +200,7 @@ def test_credit_code_inside_another_document_fires_with_spacing_and_fullwidth() 
         doc_event(P, code_b, _doc("乙", 2) + "统一社会信用代码：" + fullwidth, n=1),
         doc_event(P, code_a, _doc("甲", 1), n=2),  # A is known only as a document owner
     ]
-    alerts = _by_rule(run(events), "DOC-40-5")
+    alerts = _by_rule(run_detectors(events, document_detectors()), "DOC-40-5")
     assert len(alerts) == 1
     f = alerts[0].evidence["findings"][0]
     assert f["match"] == "credit_code" and f["named_bidder"] == code_a
@@ -219,7 +224,7 @@ def test_own_name_and_names_from_the_tender_are_not_hits() -> None:
             n=3,
         ),
     ]
-    assert _by_rule(run(events), "DOC-40-5") == []
+    assert _by_rule(run_detectors(events, document_detectors()), "DOC-40-5") == []
 
 
 # ---------------------------------------------------------------- DOC-META
@@ -236,7 +241,7 @@ def _meta_events(meta1: dict, meta2: dict, tender_meta: dict | None = None) -> l
 def test_same_author_and_rsid_fire_generic_values_are_listed_as_ignored() -> None:
     m1 = {"author": "张三", "last_modified_by": "Administrator", "rsid_root": "00A1B2C3"}
     m2 = {"author": " 张三 ", "last_modified_by": "administrator", "rsid_root": "00a1b2c3"}
-    alerts = _by_rule(run(_meta_events(m1, m2)), "DOC-META")
+    alerts = _by_rule(run_detectors(_meta_events(m1, m2), document_detectors()), "DOC-META")
     assert len(alerts) == 1
     ev = alerts[0].evidence
     assert sorted(s["field"] for s in ev["shared"]) == ["author", "rsid_root"]
@@ -246,9 +251,15 @@ def test_same_author_and_rsid_fire_generic_values_are_listed_as_ignored() -> Non
 def test_only_generic_or_tender_values_shared_does_not_fire() -> None:
     m1 = {"author": "Microsoft Office User", "rsid_root": "00112233", "last_modified_by": ""}
     m2 = {"author": "Microsoft Office User", "rsid_root": "00112233", "last_modified_by": ""}
-    assert _by_rule(run(_meta_events(m1, m2, {"rsid_root": "00112233"})), "DOC-META") == []
+    assert (
+        _by_rule(
+            run_detectors(_meta_events(m1, m2, {"rsid_root": "00112233"}), document_detectors()),
+            "DOC-META",
+        )
+        == []
+    )
     # Control: the same rsid without the tender having it does fire.
-    assert len(_by_rule(run(_meta_events(m1, m2)), "DOC-META")) == 1
+    assert len(_by_rule(run_detectors(_meta_events(m1, m2), document_detectors()), "DOC-META")) == 1
 
 
 # ---------------------------------------------------------------- across projects
@@ -300,7 +311,7 @@ def _cross_text(alerts: list) -> list:
 def test_cross_project_pair_fires_and_an_archived_text_is_loaded_and_verified() -> None:
     from detectors.base import Context, EventDocumentTexts
 
-    alerts = run(
+    alerts = run_detectors(
         _cross_events(), [CrossProjectDocumentsDetector()], Context(documents=EventDocumentTexts())
     )
     # X with itself across projects is no case; Y (P2) vs X (P1) while P1 is live, then
@@ -322,7 +333,7 @@ def test_cross_project_pair_fires_and_an_archived_text_is_loaded_and_verified() 
 
 def test_cross_project_never_fires_on_a_signature_estimate_alone() -> None:
     """No text to verify (no store behind the context): the archived match raises nothing."""
-    alerts = run(_cross_events(), [CrossProjectDocumentsDetector()])
+    alerts = run_detectors(_cross_events(), [CrossProjectDocumentsDetector()])
     assert ("P3", ["X", "Z"], "P1", "store") not in _cross_text(alerts)
     assert ("P3", ["X", "Z"], "P2", "memory") in _cross_text(alerts)  # control: live text
     for a in _by_rule(alerts, "DOC-40-4"):
@@ -363,12 +374,12 @@ def test_same_events_same_alerts_and_order_independent_ids() -> None:
     events += [
         doc_event(P, b, t, n=i + 1, metadata={"author": "王五"}) for i, (b, t) in enumerate(texts)
     ]
-    first = [a.to_json() for a in run(events)]
-    assert first == [a.to_json() for a in run(events)]
+    first = [a.to_json() for a in run_detectors(events, document_detectors())]
+    assert first == [a.to_json() for a in run_detectors(events, document_detectors())]
     shuffled = [events[0], *reversed(events[1:])]
     ids = lambda alerts: sorted((a.rule, tuple(a.subjects), a.alert_id) for a in alerts)  # noqa: E731
-    again = run(shuffled)
-    assert ids(again) == ids(run(events))
+    again = run_detectors(shuffled, document_detectors())
+    assert ids(again) == ids(run_detectors(events, document_detectors()))
     assert {tuple(a.subjects) for a in again if a.rule == "DOC-40-4"} == {
         ("B1", "B2"),
         ("B3", "B4"),

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from detectors.experts import AvoidanceDetector, years_before
+from detectors.offline import run_detectors
 from tests.detectors.conftest import (
     bid,
     by_rule,
     evaluation_started,
     expert,
+    expert_detectors,
     fold,
     relation,
-    run_engine,
     score,
 )
 
@@ -71,7 +72,7 @@ def test_registry_kinship_and_registry_legal_rep() -> None:
         expert("X1"),
         bid("B2", legal_rep_id="OTHER"),
     ]
-    [a] = by_rule(run_engine(events), "EXP-AVOID")
+    [a] = by_rule(run_detectors(events, expert_detectors()), "EXP-AVOID")
     assert kinds(a) == {"kin_of_legal_rep"}
     assert a.evidence["conflicts"][0]["legal_rep_source"] == "registry"
 
@@ -85,7 +86,7 @@ def test_registry_director_and_controlling_shareholder_within_window() -> None:
         *(expert(x) for x in ("X1", "X2", "X3", "X4")),
         bid("B1"),
     ]
-    alerts = by_rule(run_engine(events), "EXP-AVOID")
+    alerts = by_rule(run_detectors(events, expert_detectors()), "EXP-AVOID")
     got = {a.evidence["expert_id"]: kinds(a) for a in alerts}
     assert got == {
         "X1": {"past_director_of_bidder"},
@@ -111,21 +112,21 @@ def test_same_employer_group() -> None:
     ]
     got = {
         (a.evidence["expert_id"], a.evidence["bidder_id"]): kinds(a)
-        for a in by_rule(run_engine(events), "EXP-AVOID")
+        for a in by_rule(run_detectors(events, expert_detectors()), "EXP-AVOID")
     }
     assert got == {("X1", "B1"): {"employer_controls_bidder"}, ("X2", "B2"): {"same_employer"}}
 
 
 def test_registry_fact_arriving_late_is_caught_at_evaluation_start() -> None:
     events = [expert("X1"), bid("B1"), relation("X1", "B1", "employment"), evaluation_started()]
-    [a] = by_rule(run_engine(events), "EXP-AVOID")
+    [a] = by_rule(run_detectors(events, expert_detectors()), "EXP-AVOID")
     assert kinds(a) == {"employed_by_bidder"}
     assert a.first_seen == events[-1].ts  # raised before any score
 
 
 def test_raised_before_scoring() -> None:
     events = [bid("B1"), expert("X1", employer="B1"), score("X1", "B1", "t1", 10)]
-    alerts = run_engine(events)
+    alerts = run_detectors(events, expert_detectors())
     [a] = by_rule(alerts, "EXP-AVOID")
     assert a.first_seen < events[-1].ts
 

@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 
+from detectors.offline import run_detectors
 from detectors.price_screens import identical_prices, imhof_flag, regularity, screens
 from detectors.prices import PriceDetector
-from tests.support.relation_events import bid, by_rule, run, ts
+from tests.support.relation_events import bid, by_rule, ts
 from witness.events import make_event
 
 P = "JY-2026-0200"
@@ -109,9 +110,9 @@ def test_imhof_flag_needs_low_cv_and_high_rd():
 def test_regular_ladder_fires_at_opening_closed_only():
     prices = {"A": 1_003_250.5, "B": 1_013_250.5, "C": 1_023_250.5, "D": 1_033_250.5}
     events = project(prices)
-    before = run(PriceDetector(), events[:-1])
+    before = run_detectors(events[:-1], [PriceDetector()])
     assert before == []
-    alerts = run(PriceDetector(), events)
+    alerts = run_detectors(events, [PriceDetector()])
     reg = [a for a in by_rule(alerts, "PRICE-40-4") if a.evidence["kind"] == "regular"]
     assert len(reg) == 1
     assert reg[0].subjects == ["A", "B", "C", "D"]
@@ -124,7 +125,7 @@ def test_identical_prices_alert_per_price():
     events = project({"A": 500.0, "B": 500.0, "C": 700.0, "D": 700.0, "E": 910.0})
     same = [
         a
-        for a in by_rule(run(PriceDetector(), events), "PRICE-40-4")
+        for a in by_rule(run_detectors(events, [PriceDetector()]), "PRICE-40-4")
         if a.evidence["kind"] == "identical"
     ]
     assert sorted((a.evidence["price"], tuple(a.subjects)) for a in same) == [
@@ -139,21 +140,21 @@ def test_price_read_out_overrides_submitted():
         {"A": 100.25, "B": 200.25, "C": 300.25, "D": 470.0},
         read_out={"D": 400.25},
     )
-    reg = by_rule(run(PriceDetector(), events), "PRICE-40-4")
+    reg = by_rule(run_detectors(events, [PriceDetector()]), "PRICE-40-4")
     assert [a.evidence["kind"] for a in reg] == ["regular"]
     assert max(row["price"] for row in reg[0].evidence["bids"]) == 400.25
 
 
 def test_competitive_prices_raise_nothing():
     events = project({"A": 1_000_000.0, "B": 1_130_000.0, "C": 1_170_000.0, "D": 1_420_000.0})
-    assert run(PriceDetector(), events) == []
+    assert run_detectors(events, [PriceDetector()]) == []
 
 
 def test_price_screen_cover_bidding():
     events = project(
         {"A": 1_000_000.0, "B": 1_040_000.0, "C": 1_046_000.0, "D": 1_049_000.0, "E": 1_057_000.0}
     )
-    alerts = by_rule(run(PriceDetector(), events), "PRICE-SCREEN")
+    alerts = by_rule(run_detectors(events, [PriceDetector()]), "PRICE-SCREEN")
     assert len(alerts) == 1
     ev = alerts[0].evidence
     assert ev["screens"]["cv"] <= 0.06 and ev["screens"]["rd"] > 1
@@ -163,8 +164,8 @@ def test_price_screen_cover_bidding():
 
 def test_price_alert_ids_deterministic():
     prices = {"A": 100.0, "B": 100.0, "C": 300.0}
-    ids1 = [a.alert_id for a in run(PriceDetector(), project(prices))]
-    ids2 = [a.alert_id for a in run(PriceDetector(), project(prices))]
+    ids1 = [a.alert_id for a in run_detectors(project(prices), [PriceDetector()])]
+    ids2 = [a.alert_id for a in run_detectors(project(prices), [PriceDetector()])]
     assert ids1 and ids1 == ids2
 
 
@@ -186,7 +187,7 @@ def test_a_ladder_on_the_prices_own_rounding_grid_is_not_judged():
     """All bids in whole ten-thousands, one step apart: honest rounding makes such ladders
     by arithmetic, so the rule says nothing rather than guess."""
     events = project({"A": 1_000_000.0, "B": 1_010_000.0, "C": 1_020_000.0, "D": 1_030_000.0})
-    assert [a for a in by_rule(run(PriceDetector(), events), "PRICE-40-4")] == []
+    assert [a for a in by_rule(run_detectors(events, [PriceDetector()]), "PRICE-40-4")] == []
 
 
 def test_a_trio_stepping_evenly_among_honest_bids_is_found_and_named():
@@ -194,7 +195,7 @@ def test_a_trio_stepping_evenly_among_honest_bids_is_found_and_named():
     prices.update({"C1": 3_600_000.0, "C2": 3_636_000.0, "C3": 3_672_000.0})
     [alert] = [
         a
-        for a in by_rule(run(PriceDetector(), project(prices)), "PRICE-40-4")
+        for a in by_rule(run_detectors(project(prices), [PriceDetector()]), "PRICE-40-4")
         if a.evidence["kind"] == "regular"
     ]
     assert alert.subjects == ["C1", "C2", "C3"]

@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from detectors.base import Context
+from detectors.offline import run_detectors
 from detectors.procedure import ProcedureDetector
-from tests.detectors.conftest import T0, fold, run_engine
+from tests.detectors.conftest import T0, expert_detectors, fold
 from witness.events import Event, make_event
 
 REG, BID, OPEN, EVAL, FIN, ARCH = (
@@ -186,7 +187,7 @@ def test_engine_with_duplicates_never_raises(indices: list[int], data: st.DataOb
     if events:
         dup = data.draw(st.lists(st.sampled_from(events), max_size=5))
         events = events + dup  # re-delivered: same event ids
-    alerts = run_engine(events)
+    alerts = run_detectors(events, expert_detectors())
     ids = [a.alert_id for a in alerts]
     assert len(ids) == len(set(ids))
     assert all(a.rule.startswith(("PROC", "EXP")) for a in alerts)

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from detectors.offline import run_detectors
 from detectors.procedure import TRANSITIONS, ProcedureDetector, advance
-from tests.detectors.conftest import PID, bid, by_rule, ev, expert, fold, run_engine, score
+from tests.detectors.conftest import (
+    PID,
+    bid,
+    by_rule,
+    ev,
+    expert,
+    expert_detectors,
+    fold,
+    score,
+)
 
 DEADLINE = 0  # minutes after T0
 
@@ -69,7 +79,9 @@ def test_transition_table_covers_every_project_event_type() -> None:
 
 def test_honest_lifecycle_is_quiet() -> None:
     assert run(honest()) == {}
-    assert [a for a in run_engine(honest()) if a.rule.startswith("PROC")] == []
+    assert [
+        a for a in run_detectors(honest(), expert_detectors()) if a.rule.startswith("PROC")
+    ] == []
 
 
 def test_scores_before_opening_are_one_step_however_many() -> None:
@@ -242,8 +254,8 @@ def test_strange_sequences_do_not_crash() -> None:
 
 def test_redelivered_events_do_not_make_second_alerts() -> None:
     events = [registered(), score("E1", "B1", "t", 1, at=-5)]
-    once = run_engine(events)
-    twice = run_engine(events + events)
+    once = run_detectors(events, expert_detectors())
+    twice = run_detectors(events + events, expert_detectors())
     assert [a.alert_id for a in once] == [a.alert_id for a in twice]
     assert [a.evidence for a in once] == [a.evidence for a in twice]
     assert once[0].project_id == PID

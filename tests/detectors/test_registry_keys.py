@@ -14,7 +14,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-import detectors
+from detectors.offline import run_detectors
 from detectors.registry import Registry
 from detectors.relations import RelationGraphDetector
 from tests.support.relation_events import bid, by_rule, relation
@@ -45,8 +45,8 @@ def test_two_companies_of_one_person_keep_both_facts_after_compaction():
     assert len(old_scheme) == 1  # what keying by `a` did: one of the two facts gone
 
     def rel34(registry_events):
-        eng = detectors.Engine([RelationGraphDetector()])
-        return by_rule(eng.run([*registry_events, bid(P, "A", n=1), bid(P, "B", n=2)]), "REL-34")
+        events = [*registry_events, bid(P, "A", n=1), bid(P, "B", n=2)]
+        return by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-34")
 
     assert [a.subjects for a in rel34(survivors)] == [["A", "B"]]
     assert rel34(old_scheme) == []
@@ -96,8 +96,8 @@ def test_the_ended_fact_no_longer_links_bidders():
         _rel(PERSON, "B", "legal_rep", since="2020-01-01"),
         _rel(PERSON, "B", "legal_rep", since="2020-01-01", until="2026-01-31"),
     ]
-    eng = detectors.Engine([RelationGraphDetector()])
-    alerts = eng.run([*facts, bid(P, "A", n=1), bid(P, "B", n=2)])  # bids on 2026-11-20
+    events = [*facts, bid(P, "A", n=1), bid(P, "B", n=2)]  # bids on 2026-11-20
+    alerts = run_detectors(events, [RelationGraphDetector()])
     assert by_rule(alerts, "REL-34") == []
 
 

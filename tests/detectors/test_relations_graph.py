@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from detectors.base import Context
+from detectors.offline import run_detectors
 from detectors.relations import RelationGraphDetector
-from tests.support.relation_events import bid, by_rule, relation, run
+from tests.support.relation_events import bid, by_rule, relation
 from witness.config import Thresholds
 
 P = "JY-2026-0100"
@@ -25,7 +26,7 @@ def test_same_machine_code_fires_once_per_value_and_grows():
         bid(P, "C", n=3, submission={"machine_code": "MC-77"}),
         bid(P, "D", n=4, submission={"machine_code": "MC-99"}),
     ]
-    alerts = by_rule(run(RelationGraphDetector(), events), "REL-40-1")
+    alerts = by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-40-1")
     assert len(alerts) == 1
     a = alerts[0]
     assert a.severity == "red"
@@ -43,7 +44,7 @@ def test_dongle_and_file_creation_id_each_their_own_alert():
         bid(P, "A", n=1, submission={"dongle_id": "K1", "file_creation_id": "F1"}),
         bid(P, "B", n=2, submission={"dongle_id": "K1", "file_creation_id": "F1"}),
     ]
-    alerts = by_rule(run(RelationGraphDetector(), events), "REL-40-1")
+    alerts = by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-40-1")
     assert sorted(a.evidence["attribute"] for a in alerts) == ["dongle_id", "file_creation_id"]
 
 
@@ -57,7 +58,7 @@ def test_same_device_needs_all_three_parts():
         bid(P, "B", n=2, submission=dict(DEVICE, ip="5.6.7.8")),
         bid(P, "C", n=3, submission=dict(partial, ip="9.9.9.9")),
     ]
-    alerts = by_rule(run(RelationGraphDetector(), events), "REL-40-2")
+    alerts = by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-40-2")
     assert len(alerts) == 1
     assert alerts[0].subjects == ["A", "B"]
     assert alerts[0].evidence["attribute"] == "device"
@@ -78,7 +79,7 @@ def test_nat_ip_alone_is_only_orange_ip_rule():
             submission={"ip": "202.96.1.10", "mac": "BB", "cpu_id": "2", "disk_id": "y"},
         ),
     ]
-    alerts = run(RelationGraphDetector(), events)
+    alerts = run_detectors(events, [RelationGraphDetector()])
     assert rules(alerts) == {"REL-40-2-IP"}
     assert alerts[0].severity == "orange"
     assert alerts[0].subjects == ["A", "B"]
@@ -91,13 +92,13 @@ def test_venue_upload_exempt_from_device_ip_and_contact():
         bid(P, "A", n=1, submission=venue, contact=contact),
         bid(P, "B", n=2, submission=venue, contact=contact),
     ]
-    assert run(RelationGraphDetector(), events) == []
+    assert run_detectors(events, [RelationGraphDetector()]) == []
 
 
 def test_venue_upload_still_caught_by_machine_code():
     venue = dict(DEVICE, at_venue=True, machine_code="MC-1")
     events = [bid(P, "A", n=1, submission=venue), bid(P, "B", n=2, submission=venue)]
-    assert rules(run(RelationGraphDetector(), events)) == {"REL-40-1"}
+    assert rules(run_detectors(events, [RelationGraphDetector()])) == {"REL-40-1"}
 
 
 def test_venue_contact_exemption_is_configurable():
@@ -110,7 +111,7 @@ def test_venue_contact_exemption_is_configurable():
     ctx = Context(
         thresholds=Thresholds.defaults().with_overrides("REL-40-2", venue_exempt_contact=False)
     )
-    alerts = run(RelationGraphDetector(), events, ctx)
+    alerts = run_detectors(events, [RelationGraphDetector()], ctx)
     assert [(a.rule, a.evidence["attribute"]) for a in alerts] == [("REL-40-2", "contact_phone")]
 
 
@@ -119,7 +120,7 @@ def test_same_contact_phone_and_email():
         bid(P, "A", n=1, contact={"name": "王芳", "phone": "138 0000 0000", "email": "X@a.cn"}),
         bid(P, "B", n=2, contact={"name": "李强", "phone": "13800000000", "email": "x@a.cn "}),
     ]
-    alerts = by_rule(run(RelationGraphDetector(), events), "REL-40-2")
+    alerts = by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-40-2")
     assert sorted(a.evidence["attribute"] for a in alerts) == ["contact_email", "contact_phone"]
 
 
@@ -128,7 +129,7 @@ def test_same_contact_name_with_different_phones_is_two_people():
         bid(P, "A", n=1, contact={"name": "王芳", "phone": "13800000001"}),
         bid(P, "B", n=2, contact={"name": "王芳", "phone": "13900000002"}),
     ]
-    assert run(RelationGraphDetector(), events) == []
+    assert run_detectors(events, [RelationGraphDetector()]) == []
 
 
 def test_same_contact_name_without_contradiction_fires():
@@ -136,7 +137,7 @@ def test_same_contact_name_without_contradiction_fires():
         bid(P, "A", n=1, contact={"name": "王 芳", "phone": "13800000001"}),
         bid(P, "B", n=2, contact={"name": "王芳"}),
     ]
-    alerts = by_rule(run(RelationGraphDetector(), events), "REL-40-2")
+    alerts = by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-40-2")
     assert [a.evidence["attribute"] for a in alerts] == ["contact_name"]
 
 
@@ -149,7 +150,7 @@ def test_same_project_manager_cert():
         bid(P, "B", n=2, pm={"name": "赵六", "cert_no": "京1112020"}),
         bid(P, "C", n=3, pm={"name": "赵六", "cert_no": "沪999"}),
     ]
-    alerts = by_rule(run(RelationGraphDetector(), events), "REL-40-3")
+    alerts = by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-40-3")
     assert len(alerts) == 1 and alerts[0].subjects == ["A", "B"]
 
 
@@ -159,7 +160,7 @@ def test_same_project_manager_cert():
 def test_shared_legal_rep_by_id_number():
     rep = {"name": "张伟", "id_no": "110101199001011234"}
     events = [bid(P, "A", n=1, legal_rep=rep), bid(P, "B", n=2, legal_rep=rep)]
-    alerts = by_rule(run(RelationGraphDetector(), events), "REL-34")
+    alerts = by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-34")
     assert len(alerts) == 1
     a = alerts[0]
     assert a.subjects == ["A", "B"]
@@ -182,7 +183,7 @@ def test_same_name_different_id_numbers_are_different_people():
         bid(P, "A", n=1, legal_rep={"name": "张伟", "id_no": "110101199001011234"}),
         bid(P, "B", n=2, legal_rep={"name": "张伟", "id_no": "320101198502023456"}),
     ]
-    assert run(RelationGraphDetector(), events) == []
+    assert run_detectors(events, [RelationGraphDetector()]) == []
 
 
 def test_different_people_same_surname_do_not_match():
@@ -191,7 +192,7 @@ def test_different_people_same_surname_do_not_match():
         bid(P, "B", n=2, legal_rep={"name": "张强"}, contact={"name": "张强"}),
         bid(P, "C", n=3, legal_rep={"name": "张"}, directors=[{"name": "张丽"}]),
     ]
-    assert run(RelationGraphDetector(), events) == []
+    assert run_detectors(events, [RelationGraphDetector()]) == []
 
 
 def test_minority_shareholding_below_control_does_not_fire():
@@ -200,7 +201,7 @@ def test_minority_shareholding_below_control_does_not_fire():
         bid(P, "A", n=1),
         bid(P, "B", n=2, shareholders=[{"id": "A", "name": "A 建设有限公司", "share": 0.49}]),
     ]
-    assert run(RelationGraphDetector(), events) == []
+    assert run_detectors(events, [RelationGraphDetector()]) == []
 
 
 def test_direct_control_from_bid_party_data():
@@ -208,7 +209,7 @@ def test_direct_control_from_bid_party_data():
         bid(P, "A", n=1),
         bid(P, "B", n=2, shareholders=[{"id": "A", "name": "A 建设有限公司", "share": 0.6}]),
     ]
-    alerts = by_rule(run(RelationGraphDetector(), events), "REL-34")
+    alerts = by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-34")
     assert len(alerts) == 1
     ev = alerts[0].evidence
     assert ev["controller"]["id"] == "A"
@@ -229,7 +230,7 @@ def test_multi_hop_control_through_registry():
         bid(P, "C", n=2),
         bid(P, "D", n=3),
     ]
-    alerts = by_rule(run(RelationGraphDetector(), events), "REL-34")
+    alerts = by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-34")
     assert len(alerts) == 1
     a = alerts[0]
     assert a.subjects == ["A", "C"]
@@ -252,8 +253,8 @@ def test_chain_longer_than_max_hops_is_not_followed():
         bid(P, "C", n=2),
     ]
     ctx = Context(thresholds=Thresholds.defaults().with_overrides("REL-34", max_hops=1))
-    assert run(RelationGraphDetector(), events, ctx) == []
-    assert len(by_rule(run(RelationGraphDetector(), events), "REL-34")) == 1
+    assert run_detectors(events, [RelationGraphDetector()], ctx) == []
+    assert len(by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-34")) == 1
 
 
 def test_expired_registry_fact_does_not_count():
@@ -262,7 +263,7 @@ def test_expired_registry_fact_does_not_count():
         bid(P, "A", n=1),
         bid(P, "B", n=2),
     ]
-    assert run(RelationGraphDetector(), events) == []
+    assert run_detectors(events, [RelationGraphDetector()]) == []
 
 
 def test_direct_controller_named_and_group_grows_with_stable_id():
@@ -273,9 +274,9 @@ def test_direct_controller_named_and_group_grows_with_stable_id():
         bid(P, "B", n=1),
         bid(P, "C", n=2),
     ]
-    first = by_rule(run(RelationGraphDetector(), events), "REL-34")
+    first = by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-34")
     assert [a.evidence["controller"]["id"] for a in first] == ["B"]
-    grown = by_rule(run(RelationGraphDetector(), [*events, bid(P, "A", n=3)]), "REL-34")
+    grown = by_rule(run_detectors([*events, bid(P, "A", n=3)], [RelationGraphDetector()]), "REL-34")
     latest = [a for a in grown if a.subjects == ["A", "B", "C"]]
     assert len(latest) == 1 and latest[0].evidence["controller"]["id"] == "A"
 
@@ -287,11 +288,11 @@ def test_director_relation_configurable():
         bid(P, "A", n=1),
         bid(P, "B", n=2),
     ]
-    assert len(by_rule(run(RelationGraphDetector(), events), "REL-34")) == 1
+    assert len(by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-34")) == 1
     ctx = Context(
         thresholds=Thresholds.defaults().with_overrides("REL-34", director_is_control=False)
     )
-    assert run(RelationGraphDetector(), events, ctx) == []
+    assert run_detectors(events, [RelationGraphDetector()], ctx) == []
 
 
 # ---------------------------------------------------------------- determinism
@@ -304,15 +305,15 @@ def test_alert_ids_deterministic_and_order_independent():
         bid(P, "B", n=2, legal_rep=rep, submission=dict(DEVICE, machine_code="M")),
         bid(P, "C", n=3, submission=dict(DEVICE, machine_code="M")),
     ]
-    a1 = run(RelationGraphDetector(), events)
-    a2 = run(RelationGraphDetector(), list(reversed(events)))
+    a1 = run_detectors(events, [RelationGraphDetector()])
+    a2 = run_detectors(list(reversed(events)), [RelationGraphDetector()])
     ids1 = {(a.rule, a.alert_id, tuple(a.subjects)) for a in a1}
     ids2 = {(a.rule, a.alert_id, tuple(a.subjects)) for a in a2}
     assert ids1 == ids2
     assert {r for r, _, _ in ids1} == {"REL-34", "REL-40-1", "REL-40-2"}
     # another project: same case, different id
     other = [e.model_copy(update={"project_id": "JY-OTHER"}) for e in events]
-    ids3 = {a.alert_id for a in run(RelationGraphDetector(), other)}
+    ids3 = {a.alert_id for a in run_detectors(other, [RelationGraphDetector()])}
     assert ids3.isdisjoint({i for _, i, _ in ids1})
 
 
@@ -324,7 +325,7 @@ def test_resubmitted_bid_replaces_old_attributes():
         bid(P, "B", n=4, submission={"machine_code": "M3"}),
         bid(P, "C", n=5, submission={"machine_code": "M2"}),
     ]
-    alerts = run(RelationGraphDetector(), events)
+    alerts = run_detectors(events, [RelationGraphDetector()])
     # the M1 case was raised while B's second bid stood; M2 never had two holders
     assert [(a.evidence["value"], a.subjects) for a in alerts] == [("M1", ["A", "B"])]
 
@@ -335,7 +336,7 @@ def test_resubmission_keeps_control_declared_by_another_bidder():
         bid(P, "A", n=2),
         bid(P, "A", n=3, submission={"machine_code": "X"}),
     ]
-    alerts = run(RelationGraphDetector(), events)
+    alerts = run_detectors(events, [RelationGraphDetector()])
     final = by_rule(alerts, "REL-34")
     assert len(final) == 1 and final[0].subjects == ["A", "B"]
     assert final[0].event_ids == [f"{P}-bid-A-3", f"{P}-bid-B-1"]

@@ -6,9 +6,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detectors import Context, Engine, all_detectors
+from detectors import Context
+from detectors.offline import run_detectors
 from detectors.relations import RelationGraphDetector
-from tests.support.relation_events import bid, by_rule, relation, run, ts
+from tests.support.relation_events import bid, by_rule, relation, ts
 from witness.events import make_event
 
 COMMON = ["王伟", "李娜", "张伟", "王芳", "刘洋", "陈静"]
@@ -20,13 +21,13 @@ def test_two_legal_representatives_called_wang_wei_without_ids_are_two_people():
         bid("P", "B", n=1, legal_rep={"name": "王伟"}),
         bid("P", "C", n=2, legal_rep={"name": "王 伟"}),
     ]
-    assert by_rule(run(RelationGraphDetector(), events), "REL-34") == []
+    assert by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-34") == []
 
 
 def test_a_shareholder_named_without_an_id_controls_nobody_by_name():
     holder = [{"name": "王伟", "share": 0.8}]
     events = [bid("P", "A", shareholders=holder), bid("P", "B", n=1, shareholders=holder)]
-    assert by_rule(run(RelationGraphDetector(), events), "REL-34") == []
+    assert by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-34") == []
 
 
 @settings(max_examples=60, deadline=None)
@@ -36,7 +37,7 @@ def test_names_alone_never_raise_rel34(reps):
         bid("P", f"B{i}", n=i, legal_rep={"name": n}, directors=[{"name": n}])
         for i, n in enumerate(reps)
     ]
-    assert by_rule(run(RelationGraphDetector(), events), "REL-34") == []
+    assert by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-34") == []
 
 
 def _late_fact(a: str, b: str, kind: str, minutes: float, share: float | None = None):
@@ -52,7 +53,7 @@ def test_a_registry_fact_after_the_bids_is_judged_while_the_project_is_live():
         bid("P", "B", n=1),
         _late_fact("110101198001010011", "B", "legal_rep", 30),
     ]
-    [alert] = by_rule(run(RelationGraphDetector(), events), "REL-34")
+    [alert] = by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-34")
     assert alert.project_id == "P" and alert.subjects == ["A", "B"]
     assert alert.first_seen == ts(30)
     paths = [link["source"] for b in alert.evidence["bidders"] for link in b["path"]]
@@ -68,7 +69,7 @@ def test_a_fact_after_archive_raises_nothing_and_other_projects_are_untouched():
         bid("Q", "D", n=7),
         _late_fact("110101198001010011", "B", "legal_rep", 30),
     ]
-    assert by_rule(run(RelationGraphDetector(), events), "REL-34") == []
+    assert by_rule(run_detectors(events, [RelationGraphDetector()]), "REL-34") == []
 
 
 def test_live_and_replay_agree_whatever_the_order_of_facts_and_bids():
@@ -80,6 +81,6 @@ def test_live_and_replay_agree_whatever_the_order_of_facts_and_bids():
     late = [*bids, _late_fact("110101198001010011", "B", "legal_rep", 30)]
     ids = []
     for events in (early, late):
-        engine = Engine(all_detectors(), Context())
-        ids.append(sorted(a.alert_id for a in engine.run(events) if a.rule == "REL-34"))
+        alerts = run_detectors(events, None, Context())
+        ids.append(sorted(a.alert_id for a in alerts if a.rule == "REL-34"))
     assert ids[0] == ids[1] and len(ids[0]) == 1

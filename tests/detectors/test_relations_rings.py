@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from detectors.offline import run_detectors
 from detectors.rings import RingDetector, RingIndex, RingThresholds, Tender
-from tests.support.relation_events import bid, run, ts
+from tests.support.relation_events import bid, ts
 from witness.events import make_event
 
 
@@ -39,7 +40,7 @@ def rotation_history() -> list:
 
 
 def test_rotating_group_is_a_ring():
-    alerts = run(RingDetector(), rotation_history())
+    alerts = run_detectors(rotation_history(), [RingDetector()])
     assert len(alerts) == 1
     a = alerts[0]
     assert a.rule == "REL-RING" and a.severity == "orange"
@@ -55,8 +56,8 @@ def test_rotating_group_is_a_ring():
 
 def test_ring_id_stable_as_group_keeps_bidding():
     events = rotation_history()
-    first = run(RingDetector(), events)
-    more = run(RingDetector(), events + tender("T9", ["A", "B", "C"], "B", n=200))
+    first = run_detectors(events, [RingDetector()])
+    more = run_detectors(events + tender("T9", ["A", "B", "C"], "B", n=200), [RingDetector()])
     assert [a.alert_id for a in first] == [a.alert_id for a in more]
     assert more[0].evidence["shared_tenders"] == 5
 
@@ -65,7 +66,7 @@ def test_one_member_always_winning_is_not_a_rotation():
     events = []
     for i in range(5):
         events += tender(f"T{i}", ["A", "B", "C"], "A", n=10 * i)
-    assert run(RingDetector(), events) == []
+    assert run_detectors(events, [RingDetector()]) == []
 
 
 def test_outsiders_winning_is_not_a_ring():
@@ -73,14 +74,14 @@ def test_outsiders_winning_is_not_a_ring():
     winners = ["A", "X", "B", "Y", "Z"]
     for i, w in enumerate(winners):
         events += tender(f"T{i}", ["A", "B", "C", "X", "Y", "Z"][:3] + [w], w, n=10 * i)
-    assert run(RingDetector(), events) == []  # group wins 2 of 5 < 0.6
+    assert run_detectors(events, [RingDetector()]) == []  # group wins 2 of 5 < 0.6
 
 
 def test_too_few_shared_tenders_is_not_a_ring():
     events = rotation_history()
     cut = next(i for i, e in enumerate(events) if e.event_id == "T2-finished") + 1
-    assert run(RingDetector(), events[:cut]) == []  # 3 shared tenders < 4
-    assert len(run(RingDetector(), events)) == 1
+    assert run_detectors(events[:cut], [RingDetector()]) == []  # 3 shared tenders < 4
+    assert len(run_detectors(events, [RingDetector()])) == 1
 
 
 def test_core_found_inside_varying_fields():
@@ -104,4 +105,4 @@ def test_ring_pair_below_min_group_size():
     events = []
     for i, w in enumerate("ABAB"):
         events += tender(f"T{i}", ["A", "B"], w, n=10 * i)
-    assert run(RingDetector(), events) == []
+    assert run_detectors(events, [RingDetector()]) == []

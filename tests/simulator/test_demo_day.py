@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.video_events import project_events, read_jsonl, run_engine
+from detectors.offline import run_detectors
+from detectors.video import VideoDetector
+from tests.support.video_events import project_events, read_jsonl
 from witness.events import ContractError, parse_event
 from witness.simulator import footage
 from witness.simulator.cameras import RoomWindow, Window
@@ -158,7 +160,9 @@ def test_footage_through_the_camera_agent_measures_what_was_planned(tmp_path):
     project = project_events(
         "JY-DEMO", ROOM, CAMS[:2], 7, START, START + timedelta(seconds=seconds)
     )
-    _, alerts = run_engine(sorted(project + frames, key=lambda e: e.ts))
+    alerts = run_detectors(
+        sorted(project + frames, key=lambda e: e.ts), [VideoDetector()], every_version=True
+    )
     rules = {a.rule for a in alerts}
     assert {"VID-ABSENT", "VID-TAMPER"} <= rules
     assert "VID-INTRUDER" not in rules

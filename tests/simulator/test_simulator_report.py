@@ -9,8 +9,8 @@ from collections import defaultdict
 from functools import lru_cache
 from statistics import fmean
 
-from detectors.engine import Engine
 from detectors.evaluation import EvaluationReportDetector
+from detectors.offline import run_detectors
 from tests.support.simulator_run import default_run
 from witness.events import parse_event
 from witness.methods import lowest_price_method
@@ -95,8 +95,7 @@ def test_planted_errors_are_in_the_events():
 def test_the_detector_finds_exactly_the_planted_reports():
     """Precision and recall 1 for EVAL-* on a longer run: honest reports stay quiet."""
     sim, lines = _long_run()
-    engine = Engine([EvaluationReportDetector()])
-    alerts = engine.run(parse_event(line) for line in lines)
+    alerts = run_detectors(map(parse_event, lines), [EvaluationReportDetector()])
     truth = [c for c in sim.truth if c["rule"] in EVAL]
     assert truth, "a 60-project run plants some report errors"
     report = evaluate(truth, [a.to_dict() for a in alerts])
@@ -116,8 +115,7 @@ def test_corrected_scores_are_honest_and_the_report_uses_the_last_entry():
             corrected += 1
     assert corrected >= 1
     planted = {c["project_id"] for c in sim.truth if c["rule"] in EVAL}
-    engine = Engine([EvaluationReportDetector()])
-    alerts = engine.run(parse_event(line) for line in lines)
+    alerts = run_detectors(map(parse_event, lines), [EvaluationReportDetector()])
     assert {a.project_id for a in alerts} <= planted
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from detectors.offline import run_detectors
+from detectors.video import VideoDetector
 from tests.support.video_events import (
     START,
     black,
@@ -13,7 +15,6 @@ from tests.support.video_events import (
     merged,
     person_in_room,
     project_events,
-    run_engine,
     write_video,
 )
 
@@ -38,7 +39,7 @@ def test_an_expert_leaving_for_longer_than_the_limit_raises_absent(tmp_path):
     frames = camera_events(video, tmp_path / "f.jsonl", ROOM, CAM, fps=0.5)
     assert max(f.payload.persons for f in frames if f.type == "frame.analyzed") == 1
     project = project_events(P, ROOM, [CAM], 1, START)
-    _, versions = run_engine(merged(project, frames))
+    versions = run_detectors(merged(project, frames), [VideoDetector()], every_version=True)
     absent = [a for a in versions if a.rule == "VID-ABSENT"]
     assert len(absent) == 1, [a.evidence["window"] for a in absent]
     alert = absent[0]
@@ -65,7 +66,7 @@ def test_a_covered_lens_is_flagged_and_a_one_frame_black_glitch_is_not(tmp_path)
     )
     frames = camera_events(video, tmp_path / "f.jsonl", ROOM, CAM)
     project = project_events(P, ROOM, [CAM], 1, START)
-    _, versions = run_engine(merged(project, frames))
+    versions = run_detectors(merged(project, frames), [VideoDetector()], every_version=True)
     tamper = [a for a in versions if a.rule == "VID-TAMPER"]
     assert len({a.alert_id for a in tamper}) == 1
     final = tamper[-1]
@@ -85,7 +86,7 @@ def test_a_black_feed_and_a_frozen_feed_are_flagged(tmp_path):
     )
     frames = camera_events(video, tmp_path / "f.jsonl", ROOM, CAM)
     project = project_events(P, ROOM, [CAM], 1, START)
-    _, versions = run_engine(merged(project, frames))
+    versions = run_detectors(merged(project, frames), [VideoDetector()], every_version=True)
     final = {}
     for a in versions:
         if a.rule == "VID-TAMPER":

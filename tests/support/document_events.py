@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from detectors.base import Context
-from detectors.engine import Engine
 from witness.events import Event, make_event
 from witness.simulator.text_samples import (  # noqa: F401  (re-exported for the tests)
     T0,
@@ -60,8 +58,8 @@ def simple_event(type_: str, project: str, payload: dict, *, n: int) -> Event:
     )
 
 
-def run(events: list[Event], detectors: list | None = None, ctx: Context | None = None) -> list:
+def document_detectors() -> list:
+    """Fresh DOC-x detectors, per project and across projects (for `run_detectors`)."""
     from detectors.documents import CrossProjectDocumentsDetector, DocumentsDetector
 
-    dets = detectors or [DocumentsDetector(), CrossProjectDocumentsDetector()]
-    return Engine(dets, ctx).run(events)
+    return [DocumentsDetector(), CrossProjectDocumentsDetector()]

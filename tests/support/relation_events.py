@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from detectors.base import Context
-from detectors.engine import Engine
 from witness.events import Event, make_event
 
 TZ = timezone(timedelta(hours=8))
@@ -63,11 +61,6 @@ def bid(
 def relation(a: str, b: str, kind: str, share: float | None = None, **kw: Any) -> Event:
     payload = {"a": a, "b": b, "kind": kind, "share": share, "source": "SAMR", **kw}
     return make_event("registry.relation", "*", ts(-60), payload, event_id=f"rel-{a}-{b}-{kind}")
-
-
-def run(detector, events: list[Event], ctx: Context | None = None):
-    engine = Engine([detector], ctx or Context())
-    return engine.run(events)
 
 
 def by_rule(alerts, rule_id: str):

@@ -191,15 +191,3 @@ def merged(*streams: Iterable[Event]) -> list[Event]:
     """Interleave streams by event time (stable: earlier streams first on ties)."""
     tagged = [(e.ts, i, n, e) for i, s in enumerate(streams) for n, e in enumerate(s)]
     return [e for *_, e in sorted(tagged, key=lambda x: (x[0], x[1], x[2]))]
-
-
-def run_engine(events: Iterable[Event], ctx=None):
-    """Fold events through the engine with the video detector; all alert versions."""
-    from detectors import Engine
-    from detectors.video import VideoDetector
-
-    engine = Engine([VideoDetector()], ctx)
-    versions = []
-    for e in events:
-        versions.extend(engine.process(e).alerts)
-    return engine, versions

@@ -11,7 +11,7 @@ import numpy as np
 from google.protobuf import text_format
 from streamlit.testing.v1 import AppTest
 
-import detectors
+from detectors.offline import run_detectors
 from witness.alerts import make_alert
 from witness.events import make_event
 from witness.store import accounts
@@ -179,10 +179,7 @@ def seed(store, *, users: bool = True) -> dict[str, str]:
         frame_event("R1", "C1", "2026-11-20T10:30:00+08:00", 90),
         frame_event("R2", "C3", "2026-11-20T10:30:00+08:00", 160),
     ]
-    eng = detectors.Engine(detectors.all_detectors())
-    alerts = []
-    for e in evs + frames:
-        alerts += eng.process(e).alerts
+    alerts = run_detectors(evs + frames, every_version=True)
     alerts.append(doc_alert("P1"))
     store.write(evs + frames, alerts)
     if users:
@@ -321,8 +318,7 @@ def seed_day(store, now, *, users: bool = True, picture=None) -> None:
                 ts = now - timedelta(seconds=3 + i)
                 thumb = picture(r["room_id"], cam, i) if picture else thumbnail(60 + 25 * i)
                 events.append(frame_event(r["room_id"], cam, ts.isoformat(), 120, thumb))
-    eng = detectors.Engine(detectors.all_detectors())
-    alerts = [a for e in events for a in eng.process(e).alerts]
+    alerts = run_detectors(events, every_version=True)
     store.write(events, alerts)
     if users:
         accounts.BCRYPT_ROUNDS = 4

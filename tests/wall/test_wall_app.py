@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from detectors.offline import run_detectors
 from tests.support.wall_seed import (
     APP,
     bid_price,
@@ -150,10 +151,7 @@ def test_new_alert_appears_on_rerun(wall_url):
             },
         )
     ]
-    import detectors
-
-    eng = detectors.Engine(detectors.all_detectors())
-    alerts = [a for e in store.events("P1") + evs for a in eng.process(e).alerts]
+    alerts = run_detectors(store.events("P1") + evs, every_version=True)
     store.write(evs, alerts)
     store.close()
     at.run()  # what the feed's timer does in a browser
