@@ -8,7 +8,7 @@ import time
 
 import pytest
 from kafka import TopicPartition
-from kafka.errors import KafkaTimeoutError
+from kafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 from kafka.future import Future
 
 from streams.bus import (
@@ -30,8 +30,8 @@ pytestmark = [pytest.mark.broker]
 class Refusing:
     """Wraps a KafkaProducer: the first `n` sends to `topic` fail as after a broker outage."""
 
-    def __init__(self, inner, topic: str, n: int) -> None:
-        self.inner, self.topic, self.left = inner, topic, n
+    def __init__(self, inner, topic: str, n: int, error=KafkaTimeoutError) -> None:
+        self.inner, self.topic, self.left, self.error = inner, topic, n, error
         self.refused = 0
 
     def send(self, topic, **kw):
@@ -39,7 +39,7 @@ class Refusing:
             self.left -= 1
             self.refused += 1
             future = Future()
-            future.failure(KafkaTimeoutError("injected: broker did not answer"))
+            future.failure(self.error("injected: broker did not answer"))
             return future
         return self.inner.send(topic, **kw)
 
@@ -140,6 +140,35 @@ def test_a_failing_detector_is_dead_lettered_by_name_and_the_others_alerts_go_ou
         "detector prices failed" in i.error and "ZeroDivisionError" in i.error for i in infos
     )
     assert {r.value for r in dead} == {e.to_bytes() for e in events if e.type == "bid.submitted"}
+
+
+def test_an_alert_the_broker_can_never_take_becomes_a_dead_letter_and_the_offsets_move_on(
+    broker, topics
+):
+    """Too large for the broker: no retry loop; a dead letter naming the alert, the topic
+    it could not reach and the input record it came from; counted; offsets committed."""
+    events = bond_project("JY-W4", ["same", "same", "x"])
+    worker = _worker(broker, topics, "g-large")
+    worker.producer._p = Refusing(
+        worker.producer._p, topics.alerts, n=10**9, error=MessageSizeTooLargeError
+    )
+    try:
+        _publish(broker, topics, events)
+        assert _poll_until(
+            worker, lambda: _committed(broker, "g-large", topics.events) == len(events)
+        )
+        assert worker.stats.alerts == 1 and worker.stats.dead_letters == 1
+    finally:
+        worker.close()
+    [dead] = read_topic(broker, topics.deadletter, expect=1)
+    info = dead_letter_info(dead.headers)
+    [alert] = [parse_alert(dead.value)]  # the refused alert's own bytes
+    assert alert.rule == "REL-40-6" and info.stage == f"publish:{alert.alert_id}"[:64]
+    assert f"could not publish to {topics.alerts}" in info.error
+    assert "injected: broker did not answer" in info.error  # the broker's reason
+    second_bid = [i for i, e in enumerate(events) if e.type == "bid.submitted"][1]
+    assert (info.topic, info.partition, info.offset) == (topics.events, 0, second_bid)
+    assert read_topic(broker, topics.alerts, timeout=2) == []
 
 
 def test_registry_tombstone_retracts_the_fact(broker, topics):
