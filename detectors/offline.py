@@ -7,19 +7,41 @@ and compares two alert sets the way an auditor does (same, changed, new, gone).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from detectors.base import Context, Detector
 from witness.alerts import Alert
 from witness.config import Thresholds
 from witness.events import Event
+
+
+def run_detectors(
+    events: Iterable[Event],
+    detectors: Sequence[Detector] | None = None,
+    ctx: Context | None = None,
+    *,
+    every_version: bool = False,
+) -> list[Alert]:
+    """Fold events through a fresh engine of `detectors` (every registered one if None).
+
+    The final version of each alert in first-seen order, or with `every_version` each
+    version as the engine raised it (escalations and re-raises count, as the live worker
+    would publish them). One function for replay, the tests and anyone asking "what
+    would these detectors say about these events?".
+    """
+    from detectors import Engine, all_detectors
+
+    engine = Engine(all_detectors() if detectors is None else detectors, ctx)
+    if not every_version:
+        return engine.run(events)
+    return [alert for event in events for alert in engine.process(event).alerts]
 
 
 def replay(
     events: Iterable[Event], *, thresholds: Thresholds | None = None, locale: str = "zh-CN"
 ) -> list[Alert]:
     """Fold events through a fresh engine with every registered detector; final alerts."""
-    from detectors import Context, Engine, all_detectors
     from detectors.base import EventDocumentTexts
 
     ctx = Context(
@@ -27,8 +49,7 @@ def replay(
         locale=locale,
         documents=EventDocumentTexts(),  # texts the detectors forgot come from the events
     )
-    engine = Engine(all_detectors(), ctx)
-    return engine.run(events)
+    return run_detectors(events, None, ctx)
 
 
 @dataclass

@@ -75,17 +75,9 @@ class Delivery:
             if not out.send.failed:
                 continue
             if isinstance(out.send.error, MessageSizeTooLargeError) and out.identity[0] != "dead":
-                topic, partition, offset = out.origin
-                send = self.producer.dead_letter(
-                    raw=out.send.value or b"",
-                    error=f"could not publish to {out.send.topic}: {out.send.error}",
-                    origin_topic=topic,
-                    partition=partition,
-                    offset=offset,
-                    key=out.send.key,
-                    stage=f"publish:{out.identity[1]}"[:64],
-                )
-                again.append(_Outgoing(("dead", send.seq), send, out.origin))
+                error = f"could not publish to {out.send.topic}: {out.send.error}"
+                stage = f"publish:{out.identity[1]}"[:64]
+                again.append(self._dead(out.origin, out.send.value, out.send.key, error, stage))
                 continue
             again.append(_Outgoing(out.identity, self.producer.resend(out.send), out.origin))
         self._outbox = again
@@ -104,17 +96,26 @@ class Delivery:
             log.warning("offset commit failed (records will be re-delivered)", exc_info=True)
 
     def _dead_letter(self, rec, error: str, stage: str = "") -> None:
+        """Dead-letter input record `rec` (bad contract, engine or detector failure)."""
+        self._outbox.append(self._dead(_origin(rec), rec.value, rec.key, error, stage))
+
+    def _dead(
+        self, origin: tuple[str, int, int], raw: bytes | None, key, error: str, stage: str
+    ) -> _Outgoing:
+        """The one way a worker makes a dead letter: the bytes, where they came from and
+        why, sent like any other record of the poll (held until the broker confirms)."""
+        topic, partition, offset = origin
         send = self.producer.dead_letter(
-            raw=rec.value or b"",
+            raw=raw or b"",
             error=error,
-            origin_topic=rec.topic,
-            partition=rec.partition,
-            offset=rec.offset,
-            key=rec.key,
+            origin_topic=topic,
+            partition=partition,
+            offset=offset,
+            key=key,
             stage=stage,
         )
-        self._outbox.append(_Outgoing(("dead", send.seq), send, _origin(rec)))
         self.stats.dead_letters += 1
+        return _Outgoing(("dead", send.seq), send, origin)
 
 
 def _origin(rec) -> tuple[str, int, int]:

@@ -196,3 +196,17 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.section("fault suite figures")
         for line in _FAULT_FIGURES:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def wall_url(sqlite_url, monkeypatch):
+    """A SQLite store seeded for the wall (tests/support/wall_seed.py); (url, alert ids)."""
+    from tests.support.wall_seed import seed
+    from witness.store import Store
+
+    monkeypatch.setenv("WITNESS_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("WITNESS_LOCALE", "en")
+    store = Store(sqlite_url)
+    ids = seed(store)
+    store.close()
+    return sqlite_url, ids

@@ -7,8 +7,9 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
-from detectors import Context, Engine
+from detectors import Context
 from detectors.alertbook import AlertBook
+from detectors.offline import run_detectors
 from detectors.rings import RingDetector
 from witness.alerts import make_alert
 from witness.config import Thresholds
@@ -48,8 +49,8 @@ def rings(events, years: float | None = None) -> list:
     th = Thresholds()
     if years is not None:
         th = th.with_overrides("REL-RING", window_years=years)
-    engine = Engine([RingDetector()], Context(thresholds=th))
-    return [a for a in engine.run(events) if a.rule == "REL-RING"]
+    alerts = run_detectors(events, [RingDetector()], Context(thresholds=th))
+    return [a for a in alerts if a.rule == "REL-RING"]
 
 
 def rotation(step: timedelta) -> list:

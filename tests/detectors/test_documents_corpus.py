@@ -13,10 +13,8 @@ import pytest
 
 from detectors.base import Context, EventDocumentTexts
 from detectors.corpus import CorpusShape, PhraseCorpus
-from detectors.documents import DocumentsDetector
-from detectors.documents_cross import CrossProjectDocumentsDetector
-from detectors.engine import Engine
-from tests.helpers_documents import doc_event, simple_event
+from detectors.offline import run_detectors
+from tests.support.document_events import doc_event, document_detectors, simple_event
 from witness.config import Thresholds
 from witness.errors import ConfigError
 from witness.simulator.text_samples import (
@@ -58,7 +56,7 @@ def _between(phrases: list[str], seed: int) -> str:
 
 def _doc_alerts(events: list, th: Thresholds) -> list:
     ctx = Context(thresholds=th, documents=EventDocumentTexts())
-    alerts = Engine([DocumentsDetector(), CrossProjectDocumentsDetector()], ctx).run(events)
+    alerts = run_detectors(events, document_detectors(), ctx)
     return [a for a in alerts if a.rule == "DOC-40-4"]
 
 

@@ -6,13 +6,14 @@ import json
 from statistics import fmean
 
 import pytest
-from helpers_experts import bid, by_rule, ev, fold, score
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import detectors
 from detectors.base import Context
 from detectors.evaluation import EvaluationReportDetector, recompute
+from detectors.offline import run_detectors
+from tests.detectors.conftest import bid, by_rule, ev, fold, score
 from witness.config import Thresholds
 from witness.events import ContractError, make_event, parse_event
 
@@ -257,7 +258,7 @@ def test_the_engine_runs_the_evaluation_check():
         ev("opening.started", {"room_id": "R1"}, -60),
         *project(cells, ranking),
     ]
-    alerts = detectors.Engine(detectors.all_detectors(), Context()).run(events)
+    alerts = run_detectors(events, None, Context())
     rules = {a.rule for a in alerts}
     assert {"EVAL-RANGE", "EVAL-TOTAL"} <= rules
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpers_video import START, frame, merged, project_events, run_engine
-
+from detectors.offline import run_detectors
+from detectors.video import VideoDetector
 from streams.ticks import RoomClock, tick
+from tests.support.video_events import START, frame, merged, project_events
 
 ROOM, CAM, P = "R-ONE", "C1", "JY-2026-0900"
 DARK = timedelta(minutes=58)
@@ -34,7 +35,7 @@ def test_dark_room_is_raised_by_ticks_while_dark_and_closed_when_the_camera_retu
         tick(ROOM, lit + timedelta(seconds=s)) for s in range(10, int(DARK.total_seconds()), 10)
     ]
     stream = merged(project, frames(START, lit), ticks, frames(back, START + timedelta(hours=2)))
-    _, versions = run_engine(stream)
+    versions = run_detectors(stream, [VideoDetector()], every_version=True)
     alerts = offline(versions)
     assert len({a.alert_id for a in alerts}) == 1
     raised, closed = alerts
@@ -51,8 +52,10 @@ def test_without_ticks_the_return_of_the_camera_tells_the_time():
     lit = START + timedelta(minutes=5)
     back = lit + DARK
     project = project_events(P, ROOM, [CAM], 1, START, finished=START + timedelta(hours=2))
-    _, versions = run_engine(
-        merged(project, frames(START, lit), frames(back, START + timedelta(hours=2)))
+    versions = run_detectors(
+        merged(project, frames(START, lit), frames(back, START + timedelta(hours=2))),
+        [VideoDetector()],
+        every_version=True,
     )
     (alert,) = offline(versions)
     assert alert.evidence["window"]["ongoing"] is False
@@ -64,7 +67,9 @@ def test_without_ticks_a_room_dark_until_the_end_is_judged_at_the_end():
     lit = START + timedelta(minutes=5)
     end = lit + DARK
     project = project_events(P, ROOM, [CAM], 1, START, finished=end)
-    _, versions = run_engine(merged(project, frames(START, lit)))
+    versions = run_detectors(
+        merged(project, frames(START, lit)), [VideoDetector()], every_version=True
+    )
     (alert,) = offline(versions)
     assert alert.evidence["window"]["end"] == end.isoformat()
     assert alert.evidence["window"]["seconds"] > 57 * 60
@@ -74,7 +79,9 @@ def test_a_room_that_keeps_sending_raises_nothing_whatever_the_ticks():
     end = START + timedelta(hours=1)
     project = project_events(P, ROOM, [CAM], 1, START, finished=end)
     ticks = [tick(ROOM, START + timedelta(seconds=s)) for s in range(5, 3600, 7)]
-    _, versions = run_engine(merged(project, frames(START, end), ticks))
+    versions = run_detectors(
+        merged(project, frames(START, end), ticks), [VideoDetector()], every_version=True
+    )
     assert offline(versions) == []
 
 
@@ -83,8 +90,8 @@ def test_ticks_are_ordinary_input_replay_gives_the_same():
     project = project_events(P, ROOM, [CAM], 1, START, finished=START + timedelta(hours=2))
     ticks = [tick(ROOM, lit + timedelta(seconds=s)) for s in range(10, 600, 10)]
     stream = merged(project, frames(START, lit), ticks)
-    _, once = run_engine(stream)
-    _, again = run_engine(stream)
+    once = run_detectors(stream, [VideoDetector()], every_version=True)
+    again = run_detectors(stream, [VideoDetector()], every_version=True)
     assert [a.content_key() for a in once] == [a.content_key() for a in again]
     assert offline(once)
 

@@ -7,8 +7,8 @@ import json
 from hashlib import sha256
 
 import pytest
-from helpers_record import BIDDERS, PID, pdf_text, project_events, record_into
 
+from tests.record.conftest import BIDDERS, PID, pdf_text, project_events, record_into
 from witness import archive
 from witness.cli import main
 

@@ -10,10 +10,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from helpers_record import PID, at, ev, frame, ink_share, need, pdf_text, project_events
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.record.conftest import PID, at, ev, frame, ink_share, need, pdf_text, project_events
 from witness.events import make_event
 from witness.record import render_record
 from witness.record.coverage import coverage, sessions
@@ -204,16 +204,15 @@ def test_the_embedded_font_makes_a_page_that_renders(tmp_path):
         for f in page["/Resources"]["/Font"].values()
     }
     assert any("WenQuanYi" in f or "Witness" in f or "+" in f for f in fonts), fonts
-    from helpers_record import render_page_png
+    from tests.record.conftest import render_page_png
 
     png = render_page_png(pdf, tmp_path / "p")
     assert ink_share(png) > 0.02
 
 
 def test_auto_record_makes_the_record_after_the_delay(sqlite_url):
-    from helpers_record import record_into
-
     from streams.auto_record import AutoRecord
+    from tests.record.conftest import record_into
     from witness.store import Store
     from witness.store.generated import listing
 
@@ -234,9 +233,8 @@ def test_auto_record_makes_the_record_after_the_delay(sqlite_url):
 
 
 def test_auto_record_stop_flushes_what_is_waiting(sqlite_url):
-    from helpers_record import record_into
-
     from streams.auto_record import AutoRecord
+    from tests.record.conftest import record_into
     from witness.store import Store
     from witness.store.generated import listing
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import signal
 
 import pytest
-from helpers_pipeline import cli_env, start_witness, wait_for, witness, write_jsonl
-from helpers_record import PID, pdf_text, project_events
 
+from tests.record.conftest import PID, pdf_text, project_events
+from tests.support.pipeline_run import cli_env, start_witness, wait_for, witness, write_jsonl
 from witness.store import Store
 from witness.store.generated import get, listing
 

@@ -10,7 +10,8 @@ import zipfile
 from hashlib import sha256
 
 import pytest
-from helpers_record import (
+
+from tests.record.conftest import (
     BIDDERS,
     EXPERTS,
     NAME,
@@ -22,7 +23,6 @@ from helpers_record import (
     render_page_png,
     squash,
 )
-
 from witness import archive
 from witness.record import RecordError, make_record, make_referral
 from witness.record.sources import from_store

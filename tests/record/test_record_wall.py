@@ -3,13 +3,12 @@ referral letter of a referred alert."""
 
 from __future__ import annotations
 
-from test_wall_app import login, wall_url  # noqa: F401  (the seeded wall fixture)
-
+from tests.support.wall_seed import login
 from witness.store import Store
 from witness.store.generated import listing
 
 
-def test_officer_makes_the_record_on_the_project_page(wall_url):  # noqa: F811
+def test_officer_makes_the_record_on_the_project_page(wall_url):
     url, _ids = wall_url
     at = login("li")
     at.switch_page("views/project.py").run()
@@ -26,7 +25,7 @@ def test_officer_makes_the_record_on_the_project_page(wall_url):  # noqa: F811
     store.close()
 
 
-def test_auditor_makes_one_on_the_archive_page(wall_url):  # noqa: F811
+def test_auditor_makes_one_on_the_archive_page(wall_url):
     url, _ids = wall_url
     at = login("audit")
     at.switch_page("views/archive.py").run()
@@ -41,7 +40,7 @@ def test_auditor_makes_one_on_the_archive_page(wall_url):  # noqa: F811
     assert "P3.record." in "".join(c.value for c in at.caption)
 
 
-def test_referred_alert_gets_its_letters(wall_url):  # noqa: F811
+def test_referred_alert_gets_its_letters(wall_url):
     url, ids = wall_url
     aid = ids["P1:REL-40-6"]
     store = Store(url)
@@ -56,7 +55,7 @@ def test_referred_alert_gets_its_letters(wall_url):  # noqa: F811
     store.close()
 
 
-def test_auditors_get_no_letter_buttons(wall_url):  # noqa: F811
+def test_auditors_get_no_letter_buttons(wall_url):
     url, ids = wall_url
     aid = ids["P1:REL-40-6"]
     store = Store(url)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pytest
-from helpers_simulator import default_run
 
-from detectors import Context, Engine
+from detectors import Context
 from detectors.base import EventDocumentTexts
-from detectors.documents import DocumentsDetector
-from detectors.documents_cross import CrossProjectDocumentsDetector
+from detectors.offline import run_detectors
+from tests.support.document_events import document_detectors
+from tests.support.simulator_run import default_run
 from witness.config import Thresholds
 from witness.events import parse_event
 from witness.simulator.public_texts import LISTED, UNLISTED
@@ -27,8 +27,8 @@ def _doc_events() -> list:
 
 def _doc_alerts(th: Thresholds) -> list:
     ctx = Context(thresholds=th, documents=EventDocumentTexts())
-    engine = Engine([DocumentsDetector(), CrossProjectDocumentsDetector()], ctx)
-    return [a for a in engine.run(_doc_events()) if a.rule == "DOC-40-4"]
+    alerts = run_detectors(_doc_events(), document_detectors(), ctx)
+    return [a for a in alerts if a.rule == "DOC-40-4"]
 
 
 def test_honest_bids_of_many_projects_copy_the_same_public_sentences():

@@ -3,10 +3,10 @@ replay from the events; both give the same alerts, and detectors never touch SQL
 
 from __future__ import annotations
 
-from detectors import Context, Engine, all_detectors
-from detectors.offline import replay
+from detectors import Context
+from detectors.offline import replay, run_detectors
 from streams.document_texts import StoreDocumentTexts
-from tests.helpers_documents import (
+from tests.support.document_events import (
     bid_document,
     doc_event,
     reword,
@@ -32,9 +32,8 @@ def _events() -> list:
 
 def _live(events: list, url: str) -> tuple[list, StoreDocumentTexts]:
     texts = StoreDocumentTexts(url)
-    engine = Engine(all_detectors(), Context(documents=texts))
     try:
-        return engine.run(events), texts
+        return run_detectors(events, None, Context(documents=texts)), texts
     finally:
         texts.close()
 

@@ -5,7 +5,10 @@ alerts are those of replay over the same events, and only what must be read is r
 from __future__ import annotations
 
 import pytest
-from helpers_recovery import (
+
+from detectors.offline import replay
+from streams.cross_worker import CrossProjectWorker
+from tests.streams.conftest import (
     close_all,
     content,
     day,
@@ -22,9 +25,6 @@ from helpers_recovery import (
     with_settings,
     workers,
 )
-
-from detectors.offline import replay
-from streams.cross_worker import CrossProjectWorker
 from witness.store import DetectorStateStore, Store
 
 pytestmark = [pytest.mark.broker]
@@ -209,8 +209,7 @@ def test_a_joining_worker_takes_units_and_the_first_keeps_the_rest_untouched(bro
 
 
 def test_archived_projects_leave_for_the_store_and_come_back_on_a_late_event(broker, topics, state):
-    from helpers_pipeline import bond_project
-
+    from tests.support.pipeline_run import bond_project
     from witness.events import make_event
 
     archived = bond_project("JY-AR-1", ["a", "b", "c"]) + [

@@ -11,7 +11,7 @@ that goes silent is a gap between two files. Views by camera position: C1 faces 
 committee (its Haar face count is the room's head count), C2 looks from behind, C3 at
 the door (people walk past when they leave or enter), C4 at the desk, C5 from above.
 Faces are drawn large enough (about 54 px tall in the agent's 320 px working copy) for
-OpenCV's frontal-face cascade; `tests/test_demo_footage.py` checks the counts.
+OpenCV's frontal-face cascade; `tests/simulator/test_demo_day.py` checks the counts.
 """
 
 from __future__ import annotations

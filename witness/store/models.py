@@ -4,7 +4,7 @@ Times are aware datetimes stored as UTC (sqlmodel's UTCDateTime) so both backend
 them the same way; the original event, with its offset, is kept verbatim in the ledger.
 
 Column sizes come from the contract's bounds (witness/events.py), so whatever the contract
-accepts the store accepts, on SQLite and PostgreSQL alike (tests/test_store_bounds.py).
+accepts the store accepts, on SQLite and PostgreSQL alike (tests/store/test_store_bounds.py).
 """
 
 from __future__ import annotations

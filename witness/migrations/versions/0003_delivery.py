@@ -9,7 +9,7 @@ Revises: 0002
   stopped / failed here, for the ops page and `witness doctor`.
 - The id columns already have the contract's MAX_ID_CHARS (256) and the chain and ref
   columns MAX_ID_CHARS + 44 (300); witness/store/models.py now derives them from the
-  contract, and tests/test_store_bounds.py holds migrations, models and contract together.
+  contract, and tests/store/test_store_bounds.py holds migrations, models and contract together.
 """
 
 from __future__ import annotations

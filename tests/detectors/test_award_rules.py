@@ -1,0 +1,214 @@
+"""Live award and disqualification rules: PRICE-CLOSE, PRICE-DISCOUNT, REJ-ALL, REJ-LOW,
+REJ-RATE, BID-LOSER, PROC-SHORT; the `bid.rejected` contract; bounded cross-project state."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detectors.base import Context
+from detectors.losers import LoserDetector
+from detectors.offline import run_detectors
+from detectors.prices import PriceDetector
+from detectors.procedure import ProcedureDetector
+from detectors.rejections import RejectionDetector, RejectionRateDetector
+from detectors.tally import Tally
+from tests.support.relation_events import bid, by_rule, ts
+from witness.config import Thresholds
+from witness.events import ContractError, make_event, parse_event
+
+
+def ev(type_: str, project: str, minute: float, payload: dict, eid: str):
+    return make_event(type_, project, ts(minute), payload, event_id=eid)
+
+
+def registered(project: str, *, method: str | None = None, agent: str | None = None, **dates):
+    payload = {"name": project, "evaluation_method": method, **dates}
+    if agent is not None:
+        payload["agent"] = agent
+    return ev("project.registered", project, -600, payload, f"{project}-reg")
+
+
+def rejected(project: str, bidder: str, minute: float = 300, reason: str = "资格不符"):
+    payload = {"bidder_id": bidder, "reason": reason, "at": ts(minute).isoformat()}
+    return ev("bid.rejected", project, minute, payload, f"{project}-rej-{bidder}")
+
+
+def finished(project: str, ranking: list[str], minute: float = 400):
+    rows = [{"bidder_id": b, "rank": i + 1, "total": 90.0 - i} for i, b in enumerate(ranking)]
+    return ev(
+        "evaluation.finished", project, minute, {"room_id": "E1", "ranking": rows}, f"{project}-fin"
+    )
+
+
+def tender(project: str, prices: dict[str, float], *, rejected_ids=(), method=None, agent=None):
+    events = [registered(project, method=method, agent=agent)]
+    events += [bid(project, b, n=i, price=p) for i, (b, p) in enumerate(sorted(prices.items()))]
+    events.append(ev("opening.started", project, 100, {"room_id": "R1"}, f"{project}-os"))
+    events.append(ev("opening.closed", project, 200, {"room_id": "R1"}, f"{project}-oc"))
+    events += [rejected(project, b) for b in rejected_ids]
+    ranking = sorted((b for b in prices if b not in rejected_ids), key=prices.get)
+    ranking += [b for b in rejected_ids]
+    events.append(finished(project, ranking))
+    return events
+
+
+# ---------------------------------------------------------------- contract
+
+
+def test_bid_rejected_contract_names_the_missing_field():
+    ok = rejected("P1", "A")
+    assert ok.payload.reason == "资格不符" and ok.payload.at.utcoffset() is not None
+    raw = ok.to_dict()
+    del raw["payload"]["reason"]
+    with pytest.raises(ContractError) as exc:
+        parse_event(raw, line=7)
+    assert exc.value.field == "payload.reason" and exc.value.line == 7
+    raw = ok.to_dict()
+    raw["payload"]["at"] = "2026-11-20T09:00:00"  # no offset
+    with pytest.raises(ContractError) as exc:
+        parse_event(raw)
+    assert exc.value.field == "payload.at"
+
+
+# ---------------------------------------------------------------- PRICE-CLOSE / DISCOUNT
+
+
+def test_price_close_and_discount_fire_on_the_pair_and_not_on_ordinary_gaps():
+    close = run_detectors(
+        tender("C", {"A": 1_000_000, "B": 1_001_000, "C": 1_080_000}), [PriceDetector()]
+    )
+    [a] = by_rule(close, "PRICE-CLOSE")
+    assert a.subjects == ["A", "B"] and a.evidence["gap"] == pytest.approx(0.001)
+    assert not by_rule(close, "PRICE-DISCOUNT")
+    disc = run_detectors(
+        tender("D", {"A": 700_000, "B": 1_000_000, "C": 1_020_000}), [PriceDetector()]
+    )
+    [d] = by_rule(disc, "PRICE-DISCOUNT")
+    assert d.subjects == ["A", "B"] and d.evidence["gap"] == pytest.approx(3 / 7, rel=1e-4)
+    plain = run_detectors(
+        tender("N", {"A": 1_000_000, "B": 1_030_000, "C": 1_070_000}), [PriceDetector()]
+    )
+    assert not by_rule(plain, "PRICE-CLOSE") and not by_rule(plain, "PRICE-DISCOUNT")
+
+
+def test_price_close_needs_min_bids():
+    alerts = run_detectors(tender("T", {"A": 1_000_000, "B": 1_000_500}), [PriceDetector()])
+    assert not by_rule(alerts, "PRICE-CLOSE")  # two bids: below min_bids = 3
+
+
+# ---------------------------------------------------------------- REJ-ALL / REJ-LOW
+
+
+def test_rej_all_fires_when_only_the_winner_survives():
+    alerts = run_detectors(
+        tender("R", {"A": 1_000, "B": 990, "C": 1_020}, rejected_ids=("B", "C")),
+        [RejectionDetector()],
+    )
+    [a] = by_rule(alerts, "REJ-ALL")
+    assert a.subjects == [] and a.evidence["winner"] == "A"
+    assert [r["bidder_id"] for r in a.evidence["rejected"]] == ["B", "C"]
+
+
+def test_rej_all_not_when_another_valid_bid_remains():
+    alerts = run_detectors(
+        tender("R", {"A": 1_000, "B": 990, "C": 1_020}, rejected_ids=("C",)), [RejectionDetector()]
+    )
+    assert not by_rule(alerts, "REJ-ALL")
+
+
+def test_rej_low_only_where_price_decides():
+    prices = {"A": 1_000, "B": 990, "C": 1_020}
+    low = run_detectors(
+        tender("L", prices, rejected_ids=("B",), method="经评审的最低投标价法"),
+        [RejectionDetector()],
+    )
+    [a] = by_rule(low, "REJ-LOW")
+    assert a.subjects == ["B"] and a.evidence["price"] == 990
+    scored = run_detectors(
+        tender("L", prices, rejected_ids=("B",), method="综合评估法"), [RejectionDetector()]
+    )
+    assert not by_rule(scored, "REJ-LOW")
+    other = run_detectors(tender("L", prices, rejected_ids=("C",)), [RejectionDetector()])
+    assert not by_rule(other, "REJ-LOW")  # not the lowest
+    th = Thresholds.defaults().with_overrides("REJ-LOW", unknown_method=False)
+    unknown = run_detectors(
+        tender("L", prices, rejected_ids=("B",)), [RejectionDetector()], Context(thresholds=th)
+    )
+    assert not by_rule(unknown, "REJ-LOW")
+
+
+# ---------------------------------------------------------------- REJ-RATE / BID-LOSER
+
+
+def test_rej_rate_per_bidder_and_per_agent():
+    events = []
+    for i in range(6):
+        rej = ("X",) if i < 4 else ()
+        events += tender(
+            f"P{i}", {"X": 900 + i, "Y": 1_000, "Z": 1_010}, rejected_ids=rej, agent="AG-1"
+        )
+    alerts = by_rule(run_detectors(events, [RejectionRateDetector()]), "REJ-RATE")
+    by_entity = {a.evidence["entity"]: a for a in alerts}
+    assert set(by_entity) == {"X"}  # agent share 4/18 stays under 0.5
+    x = by_entity["X"]
+    assert x.project_id == "*" and x.subjects == ["X"]
+    assert x.evidence["bids"] >= 5 and x.evidence["share"] >= 0.5
+    th = Thresholds.defaults().with_overrides("REJ-RATE", max_share=0.2)
+    alerts = by_rule(
+        run_detectors(events, [RejectionRateDetector()], Context(thresholds=th)), "REJ-RATE"
+    )
+    assert "AG-1" in {a.evidence["entity"] for a in alerts}
+
+
+def test_bid_loser_flags_the_usual_loser_not_the_winners():
+    events = []
+    for i in range(24):
+        winner = ("A", "B")[i % 2]
+        prices = {
+            "A": 1_000 + (0 if winner == "A" else 50),
+            "B": 1_000 + (0 if winner == "B" else 50),
+            "L": 1_100,
+        }
+        events += tender(f"T{i}", prices)
+    alerts = by_rule(run_detectors(events, [LoserDetector()]), "BID-LOSER")
+    assert {a.subjects[0] for a in alerts} == {"L"}
+    [a] = alerts
+    assert a.evidence["tenders"] == 24 and a.evidence["wins"] == 0
+    assert len(a.evidence["recent_projects"]) == 10
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.text(alphabet="abcdef", min_size=1, max_size=3), min_size=1, max_size=200),
+    st.integers(1, 20),
+)
+def test_tally_never_holds_more_than_its_capacity(entities, capacity):
+    tally = Tally(capacity=capacity, recent=3)
+    for i, e in enumerate(entities):
+        rec = tally.add(e, f"P{i}", hits=i % 2)
+        assert rec.hits <= rec.total and len(rec.recent) <= 3
+        assert len(tally.records) <= capacity
+    assert entities[-1] in tally.records  # the newest is always kept
+
+
+# ---------------------------------------------------------------- PROC-SHORT
+
+
+@pytest.mark.parametrize(("days", "fires"), [(10, True), (19.9, True), (20, False), (45, False)])
+def test_proc_short(days, fires):
+    reg = registered(
+        "S",
+        tender_published_at=ts(0).isoformat(),
+        bid_deadline=ts(days * 24 * 60).isoformat(),
+    )
+    alerts = by_rule(run_detectors([reg], [ProcedureDetector()]), "PROC-SHORT")
+    assert bool(alerts) is fires
+    if fires:
+        assert alerts[0].evidence["days"] == pytest.approx(days, abs=0.01)
+
+
+def test_proc_short_silent_without_publication_date():
+    reg = registered("S", bid_deadline=ts(60).isoformat())
+    assert not by_rule(run_detectors([reg], [ProcedureDetector()]), "PROC-SHORT")
