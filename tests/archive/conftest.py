@@ -126,9 +126,15 @@ def registry_fact():
     )
 
 
-def record_project_with_context(store, project: str = "P1") -> None:
-    """A registry fact before, frames during and one frame long after the project."""
+def record_project_with_context(store, project: str = "P1", *, close_opening: bool = True) -> None:
+    """A registry fact before, frames during and one frame long after the project.
+
+    With `close_opening`, the opening closes the same morning, so the late frame belongs
+    to whoever uses the room next week; without it the session stays under way and the
+    camera heard again a week later raises the project's VID-OFFLINE.
+    """
     engine = detectors.Engine(detectors.all_detectors())
+    closed = make_event("opening.closed", project, "2026-11-21T09:30:00+08:00", {"room_id": "R1"})
     late = frame_event().model_copy(
         update={"event_id": "frame-late", "ts": frame_event().ts.replace(day=28)}
     )
@@ -141,6 +147,7 @@ def record_project_with_context(store, project: str = "P1") -> None:
         early,
         *project_events(project)[3:],
         frame_event(),
+        *([closed] if close_opening else []),
         late,
     ]:
         store.write([ev], engine.process(ev).alerts)

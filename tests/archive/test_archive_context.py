@@ -75,3 +75,22 @@ def test_bundle_replay_reproduces_registry_dependent_alerts(ctx_bundle, capsys, 
     out = capsys.readouterr().out
     assert f"same {len(live)}, changed 0, new 0, gone 0" in out
     assert any(line.split()[:2] == ["same", "REL-34"] for line in out.splitlines())
+
+
+def test_a_frame_after_the_project_that_raised_its_alert_travels_with_it(
+    tmp_path, capsys, monkeypatch
+):
+    """The session never closed: the camera heard again a week later raises the project's
+    VID-OFFLINE, so that frame is context the replay needs and the bundle carries it."""
+    store = Store(f"sqlite:///{tmp_path}/src.db")
+    record_project_with_context(store, close_opening=False)
+    path = tmp_path / "P1.zip"
+    archive.export_bundle(store.engine, "P1", path)
+    live = store.alert_models(project_ids=["P1"])
+    store.close()
+    assert "VID-OFFLINE" in {a.rule for a in live}
+    refs = [json.loads(x)["ref"] for x in read_zip(path)["context.jsonl"].decode().splitlines()]
+    assert "frame-late" in refs
+    monkeypatch.setenv("WITNESS_LOCALE", "en")
+    assert main(["archive", "replay", str(path)]) == 0
+    assert f"same {len(live)}, changed 0, new 0, gone 0" in capsys.readouterr().out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from witness.archive.format import (
     iso_utc,
     walk_chain,
 )
-from witness.store.models import EventRow, LedgerEntry, RoomRow
+from witness.store.models import AlertRow, EventRow, LedgerEntry, RoomRow
 
 
 def project_rooms(s: Any, project_id: str, records: Sequence[Record]) -> set[str]:
@@ -55,6 +56,14 @@ def context_records(s: Any, project_id: str, rooms: set[str]) -> list[dict[str, 
     lo, hi = s.execute(
         select(func.min(EventRow.ts), func.max(EventRow.ts)).where(EventRow.chain == project_id)
     ).one()
+    # A room's frames can raise the project's alert after its own last event (a camera
+    # heard again after a long silence in a session never closed): the span reaches the
+    # last alert's trigger too, or the replay could not raise it.
+    last_alert = s.execute(
+        select(func.max(AlertRow.last_seen)).where(AlertRow.project_id == project_id)
+    ).scalar()
+    if hi is not None and last_alert is not None:
+        hi = max(hi, _same_kind(last_alert, hi))
     ranges: list[tuple[str, int, int]] = []
     if lo is not None:
         for room in sorted(rooms):
@@ -81,6 +90,15 @@ def context_records(s: Any, project_id: str, rooms: set[str]) -> list[dict[str, 
     )
     out += [_ctx_row(row) for row in s.execute(q)]
     return out
+
+
+def _same_kind(t: datetime, like: datetime) -> datetime:
+    """`t` as aware or naive (UTC) as `like`, so the two compare (SQLite keeps no zone)."""
+    if (t.tzinfo is None) == (like.tzinfo is None):
+        return t
+    if t.tzinfo is None:
+        return t.replace(tzinfo=UTC)
+    return t.astimezone(UTC).replace(tzinfo=None)
 
 
 def _ctx_row(row: Any) -> dict[str, Any]:
