@@ -275,6 +275,13 @@ def seed_day(store, now, *, users: bool = True, picture=None) -> None:
         events.append(
             make_event("opening.started", pid, t0 + timedelta(minutes=30), {"room_id": f"{pid}-KB"})
         )
+        # the opening room's cameras are watched while the opening runs (a dark camera
+        # through a whole opening is VID-OFFLINE, rightly)
+        kb = rooms[0]
+        for step in range(0, 20 * 60 + 1, 30):
+            for i, cam in enumerate(kb["cameras"]):
+                ts = t0 + timedelta(minutes=30, seconds=step + i)
+                events.append(frame_event(kb["room_id"], cam, ts.isoformat(), 120, thumbnail(60)))
         events.append(
             make_event("opening.closed", pid, t0 + timedelta(minutes=50), {"room_id": f"{pid}-KB"})
         )

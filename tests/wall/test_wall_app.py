@@ -49,10 +49,11 @@ def test_officer_wall_shows_assigned_projects_only(wall_url):
     assert "R1 · C1 · online" in text and "R2 · C3 · online" in text
     shown = tiles(at)
     assert [k for k, (_, picture) in shown.items() if picture] == ["P1/R1/C1", "P1/R2/C3"]
-    # hot tile: R1 has an open VID-OFFLINE alert; it is outlined and says how many
+    # hot tile: R1 has two open VID-OFFLINE alerts (C2 never heard; C1 silent from the
+    # session's start until its frame at 10:30); it is outlined and says how many
     assert shown["P1/R1/C1"][0] == shown["P1/R1/C2"][0] == "hot"
     assert shown["P1/R2/C3"][0] != "hot"
-    assert "🔴1</span> · R1 · C1" in text
+    assert "🔴2</span> · R1 · C1" in text
     labels = [e.label for e in at.expander]
     assert labels[0].startswith("🔴")  # most severe first
     assert labels == sorted(labels, key=lambda s: "🔴🟠🟡".index(s[0]))
