@@ -97,3 +97,50 @@ def test_round_bids_plus_one_bid_priced_to_the_yen_are_judged_on_their_grid(unit
             min_gap_units=th.min_gap_units,
         )
         assert without is not None
+
+
+def _rules_fired(prices: list[float]) -> set[str]:
+    from test_prices_rules import project
+
+    from detectors.prices import PriceDetector
+    from tests.helpers_relations import run
+
+    bids = {f"B{k}": p for k, p in enumerate(prices)}
+    return {(a.rule, a.evidence.get("kind")) for a in run(PriceDetector(), project(bids))}
+
+
+#: (rule, evidence kind) -> measured on the 497 uncartelised auctions (this branch):
+#: PRICE-40-4 identical 71 (14 %: bids rounded to 10,000 yen over a narrow range collide
+#: by arithmetic), PRICE-SCREEN 169 (34 %; 39 % of cartelised ones), PRICE-CLOSE 27
+#: (5.4 %). The label is itself a participation threshold, so these are upper bounds.
+KNOWN_OVER = {("PRICE-40-4", "identical"), ("PRICE-SCREEN", "imhof"), ("PRICE-CLOSE", None)}
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        pytest.param(
+            r,
+            marks=pytest.mark.xfail(
+                strict=True,
+                raises=AssertionError,
+                reason="known gap (issue 14 budget on real data): see KNOWN_OVER",
+            )
+            if r in KNOWN_OVER
+            else (),
+        )
+        for r in [
+            ("PRICE-40-4", "regular"),
+            ("PRICE-40-4", "identical"),
+            ("PRICE-SCREEN", "imhof"),
+            ("PRICE-CLOSE", None),
+            ("PRICE-DISCOUNT", None),
+        ]
+    ],
+    ids=lambda r: f"{r[0]}:{r[1]}",
+)
+def test_each_price_rule_within_one_false_alarm_per_100_real_honest_auctions(auctions, rule):
+    honest = [ps for ps, lab in auctions.values() if lab == "0"]
+    fired = sum(rule in _rules_fired(ps) for ps in honest)
+    print(f"{rule}: {fired} of {len(honest)}")
+    assert fired / len(honest) <= 0.01
