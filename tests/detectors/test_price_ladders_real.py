@@ -19,10 +19,10 @@ from collections import defaultdict
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_screen_tsuchiura import CSV, need_data
 
 from detectors.price_ladders import find_ladder, ladder_resolution
 from detectors.prices import RegularPricesThresholds
+from tests.detectors.test_screen_tsuchiura import CSV, need_data
 
 #: Tsuchiura auction 581 (auction_cartelized = 0): bids in yen.
 AUCTION_581 = [4040995.0, 4190000.0, 4290000.0, 4350000.0, 4390000.0, 4660000.0]
@@ -100,13 +100,13 @@ def test_round_bids_plus_one_bid_priced_to_the_yen_are_judged_on_their_grid(unit
 
 
 def _rules_fired(prices: list[float]) -> set[str]:
-    from test_prices_rules import project
-
+    from detectors.offline import run_detectors
     from detectors.prices import PriceDetector
-    from tests.helpers_relations import run
+    from tests.detectors.test_prices_rules import project
 
     bids = {f"B{k}": p for k, p in enumerate(prices)}
-    return {(a.rule, a.evidence.get("kind")) for a in run(PriceDetector(), project(bids))}
+    alerts = run_detectors(project(bids), [PriceDetector()])
+    return {(a.rule, a.evidence.get("kind")) for a in alerts}
 
 
 #: (rule, evidence kind) -> measured on the 497 uncartelised auctions (this branch):
