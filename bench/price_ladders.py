@@ -25,6 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from detectors.price_ladders import find_ladder  # noqa: E402
 from detectors.price_screens import regularity  # noqa: E402
+from detectors.screening.table import Columns  # noqa: E402
+
+#: The Tsuchiura file's columns (shared/data/tsuchiura/README.md).
+TSUCHIURA_COLUMNS = Columns(
+    tender="pid", price="bid", bidder="bidder_id", label="auction_cartelized"
+)
 
 
 def honest(rng: np.random.Generator, n: int, family: str) -> list[float]:
@@ -92,7 +98,8 @@ def main() -> int:
 def tsuchiura() -> tuple[int, int] | None:
     """(flagged, auctions) over the real auctions labelled not cartelised, if the data is here."""
     import csv
-    from collections import defaultdict
+
+    from detectors.screening.table import build_table
 
     root = Path(__file__).resolve().parents[1]
     for shared in (root.parent / "shared", root.parent.parent / "shared"):
@@ -101,14 +108,11 @@ def tsuchiura() -> tuple[int, int] | None:
             break
     else:
         return None
-    bids: dict[str, list[float]] = defaultdict(list)
-    label: dict[str, str] = {}
     with path.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            label[row["pid"]] = row["auction_cartelized"]
-            if row["bid"]:
-                bids[row["pid"]].append(float(row["bid"]))
-    honest_auctions = [ps for pid, ps in bids.items() if len(ps) >= 3 and label[pid] == "0"]
+        table = build_table(csv.DictReader(fh), TSUCHIURA_COLUMNS)
+    honest_auctions = [
+        t.sorted_prices for t in table.tenders.values() if len(t.bids) >= 3 and t.label == "0"
+    ]
     return sum(find_ladder(ps) is not None for ps in honest_auctions), len(honest_auctions)
 
 

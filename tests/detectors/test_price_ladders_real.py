@@ -14,7 +14,6 @@ stand out (tests/test_prices_rules.py keeps that case).
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
 
 import pytest
 from hypothesis import given, settings
@@ -22,6 +21,7 @@ from hypothesis import strategies as st
 
 from detectors.price_ladders import find_ladder, ladder_resolution
 from detectors.prices import RegularPricesThresholds
+from detectors.screening.table import Columns, build_table
 from tests.detectors.test_screen_tsuchiura import CSV, need_data
 
 #: Tsuchiura auction 581 (auction_cartelized = 0): bids in yen.
@@ -49,15 +49,13 @@ def test_the_resolution_follows_the_other_bids():
 
 @pytest.fixture(scope="module")
 def auctions():
+    """pid -> (bids, auction_cartelized) for auctions of >= 3 priced bids, read the way
+    `witness screen` reads a bid table."""
     need_data()
-    bids: dict[str, list[float]] = defaultdict(list)
-    label: dict[str, str] = {}
+    columns = Columns(tender="pid", price="bid", bidder="bidder_id", label="auction_cartelized")
     with CSV.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            label[row["pid"]] = row["auction_cartelized"]
-            if row["bid"]:
-                bids[row["pid"]].append(float(row["bid"]))
-    return {pid: (ps, label[pid]) for pid, ps in bids.items() if len(ps) >= 3}
+        table = build_table(csv.DictReader(fh), columns)
+    return {pid: (t.sorted_prices, t.label) for pid, t in table.tenders.items() if len(t.bids) >= 3}
 
 
 def test_false_alarms_on_real_auctions_not_called_cartelised_stay_within_budget(auctions):
