@@ -16,7 +16,13 @@ tolerance shrinks with the number of subsets that could have matched:
   like c x r ** (k - 2), so dividing the allowed chance by the C(n, k) subsets keeps the
   false-alarm rate per tender flat in n. `base` was calibrated on random honest tenders
   (bench/price_ladders.py measures the rate at every n and prints it);
-- gaps smaller than `min_gap_units` x the prices' rounding unit are not judged.
+- gaps smaller than `min_gap_units` x the prices' rounding unit are not judged;
+- the rounding unit of a ladder is the coarsest power of ten (up to its own prices'
+  unit) that at least `rounding_share` of the tender's other bids are multiples of:
+  real bidders round (Tsuchiura: most tenders entirely in ten-thousands of yen), and
+  three round bids a round step apart among round bidders is arithmetic, while one
+  bid priced to the yen must not make every round bid look precise. Three round bids
+  among bids priced to the fen do stand out, and are judged to the fen.
 
 With n = 3 the only subset is all of them and t(3, 3) = base_3: three bids must step
 far more evenly than a loose "CV < 5 %" to be called regular.
@@ -41,17 +47,42 @@ class Ladder:
     irregularity: float
     tolerance: float
     subsets_considered: int  # C(n, k)
+    resolution: float = 0.01  # the rounding unit the ladder was judged at (yuan)
+
+
+UNITS = (0.01, 1.0, 10.0, 100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0)
+
+
+def _on(p: float, u: float) -> bool:
+    return abs(p / u - round(p / u)) < 1e-9
 
 
 def rounding_unit(prices: Sequence[float]) -> float:
     """The largest of 0.01, 1, 10, 100 ... yuan that divides every price."""
     unit = 0.01
-    for u in (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000):
-        if all(abs(p / u - round(p / u)) < 1e-9 for p in prices):
-            unit = float(u)
+    for u in UNITS[1:]:
+        if all(_on(p, u) for p in prices):
+            unit = u
         else:
             break
     return unit
+
+
+def ladder_resolution(
+    ladder: Sequence[float], prices: Sequence[float], share: float = 0.5
+) -> float:
+    """The rounding unit a ladder is judged at: the coarsest unit, up to the ladder's own,
+    that at least `share` of the other distinct bids are multiples of. With fewer than
+    two other bids nothing shows how this tender's bidders round: the ladder's own."""
+    own = rounding_unit(ladder)
+    rungs = set(ladder)
+    others = [p for p in set(prices) if p not in rungs]
+    if len(others) < 2:
+        return own
+    for u in reversed(UNITS):
+        if u <= own and sum(_on(p, u) for p in others) >= share * len(others):
+            return u
+    return 0.01
 
 
 def tolerance(n: int, k: int, base: Sequence[float], cap: float) -> float:
@@ -96,19 +127,21 @@ def find_ladder(
     max_irregularity: float = 0.05,
     search_tolerance: float = 0.2,
     min_gap_units: float = 50.0,
+    rounding_share: float = 0.5,
 ) -> Ladder | None:
     """The most convincing ladder among `prices` (longest, then most regular), or None."""
     distinct = np.unique(np.asarray([p for p in prices if p > 0], dtype=float))
     n = len(distinct)
     if n < 3:
         return None
-    unit = rounding_unit(distinct.tolist())
+    values = distinct.tolist()
     best: Ladder | None = None
     for pattern, x in (("differences", distinct), ("ratios", np.log(distinct))):
         for chain in _chains(x, search_tolerance):
             for k in range(len(chain), 2, -1):
                 members = chain[:k]
                 raw = np.diff(distinct[members])
+                unit = ladder_resolution([values[m] for m in members], values, rounding_share)
                 if raw.min() < min_gap_units * unit:
                     continue
                 resolution = unit if pattern == "differences" else unit / distinct[members[0]]
@@ -121,6 +154,7 @@ def find_ladder(
                         r,
                         t,
                         math.comb(n, min(k, 2 + len(base))),
+                        unit,
                     )
                     if best is None or (k, -r) > (len(best.prices), -best.irregularity):
                         best = cand

@@ -46,6 +46,12 @@ class RegularPricesThresholds(RuleThresholds):
     min_gap_units: float = Field(
         50, ge=0, description="gaps below this many rounding units are not judged"
     )
+    rounding_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="a ladder is judged at the rounding this share of the other bids use",
+    )
 
     def ladder(self, prices: list[float]) -> Ladder | None:
         if len(set(prices)) < self.min_bids:
@@ -56,6 +62,7 @@ class RegularPricesThresholds(RuleThresholds):
             max_irregularity=self.max_irregularity,
             search_tolerance=self.search_tolerance,
             min_gap_units=self.min_gap_units,
+            rounding_share=self.rounding_share,
         )
 
 
@@ -182,9 +189,11 @@ class PriceDetector(ProjectDetector):
                         "irregularity": round(ladder.irregularity, 6),
                         "tolerance": float(f"{ladder.tolerance:.3g}"),
                         "subsets_considered": ladder.subsets_considered,
+                        "rounding_unit": ladder.resolution,
                         "measure": "irregularity = (max gap - min gap + one rounding unit) / "
-                        "mean gap over the ladder; tolerance shrinks with the number of "
-                        "subsets of this size the tender holds (C(n, k))",
+                        "mean gap over the ladder, the unit being the rounding the other "
+                        "bids share (up to the ladder's own); tolerance shrinks with the "
+                        "number of subsets of this size the tender holds (C(n, k))",
                         "thresholds": sec.model_dump(),
                     },
                 )

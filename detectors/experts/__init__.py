@@ -7,7 +7,8 @@ Four pure detectors, each with its own per-project state, one module per family:
 - `scoring.py`    `ScoringDetector`     EXP-DEV, EXP-OBJ, EXP-CLIQUE, EXP-FAVOR, as scores arrive
 - `behaviour.py`  `BehaviourDetector`   EXP-FAST, EXP-FOCUS from timing and platform activity
 
-`shared.py` holds what they share (evidence size and rounding).
+`deviation.py` is EXP-DEV's measure on one cell; `shared.py` holds what they share
+(evidence size and rounding).
 """
 
 from __future__ import annotations
@@ -15,13 +16,8 @@ from __future__ import annotations
 from detectors.experts.avoidance import AvoidanceDetector, conflicts, years_before
 from detectors.experts.behaviour import BehaviourDetector, longest_run
 from detectors.experts.committee import CommitteeDetector
-from detectors.experts.scoring import (
-    ScoringDetector,
-    average_ranks,
-    cell_deviations,
-    deviation,
-    max_total,
-)
+from detectors.experts.deviation import cell_deviations, deviation
+from detectors.experts.scoring import ScoringDetector, average_ranks, max_total
 
 __all__ = [
     "AvoidanceDetector",

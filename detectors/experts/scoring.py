@@ -7,6 +7,7 @@ place (same id) and its evidence shows the case as "no longer" so the officer se
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pydantic import Field
 
 from detectors.base import Context, ProjectDetector
 from detectors.experts import clique
+from detectors.experts.deviation import cell_deviations
 from detectors.experts.shared import MAX_EVENT_IDS, rounded
 from witness.alerts import Alert, make_alert
 from witness.events import Event, ScoreSubmitted, canonical_json
@@ -30,6 +32,13 @@ class DeviationThresholds(RuleThresholds):
     min_points: float = Field(3.0, ge=0)
     mean_share: float = Field(0.30, ge=0, le=10)
     min_peers: int = Field(2, ge=1, description="other experts' scores needed on the item")
+    min_peer_share: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="and, until the evaluation finishes, this share of the committee's other "
+        "members (a mean of a few early scores, one tier apart each way, is no consensus)",
+    )
 
 
 @thresholds_section("EXP-OBJ")
@@ -85,6 +94,8 @@ class ScoringState:
     totals: dict[str, dict[str, float]] = field(default_factory=dict)  # expert -> bidder -> sum
     counts: dict[str, Counter] = field(default_factory=dict)  # expert -> bidder -> cells scored
     room_id: str | None = None
+    committee: set[str] = field(default_factory=set)  # members assigned (expert.assigned)
+    finished: bool = False  # evaluation.finished seen: no more scores are coming
     first_ts: dict[str, datetime] = field(default_factory=dict)  # alert identity -> first ts
     dev_ever: dict[str, set[Cell]] = field(default_factory=dict)  # expert -> cells
     obj_ever: set[Cell] = field(default_factory=set)
@@ -103,62 +114,6 @@ def _changed(emitted: dict[str, str], alert: Alert) -> bool:
         return False
     emitted[alert.alert_id] = sig
     return True
-
-
-def deviation(score: float, others: list[float], min_points: float, mean_share: float) -> dict:
-    """EXP-DEV measure for one score against the other experts' scores of the same cell."""
-    mean = statistics.fmean(others)
-    limit = max(min_points, mean_share * mean)
-    dev = score - mean
-    return {
-        "others_mean": rounded(mean),
-        "deviation": rounded(dev),
-        "limit": rounded(limit),
-        "hit": abs(dev) > limit,
-    }
-
-
-def cell_deviations(
-    scores: dict[str, float], min_peers: int, min_points: float, mean_share: float
-) -> dict[str, dict[str, Any]]:
-    """EXP-DEV on one cell: expert -> {others, others_mean, deviation, limit, hit, left_out}.
-
-    Plain leave-one-out would let one wild score drag the others' mean far enough to make
-    an honest neighbour "deviate". So deviating scores are taken out one at a time,
-    largest deviation first (ties by expert id), and everyone else is measured against the
-    scores that remain. Experts with fewer than `min_peers` comparable scores get no row.
-    """
-    pool = dict(scores)
-    rows: dict[str, dict[str, Any]] = {}
-    left_out: list[str] = []
-    while True:
-        best: tuple[str, dict] | None = None
-        for e, v in sorted(pool.items()):
-            others = [x for o, x in pool.items() if o != e]
-            if len(others) < min_peers:
-                continue
-            m = deviation(v, others, min_points, mean_share)
-            if m["hit"] and (best is None or abs(m["deviation"]) > abs(best[1]["deviation"])):
-                best = (e, m)
-        if best is None:
-            break
-        e, m = best
-        others = {o: x for o, x in sorted(pool.items()) if o != e}
-        rows[e] = {**m, "others": others, "left_out": list(left_out)}
-        left_out.append(e)
-        del pool[e]
-    for e, v in sorted(scores.items()):
-        if e in rows:
-            continue
-        others = {o: x for o, x in sorted(pool.items()) if o != e}
-        if len(others) < min_peers:
-            continue
-        rows[e] = {
-            **deviation(v, list(others.values()), min_points, mean_share),
-            "others": others,
-            "left_out": list(left_out),
-        }
-    return rows
 
 
 def max_total(state: ScoringState, bidder: str) -> float:
@@ -190,7 +145,11 @@ class ScoringDetector(ProjectDetector):
     A cell is (bidder, item); an expert's latest score of a cell replaces earlier ones.
 
     - EXP-DEV (subjective cells): |score − mean of the other experts' scores| >
-      max(min_points, mean_share × that mean), with ≥ min_peers other scores. One alert per
+      max(min_points, mean_share × that mean), with ≥ min_peers other scores. A cell is
+      judged once min_peer_share (default all) of the committee's other members have
+      scored it, or at `evaluation.finished` on what was scored: the mean of a few early
+      scores, one tier apart each way, is no consensus, and an alert raised on it stayed
+      listed as "no longer" after the committee's mean said otherwise. One alert per
       expert listing every deviating cell beside the others' scores.
     - EXP-OBJ (objective cells): max − min of the experts' scores > tolerance. One alert per
       cell; subjects are the experts off the most common score (all of them on a tie).
@@ -212,7 +171,9 @@ class ScoringDetector(ProjectDetector):
 
     name = "exp-scoring"
     rules = ("EXP-DEV", "EXP-OBJ", "EXP-CLIQUE", "EXP-FAVOR")
-    types = frozenset({"score.submitted", "evaluation.started"})
+    types = frozenset(
+        {"score.submitted", "evaluation.started", "evaluation.finished", "expert.assigned"}
+    )
 
     def initial(self) -> ScoringState:
         return ScoringState()
@@ -223,6 +184,13 @@ class ScoringDetector(ProjectDetector):
         if event.type == "evaluation.started":
             state.room_id = event.payload.room_id
             return state, []
+        if event.type == "expert.assigned":
+            state.committee.add(event.payload.expert.id)
+            return state, []
+        if event.type == "evaluation.finished":
+            state.finished = True
+            alerts = self._dev_at_finish(state, event, ctx)
+            return state, [a for a in alerts if _changed(state.emitted, a)]
         s: ScoreSubmitted = event.payload
         cell = (s.bidder_id, s.item_id)
         rec = ScoreRec(s.score, s.max_score, s.kind, event.event_id)
@@ -248,12 +216,23 @@ class ScoringDetector(ProjectDetector):
 
     # -------------------------------------------------------------- EXP-DEV
 
+    @staticmethod
+    def peers_needed(state: ScoringState, th: DeviationThresholds) -> int:
+        """Other scores a cell needs before it is judged: `min_peers`, and until the
+        evaluation finishes `min_peer_share` of the committee's other members (those
+        assigned, and anyone else who has scored)."""
+        if state.finished:
+            return th.min_peers
+        committee = len(state.committee | set(state.by_expert))
+        return max(th.min_peers, math.ceil(th.min_peer_share * (committee - 1) - 1e-9))
+
     def _dev_rows(self, state: ScoringState, cell: Cell, ctx: Context) -> dict[str, dict]:
         th = ctx.thresholds.typed(DeviationThresholds)
         scores = {
             e: r.score for e, r in state.cells.get(cell, {}).items() if r.kind == "subjective"
         }
-        rows = cell_deviations(scores, th.min_peers, th.min_points, th.mean_share)
+        need = self.peers_needed(state, th)
+        rows = cell_deviations(scores, need, th.min_points, th.mean_share)
         for e, row in rows.items():
             rec = state.cells[cell][e]
             rows[e] = {
@@ -265,51 +244,67 @@ class ScoringDetector(ProjectDetector):
             }
         return rows
 
-    def _dev(self, state: ScoringState, cell: Cell, event: Event, ctx: Context) -> list[Alert]:
-        alerts = []
+    def _dev_mark(self, state: ScoringState, cell: Cell, ctx: Context) -> list[str]:
+        """Remember the cell for every expert deviating on it now; the experts whose
+        alert the cell belongs to."""
         here = self._dev_rows(state, cell, ctx)
+        out = []
         for expert in sorted(state.cells[cell]):
             row = here.get(expert)
             ever = state.dev_ever.setdefault(expert, set())
             if row is not None and row["hit"]:
                 ever.add(cell)
-            if cell not in ever:
-                continue
-            rows = [self._dev_rows(state, c, ctx).get(expert) for c in sorted(ever)]
-            rows = [dict(r) for r in rows if r is not None]
-            now = [r for r in rows if r["hit"]]
-            gone = [r for r in rows if not r["hit"]]
-            for r in rows:
-                r.pop("hit")
-            th = ctx.thresholds.typed(DeviationThresholds)
-            evidence = {
-                "expert_id": expert,
-                "measure": "|score − others' mean| > max(min_points, mean_share × others' mean); "
-                "scores already found deviating on the cell are left out of the others' mean",
-                "deviating": now,
-                "no_longer_deviating": gone,
-                "threshold": {
-                    "min_points": th.min_points,
-                    "mean_share": th.mean_share,
-                    "min_peers": th.min_peers,
-                },
-            }
-            ident = {"expert": expert}
-            alerts.append(
-                make_alert(
-                    "EXP-DEV",
-                    event.project_id,
-                    identity=ident,
-                    subjects=[expert],
-                    evidence=evidence,
-                    event_ids=[state.cells[c][expert].event_id for c in sorted(ever)],
-                    first_seen=self._first(state, f"DEV:{expert}", event.ts),
-                    last_seen=event.ts,
-                    room_id=state.room_id,
-                    locale=ctx.locale,
-                )
-            )
-        return alerts
+            if cell in ever:
+                out.append(expert)
+        return out
+
+    def _dev(self, state: ScoringState, cell: Cell, event: Event, ctx: Context) -> list[Alert]:
+        return [self._dev_alert(state, e, event, ctx) for e in self._dev_mark(state, cell, ctx)]
+
+    def _dev_at_finish(self, state: ScoringState, event: Event, ctx: Context) -> list[Alert]:
+        """The evaluation finished: cells some member never scored are judged on what
+        was scored (down to `min_peers`), once, for every expert."""
+        experts: set[str] = set()
+        for cell in sorted(state.cells):
+            experts.update(self._dev_mark(state, cell, ctx))
+        return [self._dev_alert(state, e, event, ctx) for e in sorted(experts)]
+
+    def _dev_alert(self, state: ScoringState, expert: str, event: Event, ctx: Context) -> Alert:
+        ever = state.dev_ever[expert]
+        rows = [self._dev_rows(state, c, ctx).get(expert) for c in sorted(ever)]
+        rows = [dict(r) for r in rows if r is not None]
+        now = [r for r in rows if r["hit"]]
+        gone = [r for r in rows if not r["hit"]]
+        for r in rows:
+            r.pop("hit")
+        th = ctx.thresholds.typed(DeviationThresholds)
+        evidence = {
+            "expert_id": expert,
+            "measure": "|score − others' mean| > max(min_points, mean_share × others' mean); "
+            "scores already found deviating on the cell are left out of the others' mean; "
+            "a cell is judged once min_peer_share of the committee's other members have "
+            "scored it, or when the evaluation finishes",
+            "deviating": now,
+            "no_longer_deviating": gone,
+            "threshold": {
+                "min_points": th.min_points,
+                "mean_share": th.mean_share,
+                "min_peers": th.min_peers,
+                "min_peer_share": th.min_peer_share,
+            },
+        }
+        return make_alert(
+            "EXP-DEV",
+            event.project_id,
+            identity={"expert": expert},
+            subjects=[expert],
+            evidence=evidence,
+            event_ids=[state.cells[c][expert].event_id for c in sorted(ever)],
+            first_seen=self._first(state, f"DEV:{expert}", event.ts),
+            last_seen=event.ts,
+            room_id=state.room_id,
+            locale=ctx.locale,
+        )
 
     # -------------------------------------------------------------- EXP-OBJ
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -105,3 +106,21 @@ def expert_detectors() -> list:
 def by_rule(alerts: dict[str, Alert] | list[Alert], rule: str) -> list[Alert]:
     values = alerts.values() if isinstance(alerts, dict) else alerts
     return [a for a in values if a.rule == rule]
+
+
+#: Tier scales (档次分) of four subjective items: a 15-point item and three 10-point ones.
+TIERS = {"t1": [15, 12, 9, 6], "t2": [10, 8, 6, 4], "t3": [10, 8, 6, 4], "t4": [10, 8, 6, 4]}
+
+
+def tiered_committee(rng: random.Random, experts: int, bidders: int, off: float) -> dict:
+    """Honest tiered sheets: each cell's true tier, each expert one tier off with `off`."""
+    table: dict[str, dict[tuple[str, str], float]] = {f"E{k}": {} for k in range(experts)}
+    for b in range(bidders):
+        for item, tiers in TIERS.items():
+            true = rng.choices(range(len(tiers)), weights=[3, 4, 2, 1])[0]
+            for e in table:
+                t = true
+                if rng.random() < off:
+                    t = min(len(tiers) - 1, max(0, t + rng.choice([-1, 1])))
+                table[e][(f"B{b}", item)] = float(tiers[t])
+    return table

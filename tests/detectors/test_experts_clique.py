@@ -14,23 +14,7 @@ from hypothesis import strategies as st
 
 from detectors.experts import ScoringDetector
 from detectors.experts.clique import agreement_rates, identical_groups, judge
-from tests.detectors.conftest import by_rule, fold, score
-
-TIERS = {"t1": [15, 12, 9, 6], "t2": [10, 8, 6, 4], "t3": [10, 8, 6, 4], "t4": [10, 8, 6, 4]}
-
-
-def tiered_committee(rng: random.Random, experts: int, bidders: int, off: float) -> dict:
-    """Honest tiered sheets: each cell's true tier, each expert one tier off with `off`."""
-    table: dict[str, dict[tuple[str, str], float]] = {f"E{k}": {} for k in range(experts)}
-    for b in range(bidders):
-        for item, tiers in TIERS.items():
-            true = rng.choices(range(len(tiers)), weights=[3, 4, 2, 1])[0]
-            for e in table:
-                t = true
-                if rng.random() < off:
-                    t = min(len(tiers) - 1, max(0, t + rng.choice([-1, 1])))
-                table[e][(f"B{b}", item)] = float(tiers[t])
-    return table
+from tests.detectors.conftest import by_rule, fold, score, tiered_committee
 
 
 def alerts_for(table: dict) -> list:

@@ -42,7 +42,12 @@ def test_outlier_fires_for_that_expert_only_with_scores_beside_the_committee() -
     [row] = alert.evidence["deviating"]
     assert row["score"] == 5 and row["others"] == {"E1": 15, "E2": 16, "E3": 14, "E4": 15}
     assert row["others_mean"] == 15.0 and row["limit"] == 4.5
-    assert alert.evidence["threshold"] == {"min_points": 3.0, "mean_share": 0.3, "min_peers": 2}
+    assert alert.evidence["threshold"] == {
+        "min_points": 3.0,
+        "mean_share": 0.3,
+        "min_peers": 2,
+        "min_peer_share": 1.0,
+    }
 
 
 def test_honest_disagreement_does_not_fire() -> None:

@@ -228,3 +228,4 @@ def test_the_simulator_oracle_uses_the_shipped_ladder_tolerances():
         th.max_irregularity,
         th.min_gap_units,
     ) == (oracle.LADDER_CAP, oracle.LADDER_MIN_GAP_UNITS)
+    assert th.rounding_share == oracle.LADDER_ROUNDING_SHARE

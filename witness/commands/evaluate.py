@@ -36,14 +36,25 @@ register(
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--truth", required=True, metavar="FILE", help="truth file from `witness simulate --truth`"
-    )
+    p.add_argument("--truth", metavar="FILE", help="truth file from `witness simulate --truth`")
     p.add_argument(
         "--alerts",
-        required=True,
         metavar="FILE",
         help="alerts, one JSON alert per line (e.g. from `witness replay --out`)",
+    )
+    p.add_argument(
+        "--seeds",
+        metavar="LIST",
+        help="instead of files: simulate and replay these seeds here (e.g. 1,2,3) and print "
+        "one table with each seed's precision/recall, the pooled figures and false alarms "
+        "per 100 honest projects",
+    )
+    p.add_argument(
+        "--projects",
+        type=int,
+        default=200,
+        metavar="N",
+        help="with --seeds: projects per seed (default 200)",
     )
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.add_argument(
@@ -56,9 +67,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog = (
         "matching: same rule, same project (truth '*' = any project), and subjects that agree\n"
         "(either empty, one contains the other, or Jaccard >= 0.5); see witness/simulator/truth_eval.py.\n"
-        "example:\n"
+        "FA/100 = false alarms of the rule per 100 projects with no planted case of it (budget 1).\n"
+        "examples:\n"
         "  witness simulate --out ev.jsonl --truth truth.jsonl && witness replay ev.jsonl --out al.jsonl\n"
-        "  witness evaluate --truth truth.jsonl --alerts al.jsonl"
+        "  witness evaluate --truth truth.jsonl --alerts al.jsonl\n"
+        "  witness evaluate --seeds 1,2,3 --projects 200     # a few minutes per seed"
     )
 
 
@@ -77,10 +90,10 @@ def format_table(report) -> str:
         "evaluate.recall",
         "evaluate.f1",
     ]
-    head = [t(c) for c in cols]
-    rows = [
-        [
-            s.rule,
+
+    def row(s, name: str) -> list[str]:
+        return [
+            name,
             str(s.cases),
             str(s.detected),
             str(s.alerts),
@@ -89,26 +102,18 @@ def format_table(report) -> str:
             _pct(s.recall),
             _pct(s.f1),
         ]
-        for s in report.rules
-    ]
-    o = report.overall
-    rows.append(
-        [
-            t("evaluate.overall"),
-            str(o.cases),
-            str(o.detected),
-            str(o.alerts),
-            str(o.true_alerts),
-            _pct(o.precision),
-            _pct(o.recall),
-            _pct(o.f1),
-        ]
-    )
+
+    rows = [row(s, s.rule) for s in report.rules]
+    return render_table([t(c) for c in cols], rows, row(report.overall, t("evaluate.overall")))
+
+
+def render_table(head: list[str], rows: list[list[str]], last: list[str]) -> str:
+    """Rule column left, numbers right, CJK counted double wide; `last` under a rule."""
 
     def width(s: str) -> int:
         return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
 
-    widths = [max(width(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    widths = [max(width(r[i]) for r in [head, *rows, last]) for i in range(len(head))]
 
     def line(r: list[str]) -> str:
         return "  ".join(
@@ -116,14 +121,22 @@ def format_table(report) -> str:
             for i, (c, w) in enumerate(zip(r, widths, strict=True))
         )
 
-    out = [line(head), "-" * (sum(widths) + 2 * (len(widths) - 1))]
-    out += [line(r) for r in rows[:-1]]
-    out += ["-" * (sum(widths) + 2 * (len(widths) - 1)), line(rows[-1])]
-    return "\n".join(out)
+    rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
+    return "\n".join([line(head), rule, *(line(r) for r in rows), rule, line(last)])
 
 
 def run(args: argparse.Namespace) -> int:
+    from witness.commands.evaluate_seeds import run_seeds
     from witness.simulator.truth_eval import evaluate, read_alerts, read_truth
+
+    if args.seeds is not None:
+        if args.truth or args.alerts:
+            print(t("evaluate.both_inputs"), file=sys.stderr)
+            return 2
+        return run_seeds(args)
+    if not (args.truth and args.alerts):
+        print(t("evaluate.need_input"), file=sys.stderr)
+        return 2
 
     try:
         with open(args.truth, encoding="utf-8") as f:

@@ -182,6 +182,10 @@ def frame_json(f: Frame, ts: str, source: str) -> str:
 # ---------------------------------------------------------------- a project's rooms on camera
 
 
+def _overlaps_absence(windows: list[Window], w: Window) -> bool:
+    return any(x.kind == "persons" and x.delta < 0 and x.t0 < w.t1 and w.t0 < x.t1 for x in windows)
+
+
 def plan_video(
     p: Project, rng: random.Random, frame_interval: int, tamper_mode: str | None = None
 ) -> None:
@@ -285,7 +289,11 @@ def plan_video(
         )
     if rng.random() < 0.1:
         t0 = at(rng.uniform(0.35, 0.4))
-        ev.windows.append(Window("persons", t0, t0 + 25, None, delta=1))  # staff hands over papers
+        papers = Window("persons", t0, t0 + 25, None, delta=1)  # staff hands over papers
+        # Not inside a planted absence: the visitor would fill the empty chair on camera
+        # and split the absence in two shorter ones, which the truth does not say.
+        if not _overlaps_absence(ev.windows, papers):
+            ev.windows.append(papers)
     if rng.random() < 0.15 and "absent" not in spec.vid:
         t0 = at(rng.uniform(0.4, 0.5))
         ev.windows.append(

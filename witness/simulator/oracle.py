@@ -38,6 +38,25 @@ def _cv(values: list[float], sample: bool) -> float:
 LADDER_BASE = (0.002, 0.035, 0.12)
 LADDER_CAP = 0.05
 LADDER_MIN_GAP_UNITS = 50.0
+#: A ladder is judged at the rounding (power of ten, up to its own) this share of the
+#: other bids use.
+LADDER_ROUNDING_SHARE = 0.5
+_UNITS = (1_000_000, 100_000, 10_000, 1_000, 100, 10, 1)
+
+
+def _multiple(x: float, u: float) -> bool:
+    return abs(x / u - round(x / u)) < 1e-9
+
+
+def _ladder_unit(subset: tuple[float, ...], p: list[float]) -> float:
+    own = next((float(u) for u in _UNITS if all(_multiple(x, u) for x in subset)), 0.01)
+    others = [x for x in p if x not in subset]
+    if len(others) < 2:  # nothing shows how the tender's bidders round
+        return own
+    for u in _UNITS:
+        if u <= own and sum(_multiple(x, u) for x in others) >= LADDER_ROUNDING_SHARE * len(others):
+            return float(u)
+    return 0.01
 
 
 def price_regular(prices: list[float], margin: float = 0.0) -> list[float] | None:
@@ -48,18 +67,13 @@ def price_regular(prices: list[float], margin: float = 0.0) -> list[float] | Non
     the line. Returns the ladder's prices, lowest first, or None."""
     p = sorted({x for x in prices if x > 0})
     n = len(p)
-    unit = 0.01
-    for u in (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000):
-        if all(abs(x / u - round(x / u)) < 1e-9 for x in p):
-            unit = float(u)
-        else:
-            break
     best = None
     for k in range(3, min(n, 5) + 1):
         tol = min(LADDER_CAP, LADDER_BASE[k - 3] * math.comb(n, k) ** (-1 / (k - 2)))
         tol *= 1 + 20 * margin
         for subset in combinations(p, k):
             gaps = [b - a for a, b in zip(subset, subset[1:], strict=False)]
+            unit = _ladder_unit(subset, p)
             if min(gaps) < LADDER_MIN_GAP_UNITS * unit:
                 continue
             logs = [math.log(b / a) for a, b in zip(subset, subset[1:], strict=False)]

@@ -160,3 +160,80 @@ def evaluate(
 
 def _brief(alert: dict[str, Any]) -> dict[str, Any]:
     return {k: alert.get(k) for k in ("rule", "project_id", "subjects", "alert_id", "room_id")}
+
+
+# ---------------------------------------------------------------- several runs (seeds)
+
+#: False alarms a rule may raise per 100 honest projects (issue 14's budget).
+FALSE_ALARM_BUDGET = 1.0
+
+
+@dataclass
+class SeedReport:
+    """One seed's report with what the false-alarm rate needs: the run's project ids."""
+
+    seed: int
+    report: Report
+    project_ids: list[str]
+    cases: list[dict[str, Any]]
+
+    def honest_projects(self, rule: str) -> int:
+        """Projects of the run with no planted case of `rule` (cross-project cases, '*',
+        name no project and leave every project honest for that rule)."""
+        planted = {c["project_id"] for c in self.cases if c["rule"] == rule}
+        return sum(1 for p in self.project_ids if p not in planted)
+
+
+@dataclass
+class PooledReport:
+    """Per-rule scores summed over seeds, each seed's own scores, and false alarms per 100
+    honest projects (an alert matching no case, wherever it points)."""
+
+    seeds: list[SeedReport]
+    rules: list[RuleScore]
+    overall: RuleScore
+    false_per_100: dict[str, float | None]
+
+    def over_budget(self, budget: float = FALSE_ALARM_BUDGET) -> list[str]:
+        return [r for r, v in self.false_per_100.items() if v is not None and v > budget]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seeds": [
+                {"seed": s.seed, "projects": len(s.project_ids), **s.report.to_dict()}
+                for s in self.seeds
+            ],
+            "rules": [r.to_dict() for r in self.rules],
+            "overall": self.overall.to_dict(),
+            "false_per_100_honest_projects": self.false_per_100,
+            "false_alarm_budget": FALSE_ALARM_BUDGET,
+            "over_budget": self.over_budget(),
+        }
+
+
+def pool(seeds: list[SeedReport]) -> PooledReport:
+    """Sum the seeds' per-rule counts (not their ratios: a rule with one case in one seed
+    and twenty in another weighs by its cases) and measure false alarms per rule."""
+    names = sorted({s.rule for r in seeds for s in r.report.rules})
+    pooled = {n: RuleScore(n) for n in names}
+    false_count: dict[str, int] = dict.fromkeys(names, 0)
+    for run in seeds:
+        for s in run.report.rules:
+            p = pooled[s.rule]
+            p.cases += s.cases
+            p.detected += s.detected
+            p.alerts += s.alerts
+            p.true_alerts += s.true_alerts
+        for f in run.report.false:
+            false_count[f["rule"]] = false_count.get(f["rule"], 0) + 1
+    overall = RuleScore("overall")
+    for p in pooled.values():
+        overall.cases += p.cases
+        overall.detected += p.detected
+        overall.alerts += p.alerts
+        overall.true_alerts += p.true_alerts
+    rate: dict[str, float | None] = {}
+    for n in names:
+        honest = sum(run.honest_projects(n) for run in seeds)
+        rate[n] = 100.0 * false_count[n] / honest if honest else None
+    return PooledReport(seeds, [pooled[n] for n in names], overall, rate)
