@@ -85,6 +85,25 @@ def ladder_resolution(
     return 0.01
 
 
+def unit_of_most(prices: Sequence[float], share: float = 0.5) -> float:
+    """The coarsest rounding unit at least `share` of the distinct prices are multiples of."""
+    distinct = set(prices)
+    for u in reversed(UNITS):
+        if sum(_on(p, u) for p in distinct) >= share * len(distinct):
+            return u
+    return 0.01
+
+
+def collision_chance(n: int, low: float, high: float, unit: float) -> tuple[float, int]:
+    """How likely n independent bids on a `unit` grid over [low, high] share a price at all
+    (the birthday problem over the grid's slots), and the number of slots."""
+    slots = int(round((high - low) / unit)) + 1
+    if n > slots:
+        return 1.0, slots
+    log_none = sum(math.log1p(-i / slots) for i in range(n))
+    return 1.0 - math.exp(log_none), slots
+
+
 def tolerance(n: int, k: int, base: Sequence[float], cap: float) -> float:
     k_eff = min(k, 2 + len(base))
     b = base[k_eff - 3]

@@ -121,18 +121,53 @@ def test_regular_ladder_fires_at_opening_closed_only():
     assert reg[0].sealed is False
 
 
-def test_identical_prices_alert_per_price():
-    events = project({"A": 500.0, "B": 500.0, "C": 700.0, "D": 700.0, "E": 910.0})
-    same = [
+def identical(prices: dict[str, float]) -> list:
+    return [
         a
-        for a in by_rule(run_detectors(events, [PriceDetector()]), "PRICE-40-4")
+        for a in by_rule(run_detectors(project(prices), [PriceDetector()]), "PRICE-40-4")
         if a.evidence["kind"] == "identical"
     ]
+
+
+def test_identical_prices_alert_per_price():
+    # priced to the fen, as bids are: two pairs equal to the fen are no coincidence
+    same = identical(
+        {
+            "A": 5_123_456.78,
+            "B": 5_123_456.78,
+            "C": 5_370_120.15,
+            "D": 5_370_120.15,
+            "E": 5_912_004.40,
+        }
+    )
     assert sorted((a.evidence["price"], tuple(a.subjects)) for a in same) == [
-        (500.0, ("A", "B")),
-        (700.0, ("C", "D")),
+        (5_123_456.78, ("A", "B")),
+        (5_370_120.15, ("C", "D")),
     ]
     assert len({a.alert_id for a in same}) == 2
+    assert same[0].evidence["rounding_unit"] == 0.01 and same[0].evidence["chance"] < 1e-5
+
+
+def test_round_bids_that_collide_by_arithmetic_are_not_identical_prices():
+    """Ten bids in whole 10,000s over 4.0-4.5 million share a price more often than not
+    (Tsuchiura's uncartelised auctions do, 14 % of them): chance, not a common author."""
+    prices = {
+        f"B{i}": 4_000_000.0 + 10_000 * k
+        for i, k in enumerate([0, 3, 9, 14, 19, 19, 25, 31, 40, 47])
+    }
+    assert identical(prices) == []
+    # the same two equal bids among bids priced to the fen are unlikely: they fire
+    fen = {
+        b: p + (0 if b in ("B4", "B5") else 37.11 * int(b[1:]) + 0.07) for b, p in prices.items()
+    }
+    assert [a.subjects for a in identical(fen)] == [["B4", "B5"]]
+
+
+def test_two_identical_round_bids_alone_are_judged_over_a_tenth_of_the_price():
+    # nothing else shows the spread: it is taken as a tenth of the top bid
+    # 43 slots of whole 10,000s over 3.77-4.19 million: a 1 in 43 chance, not rare enough
+    assert identical({"A": 4_190_000.0, "B": 4_190_000.0}) == []
+    assert [a.subjects for a in identical({"A": 4_193_517.26, "B": 4_193_517.26})] == [["A", "B"]]
 
 
 def test_price_read_out_overrides_submitted():
