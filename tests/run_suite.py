@@ -1,0 +1,58 @@
+"""`make test`: the whole suite, with the fault suite beside the rest instead of after it.
+
+The fault suite (tests marked `faults`: a 3-node Apache Kafka cluster, 30-second outages,
+kill -9) spends most of its time waiting on timeouts and elections, so it runs as its own
+pytest process while the rest of the suite runs in the foreground; the two share nothing
+(each starts its own brokers on free ports, each test has its own database). Its output goes
+to `var/test-faults.log` and is printed after the rest. Both must pass; pytest's exit 5 (no
+test ran) is a failure.
+
+With arguments (`make test PYTEST_ARGS=...`) it runs one pytest with exactly those.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+NO_TEST_RAN = 5
+
+
+def verdict(name: str, rc: int) -> int:
+    if rc == NO_TEST_RAN:
+        print(f"make test: no test ran ({name})", file=sys.stderr)
+        return 1
+    return rc
+
+
+def main(argv: list[str]) -> int:
+    if argv:
+        return verdict("pytest " + " ".join(argv), subprocess.call([*BASE, *argv], cwd=ROOT))
+    log = ROOT / "var" / "test-faults.log"
+    log.parent.mkdir(exist_ok=True)
+    with log.open("wb") as out:
+        faults = subprocess.Popen(
+            [*BASE, "-m", "faults", "-rfEX"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+        )
+        print(f"make test: fault suite running beside the rest (output: {log})", flush=True)
+        try:
+            rest = verdict("the suite", subprocess.call([*BASE, "-m", "not faults"], cwd=ROOT))
+        except BaseException:  # Ctrl-C: the fault suite's brokers go too
+            faults.terminate()
+            faults.wait()
+            raise
+        fault_rc = verdict("the fault suite", faults.wait())
+    print("\n==================== fault suite (tests marked faults) ====================")
+    print(log.read_text(errors="replace"), end="", flush=True)
+    if rest or fault_rc:
+        print(
+            f"make test: failed (suite exit {rest}, fault suite exit {fault_rc})", file=sys.stderr
+        )
+    return rest or fault_rc
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
