@@ -14,10 +14,10 @@ included) and each scenario, on its own topics of one broker:
 
 New events are projects whose two bidders pay their bonds from one account (REL-40-6).
 Every scenario's final alerts (last version of each, content only) must equal the
-baseline's; the bench prints it and exits 1 otherwise. Workers run in this process,
-polled in turn from one thread (so the figures are CPU spent by the workers, not two
-cores racing); the clock starts before the worker is constructed (registry and corpus
-catch-up count). Targets (2 cores, embedded broker): 10x history <= 1.5x the 1x
+baseline's; the bench prints it and exits 1 otherwise. The workers and each
+deployment's recorder (whose ledger the workers read document texts from) run on
+threads of this process, as `witness run --threads` runs them; the clock starts before
+a worker is constructed (registry and corpus catch-up count). Targets (2 cores, embedded broker): 10x history <= 1.5x the 1x
 recovery time, and <= 10 s.
 
     .venv/bin/python bench/recovery.py [--projects 20] [--scale 10] [--fresh 3]
@@ -49,6 +49,7 @@ from detectors.sessions import SessionDeriver  # noqa: E402
 from streams.broker import EmbeddedBroker  # noqa: E402
 from streams.bus import Producer, ensure_topics, make_consumer, parse_alert  # noqa: E402
 from streams.cross_worker import CrossProjectWorker  # noqa: E402
+from streams.recorder import RECORDER_GROUP, Recorder  # noqa: E402
 from streams.topics import Topics  # noqa: E402
 from streams.worker import DetectorWorker  # noqa: E402
 from witness.alerts import Alert  # noqa: E402
@@ -90,6 +91,45 @@ def publish(bootstrap: str, topics: Topics, events: list[Event]) -> None:
     producer.close()
 
 
+def spawn(loop) -> tuple[threading.Thread, threading.Event]:
+    """`loop.run` (a worker, the recorder) on a thread until the event is set."""
+    stop = threading.Event()
+    th = threading.Thread(target=loop.run, kwargs={"until": stop.is_set}, daemon=True)
+    th.start()
+    return th, stop
+
+
+class Deployment:
+    """One deployment's topics, store (snapshots, and the recorder's ledger the workers
+    read document texts from) and its recorder, running on a thread throughout."""
+
+    def __init__(self, bootstrap: str, name: str, work: Path, settings: Settings) -> None:
+        self.topics = Topics(f"rec{name}{uuid.uuid4().hex[:6]}.")
+        ensure_topics(bootstrap, self.topics, settings.partitions)
+        url = f"sqlite:///{work}/{self.topics.prefix}db"
+        self.settings = replace(settings, database_url=url)
+        self.store = Store(url)
+        self.state = DetectorStateStore(self.store.engine)
+        group = f"{self.topics.prefix}{RECORDER_GROUP}"
+        self.recorder = Recorder(bootstrap, self.store, self.settings, self.topics, group_id=group)
+        self._recording = spawn(self.recorder)
+
+    def recorded(self, quiet_s: float = 1.5) -> None:
+        """Wait until the recorder has stored what is on the topics (nothing new for a while)."""
+        last, since = -1, time.monotonic()
+        while time.monotonic() - since < quiet_s:
+            n = self.store.count_events()
+            if n != last:
+                last, since = n, time.monotonic()
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        th, stop = self._recording
+        stop.set()
+        th.join(timeout=60)
+        self.store.close()
+
+
 class Running:
     """Workers on threads of this process, as `witness run` runs them."""
 
@@ -101,11 +141,8 @@ class Running:
             self.add(w)
 
     def add(self, worker: DetectorWorker) -> None:
-        stop = threading.Event()
-        th = threading.Thread(target=worker.run, kwargs={"until": stop.is_set}, daemon=True)
-        th.start()
         self.workers.append(worker)
-        self.threads[id(worker)] = (th, stop)
+        self.threads[id(worker)] = spawn(worker)
 
     def remove(self, worker: DetectorWorker) -> None:
         """Stop one worker (a clean stop: it snapshots its units and leaves the group)."""
@@ -194,20 +231,16 @@ class Scenarios:
         self.work = work
         self.settings = settings
 
-    def _deployment(self, name: str):
-        topics = Topics(f"rec{name}{uuid.uuid4().hex[:6]}.")
-        ensure_topics(self.bootstrap, topics, self.settings.partitions)
-        store = Store(f"sqlite:///{self.work}/{topics.prefix}db")
-        return topics, DetectorStateStore(store.engine)
-
-    def _pair(self, topics, state, detectors: int = 1) -> list[DetectorWorker]:
+    def _pair(self, d: Deployment, detectors: int = 1) -> list[DetectorWorker]:
         group: list[DetectorWorker] = [
-            DetectorWorker(self.bootstrap, self.settings, topics, state_store=state)
+            DetectorWorker(
+                self.bootstrap, d.settings, d.topics, state_store=d.state, history=d.store.events
+            )
             for _ in range(detectors)
         ]
         return [
             *group,
-            CrossProjectWorker(self.bootstrap, self.settings, topics, state_store=state),
+            CrossProjectWorker(self.bootstrap, d.settings, d.topics, state_store=d.state),
         ]
 
     def _units(self) -> int:
@@ -215,11 +248,12 @@ class Scenarios:
 
     def baseline(self, hist: list[Event], fresh: list[Event]) -> Figures:
         """A full rebuild: nothing snapshotted, the new events already behind the history."""
-        topics, state = self._deployment("base")
-        publish(self.bootstrap, topics, hist + fresh)
-        watch = AlertWatch(self.bootstrap, topics, fresh)
+        d = Deployment(self.bootstrap, "base", self.work, self.settings)
+        publish(self.bootstrap, d.topics, hist + fresh)
+        d.recorded()  # the ledger holds the texts the detectors look up
+        watch = AlertWatch(self.bootstrap, d.topics, fresh)
         t0 = time.monotonic()
-        run = Running(self.bootstrap, self._pair(topics, state))
+        run = Running(self.bootstrap, self._pair(d))
         out = Figures(from_snapshot="no")
         try:
             run.wait(lambda: watch.first_at is not None, watch)
@@ -228,23 +262,25 @@ class Scenarios:
             out.live_s = time.monotonic() - t0
         finally:
             run.stop()
+            d.close()
         out.alerts = watch.drain()
         return out
 
     def restart(self, hist: list[Event], fresh: list[Event]) -> Figures:
         """Fold the history, stop (snapshots written), start again as new events arrive."""
-        topics, state = self._deployment("restart")
-        publish(self.bootstrap, topics, hist)
+        d = Deployment(self.bootstrap, "restart", self.work, self.settings)
+        publish(self.bootstrap, d.topics, hist)
         out = Figures()
-        run = Running(self.bootstrap, self._pair(topics, state))
+        run = Running(self.bootstrap, self._pair(d))
         try:
             out.fold_s = run.wait(lambda: run.caught_up(self._units()))
+            d.recorded()
         finally:
             run.stop()  # a clean stop: every unit snapshotted
-        watch = AlertWatch(self.bootstrap, topics, fresh)
+        watch = AlertWatch(self.bootstrap, d.topics, fresh)
         t0 = time.monotonic()
-        publish(self.bootstrap, topics, fresh)
-        second = self._pair(topics, state)
+        publish(self.bootstrap, d.topics, fresh)
+        second = self._pair(d)
         run = Running(self.bootstrap, second)
         try:
             run.wait(lambda: watch.first_at is not None, watch)
@@ -256,22 +292,26 @@ class Scenarios:
             out.from_snapshot = f"{loaded}/{started} units"
         finally:
             run.stop()
+            d.close()
         out.alerts = watch.drain()
         return out
 
     def leave_join(self, hist: list[Event], fresh: list[Event]) -> Figures:
         """Two detector workers fold the history; one leaves, one joins as new events come."""
-        topics, state = self._deployment("rebalance")
-        publish(self.bootstrap, topics, hist)
+        d = Deployment(self.bootstrap, "rebalance", self.work, self.settings)
+        publish(self.bootstrap, d.topics, hist)
         out = Figures()
-        run = Running(self.bootstrap, self._pair(topics, state, detectors=2))
-        watch = AlertWatch(self.bootstrap, topics, fresh)
+        run = Running(self.bootstrap, self._pair(d, detectors=2))
+        watch = AlertWatch(self.bootstrap, d.topics, fresh)
         try:
             out.fold_s = run.wait(lambda: run.caught_up(self._units()))
+            d.recorded()
             run.remove(run.workers[0])  # leaves the group (its units snapshotted)
             t0 = time.monotonic()
-            publish(self.bootstrap, topics, fresh)
-            joiner = DetectorWorker(self.bootstrap, self.settings, topics, state_store=state)
+            publish(self.bootstrap, d.topics, fresh)
+            joiner = DetectorWorker(
+                self.bootstrap, d.settings, d.topics, state_store=d.state, history=d.store.events
+            )
             run.add(joiner)
             run.wait(lambda: watch.first_at is not None, watch)
             out.first_alert_s = watch.first_at - t0
@@ -282,6 +322,7 @@ class Scenarios:
             )
         finally:
             run.stop()
+            d.close()
         out.alerts = watch.drain()
         return out
 
