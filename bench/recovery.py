@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import signal
 import sys
 import tempfile
 import threading
@@ -168,12 +169,25 @@ class Running:
             for u in running
         )
 
-    def wait(self, until, watch: AlertWatch | None = None, timeout: float = 900.0) -> float:
+    def describe(self) -> str:
+        """Where each unit is (for a run that does not catch up)."""
+        lines = []
+        for i, w in enumerate(self.workers):
+            lines.append(f"worker {i}: outbox {len(w._outbox)}, computed {len(w._computed)}")
+            for u in list(w.units.values()):
+                end = self.ends.end_offsets(u.tps)
+                at = ", ".join(
+                    f"{tp.topic}:{tp.partition} {u.position.get(tp)}/{end[tp]}" for tp in u.tps
+                )
+                lines.append(f"  {u.name}: held {u.merge.held()}, {at}")
+        return "\n".join(lines)
+
+    def wait(self, until, watch: AlertWatch | None = None, timeout: float = 300.0) -> float:
         """Seconds until `until()` holds."""
         t0 = time.monotonic()
         while not until():
             if time.monotonic() - t0 > timeout:
-                raise SystemExit(f"not caught up in {timeout:.0f} s")
+                raise SystemExit(f"not caught up in {timeout:.0f} s:\n{self.describe()}")
             if watch is not None:
                 watch.poll(timeout_ms=50)
             else:
@@ -355,6 +369,7 @@ def main() -> int:
     ap.add_argument("--snapshot-events", type=int, default=10_000, help="snapshot every N events")
     ap.add_argument("--bootstrap", help="an existing broker instead of the embedded one")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the broker on the way out
     settings = replace(SETTINGS, snapshot_every_events=args.snapshot_events)
     broker = None if args.bootstrap else EmbeddedBroker().start()
     bootstrap = args.bootstrap or broker.bootstrap

@@ -30,15 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from faults import progress  # noqa: E402
-from kafka import TopicPartition  # noqa: E402
 from pipeline import full_pipeline  # noqa: E402
-from recovery import content, difference, publish  # noqa: E402
+from recovery import AlertWatch, content, difference, publish  # noqa: E402
 
 from streams.apache_kafka import ApacheKafka  # noqa: E402
-from streams.bus import ensure_topics, make_consumer, parse_alert  # noqa: E402
+from streams.bus import ensure_topics  # noqa: E402
 from streams.cross_worker import CROSS_GROUP  # noqa: E402
 from streams.topics import Topics  # noqa: E402
-from witness.alerts import Alert  # noqa: E402
 from witness.events import Event, parse_event  # noqa: E402
 from witness.simulator import Simulation  # noqa: E402
 
@@ -54,24 +52,6 @@ def settled(bootstrap: str, topics: Topics, timeout: float = 600) -> float:
             return time.monotonic() - t0
         time.sleep(0.5)
     raise SystemExit(f"the day was not folded in {timeout:.0f} s")
-
-
-def final_alerts(bootstrap: str, topics: Topics) -> dict[str, Alert]:
-    consumer = make_consumer(bootstrap, None)
-    parts = consumer.partitions_for_topic(topics.alerts) or {0}
-    consumer.assign([TopicPartition(topics.alerts, p) for p in sorted(parts)])
-    consumer.seek_to_beginning()
-    out: dict[str, Alert] = {}
-    quiet = 0
-    while quiet < 3:
-        batch = consumer.poll(timeout_ms=500)
-        quiet = 0 if batch else quiet + 1
-        for records in batch.values():
-            for r in records:
-                alert = parse_alert(r.value)
-                out[alert.alert_id] = alert
-    consumer.close()
-    return out
 
 
 def one_run(bootstrap: str, detectors: int, day: list[Event], args, work: Path) -> dict:
@@ -94,7 +74,9 @@ def one_run(bootstrap: str, detectors: int, day: list[Event], args, work: Path) 
         settle=wait_day,
     )
     ids = {e.event_id for e in day}
-    alerts = {k: a for k, a in final_alerts(bootstrap, topics).items() if ids & set(a.event_ids)}
+    alerts = {
+        k: a for k, a in AlertWatch(bootstrap, topics, []).drain().items() if ids & set(a.event_ids)
+    }
     return full | figures | {"alerts": alerts}
 
 
