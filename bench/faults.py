@@ -61,13 +61,18 @@ def start(role: str, env: dict[str, str], log: Path) -> subprocess.Popen:
     return proc
 
 
-def progress(bootstrap: str, topics: Topics) -> float:
-    """Share of the events and frames the detector group has committed (0..1)."""
+def progress(
+    bootstrap: str, topics: Topics, group: str = DETECTOR_GROUP, read: set[str] | None = None
+) -> float:
+    """Share of `read` (default: the events and frames) the group has committed (0..1).
+    Group ids carry the topic prefix (streams/worker.py)."""
+    group = f"{topics.prefix}{group}"
+    read = wanted(topics) if read is None else read
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
-        committed = admin.list_group_offsets(DETECTOR_GROUP)[DETECTOR_GROUP]
-        ours = {tp: om.offset for tp, om in committed.items() if tp.topic in wanted(topics)}
+        committed = admin.list_group_offsets(group)[group]
+        ours = {tp: om.offset for tp, om in committed.items() if tp.topic in read}
         tps = list(ours)
         if not tps:
             return 0.0

@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("WITNESS_KAFKA_SESSION_TIMEOUT_MS", "2000")
@@ -156,12 +157,37 @@ def null_pipeline(bootstrap: str, n: int, rate: float, seconds: float) -> dict:
 # --------------------------------------------------------------------------- full
 
 
+def start_roles(env: dict[str, str], detectors: int | None) -> list[subprocess.Popen]:
+    """`witness run` as users start it (recorder, detector worker and cross-project worker
+    as three processes), or those roles one by one with `detectors` detector workers in
+    one group (scale-out)."""
+    run = [sys.executable, "-m", "witness.cli", "run"]
+    if detectors is None:
+        return [subprocess.Popen(run, env=env, stderr=subprocess.DEVNULL)]
+    roles = ["recorder", "cross"] + ["detectors"] * detectors
+    return [
+        subprocess.Popen([*run, "--role", role], env=env, stderr=subprocess.DEVNULL)
+        for role in roles
+    ]
+
+
 def full_pipeline(
-    bootstrap: str, n: int, rate: float, seconds: float, db_url: str, trace: list | None = None
+    bootstrap: str,
+    n: int,
+    rate: float,
+    seconds: float,
+    db_url: str,
+    trace: list | None = None,
+    *,
+    topics: Topics | None = None,
+    detectors: int | None = None,
+    settle: Callable[[], None] | None = None,
 ) -> dict:
-    """`witness run` as users start it (detector worker + recorder), fed through the broker."""
+    """The product's processes (`start_roles`) fed through the broker. If events were on
+    `topics` before they started, `settle()` waits until they are folded; what the
+    recorder stored by then is not counted."""
     trace = [] if trace is None else trace
-    topics = Topics(f"full{uuid.uuid4().hex[:6]}.")
+    topics = topics or Topics(f"full{uuid.uuid4().hex[:6]}.")
     ensure_topics(bootstrap, topics)
     env = dict(
         os.environ,
@@ -170,17 +196,21 @@ def full_pipeline(
         WITNESS_TOPIC_PREFIX=topics.prefix,
     )
     store = Store(db_url)
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "witness.cli", "run"], env=env, stderr=subprocess.DEVNULL
-    )
+    runners = start_roles(env, detectors)
     producer = Producer(bootstrap, topics)
     try:
         warm = workload(40, "W")  # both consumer groups joined and the path is warm
         for ev in warm:
             producer.publish(ev)
         producer.flush()
-        while store.count_events() < len(warm):
-            time.sleep(0.05)
+        if settle is not None:
+            settle()
+        while True:  # the recorder has stored what came before, and the warm-up
+            stored_before = store.count_events()
+            time.sleep(1.0)
+            if stored_before == store.count_events() >= len(warm):
+                break
+        preloaded = stored_before - len(warm)
 
         alerts_reader = make_consumer(bootstrap, None)
         parts = alerts_reader.partitions_for_topic(topics.alerts)
@@ -216,7 +246,7 @@ def full_pipeline(
         for ev in events:
             producer.publish(ev)
         producer.flush()
-        target = len(warm) + n
+        target = preloaded + len(warm) + n
         expected_bulk = sum(
             1 for e in events if e.event_id.endswith("bid1") and int(e.project_id[-6:]) % 3 == 0
         )
@@ -225,7 +255,7 @@ def full_pipeline(
         ) and time.monotonic() - t0 < 600:
             time.sleep(0.02)
         done = max(last_alert[0], time.monotonic() - 0.02)
-        stored = store.count_events() - len(warm)
+        stored = store.count_events() - len(warm) - preloaded
         throughput = stored / (done - t0)
 
         paced = workload(int(rate * seconds), "FL")
@@ -241,8 +271,10 @@ def full_pipeline(
         alerts_reader.close()
     finally:
         producer.close()
-        runner.send_signal(signal.SIGTERM)
-        runner.wait(timeout=60)
+        for runner in runners:
+            runner.send_signal(signal.SIGTERM)
+        for runner in runners:
+            runner.wait(timeout=60)
     return {
         "events_per_s": throughput,
         "stored": stored,

@@ -46,7 +46,7 @@ from kafka import ConsumerRebalanceListener, OffsetAndMetadata, TopicPartition
 import detectors
 from detectors.video import video_window_seconds
 from streams.assignor import CoPartitionedAssignor, set_name, unit_name, units_for
-from streams.bus import DeliveryError, Producer, ensure_topics, make_consumer
+from streams.bus import DeliveryError, Producer, ensure_topics, make_consumer, resume
 from streams.document_texts import StoreDocumentTexts
 from streams.global_tables import CorpusFeed, RegistryFeed
 from streams.outbox import Delivery, _origin, _Outgoing
@@ -376,7 +376,7 @@ class DetectorWorker(Delivery):
                 if held > MAX_BACKLOG:
                     self.consumer.pause(tp)
                 elif held < MAX_BACKLOG // 2 and tp in self.consumer.paused():
-                    self.consumer.resume(tp)
+                    resume(self.consumer, tp)
 
     def _caught_up(self, tp: TopicPartition) -> bool:
         """Nothing more to read on `tp` for now: the last poll gave it nothing (the fetcher
