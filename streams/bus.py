@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
@@ -313,7 +314,7 @@ def hold(consumer: KafkaConsumer, seconds: float, stop: Callable[[], bool] | Non
         left = deadline - time.monotonic()
         if left <= 0 or (stop is not None and stop()):
             return
-        fetched = consumer.poll(timeout_ms=int(min(left, 0.5) * 1000))
+        fetched = poll(consumer, int(min(left, 0.5) * 1000))
         for tp, records in fetched.items():
             consumer.seek(tp, records[0].offset)
 
@@ -323,6 +324,33 @@ def release(consumer: KafkaConsumer) -> None:
     paused = consumer.paused()
     if paused:
         resume(consumer, *paused)
+
+
+def unpark(consumer: KafkaConsumer) -> None:
+    """Let kafka-python 3.0.12 put back records it parked for a partition now resumed.
+
+    Its fetcher parks the parsed records of a paused partition and restores them only
+    when its in-line slot is None at the start of a poll; a slot left holding another
+    partition's exhausted batch (the usual state after a poll) blocks that, and a
+    partition with parked records is never fetched again: it stops for good. An
+    exhausted batch holds nothing, so clearing it loses nothing.
+    """
+    fetcher = getattr(consumer, "_fetcher", None)
+    parked = getattr(fetcher, "_paused_partition_records", None)
+    if not parked:
+        return
+    current = getattr(fetcher, "_next_partition_records", None)
+    subs = getattr(fetcher, "_subscriptions", None)
+    resumed = subs is not None and any(not subs.is_paused(tp) for tp in parked)
+    if current is not None and not current and resumed:
+        fetcher._next_partition_records = None
+
+
+def poll(consumer: KafkaConsumer, timeout_ms: int, **kwargs: Any) -> dict:
+    """`consumer.poll`, after un-parking what a resumed partition left parked (`unpark`).
+    Every consumer that pauses partitions polls through this."""
+    unpark(consumer)
+    return consumer.poll(timeout_ms=timeout_ms, **kwargs)
 
 
 def resume(consumer: KafkaConsumer, *tps: TopicPartition) -> None:

@@ -26,7 +26,15 @@ from kafka import OffsetAndMetadata, TopicPartition
 
 from detectors.video import offline_seconds
 from streams.auto_record import AutoRecord
-from streams.bus import dead_letter_info, ensure_topics, hold, make_consumer, parse_alert, release
+from streams.bus import (
+    dead_letter_info,
+    ensure_topics,
+    hold,
+    make_consumer,
+    parse_alert,
+    poll,
+    release,
+)
 from streams.lag import lag_rows
 from streams.topics import Topics
 from streams.worker import quiet_gc
@@ -132,7 +140,7 @@ class Recorder:
         return self.stop_event.is_set() or bool(self._until and self._until())
 
     def poll_once(self, timeout_ms: int = 200) -> int:
-        batch = self.consumer.poll(timeout_ms=timeout_ms)
+        batch = poll(self.consumer, timeout_ms)
         items: list[Item] = []
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
         n = 0

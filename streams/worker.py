@@ -46,7 +46,7 @@ from kafka import ConsumerRebalanceListener, OffsetAndMetadata, TopicPartition
 import detectors
 from detectors.video import video_window_seconds
 from streams.assignor import CoPartitionedAssignor, set_name, unit_name, units_for
-from streams.bus import DeliveryError, Producer, ensure_topics, make_consumer, resume
+from streams.bus import DeliveryError, Producer, ensure_topics, make_consumer, poll, resume
 from streams.document_texts import StoreDocumentTexts
 from streams.global_tables import CorpusFeed, RegistryFeed
 from streams.outbox import Delivery, _origin, _Outgoing
@@ -256,7 +256,7 @@ class DetectorWorker(Delivery):
         commit and snapshot."""
         for table in self.tables():
             table.poll()
-        batch = self.consumer.poll(timeout_ms=timeout_ms)
+        batch = poll(self.consumer, timeout_ms)
         restarted = self._apply_rebalance()
         self._fed = {tp for tp, records in batch.items() if records}
         self._ends = {}
