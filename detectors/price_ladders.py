@@ -104,6 +104,23 @@ def collision_chance(n: int, low: float, high: float, unit: float) -> tuple[floa
     return 1.0 - math.exp(log_none), slots
 
 
+def close_gap_chance(prices: Sequence[float], share: float = 0.5) -> tuple[float, float]:
+    """How often chance alone puts the two lowest of these bids this close: (chance, unit).
+
+    Given the lowest and highest bid, the others fall anywhere between; the lowest gap is
+    then at most d with probability 1 - (1 - d/R)^(n-2). The gap counts one rounding unit
+    more than it shows, since bids on a 10,000-yen grid can be no closer than one step
+    (the grid most bids use, never coarser than the pair's own).
+    """
+    p = sorted(prices)
+    unit = min(unit_of_most(p, share), rounding_unit(p[:2]))  # never coarser than the pair
+    spread = p[-1] - p[0]
+    if len(p) < 3 or spread <= 0:
+        return 1.0, unit
+    d = min(1.0, (p[1] - p[0] + unit) / spread)
+    return 1.0 - (1.0 - d) ** (len(p) - 2), unit
+
+
 def tolerance(n: int, k: int, base: Sequence[float], cap: float) -> float:
     k_eff = min(k, 2 + len(base))
     b = base[k_eff - 3]

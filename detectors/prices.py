@@ -1,5 +1,6 @@
 """Price rules: PRICE-40-4 (regular or identical prices), PRICE-SCREEN (Imhof screens),
-PRICE-CLOSE (second-lowest bid within `max_gap` of the lowest, cardinal-rs R024) and
+PRICE-CLOSE (second-lowest bid within `max_gap` of the lowest, and that close rarely by
+chance at the tender's rounding and spread, cardinal-rs R024) and
 PRICE-DISCOUNT (lowest bid `min_gap` or more below the second-lowest, R058).
 
 PRICE-CLOSE and PRICE-DISCOUNT judge one project against fixed thresholds; over a
@@ -20,7 +21,13 @@ from dataclasses import dataclass, field
 from pydantic import Field
 
 from detectors.base import Context, ProjectDetector
-from detectors.price_ladders import Ladder, collision_chance, find_ladder, unit_of_most
+from detectors.price_ladders import (
+    Ladder,
+    close_gap_chance,
+    collision_chance,
+    find_ladder,
+    unit_of_most,
+)
 from detectors.price_screens import identical_prices, imhof_flag, screens
 from witness.alerts import Alert, make_alert
 from witness.events import Event
@@ -93,6 +100,12 @@ class CloseBidThresholds(RuleThresholds):
 
     min_bids: int = Field(3, ge=2)
     max_gap: float = Field(0.002, ge=0, le=1, description="live: gap at or below this")
+    max_chance: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="live: ... and chance puts the two lowest this close this rarely",
+    )
     fence_k: float = Field(1.5, ge=0, le=10, description="witness screen: Q1 - k*IQR")
     min_tenders: int = Field(30, ge=4, description="witness screen: gaps needed for a fence")
 
@@ -243,13 +256,23 @@ class PriceDetector(ProjectDetector):
         gap = (state.prices[second] - state.prices[low]) / state.prices[low]
         out = []
         close, disc = th.typed(CloseBidThresholds), th.typed(DiscountBidThresholds)
-        for rule_id, sec, key, hit in (
-            ("PRICE-CLOSE", close, "max_gap", gap <= close.max_gap),
-            ("PRICE-DISCOUNT", disc, "min_gap", gap >= disc.min_gap),
+        rounding = th.typed(RegularPricesThresholds).rounding_share
+        chance, unit = close_gap_chance(list(state.prices.values()), rounding)
+        for rule_id, sec, key, hit, extra in (
+            (
+                "PRICE-CLOSE",
+                close,
+                "max_gap",
+                gap <= close.max_gap and chance <= close.max_chance,
+                {"chance": float(f"{chance:.3g}"), "rounding_unit": unit},
+            ),
+            ("PRICE-DISCOUNT", disc, "min_gap", gap >= disc.min_gap, {}),
         ):
             if n >= sec.min_bids and hit:
-                limit = getattr(sec, key)
-                evidence = {"gap": round(gap, 6), "bidders": n, "thresholds": {key: limit}}
+                limits = {key: getattr(sec, key)}
+                if extra:
+                    limits["max_chance"] = close.max_chance
+                evidence = {"gap": round(gap, 6), "bidders": n, **extra, "thresholds": limits}
                 out.append(alert(rule_id, {"kind": "gap"}, [low, second], evidence))
         return out
 

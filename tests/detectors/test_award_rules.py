@@ -93,6 +93,24 @@ def test_price_close_and_discount_fire_on_the_pair_and_not_on_ordinary_gaps():
     assert not by_rule(plain, "PRICE-CLOSE") and not by_rule(plain, "PRICE-DISCOUNT")
 
 
+def test_a_close_pair_that_chance_explains_is_not_price_close():
+    """Ten bids on a 10,000-yen grid over 4.0-4.3 million: the two lowest one step apart
+    (0.25 %... here 10,000 on 4.0 million = 0.25 % > max_gap) or equal happen by chance."""
+    grid = {
+        f"B{i}": 4_000_000 + 10_000 * k for i, k in enumerate([0, 0, 4, 9, 12, 17, 21, 24, 27, 30])
+    }
+    assert not by_rule(run_detectors(tender("G", grid), [PriceDetector()]), "PRICE-CLOSE")
+    # the same gap priced to the fen over a wide spread is rare by chance: it fires
+    fen = {"A": 4_000_000.17, "B": 4_004_000.83, "C": 4_610_000.41, "D": 4_790_000.26}
+    [a] = by_rule(run_detectors(tender("F", fen), [PriceDetector()]), "PRICE-CLOSE")
+    assert a.subjects == ["A", "B"] and a.evidence["chance"] <= 0.05
+    assert a.evidence["rounding_unit"] == 0.01
+    # ten honest bids spread evenly over 5 %: a 0.1 % gap somewhere low is ordinary
+    even = {f"E{i}": 1_000_000.11 + 5_000.3 * i for i in range(10)}
+    even["E1"] = 1_001_000.52
+    assert not by_rule(run_detectors(tender("E", even), [PriceDetector()]), "PRICE-CLOSE")
+
+
 def test_price_close_needs_min_bids():
     alerts = run_detectors(tender("T", {"A": 1_000_000, "B": 1_000_500}), [PriceDetector()])
     assert not by_rule(alerts, "PRICE-CLOSE")  # two bids: below min_bids = 3

@@ -198,7 +198,7 @@ def test_price_screen_cover_bidding():
 
 
 def test_price_alert_ids_deterministic():
-    prices = {"A": 100.0, "B": 100.0, "C": 300.0}
+    prices = {"A": 100_000.37, "B": 100_000.37, "C": 300_000.05}  # identical to the fen
     ids1 = [a.alert_id for a in run_detectors(project(prices), [PriceDetector()])]
     ids2 = [a.alert_id for a in run_detectors(project(prices), [PriceDetector()])]
     assert ids1 and ids1 == ids2

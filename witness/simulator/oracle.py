@@ -279,6 +279,7 @@ def ring_groups(
 # not be computed by the code it judges).
 
 CLOSE_GAP = 0.002  # PRICE-CLOSE: runner-up within this share of the lowest bid
+CLOSE_CHANCE = 0.05  # ... and chance puts the two lowest that close this rarely
 DISCOUNT_GAP = 0.25  # PRICE-DISCOUNT: lowest bid this share or more below the runner-up
 PRICE_DECIDES = ("经评审的最低投标价法", "最低投标价法", "最低评标价法", "最低价法", "lowest_price")
 
@@ -290,8 +291,29 @@ def price_gap(prices: list[float]) -> float | None:
 
 
 def price_close(prices: list[float], margin: float = 0.0) -> bool:
+    """Within CLOSE_GAP, and that close by chance (given lowest and highest, the rest
+    anywhere between; one rounding step added) in at most CLOSE_CHANCE of tenders. With a
+    margin, the gap alone: honest draws keep clear of the gap fence whatever the odds."""
     gap = price_gap(prices)
-    return gap is not None and gap <= CLOSE_GAP + margin
+    if gap is None or gap > CLOSE_GAP + margin:
+        return False
+    if margin:
+        return True
+    p = sorted(prices)
+
+    def on(x: float, u: float) -> bool:
+        return abs(x / u - round(x / u)) < 1e-9
+
+    step = 0.01  # the grid most bids are on, never coarser than the two lowest
+    for u in (1_000_000, 100_000, 10_000, 1_000, 100, 10, 1):
+        if 2 * sum(on(x, u) for x in set(p)) >= len(set(p)) and on(p[0], u) and on(p[1], u):
+            step = u
+            break
+    spread = p[-1] - p[0]
+    if spread <= 0:
+        return False
+    chance = 1 - (1 - min(1.0, (p[1] - p[0] + step) / spread)) ** (len(p) - 2)
+    return chance <= CLOSE_CHANCE
 
 
 def price_discount(prices: list[float], margin: float = 0.0) -> bool:
