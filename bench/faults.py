@@ -66,7 +66,8 @@ def progress(bootstrap: str, topics: Topics) -> float:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
-        committed = admin.list_group_offsets(DETECTOR_GROUP)[DETECTOR_GROUP]
+        group = topics.prefix + DETECTOR_GROUP  # workers prefix their group like topics
+        committed = admin.list_group_offsets(group)[group]
         ours = {tp: om.offset for tp, om in committed.items() if tp.topic in wanted(topics)}
         tps = list(ours)
         if not tps:
