@@ -96,6 +96,7 @@ class Recorder:
         )
         self._last_lag = 0.0
         self._last_health = 0.0
+        self._detail: str | None = None
         self._rate_window: list[tuple[float, int]] = []
         self._committable: dict[TopicPartition, OffsetAndMetadata] = {}
         self.auto_record: AutoRecord | None = None
@@ -159,7 +160,7 @@ class Recorder:
                 )
         self._report_lag(n)
         if time.monotonic() - self._last_health >= service_health.HEARTBEAT.total_seconds():
-            self._health("ok", None)
+            self._health("ok", self._detail)  # a heartbeat keeps what the last report said
         return n
 
     def _item(self, rec) -> Item | None:
@@ -302,6 +303,7 @@ class Recorder:
 
     def _health(self, status: str, detail: str | None) -> None:
         self._last_health = time.monotonic()
+        self._detail = detail
         try:
             service_health.report(self.store.engine, SERVICE, status, detail)
         except Exception:  # noqa: BLE001 - the store may be the thing that is down

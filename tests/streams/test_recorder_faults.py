@@ -102,6 +102,13 @@ def test_an_outage_pauses_the_recorder_reports_it_and_loses_nothing(
         )
         (row,) = service_health.rows(store.engine)
         assert row.status == "ok" and row.detail.startswith("recovered after a ")
+        from datetime import timedelta
+
+        monkeypatch.setattr(service_health, "HEARTBEAT", timedelta(milliseconds=300))
+        beat = row.updated_at
+        assert wait_for(lambda: service_health.rows(store.engine)[0].updated_at > beat, timeout=20)
+        (row,) = service_health.rows(store.engine)  # a heartbeat keeps the outage's story
+        assert row.status == "ok" and row.detail.startswith("recovered after a ")
     finally:
         running.stop()
     assert running.error is None
