@@ -14,7 +14,8 @@
 - Reference data is read whole by every worker, outside the group (streams/
   global_tables.py): the enterprise registry, and the document corpus DOC-40-4 judges
   rarity against (every partition's documents), each up to its end before a record is
-  judged, from its snapshot and then what came after.
+  judged, from its snapshot and then what came after; while one is behind, nothing is
+  judged.
 - Offsets are committed only after the alerts (and derived sessions, ticks, dead letters)
   of a poll are acknowledged by the broker, explicitly per partition and only up to the
   records folded, so a crash re-delivers and never loses. Alert ids are deterministic,
@@ -46,7 +47,7 @@ from kafka import ConsumerRebalanceListener, OffsetAndMetadata, TopicPartition
 import detectors
 from detectors.video import video_window_seconds
 from streams.assignor import CoPartitionedAssignor, set_name, unit_name, units_for
-from streams.bus import DeliveryError, Producer, ensure_topics, make_consumer
+from streams.bus import DeliveryError, Producer, ensure_topics, hold, make_consumer, release
 from streams.document_texts import StoreDocumentTexts
 from streams.global_tables import CorpusFeed, RegistryFeed
 from streams.outbox import Delivery, _origin, _Outgoing
@@ -190,6 +191,7 @@ class DetectorWorker(Delivery):
             )
             self.registry.catch_up()
         self._last_lag = 0.0
+        self._last_behind_log = 0.0
 
     # ------------------------------------------------------------------ what runs here
 
@@ -254,8 +256,10 @@ class DetectorWorker(Delivery):
         """One poll: registry first (reference data), then the group's records in each
         unit's order; then wait for the broker to acknowledge every send, and only then
         commit and snapshot."""
-        for table in self.tables():
-            table.poll()
+        behind = [table.label for table in self.tables() if not table.poll()]
+        if behind:
+            self._wait_for_tables(behind)
+            return 0
         batch = self.consumer.poll(timeout_ms=timeout_ms)
         restarted = self._apply_rebalance()
         self._fed = {tp for tp, records in batch.items() if records}
@@ -300,6 +304,16 @@ class DetectorWorker(Delivery):
             table.snapshot_due()
         self._report_lag()
         return n
+
+    def _wait_for_tables(self, behind: list[str]) -> None:
+        """Reference data not read to its end: judge nothing, keep the group's membership
+        (partitions paused, anything fetched put back), say so now and then."""
+        now = time.monotonic()
+        if now - self._last_behind_log >= 10:
+            self._last_behind_log = now
+            log.warning("%s not read to its end yet: nothing judged until it is", ", ".join(behind))
+        hold(self.consumer, 0.2, self.stopping)
+        release(self.consumer)
 
     # ------------------------------------------------------------------ units
 
