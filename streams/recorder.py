@@ -29,7 +29,15 @@ from kafka import OffsetAndMetadata, TopicPartition
 
 from detectors.video import offline_seconds
 from streams.auto_record import AutoRecord
-from streams.bus import dead_letter_info, ensure_topics, hold, make_consumer, parse_alert, release
+from streams.bus import (
+    dead_letter_info,
+    ensure_topics,
+    hold,
+    loop_through_broker_errors,
+    make_consumer,
+    parse_alert,
+    release,
+)
 from streams.lag import lag_rows
 from streams.topics import Topics
 from streams.worker import quiet_gc
@@ -106,6 +114,7 @@ class Recorder:
         self._received_since_beat = 0
         self._commit_error: str | None = None
         self._broker_down_since: float | None = None
+        self._rewind = False  # a poll failed part-way: read again from the last stored batch
         self._rate_window: list[tuple[float, int]] = []
         self._committable: dict[TopicPartition, OffsetAndMetadata] = {}
         self.auto_record: AutoRecord | None = None
@@ -125,8 +134,7 @@ class Recorder:
             self.auto_record.start()
         try:
             self._health("ok", None)
-            while not self.stopping():
-                self.poll_once()
+            loop_through_broker_errors(self.poll_once, self.stopping, self._broker_error)
         except BaseException as exc:
             final, detail = "failed", f"{exc.__class__.__name__}: {exc}"
             raise
@@ -142,6 +150,8 @@ class Recorder:
         return self.stop_event.is_set() or bool(self._until and self._until())
 
     def poll_once(self, timeout_ms: int = 200) -> int:
+        if self._rewind:
+            self._rewind_to_stored()
         batch = self.consumer.poll(timeout_ms=timeout_ms)
         items: list[Item] = []
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
@@ -202,6 +212,31 @@ class Recorder:
             self._health("ok", f"recovered after a {outage:.0f} s broker outage")
         else:  # a heartbeat keeps what the last report said
             self._health(self._status, self._detail)
+
+    def _broker_error(self, exc: Exception, lasted: float) -> None:
+        """A poll that failed on the broker: degraded now (the heartbeat says when it is
+        back), and the next poll first goes back to the last stored offsets: a batch the
+        error cut off is read again, never skipped."""
+        self._rewind = True
+        if self._broker_down_since is None:
+            self._broker_down_since = time.monotonic() - lasted
+        detail = (
+            f"{service_health.BROKER_DETAIL} for {lasted:.0f} s: {exc.__class__.__name__}: {exc}"
+        )
+        self._health("degraded", detail)
+
+    def _rewind_to_stored(self) -> None:
+        """Every assigned partition back to the offset after the last stored batch (or the
+        group's committed offset, or the start: the store ignores what it holds)."""
+        for tp in self.consumer.assignment():
+            stored = self._committable.get(tp)
+            offset = stored.offset if stored is not None else self.consumer.committed(tp)
+            if offset is None:
+                self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, offset)
+        release(self.consumer)
+        self._rewind = False
 
     def _probe_broker(self) -> str | None:
         """None if the broker gave the end offsets of a partition within 5 s, else why not."""

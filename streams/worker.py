@@ -47,7 +47,15 @@ from kafka import ConsumerRebalanceListener, OffsetAndMetadata, TopicPartition
 import detectors
 from detectors.video import video_window_seconds
 from streams.assignor import CoPartitionedAssignor, set_name, unit_name, units_for
-from streams.bus import DeliveryError, Producer, ensure_topics, hold, make_consumer, release
+from streams.bus import (
+    DeliveryError,
+    Producer,
+    ensure_topics,
+    hold,
+    loop_through_broker_errors,
+    make_consumer,
+    release,
+)
 from streams.document_texts import StoreDocumentTexts
 from streams.global_tables import CorpusFeed, RegistryFeed
 from streams.outbox import Delivery, _origin, _Outgoing
@@ -192,6 +200,7 @@ class DetectorWorker(Delivery):
             self.registry.catch_up()
         self._last_lag = 0.0
         self._last_behind_log = 0.0
+        self._restart_units = False  # set by a broker error: see _broker_error
 
     # ------------------------------------------------------------------ what runs here
 
@@ -243,8 +252,7 @@ class DetectorWorker(Delivery):
         quiet_gc()
         self._until = until
         try:
-            while not self.stopping():
-                self.poll_once()
+            loop_through_broker_errors(self.poll_once, self.stopping, self._broker_error)
         finally:
             self.close()
         return self.stats
@@ -256,6 +264,8 @@ class DetectorWorker(Delivery):
         """One poll: registry first (reference data), then the group's records in each
         unit's order; then wait for the broker to acknowledge every send, and only then
         commit and snapshot."""
+        if self._restart_units:
+            self._drop_units()
         behind = [table.label for table in self.tables() if not table.poll()]
         if behind:
             self._wait_for_tables(behind)
@@ -304,6 +314,20 @@ class DetectorWorker(Delivery):
             table.snapshot_due()
         self._report_lag()
         return n
+
+    def _broker_error(self, _exc: Exception, _lasted: float) -> None:
+        """A poll cut off by a broker error may have lost fetched records between the
+        consumer and the units: every unit starts again from its snapshot and the
+        committed offsets at the next poll (alerts not yet acknowledged are computed and
+        sent again; their ids are deterministic)."""
+        self._restart_units = True
+
+    def _drop_units(self) -> None:
+        self.units.clear()
+        self._outbox.clear()
+        self._computed.clear()
+        self._restart_units = False
+        log.warning("every unit starts again from its snapshot after a broker error")
 
     def _wait_for_tables(self, behind: list[str]) -> None:
         """Reference data not read to its end: judge nothing, keep the group's membership
