@@ -91,9 +91,9 @@ def test_an_unrelated_fact_after_the_bids_leaves_the_alert_as_it_was():
     firms, stamped before the bids, must not move the alert's first_seen to its time."""
     person = {"name": "王伟", "id_no": "110101198001010011"}
     bids = [bid("P", "A", legal_rep=person), bid("P", "B", n=1, legal_rep=person)]
-    [before] = by_rule(run(RelationGraphDetector(), bids), "REL-34")
+    [before] = by_rule(run_detectors(bids, [RelationGraphDetector()]), "REL-34")
     other = _late_fact("F-1", "F-1-CO", "legal_rep", -60)
-    [after] = by_rule(run(RelationGraphDetector(), [*bids, other]), "REL-34")
+    [after] = by_rule(run_detectors([*bids, other], [RelationGraphDetector()]), "REL-34")
     assert after == before and after.first_seen == bids[1].ts  # raised at the second bid
 
 
@@ -115,6 +115,6 @@ def test_unrelated_facts_anywhere_in_the_stream_give_replay_s_alerts(positions):
     mixed = list(events)
     for fact, at in sorted(zip(filler, positions, strict=False), key=lambda x: -x[1]):
         mixed.insert(min(at, len(mixed)), fact)
-    first = Engine(all_detectors(), Context()).run([*filler, *events])
-    live = Engine(all_detectors(), Context()).run(mixed)
+    first = run_detectors([*filler, *events], None, Context())
+    live = run_detectors(mixed, None, Context())
     assert by_rule(first, "REL-34") and live == first

@@ -9,14 +9,21 @@ import threading
 import time
 
 import pytest
-from helpers_pipeline import wait_for
-from helpers_recovery import SETTINGS, close_all, content, final_alerts, publish, settled
-from helpers_stream_faults import workload
 from kafka.errors import KafkaConnectionError
 
 from detectors.offline import replay
 from streams.recorder import Recorder
 from streams.worker import DetectorWorker
+from tests.streams.conftest import (
+    SETTINGS,
+    close_all,
+    content,
+    final_alerts,
+    publish,
+    settled,
+    workload,
+)
+from tests.support.pipeline_run import wait_for
 from witness.config import Settings
 from witness.store import health as service_health
 

@@ -7,12 +7,19 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers_recovery import SETTINGS, close_all, content, final_alerts, publish, settled
-from helpers_stream_faults import workload
 
 import streams.global_tables as global_tables
 from detectors.offline import replay
 from streams.worker import DetectorWorker
+from tests.streams.conftest import (
+    SETTINGS,
+    close_all,
+    content,
+    final_alerts,
+    publish,
+    settled,
+    workload,
+)
 
 pytestmark = [pytest.mark.broker]
 
