@@ -279,6 +279,23 @@ def make_consumer(bootstrap: str, group_id: str | None, **config) -> KafkaConsum
     return KafkaConsumer(**(defaults | config))
 
 
+def wait_for_topics(consumer: KafkaConsumer, topics: list[str], timeout: float = 60.0) -> None:
+    """Until the consumer's metadata lists partitions for every topic, before it
+    subscribes. Topics created a moment ago may not have reached the broker a consumer
+    asks first; a group joined then is given no partitions of them and, by default,
+    finds out only at the next metadata refresh (metadata.max.age.ms, 5 minutes): a
+    recorder idle for minutes after a fresh start. Gives up quietly after `timeout`
+    (the refresh still comes)."""
+    deadline = time.monotonic() + timeout
+    missing = list(topics)
+    while missing and time.monotonic() < deadline:
+        missing = [t for t in missing if not consumer.partitions_for_topic(t)]
+        if missing:
+            time.sleep(0.2)
+    if missing:
+        log.warning("no partitions known yet for %s; subscribing anyway", ", ".join(missing))
+
+
 @dataclass(frozen=True)
 class DeadLetterInfo:
     topic: str

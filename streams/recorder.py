@@ -37,6 +37,7 @@ from streams.bus import (
     make_consumer,
     parse_alert,
     release,
+    wait_for_topics,
 )
 from streams.lag import lag_rows
 from streams.topics import Topics
@@ -97,16 +98,16 @@ class Recorder:
         self._until: Callable[[], bool] | None = None
         ensure_topics(bootstrap, self.topics, self.settings.partitions)
         self.consumer = make_consumer(bootstrap, group_id)
-        self.consumer.subscribe(
-            [
-                self.topics.events,
-                self.topics.frames,
-                self.topics.sessions,
-                self.topics.registry,
-                self.topics.alerts,
-                self.topics.deadletter,
-            ]
-        )
+        subscribed = [
+            self.topics.events,
+            self.topics.frames,
+            self.topics.sessions,
+            self.topics.registry,
+            self.topics.alerts,
+            self.topics.deadletter,
+        ]
+        wait_for_topics(self.consumer, subscribed)
+        self.consumer.subscribe(subscribed)
         self._last_lag = 0.0
         self._last_health = 0.0
         self._status = "ok"

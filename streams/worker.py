@@ -55,6 +55,7 @@ from streams.bus import (
     loop_through_broker_errors,
     make_consumer,
     release,
+    wait_for_topics,
 )
 from streams.document_texts import StoreDocumentTexts
 from streams.global_tables import CorpusFeed, RegistryFeed
@@ -181,6 +182,7 @@ class DetectorWorker(Delivery):
             bootstrap, self.group_id, partition_assignment_strategy=[self.make_assignor()]
         )
         self.poll_budget_s = budget_seconds(self.consumer)
+        wait_for_topics(self.consumer, self.subscribed())
         self.consumer.subscribe(self.subscribed(), listener=_Rebalance(self))
         self.registry: RegistryFeed | None = None
         self.corpus: CorpusFeed | None = None
