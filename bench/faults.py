@@ -2,7 +2,7 @@
 
 A simulated trading day (every rule planted) is ingested into a 3-node Apache Kafka cluster
 (replication factor 3, min.insync.replicas 2; streams/apache_kafka.py) and run through
-`witness run --role recorder` and `witness run --role detectors` as two processes. The
+`witness run --role recorder`, `--role detectors` and `--role cross` as processes. The
 detector worker is killed with SIGKILL whenever the group's committed progress passes one
 of 20 random points of the stream, and started again at once. At the end the store is
 audited (streams/delivery_audit.py) against the same events replayed offline, the baseline
@@ -136,7 +136,8 @@ def main() -> int:
             return 1
         recorder = start("recorder", env, work / "recorder.log")
         worker = start("detectors", env, work / "detectors.log")
-        procs += [recorder, worker]
+        cross = start("cross", env, work / "cross.log")  # REL-RING & co. run only there
+        procs += [recorder, worker, cross]
         t_stream = time.monotonic()
         for target in sorted(rng.uniform(0.03, 0.97) for _ in range(args.kills)):
             deadline = time.monotonic() + 300

@@ -283,7 +283,7 @@ class RelationGraphDetector(ProjectDetector):
         if event.type == "registry.relation":
             if len(state.bids) < 2 or state.project_id is None:
                 return state, []
-            return state, control_alerts(state, event, ctx)
+            return state, control_alerts(state, event, ctx, fact=event.payload)
         state.project_id = event.project_id
         bid: BidSubmitted = event.payload
         th = ctx.thresholds
@@ -481,7 +481,7 @@ def _link_order(link: Link) -> tuple:
     return (link.frm, link.kind, link.source)
 
 
-def control_alerts(state: GraphState, event: Event, ctx: Context) -> list[Alert]:
+def control_alerts(state: GraphState, event: Event, ctx: Context, *, fact=None) -> list[Alert]:
     """REL-34: bidders of this project tied by a common controller (or one controls another).
 
     For every node Z, `reach(Z)` is the set of this project's bidders Z controls (a
@@ -489,6 +489,11 @@ def control_alerts(state: GraphState, event: Event, ctx: Context) -> list[Alert]
     several nodes reach the same set, the one with the shortest chains is named (then the
     smallest id), so "B controls C" is preferred to "A controls B controls C" and the
     alert id, which is the rule + controller, is stable as the case is updated.
+
+    Re-judged on a registry `fact` that arrived after the bids, only the alerts whose
+    chains use that fact are raised: any other fact changes nothing here, and must not
+    move an alert's first_seen to its own time (live, every registry fact re-judges every
+    live project; replay sees the same facts in another order).
     """
     on = event.ts.date()
     reach: dict[str, dict[str, list[Link]]] = {}
@@ -507,8 +512,22 @@ def control_alerts(state: GraphState, event: Event, ctx: Context) -> list[Alert]
     alerts = []
     for group in sorted(groups, key=sorted):
         _, controller = best[group]
+        if fact is not None and not _uses_fact(reach[controller], fact):
+            continue
         alerts.append(_control_alert(controller, reach[controller], state, event, ctx))
     return alerts
+
+
+def _uses_fact(chains: dict[str, list[Link]], fact) -> bool:
+    """Whether a registry fact (a is KIND of b) is a link of one of these chains."""
+    return any(
+        link.frm == fact.a
+        and link.kind == fact.kind
+        and link.to == fact.b
+        and link.source.startswith("registry:")
+        for chain in chains.values()
+        for link in chain
+    )
 
 
 def _control_alert(

@@ -20,7 +20,7 @@ from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import KafkaTimeoutError, TopicAlreadyExistsError
+from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 
 from streams.topics import Topics
 from witness.alerts import Alert
@@ -280,6 +280,23 @@ def make_consumer(bootstrap: str, group_id: str | None, **config) -> KafkaConsum
     return KafkaConsumer(**(defaults | config))
 
 
+def wait_for_topics(consumer: KafkaConsumer, topics: list[str], timeout: float = 60.0) -> None:
+    """Until the consumer's metadata lists partitions for every topic, before it
+    subscribes. Topics created a moment ago may not have reached the broker a consumer
+    asks first; a group joined then is given no partitions of them and, by default,
+    finds out only at the next metadata refresh (metadata.max.age.ms, 5 minutes): a
+    recorder idle for minutes after a fresh start. Gives up quietly after `timeout`
+    (the refresh still comes)."""
+    deadline = time.monotonic() + timeout
+    missing = list(topics)
+    while missing and time.monotonic() < deadline:
+        missing = [t for t in missing if not consumer.partitions_for_topic(t)]
+        if missing:
+            time.sleep(0.2)
+    if missing:
+        log.warning("no partitions known yet for %s; subscribing anyway", ", ".join(missing))
+
+
 @dataclass(frozen=True)
 class DeadLetterInfo:
     topic: str
@@ -317,6 +334,36 @@ def hold(consumer: KafkaConsumer, seconds: float, stop: Callable[[], bool] | Non
         fetched = poll(consumer, int(min(left, 0.5) * 1000))
         for tp, records in fetched.items():
             consumer.seek(tp, records[0].offset)
+
+
+def loop_through_broker_errors(
+    step: Callable[[], object],
+    stopping: Callable[[], bool],
+    on_error: Callable[[KafkaError, float], None] | None = None,
+    *,
+    max_delay: float = 30.0,
+) -> None:
+    """Call `step` until `stopping()`. A KafkaError out of it (a request to a broker that
+    went away) is logged, handed to `on_error` (with how long it has lasted) and `step`
+    tried again after a growing pause: a service rides out a broker outage, it never
+    stops for one. `step` must leave nothing half-done on such an error (the workers and
+    the recorder commit only what they finished)."""
+    delay, since = 0.5, None
+    while not stopping():
+        try:
+            step()
+        except KafkaError as exc:
+            now = time.monotonic()
+            since = now if since is None else since
+            log.warning("the broker did not answer (%s); trying again in %.1f s", exc, delay)
+            if on_error is not None:
+                on_error(exc, now - since)
+            end = now + delay
+            while not stopping() and time.monotonic() < end:
+                time.sleep(min(0.2, max(0.0, end - time.monotonic())))
+            delay = min(delay * 2, max_delay)
+            continue
+        delay, since = 0.5, None
 
 
 def release(consumer: KafkaConsumer) -> None:

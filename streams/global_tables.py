@@ -13,7 +13,9 @@ workers run.
 At start a table loads its newest snapshot (if its version matches) and reads on from
 the snapshot's offsets, or from the beginning, up to the topic's end before a single
 record of the group is judged (and says so in the log); at every poll it reads up to the
-end again, so what was written before a record is known when the record is judged.
+end again, so what was written before a record is known when the record is judged. A
+table not read to its end (a long backlog, no broker answering) holds the group back:
+the worker judges nothing until it is (`caught_up`).
 Both are snapshotted like units (streams/snapshots.py), so a restart does not re-read
 years of registry or documents.
 """
@@ -67,6 +69,8 @@ class TableFeed:
         self.consumer.assign(self.tps)
         self.since = 0
         self.folded = 0
+        #: Read up to the end asked at the last read: records may be judged against it.
+        self.caught_up = False
         self._snapshot_wall = time.monotonic()
 
     # ------------------------------------------------------------------ the table
@@ -104,6 +108,15 @@ class TableFeed:
         if not loaded:
             self.consumer.seek_to_beginning(*self.tps)
         read = self.read_to_end(CATCH_UP_TIMEOUT_S)
+        if not self.caught_up:
+            log.warning(
+                "%s not read to its end within %.0f s (%d records read): nothing is judged "
+                "until it is",
+                self.label,
+                CATCH_UP_TIMEOUT_S,
+                read,
+            )
+            return
         log.info(
             "%s read to its end before judging: %d entries, %s, %d records after it (%.2f s)",
             self.label,
@@ -113,16 +126,27 @@ class TableFeed:
             time.monotonic() - started,
         )
 
-    def poll(self) -> None:
-        """What arrived since the last poll, up to the end."""
+    def poll(self) -> bool:
+        """What arrived since the last poll, up to the end; False if the end was not
+        reached (a backlog longer than POLL_READ_S, or no broker answered)."""
         self.read_to_end(POLL_READ_S)
+        return self.caught_up
 
     def read_to_end(self, budget_s: float) -> int:
+        """Read up to the topic's end as of now, for at most `budget_s`; sets `caught_up`."""
         deadline = time.monotonic() + budget_s
-        end = self.consumer.end_offsets(self.tps)
+        self.caught_up = False
+        try:
+            end = self.consumer.end_offsets(self.tps)
+        except Exception as exc:  # noqa: BLE001 - no broker answered: not caught up
+            log.warning("%s: end offsets unknown (%s); read again next poll", self.label, exc)
+            return 0
         read = 0
-        while time.monotonic() < deadline:
+        while True:
             if all(self.consumer.position(tp) >= end[tp] for tp in self.tps):
+                self.caught_up = True
+                break
+            if time.monotonic() >= deadline:
                 break
             for records in self.consumer.poll(timeout_ms=100).values():
                 for rec in records:

@@ -8,6 +8,9 @@
   ops page and `witness doctor` read) and resumes with nothing lost. After
   `WITNESS_STORE_GIVE_UP_S` seconds (default 900, 0 = never) it gives up: `witness run`
   exits non-zero, nothing committed past the last stored batch.
+- When the broker does not answer (its offset commits fail, or a heartbeat's request
+  for end offsets times out) it says so the same way (`degraded`, "broker unreachable")
+  and goes on polling: the consumer reconnects by itself, nothing is skipped.
 - A row the database refuses (one bad value) costs only itself: it goes to the dead
   letters with the database's reason, and the rest of the batch is stored.
 - Once a project is archived, `AutoRecord` makes its witness record beside the loop.
@@ -30,10 +33,12 @@ from streams.bus import (
     dead_letter_info,
     ensure_topics,
     hold,
+    loop_through_broker_errors,
     make_consumer,
     parse_alert,
     poll,
     release,
+    wait_for_topics,
 )
 from streams.lag import lag_rows
 from streams.topics import Topics
@@ -50,6 +55,8 @@ log = logging.getLogger(__name__)
 RECORDER_GROUP = "witness-recorder"
 SERVICE = "recorder"
 MAX_BACKOFF_S = 30.0
+#: How long the heartbeat waits for the broker's answer before it reports it unreachable.
+BROKER_PROBE_MS = 5_000
 
 
 def give_up_after_s() -> float:
@@ -92,18 +99,24 @@ class Recorder:
         self._until: Callable[[], bool] | None = None
         ensure_topics(bootstrap, self.topics, self.settings.partitions)
         self.consumer = make_consumer(bootstrap, group_id)
-        self.consumer.subscribe(
-            [
-                self.topics.events,
-                self.topics.frames,
-                self.topics.sessions,
-                self.topics.registry,
-                self.topics.alerts,
-                self.topics.deadletter,
-            ]
-        )
+        subscribed = [
+            self.topics.events,
+            self.topics.frames,
+            self.topics.sessions,
+            self.topics.registry,
+            self.topics.alerts,
+            self.topics.deadletter,
+        ]
+        wait_for_topics(self.consumer, subscribed)
+        self.consumer.subscribe(subscribed)
         self._last_lag = 0.0
         self._last_health = 0.0
+        self._status = "ok"
+        self._detail: str | None = None
+        self._received_since_beat = 0
+        self._commit_error: str | None = None
+        self._broker_down_since: float | None = None
+        self._rewind = False  # a poll failed part-way: read again from the last stored batch
         self._rate_window: list[tuple[float, int]] = []
         self._committable: dict[TopicPartition, OffsetAndMetadata] = {}
         self.auto_record: AutoRecord | None = None
@@ -123,8 +136,7 @@ class Recorder:
             self.auto_record.start()
         try:
             self._health("ok", None)
-            while not self.stopping():
-                self.poll_once()
+            loop_through_broker_errors(self.poll_once, self.stopping, self._broker_error)
         except BaseException as exc:
             final, detail = "failed", f"{exc.__class__.__name__}: {exc}"
             raise
@@ -140,6 +152,8 @@ class Recorder:
         return self.stop_event.is_set() or bool(self._until and self._until())
 
     def poll_once(self, timeout_ms: int = 200) -> int:
+        if self._rewind:
+            self._rewind_to_stored()
         batch = poll(self.consumer, timeout_ms)
         items: list[Item] = []
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
@@ -166,9 +180,74 @@ class Recorder:
                     )
                 )
         self._report_lag(n)
+        self._received_since_beat += n
         if time.monotonic() - self._last_health >= service_health.HEARTBEAT.total_seconds():
-            self._health("ok", None)
+            self._beat()
         return n
+
+    def _beat(self) -> None:
+        """The heartbeat, and the broker's health: a recorder that received nothing since
+        the last beat, or whose offset commits fail, asks the broker for its partitions'
+        end offsets; no answer (or failing commits) is `degraded` with the reason until
+        the broker answers again. Nothing is lost meanwhile: nothing uncommitted is
+        skipped, the consumer reconnects by itself."""
+        problem = None
+        if self._commit_error is not None or self._received_since_beat == 0:
+            problem = self._probe_broker()
+            if problem is None and self._received_since_beat:
+                problem = self._commit_error  # it answers, yet the commits fail
+            elif problem is None:
+                self._commit_error = None  # an old failure, nothing to commit since
+        self._received_since_beat = 0
+        now = time.monotonic()
+        if problem is not None:
+            if self._broker_down_since is None:
+                self._broker_down_since = now
+                log.error("recorder: the broker does not answer (%s); retrying", problem)
+            down_for = now - self._broker_down_since
+            detail = f"{service_health.BROKER_DETAIL} for {down_for:.0f} s: {problem}"
+            self._health("degraded", detail)
+        elif self._broker_down_since is not None:
+            outage = now - self._broker_down_since
+            self._broker_down_since = None
+            log.warning("recorder: the broker answers again after %.0f s", outage)
+            self._health("ok", f"recovered after a {outage:.0f} s broker outage")
+        else:  # a heartbeat keeps what the last report said
+            self._health(self._status, self._detail)
+
+    def _broker_error(self, exc: Exception, lasted: float) -> None:
+        """A poll that failed on the broker: degraded now (the heartbeat says when it is
+        back), and the next poll first goes back to the last stored offsets: a batch the
+        error cut off is read again, never skipped."""
+        self._rewind = True
+        if self._broker_down_since is None:
+            self._broker_down_since = time.monotonic() - lasted
+        detail = (
+            f"{service_health.BROKER_DETAIL} for {lasted:.0f} s: {exc.__class__.__name__}: {exc}"
+        )
+        self._health("degraded", detail)
+
+    def _rewind_to_stored(self) -> None:
+        """Every assigned partition back to the offset after the last stored batch (or the
+        group's committed offset, or the start: the store ignores what it holds)."""
+        for tp in self.consumer.assignment():
+            stored = self._committable.get(tp)
+            offset = stored.offset if stored is not None else self.consumer.committed(tp)
+            if offset is None:
+                self.consumer.seek_to_beginning(tp)
+            else:
+                self.consumer.seek(tp, offset)
+        release(self.consumer)
+        self._rewind = False
+
+    def _probe_broker(self) -> str | None:
+        """None if the broker gave the end offsets of a partition within 5 s, else why not."""
+        tps = sorted(self.consumer.assignment()) or [TopicPartition(self.topics.events, 0)]
+        try:
+            self.consumer.end_offsets(tps[:1], timeout_ms=BROKER_PROBE_MS)
+        except Exception as exc:  # noqa: BLE001 - any failure means no answer
+            return f"{exc.__class__.__name__}: {exc}"
+        return None
 
     def _item(self, rec) -> Item | None:
         if rec.topic == self.topics.alerts:
@@ -290,7 +369,10 @@ class Recorder:
 
         def done(_offsets, result) -> None:
             if isinstance(result, Exception):
+                self._commit_error = f"offset commit failed: {result}"
                 log.warning("offset commit failed (records will be re-delivered): %s", result)
+            else:
+                self._commit_error = None
 
         try:
             self.consumer.commit_async(offsets, callback=done)
@@ -310,6 +392,7 @@ class Recorder:
 
     def _health(self, status: str, detail: str | None) -> None:
         self._last_health = time.monotonic()
+        self._status, self._detail = status, detail
         try:
             service_health.report(self.store.engine, SERVICE, status, detail)
         except Exception:  # noqa: BLE001 - the store may be the thing that is down

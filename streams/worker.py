@@ -14,7 +14,8 @@
 - Reference data is read whole by every worker, outside the group (streams/
   global_tables.py): the enterprise registry, and the document corpus DOC-40-4 judges
   rarity against (every partition's documents), each up to its end before a record is
-  judged, from its snapshot and then what came after.
+  judged, from its snapshot and then what came after; while one is behind, nothing is
+  judged.
 - Offsets are committed only after the alerts (and derived sessions, ticks, dead letters)
   of a poll are acknowledged by the broker, explicitly per partition and only up to the
   records folded, so a crash re-delivers and never loses. Alert ids are deterministic,
@@ -46,7 +47,18 @@ from kafka import ConsumerRebalanceListener, OffsetAndMetadata, TopicPartition
 import detectors
 from detectors.video import video_window_seconds
 from streams.assignor import CoPartitionedAssignor, set_name, unit_name, units_for
-from streams.bus import DeliveryError, Producer, ensure_topics, make_consumer, poll, resume
+from streams.bus import (
+    DeliveryError,
+    Producer,
+    ensure_topics,
+    hold,
+    loop_through_broker_errors,
+    make_consumer,
+    poll,
+    release,
+    resume,
+    wait_for_topics,
+)
 from streams.document_texts import StoreDocumentTexts
 from streams.global_tables import CorpusFeed, RegistryFeed
 from streams.outbox import Delivery, _origin, _Outgoing
@@ -172,6 +184,7 @@ class DetectorWorker(Delivery):
             bootstrap, self.group_id, partition_assignment_strategy=[self.make_assignor()]
         )
         self.poll_budget_s = budget_seconds(self.consumer)
+        wait_for_topics(self.consumer, self.subscribed())
         self.consumer.subscribe(self.subscribed(), listener=_Rebalance(self))
         self.registry: RegistryFeed | None = None
         self.corpus: CorpusFeed | None = None
@@ -190,6 +203,8 @@ class DetectorWorker(Delivery):
             )
             self.registry.catch_up()
         self._last_lag = 0.0
+        self._last_behind_log = 0.0
+        self._restart_units = False  # set by a broker error: see _broker_error
 
     # ------------------------------------------------------------------ what runs here
 
@@ -241,8 +256,7 @@ class DetectorWorker(Delivery):
         quiet_gc()
         self._until = until
         try:
-            while not self.stopping():
-                self.poll_once()
+            loop_through_broker_errors(self.poll_once, self.stopping, self._broker_error)
         finally:
             self.close()
         return self.stats
@@ -254,8 +268,12 @@ class DetectorWorker(Delivery):
         """One poll: registry first (reference data), then the group's records in each
         unit's order; then wait for the broker to acknowledge every send, and only then
         commit and snapshot."""
-        for table in self.tables():
-            table.poll()
+        if self._restart_units:
+            self._drop_units()
+        behind = [table.label for table in self.tables() if not table.poll()]
+        if behind:
+            self._wait_for_tables(behind)
+            return 0
         batch = poll(self.consumer, timeout_ms)
         restarted = self._apply_rebalance()
         self._fed = {tp for tp, records in batch.items() if records}
@@ -300,6 +318,30 @@ class DetectorWorker(Delivery):
             table.snapshot_due()
         self._report_lag()
         return n
+
+    def _broker_error(self, _exc: Exception, _lasted: float) -> None:
+        """A poll cut off by a broker error may have lost fetched records between the
+        consumer and the units: every unit starts again from its snapshot and the
+        committed offsets at the next poll (alerts not yet acknowledged are computed and
+        sent again; their ids are deterministic)."""
+        self._restart_units = True
+
+    def _drop_units(self) -> None:
+        self.units.clear()
+        self._outbox.clear()
+        self._computed.clear()
+        self._restart_units = False
+        log.warning("every unit starts again from its snapshot after a broker error")
+
+    def _wait_for_tables(self, behind: list[str]) -> None:
+        """Reference data not read to its end: judge nothing, keep the group's membership
+        (partitions paused, anything fetched put back), say so now and then."""
+        now = time.monotonic()
+        if now - self._last_behind_log >= 10:
+            self._last_behind_log = now
+            log.warning("%s not read to its end yet: nothing judged until it is", ", ".join(behind))
+        hold(self.consumer, 0.2, self.stopping)
+        release(self.consumer)
 
     # ------------------------------------------------------------------ units
 

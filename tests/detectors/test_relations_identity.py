@@ -84,3 +84,37 @@ def test_live_and_replay_agree_whatever_the_order_of_facts_and_bids():
         alerts = run_detectors(events, None, Context())
         ids.append(sorted(a.alert_id for a in alerts if a.rule == "REL-34"))
     assert ids[0] == ids[1] and len(ids[0]) == 1
+
+
+def test_an_unrelated_fact_after_the_bids_leaves_the_alert_as_it_was():
+    """Live, every new registry fact re-judges every live project: a fact about other
+    firms, stamped before the bids, must not move the alert's first_seen to its time."""
+    person = {"name": "王伟", "id_no": "110101198001010011"}
+    bids = [bid("P", "A", legal_rep=person), bid("P", "B", n=1, legal_rep=person)]
+    [before] = by_rule(run_detectors(bids, [RelationGraphDetector()]), "REL-34")
+    other = _late_fact("F-1", "F-1-CO", "legal_rep", -60)
+    [after] = by_rule(run_detectors([*bids, other], [RelationGraphDetector()]), "REL-34")
+    assert after == before and after.first_seen == bids[1].ts  # raised at the second bid
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=6), min_size=1, max_size=6))
+def test_unrelated_facts_anywhere_in_the_stream_give_replay_s_alerts(positions):
+    """The fault suite's case: filler facts about other firms land between the bids (a
+    registry feed running beside the projects); the alerts are those of the facts first."""
+    person = {"name": "王伟", "id_no": "110101198001010011"}
+    events = [
+        relation("P-9", "C-9", "legal_rep"),
+        bid("P", "A", legal_rep=person),
+        bid("P", "B", n=1, legal_rep=person),
+        bid("Q", "C-9", n=2),
+        bid("Q", "D", n=3, legal_rep={"name": "李娜", "id_no": "P-9"}),
+        bid("P", "E", n=4),
+    ]
+    filler = [_late_fact(f"F-{i}", f"F-{i}-CO", "employment", -60 + i) for i in range(6)]
+    mixed = list(events)
+    for fact, at in sorted(zip(filler, positions, strict=False), key=lambda x: -x[1]):
+        mixed.insert(min(at, len(mixed)), fact)
+    first = run_detectors([*filler, *events], None, Context())
+    live = run_detectors(mixed, None, Context())
+    assert by_rule(first, "REL-34") and live == first

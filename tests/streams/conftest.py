@@ -378,11 +378,18 @@ class Stream:
         self.env = cli_env(bootstrap, db_url, prefix, **env)
         self.tmp_path = tmp_path
         self.runner = None
+        self.logs: list[Path] = []
+        self._output = None
         self.feeder: threading.Thread | None = None
         self.ingest_failures: list[str] = []
 
     def run(self) -> None:
-        self.runner = start_witness("run", env=self.env)
+        """Start `witness run`, its output to a file of its own (`logs`): under a fault its
+        three processes log for minutes, more than a pipe read only at `stop` holds."""
+        path = self.tmp_path / f"witness-run-{len(self.logs)}.log"
+        self.logs.append(path)
+        self._output = path.open("wb")
+        self.runner = start_witness("run", env=self.env, output=self._output)
 
     def ingest(self, events: list[Event], name: str = "batch") -> None:
         """Ingest now, in this thread; a failed ingest is noted, not raised."""
@@ -426,17 +433,22 @@ class Stream:
         raise AssertionError(f"fewer than {count} events stored after {timeout:.0f}s")
 
     def stop(self) -> tuple[int, str]:
-        """SIGTERM `witness run`; its exit code and the tail of its stderr."""
-        if self.runner is None or self.runner.stdout.closed:
+        """SIGTERM `witness run`; its exit code and the tail of its output."""
+        if self.runner is None or self._output is None or self._output.closed:
             return (self.runner.returncode if self.runner else 0), ""
         if self.runner.poll() is None:
             self.runner.send_signal(signal.SIGTERM)
         try:
-            _, err = self.runner.communicate(timeout=90)
+            self.runner.wait(timeout=90)
         except Exception:
             self.runner.kill()
-            _, err = self.runner.communicate(timeout=30)
-        return self.runner.returncode, err.decode("utf-8", "replace")[-3000:]
+            self.runner.wait(timeout=30)
+        self._output.close()
+        return self.runner.returncode, self.output()[-3000:]
+
+    def output(self) -> str:
+        """What the latest `witness run` wrote so far (stdout and stderr)."""
+        return self.logs[-1].read_bytes().decode("utf-8", "replace") if self.logs else ""
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.2) -> bool:

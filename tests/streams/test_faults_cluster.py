@@ -80,8 +80,9 @@ def _stream_mid_fault(cluster, pg_url, topics, tmp_path, started, *, db_url: str
 
 @pytest.mark.xfail(
     strict=False,
-    reason="known gap (closing note, issue 12): after a broker kill the recorder sometimes "
-    "stops recording; passed 1 of 3 runs",
+    reason="known gap (session 3, s3-faults): passed 3 of 5 runs; failures: `witness ingest` "
+    "exited on KafkaConnectionError ECONNREFUSED from the killed node (1 run), and the "
+    "per-project detector worker stopped folding after the kill, 112 alerts missing (1 run)",
 )
 def test_kill_9_one_broker_mid_stream(
     kafka_cluster, pg_url, topics, tmp_path, fault_figures, started
@@ -128,10 +129,6 @@ def _host_port(url: str) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 5432
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (closing note, issue 12): the recorder stalls while one broker is down",
-)
 def test_alert_sends_fail_for_a_while(
     kafka_cluster, pg_url, topics, tmp_path, fault_figures, started
 ):
@@ -159,12 +156,6 @@ def test_alert_sends_fail_for_a_while(
     _finish(stream, store, "alert sends fail", sent, replay(sent), fault_figures)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (closing note, issues 12 and 14): after a restart the worker judges bids "
-    "before it has read the whole registry, so 30 REL-34 alerts differ from replay in "
-    "first_seen/last_seen",
-)
 def test_registry_facts_survive_compaction_while_running(
     kafka_cluster, pg_url, topics, tmp_path, fault_figures, started
 ):

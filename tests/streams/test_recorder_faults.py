@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from kafka import TopicPartition
@@ -102,12 +103,67 @@ def test_an_outage_pauses_the_recorder_reports_it_and_loses_nothing(
         )
         (row,) = service_health.rows(store.engine)
         assert row.status == "ok" and row.detail.startswith("recovered after a ")
+        monkeypatch.setattr(service_health, "HEARTBEAT", timedelta(milliseconds=300))
+        beat = row.updated_at
+        assert wait_for(lambda: service_health.rows(store.engine)[0].updated_at > beat, timeout=20)
+        (row,) = service_health.rows(store.engine)  # a heartbeat keeps the outage's story
+        assert row.status == "ok" and row.detail.startswith("recovered after a ")
     finally:
         running.stop()
     assert running.error is None
     assert running.recorder.stats.store_retries >= 3
     assert len({e.event_id for e in store.events()}) == len(events)
     assert service_health.rows(store.engine)[0].status == "stopped"
+
+
+def test_a_broker_that_does_not_answer_is_reported_and_the_recorder_goes_on(
+    broker, topics, store, monkeypatch
+):
+    """No answer from Kafka (the heartbeat's end-offsets request times out): `degraded`,
+    "broker unreachable", doctor names Kafka; once it answers: ok, the outage kept in
+    the detail, and what was published meanwhile is stored."""
+    from kafka.errors import KafkaTimeoutError
+
+    from witness.commands.doctor import Findings
+    from witness.commands.doctor_services import check_services
+
+    monkeypatch.setenv("WITNESS_LOCALE", "en")
+    monkeypatch.setattr(service_health, "HEARTBEAT", timedelta(milliseconds=300))
+    first, second = _events("BK1"), _events("BK2")
+    _publish(broker, topics, first)
+    recorder = _recorder(broker, store, topics, "rec-broker")
+    down = {"now": False}
+    end_offsets = recorder.consumer.end_offsets
+
+    def unanswered(partitions, timeout_ms=None):
+        if down["now"]:
+            raise KafkaTimeoutError(f"no answer within {timeout_ms} ms (injected)")
+        return end_offsets(partitions, timeout_ms=timeout_ms)
+
+    monkeypatch.setattr(recorder.consumer, "end_offsets", unanswered)
+    running = Running(recorder)
+    try:
+        assert wait_for(lambda: store.count_events() == len(first), timeout=60)
+        down["now"] = True
+
+        def row():
+            return service_health.rows(store.engine)[0]
+
+        assert wait_for(lambda: row().status == "degraded", timeout=30)
+        assert row().detail.startswith("broker unreachable for ") and "injected" in row().detail
+        found = Findings()
+        check_services(found, store.engine)
+        assert [f.level for f in found.items] == ["fail"]
+        assert "cannot reach Kafka since" in found.items[0].message
+
+        down["now"] = False
+        assert wait_for(lambda: row().status == "ok", timeout=30)
+        assert row().detail.startswith("recovered after a ") and "broker outage" in row().detail
+        _publish(broker, topics, second)
+        assert wait_for(lambda: store.count_events() == len(first) + len(second), timeout=60)
+    finally:
+        running.stop()
+    assert running.error is None
 
 
 def test_database_refusing_connections_mid_stream_then_a_restart(broker, topics, pg_url):

@@ -80,17 +80,19 @@ def witness(
     )
 
 
-def start_witness(*args: str, env: dict[str, str]) -> subprocess.Popen:
+def start_witness(*args: str, env: dict[str, str], output=None) -> subprocess.Popen:
     """A `witness` command in the background; it dies with the test run (no orphans
-    spinning against a broker that is gone)."""
+    spinning against a broker that is gone). Its output goes to pipes, or to `output` (an
+    open file) for a long run that logs a lot: nobody reads a pipe until the end, and a
+    full pipe (64 KiB) blocks every process writing a log line to it."""
     from streams.broker import die_with_parent
 
     return subprocess.Popen(
         [sys.executable, "-m", "witness.cli", *args],
         env=env,
         cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE if output is None else output,
+        stderr=subprocess.PIPE if output is None else output,
         preexec_fn=die_with_parent,
     )
 

@@ -1,7 +1,8 @@
 """`witness doctor`'s look at the running services: what they last said in the store.
 
 The recorder reports itself in `service_health` (witness/store/health.py): `degraded`
-while the database refuses its writes, `failed` when it gave up, `ok` with a heartbeat.
+while the database refuses its writes or the broker does not answer, `failed` when it
+gave up, `ok` with a heartbeat.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from witness.i18n import register, t
+from witness.store.health import BROKER_DETAIL
 
 register(
     {
@@ -23,6 +25,14 @@ register(
         "doctor.svc_degraded_fix": (
             "检查数据库（可连接、磁盘空间、连接数）；记录器保持其在 Kafka 中的位置并自动重试，恢复后继续，不丢数据",
             "check the database (reachable, disk space, connections); the recorder keeps its place in Kafka and retries, and resumes by itself with nothing lost",
+        ),
+        "doctor.svc_broker": (
+            "{service}（{instance}）自 {since} 起无法连接 Kafka：{detail}",
+            "{service} ({instance}) cannot reach Kafka since {since}: {detail}",
+        ),
+        "doctor.svc_broker_fix": (
+            "检查 Kafka 代理（进程、网络、磁盘）；记录器只提交已存储的记录，代理恢复后自动继续，不丢数据",
+            "check the Kafka brokers (processes, network, disk); the recorder commits only what it stored and resumes by itself once they answer, with nothing lost",
         ),
         "doctor.svc_failed": (
             "{service}（{instance}）于 {since} 放弃并退出：{detail}",
@@ -59,10 +69,11 @@ def check_services(out, engine) -> None:
         since = to_utc(r.since).isoformat(timespec="seconds")
         names = {"service": r.service, "instance": r.instance}
         if r.status == "degraded" and not is_stale(r, now):
+            what = "broker" if (r.detail or "").startswith(BROKER_DETAIL) else "degraded"
             out.add(
                 "fail",
-                t("doctor.svc_degraded", since=since, detail=r.detail or "", **names),
-                t("doctor.svc_degraded_fix"),
+                t(f"doctor.svc_{what}", since=since, detail=r.detail or "", **names),
+                t(f"doctor.svc_{what}_fix"),
             )
         elif r.status == "failed" and r.service not in alive:
             out.add(

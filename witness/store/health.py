@@ -22,6 +22,8 @@ from witness.store.models import ServiceHealth, utcnow
 #: A running service writes at least this often; a row older than twice this while its
 #: status is ok or degraded means the service died without saying so.
 HEARTBEAT = timedelta(seconds=30)
+#: How a `degraded` detail starts when Kafka, not the database, is what is down.
+BROKER_DETAIL = "broker unreachable"
 
 
 def instance_name() -> str:
