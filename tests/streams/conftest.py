@@ -97,17 +97,23 @@ def settled(group: list[DetectorWorker], partitions: int = 3) -> bool:
     return True
 
 
+#: Each worker's poll in `drive`. kafka-python restarts a group join that its poll
+#: timeout cuts short; with four members polled at 50 ms in one thread the group never
+#: formed (every join restarted, each restart paying the broker's rebalance delay).
+DRIVE_POLL_MS = 200
+
+
 def drive(group: list[DetectorWorker], until, timeout: float = 180.0) -> bool:
     """Poll every worker in turn (one thread) until `until()`; False on timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for w in group:
-            w.poll_once(timeout_ms=50)
+            w.poll_once(timeout_ms=DRIVE_POLL_MS)
         if until():
             # a last round: what a settled unit published (sessions) is read too
             for _ in range(3):
                 for w in group:
-                    w.poll_once(timeout_ms=50)
+                    w.poll_once(timeout_ms=DRIVE_POLL_MS)
             if until():
                 return True
     return False
