@@ -69,3 +69,27 @@ def test_every_frame_of_a_planted_absence_sees_fewer_than_the_roster(seed):
                     assert f[8] < rw.persons, (p.pid, f)
                     checked += 1
     assert checked > 0
+
+
+def test_a_one_camera_room_goes_dark_and_the_clock_notices():
+    """Issue 14: one-camera rooms going dark. The planted dark camera is the room's only
+    one, so no other frame of the room arrives while it is silent; replay still raises
+    VID-OFFLINE for it (the camera heard again, the session's end)."""
+    from detectors.offline import run_detectors
+    from witness.events import parse_event
+    from witness.simulator.plan import CENTRE
+
+    single = {r for r, cams in CENTRE.evaluation.items() if len(cams) == 1}
+    assert single, "the default centre has a one-camera evaluation room"
+    sim = Simulation(40, 1)
+    dark = [c for c in sim.truth if c["rule"] == "VID-OFFLINE" and c["subjects"][0] in single]
+    assert dark, "a camera planted dark in the one-camera room"
+    wanted = {c["project_id"] for c in dark}
+    events = [
+        parse_event(e) for e in sim.events() if e["project_id"] in wanted or e["project_id"] == "*"
+    ]
+    raised = {
+        (a.project_id, tuple(a.subjects)) for a in run_detectors(events) if a.rule == "VID-OFFLINE"
+    }
+    for c in dark:
+        assert (c["project_id"], tuple(c["subjects"])) in raised, c

@@ -160,7 +160,15 @@ def plan_sessions(
             r for r in p.venue.evaluation if sched.free(r, start - before, start + dur + after)
         ]
         if rooms:
-            p.eval_room = rooms[0]
+            # a camera planted dark goes dark in the one-camera room when it is free, so
+            # the room falls silent as a whole (no other frame of it arrives)
+            single = [r for r in rooms if len(p.venue.evaluation[r]) == 1]
+            dark = "offline" in spec.vid and single
+            p.eval_room = (
+                single[0]
+                if dark
+                else next((r for r in rooms if len(p.venue.evaluation[r]) > 1), rooms[0])
+            )
             sched.take(p.eval_room, start - before, start + dur + after)
             break
         start += step

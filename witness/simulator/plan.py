@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 #: The centre's rooms and their cameras.
 OPENING_ROOMS = {f"KB-10{k}": [f"KB-10{k}-C{c}" for c in (1, 2)] for k in (1, 2, 3)}
 EVAL_ROOMS = {f"PB-20{k}": [f"PB-20{k}-C{c}" for c in range(1, 3 + k % 2)] for k in range(1, 7)}
+#: A small evaluation room with a single camera: when it goes dark no other frame of the
+#: room arrives, so only the clock (ticks, the session's end, the camera heard again)
+#: can notice the silence (VID-OFFLINE).
+EVAL_ROOMS["PB-207"] = ["PB-207-C1"]
 
 
 @dataclass(frozen=True)
