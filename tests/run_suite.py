@@ -1,11 +1,12 @@
-"""`make test`: the whole suite, with the fault suite beside the rest instead of after it.
+"""`make test`: the whole suite in two pytest processes side by side, on 2 cores.
 
 The fault suite (tests marked `faults`: a 3-node Apache Kafka cluster, 30-second outages,
-kill -9) spends most of its time waiting on timeouts and elections, so it runs as its own
-pytest process while the rest of the suite runs in the foreground; the two share nothing
-(each starts its own brokers on free ports, each test has its own database). Its output goes
-to `var/test-faults.log` and is printed after the rest. Both must pass; pytest's exit 5 (no
-test ran) is a failure.
+kill -9) spends most of its time waiting on timeouts and elections, and the other long tests
+(marked `slow`: the demo, kill -9 through the pipeline) wait on processes; they run as one
+pytest process while the rest of the suite runs in the foreground. The two share nothing
+(each starts its own brokers on free ports, each test has its own database). The side
+process's output goes to `var/test-slow.log` and is printed after the rest. Both must pass;
+pytest's exit 5 (no test ran) is a failure.
 
 With arguments (`make test PYTEST_ARGS=...`) it runs one pytest with exactly those.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BASE = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 NO_TEST_RAN = 5
+SIDE = "faults or slow"  # run beside the rest
 
 
 def verdict(name: str, rc: int) -> int:
@@ -31,21 +33,21 @@ def verdict(name: str, rc: int) -> int:
 def main(argv: list[str]) -> int:
     if argv:
         return verdict("pytest " + " ".join(argv), subprocess.call([*BASE, *argv], cwd=ROOT))
-    log = ROOT / "var" / "test-faults.log"
+    log = ROOT / "var" / "test-slow.log"
     log.parent.mkdir(exist_ok=True)
     with log.open("wb") as out:
         faults = subprocess.Popen(
-            [*BASE, "-m", "faults", "-rfEX"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+            [*BASE, "-m", SIDE, "-rfEX"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
         )
-        print(f"make test: fault suite running beside the rest (output: {log})", flush=True)
+        print(f"make test: fault suite and slow tests beside the rest (output: {log})", flush=True)
         try:
-            rest = verdict("the suite", subprocess.call([*BASE, "-m", "not faults"], cwd=ROOT))
+            rest = verdict("the suite", subprocess.call([*BASE, "-m", f"not ({SIDE})"], cwd=ROOT))
         except BaseException:  # Ctrl-C: the fault suite's brokers go too
             faults.terminate()
             faults.wait()
             raise
-        fault_rc = verdict("the fault suite", faults.wait())
-    print("\n==================== fault suite (tests marked faults) ====================")
+        fault_rc = verdict("the fault suite and slow tests", faults.wait())
+    print(f"\n==================== side process: tests marked {SIDE} ====================")
     print(log.read_text(errors="replace"), end="", flush=True)
     if rest or fault_rc:
         print(
