@@ -79,10 +79,7 @@ def ladder_resolution(
     others = [p for p in set(prices) if p not in rungs]
     if len(others) < 2:
         return own
-    for u in reversed(UNITS):
-        if u <= own and sum(_on(p, u) for p in others) >= share * len(others):
-            return u
-    return 0.01
+    return min(own, unit_of_most(others, share))  # every unit divides the next
 
 
 def unit_of_most(prices: Sequence[float], share: float = 0.5) -> float:

@@ -401,17 +401,10 @@ def poll(consumer: KafkaConsumer, timeout_ms: int, **kwargs: Any) -> dict:
 
 
 def resume(consumer: KafkaConsumer, *tps: TopicPartition) -> None:
-    """`consumer.resume`, and unstick kafka-python 3.0.12's fetcher: records fetched for a
-    partition while it was paused are parked, and put back only when the fetcher's
-    current record batch slot is None; an exhausted batch left in that slot keeps them
-    parked for ever, and a partition with parked records is never fetched again (found
-    by bench/recovery.py: a rooms partition stopped at 5,500 of 28,431 frames, for good).
-    An exhausted batch holds nothing, so dropping it loses nothing."""
+    """`consumer.resume`, then `unpark` (found by bench/recovery.py: a rooms partition
+    stopped at 5,500 of 28,431 frames, for good)."""
     consumer.resume(*tps)
-    fetcher = getattr(consumer, "_fetcher", None)
-    current = getattr(fetcher, "_next_partition_records", None)
-    if current is not None and not current:
-        fetcher._next_partition_records = None
+    unpark(consumer)
 
 
 def parse_alert(value: bytes) -> Alert:
