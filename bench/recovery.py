@@ -50,7 +50,7 @@ from detectors.sessions import SessionDeriver  # noqa: E402
 from streams.broker import EmbeddedBroker  # noqa: E402
 from streams.bus import Producer, ensure_topics, make_consumer, parse_alert  # noqa: E402
 from streams.cross_worker import CrossProjectWorker  # noqa: E402
-from streams.recorder import RECORDER_GROUP, Recorder  # noqa: E402
+from streams.recorder import Recorder  # noqa: E402
 from streams.topics import Topics  # noqa: E402
 from streams.worker import DetectorWorker  # noqa: E402
 from witness.alerts import Alert  # noqa: E402
@@ -111,8 +111,7 @@ class Deployment:
         self.settings = replace(settings, database_url=url)
         self.store = Store(url)
         self.state = DetectorStateStore(self.store.engine)
-        group = f"{self.topics.prefix}{RECORDER_GROUP}"
-        self.recorder = Recorder(bootstrap, self.store, self.settings, self.topics, group_id=group)
+        self.recorder = Recorder(bootstrap, self.store, self.settings, self.topics)
         self._recording = spawn(self.recorder)
 
     def recorded(self, quiet_s: float = 1.5) -> None:

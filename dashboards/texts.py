@@ -217,6 +217,7 @@ register(
         "wall.ops.groups": ("处理进度（每个消费组）", "Progress per consumer group"),
         "wall.ops.group.witness-detectors": ("检测器", "detectors"),
         "wall.ops.group.witness-recorder": ("记录器", "recorder"),
+        "wall.ops.group.witness-cross-project": ("跨项目检测器", "cross-project detectors"),
         "wall.ops.rate_unknown": ("速率待测", "rate not yet known"),
         "wall.ops.lag_total": ("积压 {lag} 条", "{lag} behind"),
         "wall.ops.stale": (

@@ -88,12 +88,14 @@ class Recorder:
         settings: Settings | None = None,
         topics: Topics | None = None,
         *,
-        group_id: str = RECORDER_GROUP,
+        group_id: str | None = None,
     ) -> None:
         self.settings = settings or Settings.from_env()
         self.topics = topics or Topics()
         self.store = store
-        self.group_id = group_id
+        # Prefixed like the workers' groups, so two deployments sharing one Kafka cluster
+        # under different topic prefixes never share (and split) one recorder group.
+        self.group_id = group_id or f"{self.topics.prefix}{RECORDER_GROUP}"
         self.stats = RecorderStats()
         self.stop_event = threading.Event()
         self._until: Callable[[], bool] | None = None

@@ -26,9 +26,13 @@ store = session.store()
 flash()
 
 
+#: The consumer groups Witness runs; a deployment's topic prefix comes before the name.
+KNOWN_GROUPS = ("witness-detectors", "witness-cross-project", "witness-recorder")
+
+
 def _group_name(gid: str) -> str:
-    text = t(f"wall.ops.group.{gid}")
-    return gid if text == f"wall.ops.group.{gid}" else f"{text}（{gid}）"
+    role = next((g for g in KNOWN_GROUPS if gid.endswith(g)), None)
+    return gid if role is None else f"{t(f'wall.ops.group.{role}')}（{gid}）"
 
 
 def progress() -> None:

@@ -11,7 +11,7 @@ import pytest
 from kafka import TopicPartition
 
 from streams.bus import Producer, ensure_topics, make_consumer
-from streams.recorder import Recorder
+from streams.recorder import RECORDER_GROUP, Recorder
 from tests.streams.conftest import FailingWrites, TcpProxy, pg_via
 from tests.support.pipeline_run import bond_project, cli_env, start_witness, wait_for
 from witness.config import Settings
@@ -225,7 +225,7 @@ def test_the_recorder_gives_up_with_a_nonzero_exit_and_loses_nothing(broker, top
     stderr = err.decode()
     assert "the store is unavailable" in stderr and "gave up" in stderr
     assert direct.count_events() == 0
-    assert _committed(broker, "witness-recorder", topics.events) is None
+    assert _committed(broker, f"{topics.prefix}{RECORDER_GROUP}", topics.events) is None
 
 
 def _refuse_poison(store) -> None:

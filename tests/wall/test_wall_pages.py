@@ -54,6 +54,8 @@ def test_group_rate_is_not_summed_per_partition():
 def test_ops_page_speaks_chinese_and_repairs_a_dead_letter(wall_url):
     store, _ = wall_url
     store.record_lag([lag_row("witness-recorder", p, 10, 2, 29.0) for p in range(6)])
+    # a deployment's topic prefix comes before the group's name; the role is still named
+    store.record_lag([lag_row("centre-a.witness-cross-project", 0, 10, 10, 1.0)])
     bad_status = (
         b'{"event_id":"x-1","type":"camera.status","project_id":"*",'
         b'"ts":"2026-11-20T10:00:00+08:00","source":"gw",'
@@ -76,6 +78,7 @@ def test_ops_page_speaks_chinese_and_repairs_a_dead_letter(wall_url):
     text = text_of(at)
     assert "记录器" in text and "29.0 条/秒" in text and "174" not in text  # 6 × 29 is not shown
     assert "积压 12 条" in text
+    assert "跨项目检测器（centre-a.witness-cross-project）" in text
     statuses = [v for df in at.dataframe for v in df.value.get("状态", [])]
     assert statuses and set(statuses) <= {"在线", "离线"}
     assert "SECRET-123" not in text  # a sealed project's dead letter keeps its bytes hidden

@@ -130,7 +130,12 @@ def run(args: argparse.Namespace) -> int:
         groups = {
             topics.prefix + DETECTOR_GROUP: [topics.events, topics.frames, topics.sessions],
             topics.prefix + CROSS_GROUP: [topics.events],
-            RECORDER_GROUP: [topics.events, topics.frames, topics.alerts, topics.deadletter],
+            topics.prefix + RECORDER_GROUP: [
+                topics.events,
+                topics.frames,
+                topics.alerts,
+                topics.deadletter,
+            ],
         }
         for group, group_topics in groups.items():
             print(t("tail.lag_header", group=group))
