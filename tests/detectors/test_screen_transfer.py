@@ -6,6 +6,12 @@ round. "tight": cover bids just above the designated winner (low CV, Imhof's dir
 "phony": cover bids far above it (high CV: the literature direction is wrong there). Both
 leave the winner apart from the losing bids. A score with fixed directions ranks the
 phony market's rigged tenders below chance; the shipped score must not, in either.
+
+A third style, "clustered" (one cover bid just above the winner, the rest ordinary: the
+clustering of the two lowest bids that Clark, Coviello & de Leverano discuss), turns the
+core itself round. Nothing in an unlabelled file says which of the two sides is the
+cartel's, so the score is below chance there: a known limit, kept as a strict xfail so the
+day it is lifted the test says so.
 """
 
 from __future__ import annotations
@@ -35,6 +41,11 @@ def market(style: str, seed: int, tenders: int = 160, share: float = 0.4):
         rigged = bool(rng.random() < share)
         if not rigged:
             bids = cost * (1 + rng.uniform(0.0, 0.2, n))
+        elif style == "clustered":
+            winner = cost * (1.1 + rng.uniform(0, 0.05))
+            cover = winner * (1 + rng.uniform(0.001, 0.01))
+            rest = winner * (1 + rng.uniform(0.02, 0.25, n - 2))
+            bids = np.concatenate([[winner, cover], rest])
         else:
             winner = cost * (1.1 + rng.uniform(0, 0.05))
             lo, hi = (0.02, 0.06) if style == "tight" else (0.15, 0.45)
@@ -133,3 +144,16 @@ def test_without_core_screens_or_tenders_nothing_turns():
     assert orient(pct, ["cv", "spd"]).reversed == ()
     two = {"rd": np.array([0.2, 0.8]), "cv": np.array([0.8, 0.2])}
     assert orient(two, ["rd", "cv"]).reversed == ()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limit: a cover bid just above the winner turns the core screens round, "
+    "and an unlabelled file cannot tell which side is the cartel's",
+)
+def test_score_on_a_market_whose_cover_bid_sits_just_above_the_winner():
+    rows, labels = market("clustered", seed=11, tenders=200, share=0.3)
+    singles = single_aucs(rows, labels)
+    assert singles["rd"] < 0.3  # the core's literature direction is wrong in this market
+    got, _ = score_auc(rows, labels)
+    assert got > 0.6
