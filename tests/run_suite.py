@@ -19,6 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+#: Each process names its slowest tests, so the suite's time can be kept in view.
+SLOWEST = "--durations=15"
 NO_TEST_RAN = 5
 SIDE = "faults or slow"  # run beside the rest
 
@@ -37,11 +39,13 @@ def main(argv: list[str]) -> int:
     log.parent.mkdir(exist_ok=True)
     with log.open("wb") as out:
         faults = subprocess.Popen(
-            [*BASE, "-m", SIDE, "-rfEX"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+            [*BASE, SLOWEST, "-m", SIDE, "-rfEX"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
         )
         print(f"make test: fault suite and slow tests beside the rest (output: {log})", flush=True)
         try:
-            rest = verdict("the suite", subprocess.call([*BASE, "-m", f"not ({SIDE})"], cwd=ROOT))
+            rest = verdict(
+                "the suite", subprocess.call([*BASE, SLOWEST, "-m", f"not ({SIDE})"], cwd=ROOT)
+            )
         except BaseException:  # Ctrl-C: the fault suite's brokers go too
             faults.terminate()
             faults.wait()
