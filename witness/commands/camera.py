@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from datetime import datetime
 
 from witness.i18n import register, t
+from witness.logs import configure as configure_logging
 
 HELP = (
     "摄像头代理：读取视频文件、RTSP/HTTP 地址或设备号，逐帧分析（亮度、清晰度、冻结、运动、人数、人脸）并发布 frame.analyzed 事件",
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     from streams.camera_agent import AgentOptions, JsonlSink, run_agent
     from witness.commands.common import load_settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(verbose=True, fmt="%(asctime)s %(name)s %(message)s")
     try:
         specs = _specs(args)
         if args.fps <= 0:

@@ -15,6 +15,7 @@ from witness.commands.common import (
     stop_on_signals,
 )
 from witness.i18n import register, t
+from witness.logs import configure as configure_logging
 
 HELP = (
     "启动检测器工作进程与记录器（连接已配置的 Kafka 与数据库）",
@@ -67,9 +68,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
-    logging.getLogger("kafka").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(verbose=args.verbose)
     settings = load_settings()
     bootstrap = bootstrap_or_exit(args, settings)
     stop = threading.Event()
