@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/witness demo
 
 ## Run the whole test suite (CI=true turns skips for missing PostgreSQL/broker into failures).
-## The fault suite and the slow tests run beside the rest (tests/run_suite.py). PYTEST_ARGS runs one pytest with
+## The fault suite with the slow tests, and the stream tests, run beside the rest (tests/run_suite.py). PYTEST_ARGS runs one pytest with
 ## exactly those options instead, e.g. make test PYTEST_ARGS='-m "not faults"'.
 ## pytest's exit 5 (no test ran) is a failure here, never a pass.
 test: $(STAMP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 from pathlib import Path
 
 RUNNER = Path(__file__).resolve().parents[1] / "run_suite.py"
@@ -22,3 +23,25 @@ def test_arguments_run_one_pytest_with_exactly_those(tmp_path):
     assert run_suite.main([str(tmp_path / "test_one.py")]) == 0
     assert run_suite.main([str(tmp_path / "test_bad.py")]) == 1
     assert run_suite.main([str(tmp_path / "test_one.py"), "-k", "nothing_matches"]) == 1
+
+
+def _collected(args: list[str]) -> subprocess.Popen:
+    cmd = [*run_suite.BASE, "--collect-only", *args]
+    return subprocess.Popen(cmd, cwd=run_suite.ROOT, stdout=subprocess.PIPE, text=True)
+
+
+def _ids(proc: subprocess.Popen) -> list[str]:
+    out, _ = proc.communicate(timeout=300)
+    return [line for line in out.splitlines() if "::" in line]
+
+
+def test_the_lanes_run_every_test_of_the_suite_exactly_once():
+    procs = {name: _collected(args) for name, args in run_suite.LANES.items()}
+    procs["rest"] = _collected(run_suite.FOREGROUND)
+    procs["all"] = _collected(["tests"])
+    ids = {name: _ids(p) for name, p in procs.items()}
+    everything = ids.pop("all")
+    lanes = [i for name in ids for i in ids[name]]
+    assert all(ids.values()), {n: len(v) for n, v in ids.items()}  # no lane is empty
+    assert len(lanes) == len(set(lanes))  # none twice
+    assert sorted(lanes) == sorted(everything)  # none left out
