@@ -420,10 +420,12 @@ class DetectorWorker(Delivery):
                 elif held < MAX_BACKLOG // 2 and tp in self.consumer.paused():
                     resume(self.consumer, tp)
 
-    def _caught_up(self, tp: TopicPartition) -> bool:
-        """Nothing more to read on `tp` for now: the last poll gave it nothing (the fetcher
-        may hold more of a batch) and its position is at the broker's end, asked once a
-        poll (a fetch's high watermark can be older than records already written)."""
+    def _caught_up(self, tp: TopicPartition) -> bool | None:
+        """For the merge (streams/time_merge.py): True if there is nothing more to read
+        on `tp` for now (the last poll gave it nothing, the fetcher may hold more of a
+        batch, and its position is at the broker's end, asked once a poll: a fetch's
+        high watermark can be older than records already written); False if the broker
+        holds more (the unit waits for it, however long); None if the end is unknown."""
         if tp in self._fed:
             return False
         if tp not in self._ends:
@@ -431,12 +433,15 @@ class DetectorWorker(Delivery):
             try:
                 self._ends.update(self.consumer.end_offsets(tps))
             except Exception:  # noqa: BLE001 - no answer: wait (the merge caps the wait)
-                return False
+                return None
         try:
             position = self.consumer.position(tp, timeout_ms=0)
         except Exception:  # noqa: BLE001 - not assigned any more: nothing will come
             return True
-        return position is not None and position >= self._ends.get(tp, 0)
+        end = self._ends.get(tp)
+        if position is None or end is None:
+            return None
+        return position >= end
 
     def _tick(self, unit: UnitTask, wall: float) -> None:
         """Ticks for quiet rooms under way (live only: a rebuild replays the log's ticks)."""
