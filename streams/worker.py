@@ -411,19 +411,26 @@ class DetectorWorker(Delivery):
 
     def _hold_backlog(self) -> None:
         """Partitions whose records wait unfolded (a budget spent, a merge waiting) stop
-        fetching until the backlog halves, so memory stays bounded."""
+        fetching until the backlog halves, so memory stays bounded. While a unit waits
+        for a partition the broker holds records of but the fetcher has not fed (busy
+        with the others' backlogs: 30 s and more at 10x history), partitions with records
+        to fold already stop fetching too, so the starved one is fetched next; they lose
+        nothing, they fold what they hold meanwhile."""
+        starved = {u.merge.starved for u in self.units.values()} - {None}
         for unit in self.units.values():
             for tp in unit.tps:
                 held = unit.merge.backlog(tp)
-                if held > MAX_BACKLOG:
+                if held > MAX_BACKLOG or (starved and held and tp not in starved):
                     self.consumer.pause(tp)
                 elif held < MAX_BACKLOG // 2 and tp in self.consumer.paused():
                     resume(self.consumer, tp)
 
-    def _caught_up(self, tp: TopicPartition) -> bool:
-        """Nothing more to read on `tp` for now: the last poll gave it nothing (the fetcher
-        may hold more of a batch) and its position is at the broker's end, asked once a
-        poll (a fetch's high watermark can be older than records already written)."""
+    def _caught_up(self, tp: TopicPartition) -> bool | None:
+        """For the merge (streams/time_merge.py): True if there is nothing more to read
+        on `tp` for now (the last poll gave it nothing, the fetcher may hold more of a
+        batch, and its position is at the broker's end, asked once a poll: a fetch's
+        high watermark can be older than records already written); False if the broker
+        holds more (the unit waits for it, however long); None if the end is unknown."""
         if tp in self._fed:
             return False
         if tp not in self._ends:
@@ -431,12 +438,15 @@ class DetectorWorker(Delivery):
             try:
                 self._ends.update(self.consumer.end_offsets(tps))
             except Exception:  # noqa: BLE001 - no answer: wait (the merge caps the wait)
-                return False
+                return None
         try:
             position = self.consumer.position(tp, timeout_ms=0)
         except Exception:  # noqa: BLE001 - not assigned any more: nothing will come
             return True
-        return position is not None and position >= self._ends.get(tp, 0)
+        end = self._ends.get(tp)
+        if position is None or end is None:
+            return None
+        return position >= end
 
     def _tick(self, unit: UnitTask, wall: float) -> None:
         """Ticks for quiet rooms under way (live only: a rebuild replays the log's ticks)."""

@@ -181,3 +181,25 @@ def test_merge_order_depends_on_the_log_not_on_how_it_was_fetched(a, b, split):
     for topic in (FR, SE):  # each partition's own order kept
         offsets = [o for t, o in whole if t == topic]
         assert offsets == sorted(offsets)
+
+
+def test_merge_waits_for_a_partition_known_to_be_behind_however_long():
+    """A partition the broker holds records of (caught_up False) is waited for past
+    max_wait_s: going on without it would fold later records of the other first
+    (bench/recovery.py at 10x history: frames unfed for 31 s, sessions folded ahead)."""
+    ta, tb = TopicPartition(FR, 0), TopicPartition(SE, 0)
+    merge = TimeMerge([ta, tb], max_wait_s=0.0)
+    merge.add(tb, items(tb, [50.0]))
+    assert list(merge.drain(lambda p: False)) == []  # frames behind: the session waits
+    assert list(merge.drain(lambda p: False)) == []
+    merge.add(ta, items(ta, [10.0, 60.0]))
+    out = [(t.topic, i.at) for t, i in merge.drain(lambda p: False)]
+    assert out == [(FR, 10.0), (SE, 50.0)]  # 60.0 waits: sessions may bring more before it
+
+
+def test_merge_waits_at_most_max_wait_for_a_partition_of_unknown_lag():
+    ta, tb = TopicPartition(FR, 0), TopicPartition(SE, 0)
+    merge = TimeMerge([ta, tb], max_wait_s=0.0)
+    merge.add(tb, items(tb, [50.0]))
+    out = [(t.topic, i.at) for t, i in merge.drain(lambda p: None)]
+    assert out == [(SE, 50.0)]  # no broker answer about the frames: not stopped for good

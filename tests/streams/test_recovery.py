@@ -4,6 +4,10 @@ alerts are those of replay over the same events, and only what must be read is r
 
 from __future__ import annotations
 
+import functools
+import time
+from datetime import datetime
+
 import pytest
 
 from detectors.offline import replay
@@ -91,6 +95,64 @@ def test_a_restart_loads_snapshots_and_reads_only_what_came_after(broker, topics
     finally:
         close_all(second)
     assert content(final_alerts(broker, topics)) == expected(phases_at(events, cut))
+
+
+def starve_frames(monkeypatch, frames_topic: str, seconds: float) -> None:
+    """For the next `seconds`, the workers' polls deliver nothing of `frames_topic` (its
+    records are put back, as a fetcher busy with other partitions' backlogs leaves a
+    partition unfed), and a merge gives up on a partition of unknown lag after 0.2 s."""
+    import streams.worker as worker_module
+    from streams.time_merge import TimeMerge
+
+    real = worker_module.poll
+    until = time.monotonic() + seconds
+
+    def starving(consumer, timeout_ms, **kw):
+        batch = real(consumer, timeout_ms, **kw)
+        if time.monotonic() < until:
+            for tp in [tp for tp in batch if tp.topic == frames_topic and batch[tp]]:
+                consumer.seek(tp, batch.pop(tp)[0].offset)
+        return batch
+
+    monkeypatch.setattr(worker_module, "poll", starving)
+    monkeypatch.setattr(worker_module, "TimeMerge", functools.partial(TimeMerge, max_wait_s=0.2))
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        datetime.fromisoformat("2026-09-23T10:20:00+08:00"),  # inside a VID-ABSENT episode
+        datetime.fromisoformat("2026-09-24T13:15:00+08:00"),  # inside a VID-AFTERHOURS one
+    ],
+    ids=["absent", "afterhours"],
+)
+def test_a_restart_from_snapshots_whose_frames_come_late_raises_an_uninterrupted_runs_alerts(
+    broker, topics, state, monkeypatch, cut
+):
+    """Restarted inside a video episode, with the rooms' frames unfed for seconds while
+    their sessions arrive: the rooms units wait for the frames the broker holds (found by
+    bench/recovery.py at 10x history, where the merge went on without them and the video
+    rules raised alerts an uninterrupted worker does not)."""
+    events = day()
+    first = workers(broker, topics, 1, state, cross=0)
+    try:
+        publish_between(broker, topics, events, hi=cut)
+        assert drive(first, lambda: settled(first))
+    finally:
+        close_all(first)
+    starve_frames(monkeypatch, topics.frames, seconds=4.0)
+    second = workers(broker, topics, 1, state, cross=0)
+    try:
+        publish_between(broker, topics, events, lo=cut)
+        assert drive(second, lambda: settled(second))
+        rooms = [u for u in second[0].units.values() if u.kind == "rooms"]
+        assert rooms and all(u.origin.startswith("snapshot") for u in rooms)
+    finally:
+        close_all(second)
+    got = final_alerts(broker, topics)
+    video = {a.rule for a in got.values() if a.rule.startswith("VID-")}
+    assert {"VID-ABSENT", "VID-AFTERHOURS", "VID-TAMPER"} <= video
+    assert content(got) == expected(phases_at(events, cut), cross=False)
 
 
 def test_a_crash_resumes_from_an_older_snapshot_and_folds_up_to_the_commit(broker, topics, state):
