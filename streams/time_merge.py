@@ -53,16 +53,12 @@ class TimeMerge:
         self.max_wait_s = max_wait_s
         self._empty_since: dict[TopicPartition, float] = {}
         self._next_note: dict[TopicPartition, float] = {}  # wait (s) of the next warning
-        #: The partition the last drain stopped for: behind on the broker, nothing fetched.
-        self.starved: TopicPartition | None = None
 
     def add(self, tp: TopicPartition, items: list[Item]) -> None:
         if tp in self.buffers and items:
             self.buffers[tp].extend(items)
             self._empty_since.pop(tp, None)
             self._next_note.pop(tp, None)
-            if tp == self.starved:
-                self.starved = None
 
     def drain(
         self, caught_up: Callable[[TopicPartition], bool | None]
@@ -78,7 +74,6 @@ class TimeMerge:
                 yield tp, buf.popleft()
             return
         now = time.monotonic()
-        self.starved = None
         while True:
             best: tuple[float, int] | None = None
             best_tp = None
@@ -88,7 +83,6 @@ class TimeMerge:
                     if state is not True:
                         since = self._empty_since.setdefault(tp, now)
                         if state is False:
-                            self.starved = tp
                             self._note_wait(tp, now - since)
                             return  # its records may go before the others'
                         if now - since < self.max_wait_s:

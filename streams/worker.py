@@ -411,16 +411,11 @@ class DetectorWorker(Delivery):
 
     def _hold_backlog(self) -> None:
         """Partitions whose records wait unfolded (a budget spent, a merge waiting) stop
-        fetching until the backlog halves, so memory stays bounded. While a unit waits
-        for a partition the broker holds records of but the fetcher has not fed (busy
-        with the others' backlogs: 30 s and more at 10x history), partitions with records
-        to fold already stop fetching too, so the starved one is fetched next; they lose
-        nothing, they fold what they hold meanwhile."""
-        starved = {u.merge.starved for u in self.units.values()} - {None}
+        fetching until the backlog halves, so memory stays bounded."""
         for unit in self.units.values():
             for tp in unit.tps:
                 held = unit.merge.backlog(tp)
-                if held > MAX_BACKLOG or (starved and held and tp not in starved):
+                if held > MAX_BACKLOG:
                     self.consumer.pause(tp)
                 elif held < MAX_BACKLOG // 2 and tp in self.consumer.paused():
                     resume(self.consumer, tp)
