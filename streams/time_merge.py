@@ -80,7 +80,9 @@ class TimeMerge:
             for tp, buf in self.buffers.items():
                 if not buf:
                     state = caught_up(tp)
-                    if state is not True:
+                    if state is True:
+                        self._empty_since.pop(tp, None)  # a later wait starts afresh
+                    else:
                         since = self._empty_since.setdefault(tp, now)
                         if state is False:
                             self._note_wait(tp, now - since)

@@ -175,6 +175,8 @@ class DetectorWorker(Delivery):
         self._committable: dict[TopicPartition, OffsetAndMetadata] = {}
         self._fed: set[TopicPartition] = set()  # partitions the last poll gave records
         self._ends: dict[TopicPartition, int] = {}  # end offsets asked this poll
+        self._known_ends: dict[TopicPartition, int] = {}  # the last ones the broker gave
+        self._ends_stale = False  # the broker did not answer this poll
         self._turn = 0
         self.stop_event = threading.Event()
         self._until: Callable[[], bool] | None = None
@@ -277,7 +279,7 @@ class DetectorWorker(Delivery):
         batch = poll(self.consumer, timeout_ms)
         restarted = self._apply_rebalance()
         self._fed = {tp for tp, records in batch.items() if records}
-        self._ends = {}
+        self._ends, self._ends_stale = {}, False
         for tp, records in batch.items():
             unit = self._unit_of(tp)
             if unit is None or tp in restarted:
@@ -428,20 +430,24 @@ class DetectorWorker(Delivery):
         holds more (the unit waits for it, however long); None if the end is unknown."""
         if tp in self._fed:
             return False
-        if tp not in self._ends:
+        if tp not in self._ends and not self._ends_stale:
             tps = [t for u in self.units.values() for t in u.tps]
             try:
                 self._ends.update(self.consumer.end_offsets(tps))
-            except Exception:  # noqa: BLE001 - no answer: wait (the merge caps the wait)
-                return None
+                self._known_ends.update(self._ends)
+            except Exception as exc:  # noqa: BLE001 - no answer: the last ends known
+                log.debug("end offsets not answered (%s); using the last known", exc)
+                self._ends_stale = True  # asked again at the next poll
         try:
             position = self.consumer.position(tp, timeout_ms=0)
         except Exception:  # noqa: BLE001 - not assigned any more: nothing will come
             return True
-        end = self._ends.get(tp)
+        end = self._known_ends.get(tp) if self._ends_stale else self._ends.get(tp)
         if position is None or end is None:
             return None
-        return position >= end
+        if position < end:
+            return False  # an older end is a lower bound: behind it is behind
+        return None if self._ends_stale else True
 
     def _tick(self, unit: UnitTask, wall: float) -> None:
         """Ticks for quiet rooms under way (live only: a rebuild replays the log's ticks)."""
