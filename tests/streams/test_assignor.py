@@ -203,3 +203,47 @@ def test_merge_waits_at_most_max_wait_for_a_partition_of_unknown_lag():
     merge.add(tb, items(tb, [50.0]))
     out = [(t.topic, i.at) for t, i in merge.drain(lambda p: None)]
     assert out == [(SE, 50.0)]  # no broker answer about the frames: not stopped for good
+
+
+def test_merge_wait_starts_afresh_after_a_partition_was_caught_up(monkeypatch):
+    """A partition once waited for, then caught up for a long time, then of unknown lag
+    again is waited for max_wait_s from then, not from the first wait long ago."""
+    import streams.time_merge as tm
+
+    now = [1000.0]
+    monkeypatch.setattr(tm.time, "monotonic", lambda: now[0])
+    ta, tb = TopicPartition(FR, 0), TopicPartition(SE, 0)
+    merge = TimeMerge([ta, tb], max_wait_s=5.0)
+    merge.add(ta, items(ta, [1.0]))
+    assert list(merge.drain(lambda p: p == ta or None)) == []  # sessions: lag unknown
+    assert [i.at for _, i in merge.drain(lambda p: True)] == [1.0]  # nothing came: at end
+    now[0] += 60.0  # a minute caught up
+    merge.add(ta, items(ta, [2.0]))
+    assert list(merge.drain(lambda p: p == ta or None)) == []  # waits again, afresh
+    now[0] += 6.0
+    assert [i.at for _, i in merge.drain(lambda p: p == ta or None)] == [2.0]
+
+
+def test_a_worker_without_end_offsets_counts_a_partition_behind_its_last_known_end():
+    from streams.worker import DetectorWorker
+
+    tp = TopicPartition(FR, 0)
+
+    class Consumer:
+        def end_offsets(self, tps):
+            raise TimeoutError("no answer")
+
+        def position(self, tp, timeout_ms=0):
+            return 40
+
+    worker = SimpleNamespace(
+        _fed=set(),
+        _ends={},
+        _ends_stale=False,
+        _known_ends={tp: 50},
+        units={"rooms": SimpleNamespace(tps=[tp])},
+        consumer=Consumer(),
+    )
+    assert DetectorWorker._caught_up(worker, tp) is False  # 40 < 50: records to come
+    worker._known_ends[tp] = 40
+    assert DetectorWorker._caught_up(worker, tp) is None  # at an old end: not known
