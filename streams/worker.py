@@ -423,11 +423,9 @@ class DetectorWorker(Delivery):
                     resume(self.consumer, tp)
 
     def _caught_up(self, tp: TopicPartition) -> bool | None:
-        """For the merge (streams/time_merge.py): True if there is nothing more to read
-        on `tp` for now (the last poll gave it nothing, the fetcher may hold more of a
-        batch, and its position is at the broker's end, asked once a poll: a fetch's
-        high watermark can be older than records already written); False if the broker
-        holds more (the unit waits for it, however long); None if the end is unknown."""
+        """For the merge: True if nothing more is to read on `tp` now (the last poll gave
+        it nothing and its position is at the broker's end, asked once a poll); False if
+        the broker holds more (waited for, however long); None if that is not known."""
         if tp in self._fed:
             return False
         if tp not in self._ends and not self._ends_stale:
