@@ -91,6 +91,26 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def state_parts(engine: Engine) -> dict[str, int]:
+    """Pickled bytes of each part of the state (detector states by detector), so a figure
+    that grows says what grows."""
+
+    def size(obj) -> int:
+        return len(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+
+    parts: dict[str, int] = {}
+    for (detector, _key), state in engine.states.items():
+        parts[detector] = parts.get(detector, 0) + size(state)
+    for name, obj in (
+        ("corpus", engine.ctx.corpus),
+        ("registry", engine.ctx.registry),
+        ("seen ids", engine.seen),
+        ("alert book", engine.book),
+    ):
+        parts[name] = size(obj)
+    return parts
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -105,6 +125,7 @@ def main() -> int:
     released = FileReleased(work / "released.db")
     engine = Engine(all_detectors(), Context(), released=released)
     rows = [("before the first event", rss_mb(), 0, 0, 0, 0)]
+    parts: list[dict[str, int]] = []
     folded = 0
     for year in range(args.years):
         for e in year_of(base, year):
@@ -115,6 +136,7 @@ def main() -> int:
             state = len(pickle.dumps(engine.export_state(), protocol=pickle.HIGHEST_PROTOCOL))
             held = len({pid for _, pid in engine.states})
             rows.append((f"after year {year + 1}", rss_mb(), state, held, released.count(), folded))
+            parts.append(state_parts(engine))
         print(
             f"year {year + 1}: {folded} events folded ({time.monotonic() - t0:.0f} s)", flush=True
         )
@@ -135,6 +157,11 @@ def main() -> int:
         f"{last[2] / max(1, first[2]):.2f}x, for {last[5] / max(1, first[5]):.0f}x the events "
         f"(over the process before any event: +{first[1] - rows[0][1]:.0f} MB after year 1, "
         f"+{last[1] - rows[0][1]:.0f} MB after year {args.years})"
+    )
+    grew = sorted(parts[-1], key=lambda k: parts[0].get(k, 0) - parts[-1][k])[:4]
+    print(
+        f"largest growth of the state, year 1 -> year {args.years} (MB): "
+        + ", ".join(f"{k} {parts[0].get(k, 0) / 1e6:.2f} -> {parts[-1][k] / 1e6:.2f}" for k in grew)
     )
     return 0
 
