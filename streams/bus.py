@@ -56,39 +56,69 @@ def replication_factor() -> int:
     return int(os.environ.get("WITNESS_REPLICATION_FACTOR", "-1") or -1)
 
 
+#: How long topic creation keeps trying while a node is down: right after a kill the
+#: cluster's metadata still names the dead node (until it is fenced, seconds), and
+#: kafka-python's admin client sends each request to one node without failing over.
+ENSURE_TOPICS_PATIENCE_S = 90.0
+
+
 def ensure_topics(
-    bootstrap: str, topics: Topics, partitions: int = 3, replicas: int | None = None
+    bootstrap: str,
+    topics: Topics,
+    partitions: int = 3,
+    replicas: int | None = None,
+    *,
+    patience_s: float | None = None,
 ) -> list[str]:
     """Create every Witness topic that is missing; return the names created.
 
     `witness.frames` and `witness.sessions` get the same partition count so that the
     consumer group co-partitions them by room id. `replicas` defaults to
-    `replication_factor()`.
+    `replication_factor()`. A retriable broker error (a node of the cluster refusing
+    connections, a request timing out) is retried with a fresh admin client for `patience_s`
+    (default ENSURE_TOPICS_PATIENCE_S), so one dead broker out of three never stops
+    `witness ingest` or a service starting; the last error is raised after that.
     """
     replicas = replication_factor() if replicas is None else replicas
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
-    try:
-        existing = set(admin.list_topics())
-        wanted = []
-        for name in topics.all():
-            if name in existing:
-                continue
-            config = {"cleanup.policy": "compact"} if name in topics.compacted() else {}
-            if name == topics.events:
-                # Workers rebuild per-project state by re-reading this topic from the start,
-                # so it must keep every project's history (the frames topic may expire).
-                config = {"retention.ms": "-1"}
-            wanted.append(NewTopic(name, partitions, replicas, topic_configs=config))
-        created = []
-        for topic in wanted:  # one by one: a racing creator must not fail the others
-            try:
-                admin.create_topics([topic])
-                created.append(topic.name)
-            except TopicAlreadyExistsError:
-                pass
-        return created
-    finally:
-        admin.close()
+    patience_s = ENSURE_TOPICS_PATIENCE_S if patience_s is None else patience_s
+    deadline = time.monotonic() + patience_s
+    delay = 0.5
+    created: list[str] = []
+    while True:
+        # No node answers at all: the admin client's own bootstrap fails, and that is
+        # raised at once (a broker that is not there is not waited for).
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+        try:
+            _create_missing(admin, topics, partitions, replicas, created)
+            return created
+        except KafkaError as exc:
+            if not exc.retriable or time.monotonic() + delay > deadline:
+                raise
+            log.warning("topic check failed (%s); trying again in %.1f s", exc, delay)
+        finally:
+            admin.close()
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
+
+
+def _create_missing(
+    admin: KafkaAdminClient, topics: Topics, partitions: int, replicas: int, created: list[str]
+) -> None:
+    """Create what `admin` does not list; append the names created to `created`."""
+    existing = set(admin.list_topics())
+    for name in topics.all():
+        if name in existing:
+            continue
+        config = {"cleanup.policy": "compact"} if name in topics.compacted() else {}
+        if name == topics.events:
+            # Workers rebuild per-project state by re-reading this topic from the start,
+            # so it must keep every project's history (the frames topic may expire).
+            config = {"retention.ms": "-1"}
+        try:  # one by one: a racing creator must not fail the others
+            admin.create_topics([NewTopic(name, partitions, replicas, topic_configs=config)])
+            created.append(name)
+        except TopicAlreadyExistsError:
+            pass
 
 
 def _key(value: str | None) -> bytes | None:

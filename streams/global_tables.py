@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 CATCH_UP_TIMEOUT_S = 300.0
 #: Longest a poll reads on to the end of a table (then the group's records go first).
 POLL_READ_S = 30.0
+#: Longest wait for one broker answer (end offsets, a position) while reading: a leader
+#: that died answers nothing until the new one is elected.
+BROKER_ASK_S = 5.0
 
 
 class TableFeed:
@@ -136,14 +139,15 @@ class TableFeed:
         """Read up to the topic's end as of now, for at most `budget_s`; sets `caught_up`."""
         deadline = time.monotonic() + budget_s
         self.caught_up = False
+        ask_ms = max(1, int(min(budget_s, BROKER_ASK_S) * 1000))
         try:
-            end = self.consumer.end_offsets(self.tps)
+            end = self.consumer.end_offsets(self.tps, timeout_ms=ask_ms)
         except Exception as exc:  # noqa: BLE001 - no broker answered: not caught up
             log.warning("%s: end offsets unknown (%s); read again next poll", self.label, exc)
             return 0
         read = 0
         while True:
-            if all(self.consumer.position(tp) >= end[tp] for tp in self.tps):
+            if self._at(end, ask_ms):
                 self.caught_up = True
                 break
             if time.monotonic() >= deadline:
@@ -155,6 +159,15 @@ class TableFeed:
                     read += 1
                     self.fold(rec)
         return read
+
+    def _at(self, end: dict[TopicPartition, int], timeout_ms: int) -> bool:
+        """Every partition's position is at `end`; False if a position is not known within
+        `timeout_ms` (a leader gone while the position is reset or validated)."""
+        for tp in self.tps:
+            position = self.consumer.position(tp, timeout_ms=timeout_ms)
+            if position is None or position < end[tp]:
+                return False
+        return True
 
     # ------------------------------------------------------------------ snapshots
 

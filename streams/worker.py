@@ -77,6 +77,10 @@ log = logging.getLogger(__name__)
 DETECTOR_GROUP = "witness-detectors"
 #: Records a partition may have fetched but not folded before it stops fetching.
 MAX_BACKLOG = 5_000
+#: The end offsets `_caught_up` asks once a poll: bounded, so a partition whose leader
+#: died (until the new one is elected) costs a poll this long at most, not a request
+#: timeout for every partition in turn.
+END_OFFSETS_TIMEOUT_MS = 2_000
 
 
 @dataclass
@@ -431,8 +435,10 @@ class DetectorWorker(Delivery):
         if tp not in self._ends and not self._ends_stale:
             tps = [t for u in self.units.values() for t in u.tps]
             try:
-                self._ends.update(self.consumer.end_offsets(tps))
-                self._known_ends.update(self._ends)
+                # Bounded: a leader that died answers nothing until the next is elected.
+                ends = self.consumer.end_offsets(tps, timeout_ms=END_OFFSETS_TIMEOUT_MS)
+                self._ends.update(ends)
+                self._known_ends.update(ends)
             except Exception as exc:  # noqa: BLE001 - no answer: the last ends known
                 log.debug("end offsets not answered (%s); using the last known", exc)
                 self._ends_stale = True  # asked again at the next poll

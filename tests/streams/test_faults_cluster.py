@@ -78,12 +78,6 @@ def _stream_mid_fault(cluster, pg_url, topics, tmp_path, started, *, db_url: str
     return facts, events, store, stream
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known gap (session 3, s3-faults): passed 3 of 5 runs; failures: `witness ingest` "
-    "exited on KafkaConnectionError ECONNREFUSED from the killed node (1 run), and the "
-    "per-project detector worker stopped folding after the kill, 112 alerts missing (1 run)",
-)
 def test_kill_9_one_broker_mid_stream(
     kafka_cluster, pg_url, topics, tmp_path, fault_figures, started
 ):
