@@ -134,3 +134,30 @@ def test_migrations_match_the_models(store):
     with store.engine.connect() as conn:
         drift = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     assert drift == []
+
+
+def test_an_earlier_version_delivered_again_is_not_recorded_again(store):
+    """A worker restarted past its last commit publishes an alert's versions again,
+    batched otherwise: the stale ones are not news, and the final one is not a second
+    record of what the ledger already holds."""
+    from datetime import timedelta
+
+    evs = _project_events()
+    _, alerts = _fold(evs)
+    first = alerts[0]
+    v = [
+        first.model_copy(
+            update={"last_seen": first.last_seen + timedelta(minutes=m), "event_ids": ids}
+        )
+        for m, ids in ((1, ["a"]), (5, ["a", "b"]), (3, ["a", "c"]))
+    ]
+    store.write(evs, [v[0]])
+    store.write((), [v[1]])
+    again = store.write((), [v[2], v[1]])  # an intermediate version, then the last again
+    assert again.changed_alerts == 0
+    links = [link for link in store.ledger("P1") if link.kind == "alert"]
+    assert len(links) == 2
+    (row,) = [a for a in store.alert_models() if a.alert_id == first.alert_id]
+    assert row.content_key() == v[1].content_key()
+    newer = v[1].model_copy(update={"event_ids": ["a", "b", "d"]})  # same time, news
+    assert store.write((), [newer]).changed_alerts == 1

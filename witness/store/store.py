@@ -239,8 +239,8 @@ class Store:
             content = alert.content_key()
             digest = sha256(content.encode("utf-8")).hexdigest()
             row = rows.get(aid)
-            if row is not None and row.content_hash == digest:
-                continue
+            if row is not None and (row.content_hash == digest or _older(alert, row)):
+                continue  # recorded already, or superseded by what is (a re-delivery)
             links.append(chain_of_alert(alert.project_id), "alert", aid, content)
             values = {
                 "rule": alert.rule,
@@ -494,3 +494,11 @@ def row_to_alert(r: AlertRow) -> Alert:
         sealed=r.sealed,
         status=r.status,  # type: ignore[arg-type]
     )
+
+
+def _older(alert: Alert, row: AlertRow) -> bool:
+    """A version whose evidence ends before the recorded one's: an earlier version sent
+    again (a worker restarted past its last commit re-publishes the versions it had
+    already sent, batched differently), not news. Recording it would put a stale version
+    after the newer one in the chain and then the newer one a second time."""
+    return to_utc(alert.last_seen) < to_utc(row.last_seen)
