@@ -104,7 +104,9 @@ def test_a_worker_s_catch_up_check_asks_once_a_poll_within_its_timeout():
     tps = [TopicPartition(t, p) for t in ("e", "f") for p in range(3)]
     units = {f"u{p}": SimpleNamespace(tps=[tps[p], tps[p + 3]]) for p in range(3)}
     consumer = _LeaderGone()
-    worker = SimpleNamespace(_fed=set(), _ends={}, units=units, consumer=consumer)
+    worker = SimpleNamespace(
+        _fed=set(), _ends={}, _known_ends={}, _ends_stale=False, units=units, consumer=consumer
+    )
     started = time.monotonic()
     answers = [DetectorWorker._caught_up(worker, tp) for tp in tps]
     took = time.monotonic() - started
