@@ -21,7 +21,6 @@ the broker) is waited for at most `max_wait_s`.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -35,9 +34,6 @@ log = logging.getLogger(__name__)
 #: Longest wait for a partition that should have records but delivered none yet (a
 #: backlog on other partitions of the worker can keep the fetcher busy for seconds).
 MAX_WAIT_S = 30.0
-#: Longest wait for a partition at its end that is not complete up to the next record's
-#: time (`complete_until`): past it the record goes on, so nothing stops for good.
-MAX_HOLD_S = 120.0
 
 
 @dataclass
@@ -51,24 +47,12 @@ class Item:
 
 
 class TimeMerge:
-    def __init__(
-        self,
-        tps: list[TopicPartition],
-        *,
-        max_wait_s: float = MAX_WAIT_S,
-        max_hold_s: float = MAX_HOLD_S,
-        bounded: set[TopicPartition] | frozenset = frozenset(),
-    ) -> None:
+    def __init__(self, tps: list[TopicPartition], *, max_wait_s: float = MAX_WAIT_S) -> None:
         self.order = {tp: i for i, tp in enumerate(sorted(tps))}
-        #: Partitions complete only up to an event time (`complete_until`): the room
-        #: sessions, published by the project units as they fold.
-        self.bounded = set(bounded)
         self.buffers: dict[TopicPartition, deque[Item]] = {tp: deque() for tp in self.order}
         self.max_wait_s = max_wait_s
-        self.max_hold_s = max_hold_s
         self._empty_since: dict[TopicPartition, float] = {}
         self._next_note: dict[TopicPartition, float] = {}  # wait (s) of the next warning
-        self._held_since: float | None = None
 
     def add(self, tp: TopicPartition, items: list[Item]) -> None:
         if tp in self.buffers and items:
@@ -77,19 +61,13 @@ class TimeMerge:
             self._next_note.pop(tp, None)
 
     def drain(
-        self,
-        caught_up: Callable[[TopicPartition], bool | None],
-        complete_until: Callable[[TopicPartition], float] | None = None,
+        self, caught_up: Callable[[TopicPartition], bool | None]
     ) -> Iterator[tuple[TopicPartition, Item]]:
         """Yield items in merge order while the order is known (see the module doc).
 
         `caught_up(tp)`: True if `tp` has nothing more to read now, False if the broker
         holds more of it (waited for without limit), None if that is not known (waited
-        for at most `max_wait_s`). `complete_until(tp)`, asked for the `bounded`
-        partitions, is the event time up to which such a partition is complete and read
-        (later records may still be published to it, e.g. the sessions of project events
-        not folded yet: streams/session_horizon.py); items later than it wait, at most
-        `max_hold_s`."""
+        for at most `max_wait_s`)."""
         if len(self.buffers) == 1:
             ((tp, buf),) = self.buffers.items()
             while buf:
@@ -99,13 +77,8 @@ class TimeMerge:
         while True:
             best: tuple[float, int] | None = None
             best_tp = None
-            bound = math.inf
             for tp, buf in self.buffers.items():
-                if tp in self.bounded and complete_until is not None:
-                    bound = min(bound, complete_until(tp))
-                    if not buf:
-                        continue
-                elif not buf:
+                if not buf:
                     state = caught_up(tp)
                     if state is True:
                         self._empty_since.pop(tp, None)  # a later wait starts afresh
@@ -122,12 +95,6 @@ class TimeMerge:
                     best, best_tp = key, tp
             if best_tp is None:
                 return
-            if best[0] > bound:
-                since = self._held_since = self._held_since or now
-                if now - since < self.max_hold_s:
-                    return  # a record going before it may still be published
-            else:
-                self._held_since = None
             yield best_tp, self.buffers[best_tp].popleft()
 
     def _note_wait(self, tp: TopicPartition, waited: float) -> None:

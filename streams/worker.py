@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -64,7 +63,6 @@ from streams.document_texts import StoreDocumentTexts
 from streams.global_tables import CorpusFeed, RegistryFeed
 from streams.outbox import Delivery, _origin, _Outgoing
 from streams.poll_budget import budget_seconds
-from streams.session_horizon import SessionHorizon, stamp
 from streams.snapshots import SnapshotKeeper, SnapshotPolicy, StoreReleased, new_job
 from streams.ticks import RoomClock
 from streams.time_merge import Item, TimeMerge
@@ -192,8 +190,6 @@ class DetectorWorker(Delivery):
             bootstrap, self.group_id, partition_assignment_strategy=[self.make_assignor()]
         )
         self.poll_budget_s = budget_seconds(self.consumer)
-        self.sessions_horizon = SessionHorizon(self.consumer, self.topics.events)
-        self._folded_at: dict[TopicPartition, float] = {}  # newest event time folded
         wait_for_topics(self.consumer, self.subscribed())
         self.consumer.subscribe(self.subscribed(), listener=_Rebalance(self))
         self.registry: RegistryFeed | None = None
@@ -284,8 +280,6 @@ class DetectorWorker(Delivery):
         if behind:
             self._wait_for_tables(behind)
             return 0
-        if any(unit.kind == "rooms" for unit in self.units.values()):
-            self.sessions_horizon.refresh()  # before this poll's end offsets are asked
         batch = poll(self.consumer, timeout_ms)
         restarted = self._apply_rebalance()
         self._fed = {tp for tp, records in batch.items() if records}
@@ -303,8 +297,7 @@ class DetectorWorker(Delivery):
         self._turn = (self._turn + 1) % max(1, len(order))
         for unit in order[self._turn :] + order[: self._turn]:  # who goes first rotates
             if time.monotonic() <= deadline:
-                complete_until = self._sessions_until if unit.kind == "rooms" else None
-                for tp, item in unit.merge.drain(self._caught_up, complete_until):
+                for tp, item in unit.merge.drain(self._caught_up):
                     self._handle(unit, tp, item, wall)
                     n += 1
                     if time.monotonic() > deadline:
@@ -323,7 +316,7 @@ class DetectorWorker(Delivery):
             for tp in unit.tps:
                 pos = unit.position.get(tp)
                 if pos is not None and pos != before.get(tp) and pos > unit.resume_at.get(tp, 0):
-                    offsets[tp] = OffsetAndMetadata(pos, stamp(self._folded_at.get(tp)), -1)
+                    offsets[tp] = OffsetAndMetadata(pos, "", -1)
         if offsets:
             self._commit(offsets)
         self._snapshot_due()
@@ -395,9 +388,7 @@ class DetectorWorker(Delivery):
         started = time.monotonic()
         released = StoreReleased(self.keeper, self.history) if self.keeper.enabled else None
         engine = self.new_engine(kind, released)
-        sessions = {tp for tp in tps if tp.topic == self.topics.sessions}
-        merge = TimeMerge(sorted(tps), bounded=sessions)
-        unit = UnitTask(name, kind, sorted(tps), engine, merge, released)
+        unit = UnitTask(name, kind, sorted(tps), engine, TimeMerge(sorted(tps)), released)
         if kind == "rooms":
             unit.clock = RoomClock(self.settings.tick_seconds)
         start = plan_start(
@@ -462,13 +453,6 @@ class DetectorWorker(Delivery):
             return False  # an older end is a lower bound: behind it is behind
         return None if self._ends_stale else True
 
-    def _sessions_until(self, tp: TopicPartition) -> float:
-        """A sessions partition is complete up to the sessions horizon once it is read to
-        its end (asked after the horizon: see `poll_once`), else not at all."""
-        if tp.topic != self.topics.sessions:
-            return math.inf
-        return self.sessions_horizon.at if self._caught_up(tp) else -math.inf
-
     def _tick(self, unit: UnitTask, wall: float) -> None:
         """Ticks for quiet rooms under way (live only: a rebuild replays the log's ticks)."""
         if unit.clock is None or not unit.live():
@@ -510,8 +494,6 @@ class DetectorWorker(Delivery):
         rec = item.rec
         warming = unit.warming(tp, rec.offset)
         unit.position[tp] = rec.offset + 1
-        if item.at > self._folded_at.get(tp, -math.inf):
-            self._folded_at[tp] = item.at
         self.stats.records += 1
         event = item.event
         if event is None:
