@@ -32,13 +32,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kafka import KafkaAdminClient, KafkaConsumer  # noqa: E402
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition  # noqa: E402
 from kafka.errors import KafkaError  # noqa: E402
 
 from detectors.offline import replay  # noqa: E402
 from streams.apache_kafka import ApacheKafka  # noqa: E402
 from streams.broker import die_with_parent  # noqa: E402
+from streams.cross_worker import CROSS_GROUP  # noqa: E402
 from streams.delivery_audit import audit, wait_recorded  # noqa: E402
+from streams.recorder import RECORDER_GROUP  # noqa: E402
 from streams.topics import Topics  # noqa: E402
 from streams.worker import DETECTOR_GROUP  # noqa: E402
 from witness.events import parse_event  # noqa: E402
@@ -88,6 +90,45 @@ def progress(
 
 def wanted(topics: Topics) -> set[str]:
     return {topics.events, topics.frames}
+
+
+def behind(bootstrap: str, topics: Topics, group: str, read: set[str]) -> int:
+    """Records of `read` (every partition) the group has not committed yet; -1 if the
+    broker did not answer. `group` is the full group id."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        committed = admin.list_group_offsets(group)[group]
+        tps = [TopicPartition(t, p) for t in sorted(read) for p in consumer.partitions_for_topic(t)]
+        ends = consumer.end_offsets(tps)
+        done = {tp: om.offset for tp, om in committed.items() if om.offset >= 0}
+        return sum(max(0, ends[tp] - done.get(tp, 0)) for tp in tps)
+    except KafkaError:
+        return -1
+    finally:
+        consumer.close()
+        admin.close()
+
+
+def wait_settled(bootstrap: str, topics: Topics, timeout: float = 600) -> bool:
+    """Until every role has committed everything it reads, twice in a row (what the
+    recorder reads grows while the workers publish). Counting the store's alerts is not
+    enough: a run that raised an alert replay does not reaches the count early and would
+    be stopped before its last records were folded."""
+    roles = [  # the workers' group ids carry the topic prefix, the recorder's does not
+        (topics.prefix + DETECTOR_GROUP, {topics.events, topics.frames, topics.sessions}),
+        (topics.prefix + CROSS_GROUP, {topics.events}),
+        (RECORDER_GROUP, {topics.events, topics.frames, topics.sessions, topics.alerts}),
+    ]
+    deadline, streak = time.monotonic() + timeout, 0
+    while time.monotonic() < deadline:
+        left = [behind(bootstrap, topics, group, read) for group, read in roles]
+        streak = streak + 1 if all(n == 0 for n in left) else 0
+        if streak >= 2:
+            return True
+        time.sleep(2)
+    print(f"not settled after {timeout:.0f} s (records behind per role: {left})", flush=True)
+    return False
 
 
 def main() -> int:
@@ -156,7 +197,8 @@ def main() -> int:
             kills.append(f"{done:.0%}")
             worker = start("detectors", env, work / "detectors.log")
             procs.append(worker)
-        wait_recorded(store, len(sent), len(expected), timeout=600, quiet=90)
+        wait_settled(bootstrap, topics)
+        wait_recorded(store, len(sent), len(expected), timeout=120, quiet=30)
         elapsed = time.monotonic() - t_stream
     finally:
         for p in procs:
