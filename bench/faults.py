@@ -115,10 +115,13 @@ def wait_settled(bootstrap: str, topics: Topics, timeout: float = 600) -> bool:
     recorder reads grows while the workers publish). Counting the store's alerts is not
     enough: a run that raised an alert replay does not reaches the count early and would
     be stopped before its last records were folded."""
-    roles = [  # the workers' group ids carry the topic prefix, the recorder's does not
+    roles = [  # group ids carry the topic prefix (streams/worker.py, streams/recorder.py)
         (topics.prefix + DETECTOR_GROUP, {topics.events, topics.frames, topics.sessions}),
         (topics.prefix + CROSS_GROUP, {topics.events}),
-        (RECORDER_GROUP, {topics.events, topics.frames, topics.sessions, topics.alerts}),
+        (
+            topics.prefix + RECORDER_GROUP,
+            {topics.events, topics.frames, topics.sessions, topics.alerts},
+        ),
     ]
     deadline, streak = time.monotonic() + timeout, 0
     while time.monotonic() < deadline:

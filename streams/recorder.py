@@ -100,7 +100,7 @@ class Recorder:
         self.stop_event = threading.Event()
         self._until: Callable[[], bool] | None = None
         ensure_topics(bootstrap, self.topics, self.settings.partitions)
-        self.consumer = make_consumer(bootstrap, group_id)
+        self.consumer = make_consumer(bootstrap, self.group_id)
         subscribed = [
             self.topics.events,
             self.topics.frames,
