@@ -71,6 +71,26 @@ def _recorder(broker, store, topics, group: str) -> Recorder:
     return Recorder(broker, store, Settings(partitions=1), topics, group_id=group)
 
 
+def test_the_default_recorder_commits_in_its_prefixed_group(broker, topics, store):
+    """Without a group named, the recorder joins `<prefix>witness-recorder` and commits there
+    what it stored (a groupless consumer would store it all and commit nothing)."""
+    events = _events("DEF")
+    _publish(broker, topics, events)
+    recorder = Recorder(broker, store, Settings(partitions=1), topics)
+    assert recorder.group_id == f"{topics.prefix}{RECORDER_GROUP}" != RECORDER_GROUP
+    running = Running(recorder)
+    try:
+        assert wait_for(lambda: store.count_events() == len(events), timeout=60)
+        assert wait_for(
+            lambda: _committed(broker, recorder.group_id, topics.events) == len(events),
+            timeout=30,
+        )
+    finally:
+        running.stop()
+    assert running.error is None
+    assert _committed(broker, RECORDER_GROUP, topics.events) is None  # no other group's
+
+
 def test_an_outage_pauses_the_recorder_reports_it_and_loses_nothing(
     broker, topics, store, monkeypatch
 ):
