@@ -11,19 +11,16 @@
 - The cross-project rules are not run here: `streams/cross_worker.py` runs them in their
   own group over every partition, so their results never depend on how many of these
   workers run.
-- Reference data is read whole by every worker, outside the group (streams/
-  global_tables.py): the enterprise registry, and the document corpus DOC-40-4 judges
-  rarity against (every partition's documents), each up to its end before a record is
-  judged, from its snapshot and then what came after; while one is behind, nothing is
-  judged.
+- Reference data (the enterprise registry, the document corpus DOC-40-4 judges rarity
+  against) is read whole by every worker, outside the group (streams/global_tables.py),
+  up to its end before anything is judged.
 - Offsets are committed only after the alerts (and derived sessions, ticks, dead letters)
   of a poll are acknowledged by the broker, explicitly per partition and only up to the
   records folded, so a crash re-delivers and never loses. Alert ids are deterministic,
   so re-delivery never makes a second alert.
-- A send the broker refuses is sent again (with backoff, the partitions paused) until
-  it is acknowledged; until then nothing is committed and the engines do not take the
-  alerts as published. Only the newest version of an alert or a room's session is sent
-  again (it supersedes the older ones).
+- A refused send is sent again (with backoff, partitions paused) until acknowledged;
+  until then nothing is committed nor taken as published. Only the newest version of an
+  alert or a room's session is sent again.
 - A detector that raises costs only its own alerts: its dead letter names it and the
   error, the other detectors' alerts for the event still go out.
 - One poll folds records for at most a third of max.poll.interval.ms (streams/
@@ -77,9 +74,7 @@ log = logging.getLogger(__name__)
 DETECTOR_GROUP = "witness-detectors"
 #: Records a partition may have fetched but not folded before it stops fetching.
 MAX_BACKLOG = 5_000
-#: The end offsets `_caught_up` asks once a poll: bounded, so a partition whose leader
-#: died (until the new one is elected) costs a poll this long at most, not a request
-#: timeout for every partition in turn.
+#: Bound on `_caught_up`'s end-offsets request (once a poll): a dead leader costs this.
 END_OFFSETS_TIMEOUT_MS = 2_000
 
 
