@@ -310,6 +310,31 @@ def make_consumer(bootstrap: str, group_id: str | None, **config) -> KafkaConsum
     return KafkaConsumer(**(defaults | config))
 
 
+def partitions_of(
+    consumer: KafkaConsumer, topic: str, *, patience_s: float | None = None
+) -> set[int] | None:
+    """`consumer.partitions_for_topic`, riding out a node that refuses connections.
+
+    kafka-python fetches the metadata from one node and raises if that node is down (a
+    broker killed a moment ago is still in the cluster's metadata), so one dead node of
+    three would stop a worker starting. Retriable errors are retried for `patience_s`
+    (default ENSURE_TOPICS_PATIENCE_S); the last one is raised after that."""
+    patience_s = ENSURE_TOPICS_PATIENCE_S if patience_s is None else patience_s
+    deadline = time.monotonic() + patience_s
+    delay = 0.5
+    while True:
+        try:
+            return consumer.partitions_for_topic(topic)
+        except KafkaError as exc:
+            if not exc.retriable or time.monotonic() + delay > deadline:
+                raise
+            log.warning(
+                "partitions of %s not known (%s); asking again in %.1f s", topic, exc, delay
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
+
+
 def wait_for_topics(consumer: KafkaConsumer, topics: list[str], timeout: float = 60.0) -> None:
     """Until the consumer's metadata lists partitions for every topic, before it
     subscribes. Topics created a moment ago may not have reached the broker a consumer
@@ -320,7 +345,7 @@ def wait_for_topics(consumer: KafkaConsumer, topics: list[str], timeout: float =
     deadline = time.monotonic() + timeout
     missing = list(topics)
     while missing and time.monotonic() < deadline:
-        missing = [t for t in missing if not consumer.partitions_for_topic(t)]
+        missing = [t for t in missing if not partitions_of(consumer, t, patience_s=timeout)]
         if missing:
             time.sleep(0.2)
     if missing:

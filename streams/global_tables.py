@@ -31,7 +31,7 @@ from kafka import TopicPartition
 
 from detectors import Context
 from detectors.state_version import state_version
-from streams.bus import make_consumer
+from streams.bus import make_consumer, partitions_of
 from streams.snapshots import SnapshotKeeper, SnapshotPolicy, decode, new_job
 from witness.events import ContractError, parse_event
 
@@ -67,7 +67,7 @@ class TableFeed:
         self.unit = f"{topic}:{self.label}"
         self.version = state_version([], ctx)
         self.consumer = make_consumer(bootstrap, None)
-        parts = self.consumer.partitions_for_topic(topic) or {0}
+        parts = partitions_of(self.consumer, topic) or {0}
         self.tps = [TopicPartition(topic, p) for p in sorted(parts)]
         self.consumer.assign(self.tps)
         self.since = 0

@@ -126,3 +126,37 @@ def test_a_reference_table_s_read_to_end_is_bounded_when_no_leader_answers():
     assert time.monotonic() - started < 3
     assert read == 0 and table.caught_up is False
     assert all(t is not None and t <= 1000 for t in table.consumer.asked)
+
+
+class _FlakyMetadata:
+    """A consumer whose metadata requests first go to a node that refuses."""
+
+    def __init__(self, fail: int, error: Exception | None = None) -> None:
+        self.fail, self.asked = fail, 0
+        self.error = error or KafkaConnectionError("111 ECONNREFUSED")
+
+    def partitions_for_topic(self, topic: str):
+        self.asked += 1
+        if self.fail > 0:
+            self.fail -= 1
+            raise self.error
+        return {0, 1, 2}
+
+
+def test_a_table_or_worker_starting_rides_out_a_node_that_refuses(monkeypatch):
+    # the fault suite's `witness run` died here once: the registry table asked a node
+    # killed by the test before for its partitions
+    monkeypatch.setattr(bus.time, "sleep", lambda _s: None)
+    consumer = _FlakyMetadata(fail=3)
+    assert bus.partitions_of(consumer, "witness.registry") == {0, 1, 2}
+    assert consumer.asked == 4
+
+
+def test_partitions_of_gives_up_after_its_patience_and_never_retries_a_final_error(monkeypatch):
+    monkeypatch.setattr(bus.time, "sleep", lambda _s: None)
+    with pytest.raises(KafkaConnectionError):
+        bus.partitions_of(_FlakyMetadata(fail=10**6), "t", patience_s=0.0)
+    final = _FlakyMetadata(fail=1, error=InvalidReplicationFactorError("no"))
+    with pytest.raises(InvalidReplicationFactorError):
+        bus.partitions_of(final, "t")
+    assert final.asked == 1
