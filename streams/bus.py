@@ -80,9 +80,7 @@ def ensure_topics(
     `witness ingest` or a service starting; the last error is raised after that.
     """
     replicas = replication_factor() if replicas is None else replicas
-    patience_s = ENSURE_TOPICS_PATIENCE_S if patience_s is None else patience_s
-    deadline = time.monotonic() + patience_s
-    delay = 0.5
+    deadline, delay = _patience(patience_s), 0.5
     created: list[str] = []
     while True:
         # No node answers at all: the admin client's own bootstrap fails, and that is
@@ -92,13 +90,24 @@ def ensure_topics(
             _create_missing(admin, topics, partitions, replicas, created)
             return created
         except KafkaError as exc:
-            if not exc.retriable or time.monotonic() + delay > deadline:
-                raise
-            log.warning("topic check failed (%s); trying again in %.1f s", exc, delay)
+            delay = _back_off(exc, "topic check", deadline, delay)
         finally:
             admin.close()
-        time.sleep(delay)
-        delay = min(delay * 2, 5.0)
+
+
+def _patience(patience_s: float | None) -> float:
+    """The monotonic deadline of a retried broker request (ENSURE_TOPICS_PATIENCE_S)."""
+    return time.monotonic() + (ENSURE_TOPICS_PATIENCE_S if patience_s is None else patience_s)
+
+
+def _back_off(exc: KafkaError, what: str, deadline: float, delay: float) -> float:
+    """Re-raise `exc` unless it is retriable and `deadline` leaves room for another try;
+    otherwise log, sleep `delay` and return the next, doubled (at most 5 s)."""
+    if not exc.retriable or time.monotonic() + delay > deadline:
+        raise exc
+    log.warning("%s failed (%s); trying again in %.1f s", what, exc, delay)
+    time.sleep(delay)
+    return min(delay * 2, 5.0)
 
 
 def _create_missing(
@@ -319,20 +328,23 @@ def partitions_of(
     broker killed a moment ago is still in the cluster's metadata), so one dead node of
     three would stop a worker starting. Retriable errors are retried for `patience_s`
     (default ENSURE_TOPICS_PATIENCE_S); the last one is raised after that."""
-    patience_s = ENSURE_TOPICS_PATIENCE_S if patience_s is None else patience_s
-    deadline = time.monotonic() + patience_s
-    delay = 0.5
+    deadline, delay = _patience(patience_s), 0.5
     while True:
         try:
             return consumer.partitions_for_topic(topic)
         except KafkaError as exc:
-            if not exc.retriable or time.monotonic() + delay > deadline:
-                raise
-            log.warning(
-                "partitions of %s not known (%s); asking again in %.1f s", topic, exc, delay
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, 5.0)
+            delay = _back_off(exc, f"asking the partitions of {topic}", deadline, delay)
+
+
+def _known(consumer: KafkaConsumer, topic: str) -> bool:
+    """The consumer's metadata lists partitions of `topic`; False while the node asked
+    refuses (retriable: `wait_for_topics` asks again until its own timeout)."""
+    try:
+        return bool(consumer.partitions_for_topic(topic))
+    except KafkaError as exc:
+        if not exc.retriable:
+            raise
+        return False
 
 
 def wait_for_topics(consumer: KafkaConsumer, topics: list[str], timeout: float = 60.0) -> None:
@@ -345,7 +357,7 @@ def wait_for_topics(consumer: KafkaConsumer, topics: list[str], timeout: float =
     deadline = time.monotonic() + timeout
     missing = list(topics)
     while missing and time.monotonic() < deadline:
-        missing = [t for t in missing if not partitions_of(consumer, t, patience_s=timeout)]
+        missing = [t for t in missing if not _known(consumer, t)]
         if missing:
             time.sleep(0.2)
     if missing:
