@@ -119,10 +119,10 @@ def _create_missing(
         if name in existing:
             continue
         config = {"cleanup.policy": "compact"} if name in topics.compacted() else {}
-        if name == topics.events:
-            # Workers rebuild per-project state by re-reading this topic from the start,
-            # so it must keep every project's history (the frames topic may expire).
-            config = {"retention.ms": "-1"}
+        if name in topics.kept_whole():
+            # Workers rebuild project and room state by re-reading these from the start,
+            # so they keep everything (the frames topic may expire).
+            config = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
         try:  # one by one: a racing creator must not fail the others
             admin.create_topics([NewTopic(name, partitions, replicas, topic_configs=config)])
             created.append(name)

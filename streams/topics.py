@@ -46,7 +46,15 @@ class Topics:
         ]
 
     def compacted(self) -> set[str]:
-        return {self.registry, self.sessions}
+        """Tables: only the newest record of each key matters (registry facts)."""
+        return {self.registry}
+
+    def kept_whole(self) -> set[str]:
+        """Logs re-read from the start on a rebuild, so never expired nor compacted:
+        every project's events, and every room's sessions (a rooms unit judging a frame
+        of last Tuesday needs the session under way then, not only the newest one; with
+        the sessions compacted by room, bench/faults.py's rooms units lost 27 of 56)."""
+        return {self.events, self.sessions}
 
     def for_type(self, event_type: str) -> str:
         """Where `witness ingest` routes an event of this type."""

@@ -91,9 +91,17 @@ register(
             "kafka-configs.sh --bootstrap-server {bootstrap} --alter --entity-type topics --entity-name {topic} --add-config cleanup.policy=compact",
             "kafka-configs.sh --bootstrap-server {bootstrap} --alter --entity-type topics --entity-name {topic} --add-config cleanup.policy=compact",
         ),
+        "doctor.compacted_log": (
+            "主题 {topic} 的清理策略为 {policy}，不得压缩：检测器重建时从头重读，压缩会删去同一房间/项目的较早记录（例如开标会话的开始），视频规则将按无会话判断画面",
+            "topic {topic} has cleanup.policy={policy}, it must not be compacted: workers rebuild by re-reading it from the start, and compaction deletes a room's or project's earlier records (an opening's start), so the video rules would judge frames with no session",
+        ),
+        "doctor.compacted_log_fix": (
+            "kafka-configs.sh --bootstrap-server {bootstrap} --alter --entity-type topics --entity-name {topic} --add-config cleanup.policy=delete,retention.ms=-1,retention.bytes=-1",
+            "kafka-configs.sh --bootstrap-server {bootstrap} --alter --entity-type topics --entity-name {topic} --add-config cleanup.policy=delete,retention.ms=-1,retention.bytes=-1",
+        ),
         "doctor.retention": (
-            "主题 {topic} 的 {setting}={value}，必须为 -1（永久保留）：检测器重启时从头重读该主题以重建各项目状态，过期的事件会让告警缺失",
-            "topic {topic} has {setting}={value}, it must be -1 (kept forever): detector workers rebuild every project's state by re-reading it from the start, and expired events would be missing",
+            "主题 {topic} 的 {setting}={value}，必须为 -1（永久保留）：检测器重启时从头重读该主题以重建各项目与房间状态，过期的记录会让告警缺失",
+            "topic {topic} has {setting}={value}, it must be -1 (kept forever): detector workers rebuild every project's and room's state by re-reading it from the start, and expired records would be missing",
         ),
         "doctor.retention_fix": (
             "kafka-configs.sh --bootstrap-server {bootstrap} --alter --entity-type topics --entity-name {topic} --add-config retention.ms=-1,retention.bytes=-1",
@@ -258,8 +266,8 @@ def check_broker(
                     t("doctor.not_compacted", topic=name, policy=policy),
                     t("doctor.not_compacted_fix", bootstrap=bootstrap, topic=name),
                 )
-        if topics.events in existing:
-            check_retention(out, admin, bootstrap, topics.events)
+        for name in sorted(topics.kept_whole() & existing):
+            check_retention(out, admin, bootstrap, name)
         if topics.registry in existing:
             check_registry_keys(out, bootstrap, topics)
         a, b = counts.get(topics.frames), counts.get(topics.sessions)
@@ -302,8 +310,16 @@ def topic_configs(admin, names: list[str]) -> dict[str, dict[str, str]]:
 
 
 def check_retention(out: Findings, admin, bootstrap: str, topic: str) -> None:
-    """`witness.events` must keep everything: workers rebuild state from its start."""
+    """`witness.events` and `witness.sessions` keep everything: workers rebuild state
+    from their start (streams/topics.py `kept_whole`)."""
     configs = topic_configs(admin, [topic]).get(topic, {})
+    policy = configs.get("cleanup.policy")
+    if policy is not None and "compact" in policy:
+        out.add(
+            "fail",
+            t("doctor.compacted_log", topic=topic, policy=policy),
+            t("doctor.compacted_log_fix", bootstrap=bootstrap, topic=topic),
+        )
     for setting in ("retention.ms", "retention.bytes"):
         value = configs.get(setting)
         if value is not None and int(value) >= 0:
