@@ -5,8 +5,9 @@ A poll's alerts, sessions, ticks and dead letters go to the outbox; `_deliver` f
 and sends again what the broker refused (with backoff, the partitions paused) until all
 is acknowledged, and only then do the engines take the alerts as published and the
 offsets get committed, explicitly per partition and only up to the records folded.
-Only the newest version of an alert or a room's session is sent again (it supersedes
-the older ones); a record the broker can never take becomes a dead letter.
+Only the newest version of an alert is sent again (it supersedes the older ones); each
+session is its own record (an opening's start and end both matter); a record the broker
+can never take becomes a dead letter.
 """
 
 from __future__ import annotations
@@ -83,17 +84,35 @@ class Delivery:
         self._outbox = again
 
     def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
-        """Commit exactly the records handled (asynchronously: a lost commit re-delivers)."""
+        """Commit exactly the records handled (asynchronously: a lost commit re-delivers).
+        A failed commit is made again at the next poll (`_commit_again`): a unit with
+        nothing new to fold would otherwise leave its committed offset behind for good,
+        and the rooms units' sessions horizon (streams/sessions_horizon.py) with it."""
         self._committable.update(offsets)
 
         def done(_offsets, result) -> None:
             if isinstance(result, Exception):
+                self._commit_failed = True
                 log.warning("offset commit failed (records will be re-delivered): %s", result)
 
         try:
             self.consumer.commit_async(offsets, callback=done)
         except Exception:  # noqa: BLE001 - e.g. a rebalance took the partitions
             log.warning("offset commit failed (records will be re-delivered)", exc_info=True)
+
+    def _commit_again(self) -> None:
+        """After a failed commit: commit again what was handled, on partitions still ours."""
+        if not getattr(self, "_commit_failed", False):
+            return
+        self._commit_failed = False
+        try:
+            assigned = self.consumer.assignment()
+        except Exception:  # noqa: BLE001 - not in the group now: the next poll tries again
+            self._commit_failed = True
+            return
+        ours = {tp: om for tp, om in self._committable.items() if tp in assigned}
+        if ours:
+            self._commit(ours)
 
     def _dead_letter(self, rec, error: str, stage: str = "") -> None:
         """Dead-letter input record `rec` (bad contract, engine or detector failure)."""

@@ -40,9 +40,9 @@ from streams.bus import (
     release,
     wait_for_topics,
 )
+from streams.gc_tuning import quiet_gc
 from streams.lag import lag_rows
 from streams.topics import Topics
-from streams.worker import quiet_gc
 from witness.config import Settings
 from witness.errors import WitnessError
 from witness.events import ContractError, parse_event

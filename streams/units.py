@@ -54,6 +54,7 @@ class UnitTask:
     snapshot_wall: float = field(default_factory=time.monotonic)
     origin: str = ""
     folded: int = 0  # events folded since the unit started (warming included)
+    last_at: dict[TopicPartition, float] = field(default_factory=dict)  # last folded time
 
     def warming(self, tp: TopicPartition, offset: int) -> bool:
         return offset < self.resume_at.get(tp, 0)

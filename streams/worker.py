@@ -20,7 +20,9 @@
   so re-delivery never makes a second alert.
 - A refused send is sent again (with backoff, partitions paused) until acknowledged;
   until then nothing is committed nor taken as published. Only the newest version of an
-  alert or a room's session is sent again.
+  alert is sent again; every session is (a room's start and end both matter).
+- Frames are judged only once the sessions that cover them are derived
+  (streams/sessions_horizon.py), so live judges them as replay does.
 - A detector that raises costs only its own alerts: its dead letter names it and the
   error, the other detectors' alerts for the event still go out.
 - One poll folds records for at most a third of max.poll.interval.ms (streams/
@@ -32,7 +34,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -57,9 +58,11 @@ from streams.bus import (
     wait_for_topics,
 )
 from streams.document_texts import StoreDocumentTexts
+from streams.gc_tuning import quiet_gc
 from streams.global_tables import CorpusFeed, RegistryFeed
 from streams.outbox import Delivery, _origin, _Outgoing
 from streams.poll_budget import budget_seconds
+from streams.sessions_horizon import SessionsHorizon, commit_metadata
 from streams.snapshots import SnapshotKeeper, SnapshotPolicy, StoreReleased, new_job
 from streams.ticks import RoomClock
 from streams.time_merge import Item, TimeMerge
@@ -92,16 +95,6 @@ class WorkerStats:
     units_from_snapshot: int = 0
     snapshots: int = 0
     ticks: int = 0
-
-
-def quiet_gc() -> None:
-    """Fewer, cheaper garbage collections for long-running loops.
-
-    The engine's state is large and long-lived; with the default threshold (700) the
-    collector ran so often over it that alerts stalled for up to ~1 s (bench/pipeline.py
-    --trace). Collecting young objects every 50,000 allocations took p99 event->alert
-    latency from 0.9-1.2 s to 120-190 ms, with nothing frozen or leaked."""
-    gc.set_threshold(50_000, 50, 100)
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -203,6 +196,9 @@ class DetectorWorker(Delivery):
                 on_fact=self._rejudge,
             )
             self.registry.catch_up()
+        self.horizon: SessionsHorizon | None = None
+        if self.topics.frames in self.subscribed():  # rooms units: frames wait for sessions
+            self.horizon = SessionsHorizon(self.consumer, self.topics)
         self._last_lag = 0.0
         self._last_behind_log = 0.0
         self._restart_units = False  # set by a broker error: see _broker_error
@@ -290,9 +286,10 @@ class DetectorWorker(Delivery):
         deadline = wall + self.poll_budget_s  # see streams/poll_budget.py
         order = list(self.units.values())
         self._turn = (self._turn + 1) % max(1, len(order))
+        limits = self.horizon.limits(self.units.values()) if self.horizon else {}
         for unit in order[self._turn :] + order[: self._turn]:  # who goes first rotates
             if time.monotonic() <= deadline:
-                for tp, item in unit.merge.drain(self._caught_up):
+                for tp, item in unit.merge.drain(self._caught_up, limits):
                     self._handle(unit, tp, item, wall)
                     n += 1
                     if time.monotonic() > deadline:
@@ -311,9 +308,10 @@ class DetectorWorker(Delivery):
             for tp in unit.tps:
                 pos = unit.position.get(tp)
                 if pos is not None and pos != before.get(tp) and pos > unit.resume_at.get(tp, 0):
-                    offsets[tp] = OffsetAndMetadata(pos, "", -1)
+                    offsets[tp] = OffsetAndMetadata(pos, commit_metadata(unit, tp), -1)
         if offsets:
             self._commit(offsets)
+        self._commit_again()
         self._snapshot_due()
         for table in self.tables():
             table.snapshot_due()
@@ -383,7 +381,11 @@ class DetectorWorker(Delivery):
         started = time.monotonic()
         released = StoreReleased(self.keeper, self.history) if self.keeper.enabled else None
         engine = self.new_engine(kind, released)
-        unit = UnitTask(name, kind, sorted(tps), engine, TimeMerge(sorted(tps)), released)
+        by_time = frozenset(
+            tp for tp in tps if kind == "rooms" and tp.topic == self.topics.sessions
+        )
+        merge = TimeMerge(sorted(tps), by_time=by_time)  # see streams/sessions_horizon.py
+        unit = UnitTask(name, kind, sorted(tps), engine, merge, released)
         if kind == "rooms":
             unit.clock = RoomClock(self.settings.tick_seconds)
         start = plan_start(
@@ -488,13 +490,14 @@ class DetectorWorker(Delivery):
     def _handle(self, unit: UnitTask, tp: TopicPartition, item: Item, wall: float) -> None:
         rec = item.rec
         warming = unit.warming(tp, rec.offset)
-        unit.position[tp] = rec.offset + 1
+        unit.position[tp] = unit.merge.position_after(tp, rec.offset)
         self.stats.records += 1
         event = item.event
         if event is None:
             if not warming:
                 self._dead_letter(rec, item.error.describe())
             return
+        unit.last_at[tp] = item.at
         if unit.clock is not None:
             unit.clock.observe(event, wall)
         try:
@@ -532,7 +535,7 @@ class DetectorWorker(Delivery):
             self._computed.append((unit, out.alerts))
         for session in out.sessions:
             send = self.producer.publish(session, self.topics.sessions)
-            self._outbox.append(_Outgoing(("session", session.payload.room_id), send, origin))
+            self._outbox.append(_Outgoing(("session", session.event_id), send, origin))
 
     def _rejudge(self, rec, event) -> None:
         """A registry fact changed the registry: live units re-judge their projects."""

@@ -1,0 +1,187 @@
+"""How far a rooms unit may judge frames: until the sessions that cover them exist.
+
+Frames do not know their project; a room's sessions (`room.session`, detectors/
+sessions.py) are derived from project events by the units that fold `witness.events`,
+and published to `witness.sessions`. Replay folds each session right after the event it
+comes from, so a frame is judged knowing every session that started before it. Live, a
+rooms unit reading frames faster than the project units derive sessions would judge a
+frame of an opening as "after hours" (bench/faults.py with a day ingested before the
+workers start: VID-AFTERHOURS x3 raised, VID-INTRUDER missed).
+
+So each project unit commits, with its offset, a lower bound of the event time of what
+it has not folded yet (the next record's time if it holds it, else the last folded
+record's; `horizon_metadata`). A rooms unit judges a frame only if it is no later than
+the horizon: the smallest such bound over every events partition, where a partition
+whose committed offset is at the broker's end counts as "everything derived" (no bound).
+Offsets are committed only after the broker acknowledged the sessions, so a session
+inside the horizon is on `witness.sessions` by then, and the time merge waits for a
+sessions partition that is behind (streams/time_merge.py).
+
+The bound assumes a partition's records come roughly in event-time order (as ingest
+sends a day); a record older than one already folded is judged like a late record, as
+before. A partition never committed holds frames back: nothing is known of it yet.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from datetime import UTC
+
+from kafka import TopicPartition
+
+log = logging.getLogger(__name__)
+
+#: How often the horizon is asked of the broker (commits and end offsets, two requests).
+REFRESH_S = 0.5
+#: Bound on each request: a dead leader costs this, and the last horizon known is kept.
+REQUEST_TIMEOUT_MS = 2_000
+#: Say so when frames have waited this long for sessions.
+NOTE_AFTER_S = 30.0
+
+_PREFIX = "t="
+
+
+def horizon_metadata(at: float | None) -> str:
+    """The commit metadata of a project unit: a lower bound of what it has not folded."""
+    return "" if at is None or not math.isfinite(at) else f"{_PREFIX}{at:.6f}"
+
+
+def commit_metadata(unit, tp: TopicPartition) -> str:
+    """What a unit commits with its offset of `tp`: a project unit's horizon (the next
+    record's event time if it holds it, else the last one folded); nothing for others."""
+    if unit.kind != "events":
+        return ""
+    nxt = unit.merge.next_at(tp)
+    return horizon_metadata(nxt if nxt is not None and math.isfinite(nxt) else unit.last_at.get(tp))
+
+
+def parse_horizon(metadata: str | None) -> float | None:
+    if not metadata or not metadata.startswith(_PREFIX):
+        return None
+    try:
+        return float(metadata[len(_PREFIX) :])
+    except ValueError:
+        return None
+
+
+def partition_horizon(committed, end: int | None) -> float:
+    """One events partition's bound: inf if everything on it is folded, -inf if unknown."""
+    offset = committed.offset if committed is not None else 0
+    if end is not None and offset >= end:
+        return math.inf  # nothing left to derive a session from
+    if committed is None:
+        return -math.inf  # never committed: nothing known yet
+    bound = parse_horizon(committed.metadata)
+    return -math.inf if bound is None else bound
+
+
+class SessionsHorizon:
+    """The group-wide horizon of derived sessions, asked at most every `refresh_s`."""
+
+    def __init__(self, consumer, topics, *, refresh_s: float = REFRESH_S) -> None:
+        self.consumer = consumer
+        self.events_topic = topics.events
+        self.frames_topic = topics.frames
+        self.refresh_s = refresh_s
+        self.sessions_topic = topics.sessions
+        self.value = -math.inf
+        self.sessions_ends: dict[TopicPartition, int] = {}  # asked after the commits
+        self._asked = -math.inf
+        self._held_since: float | None = None
+
+    def refresh(self) -> float:
+        """Ask again if due (commits first, then end offsets: an end read after the commit
+        is never below it for a partition that was caught up)."""
+        now = time.monotonic()
+        if now - self._asked < self.refresh_s:
+            return self.value
+        self._asked = now
+        parts = self.consumer.partitions_for_topic(self.events_topic) or set()
+        tps = [TopicPartition(self.events_topic, p) for p in sorted(parts)]
+        if not tps:
+            self.value = math.inf  # no project events at all: no session can come
+            return self.value
+        sessions = self.consumer.partitions_for_topic(self.sessions_topic) or set()
+        session_tps = [TopicPartition(self.sessions_topic, p) for p in sorted(sessions)]
+        try:
+            committed = fetch_committed(self.consumer, tps)
+            ends = self.consumer.end_offsets(tps + session_tps, timeout_ms=REQUEST_TIMEOUT_MS)
+        except Exception as exc:  # noqa: BLE001 - no answer: the last horizon stands
+            log.debug("sessions horizon not answered (%s); keeping %s", exc, self.value)
+            return self.value
+        self.value = min(partition_horizon(committed.get(tp), ends.get(tp)) for tp in tps)
+        self.sessions_ends = {tp: ends[tp] for tp in session_tps if tp in ends}
+        return self.value
+
+    def _fetched(self, tp: TopicPartition) -> bool:
+        """Has the unit been given every session the broker held when the horizon was
+        read? Until then an earlier session may still come (its writer was quicker to
+        commit than the fetcher to read)."""
+        end = self.sessions_ends.get(tp)
+        if end is None:
+            return False
+        try:
+            position = self.consumer.position(tp, timeout_ms=0)
+        except Exception:  # noqa: BLE001 - not known now: wait
+            return False
+        return position is not None and position >= end
+
+    def limits(self, units) -> dict[TopicPartition, float]:
+        """For the time merges: a rooms unit's frames and sessions wait past the horizon
+        (a session later than it may still be overtaken by an earlier one)."""
+        rooms = [u for u in units if u.kind == "rooms"]
+        if not rooms:
+            return {}
+        horizon = self.refresh()
+        out: dict[TopicPartition, float] = {}
+        held = False
+        for unit in rooms:
+            ready = all(self._fetched(tp) for tp in unit.tps if tp.topic == self.sessions_topic)
+            limit = horizon if ready else -math.inf
+            out.update(dict.fromkeys(unit.tps, limit))
+            frames = [unit.merge.next_at(tp) for tp in unit.tps if tp.topic == self.frames_topic]
+            held = held or any(at is not None and at > limit for at in frames)
+        self.note_held(held)
+        return out
+
+    def note_held(self, held: bool) -> None:
+        """Track how long frames wait; warn now and then (an events partition nobody
+        folds holds every room back: the operator must see why)."""
+        now = time.monotonic()
+        if not held:
+            self._held_since = None
+            return
+        if self._held_since is None:
+            self._held_since = now
+        elif now - self._held_since >= NOTE_AFTER_S:
+            self._held_since = now
+            log.warning(
+                "frames wait for the project units to derive sessions up to their time "
+                "(horizon %s); is every partition of %s being folded?",
+                _when(self.value),
+                self.events_topic,
+            )
+
+
+def fetch_committed(consumer, tps: list[TopicPartition]) -> dict:
+    """The group's committed offsets (with metadata) of `tps`, in one request where the
+    client allows it (kafka-python's public `committed()` asks one partition at a time)."""
+    coordinator = getattr(consumer, "_coordinator", None)
+    if coordinator is not None and hasattr(coordinator, "fetch_committed_offsets"):
+        return coordinator.fetch_committed_offsets(tps, timeout_ms=REQUEST_TIMEOUT_MS)
+    out = {}
+    for tp in tps:
+        found = consumer.committed(tp, metadata=True)
+        if found is not None:
+            out[tp] = found
+    return out
+
+
+def _when(at: float) -> str:
+    if not math.isfinite(at):
+        return "unknown" if at < 0 else "none"
+    from datetime import datetime
+
+    return datetime.fromtimestamp(at, tz=UTC).isoformat(timespec="seconds")
