@@ -205,7 +205,7 @@ def stock_corpus(projects: int) -> bool:
             print(
                 f"  {label:48} {len(alerts):4} alerts; honest projects alerted "
                 f"{len(honest):3} ({len(late)} after the first 5); planted found "
-                f"{found}/{len(planted)}; {seconds:5.1f} s; corpus {ctx.corpus.documents} docs, "
+                f"{found}/{len(planted)}; {seconds:5.1f} s; corpus {ctx.corpus.total_documents} docs, "
                 f"{ctx.corpus.bytes() / 2**20:.0f} MB, {ctx.corpus.halvings} halvings"
             )
             if label.startswith("after"):

@@ -49,7 +49,7 @@ from detectors.shingles import isin_sorted
 HORIZON = timedelta(days=3)
 #: At most this many documents (and fingerprints: 8 bytes each) pending.
 MAX_PENDING = 5_000
-MAX_PENDING_FINGERPRINTS = 16_000_000
+MAX_PENDING_FINGERPRINTS = 8_000_000  # 64 MB: some 1,000 bids of 25 k characters
 
 
 @dataclass(frozen=True, order=True)
