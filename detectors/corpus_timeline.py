@@ -19,17 +19,21 @@ fingerprint; `documents` likewise. The engine sets the as-of point (`as_of`) bef
 detectors see an event; stock phrases, misspellings and halvings are the sketch's.
 
 Memory stays bounded: a pending document is folded into the sketch, in (time, id) order,
-once it is more than `horizon` (3 days of event time) behind the newest document seen, or
-while more than `max_pending` documents (5,000) or `max_fingerprints` are pending.
+once it is more than `horizon` (3 days of event time) behind the latest judgement (the
+latest as-of point set), or while more than `max_pending` documents (5,000) or
+`max_fingerprints` are pending. The horizon follows the judgements, not the newest
+document read: a live worker that read a month of backlog ahead keeps it pending until
+its judgements get there, and folds at about the event times replay folds at.
 
 What is not exact (a document in the sketch counts for every judgement after it got there):
-- a document that arrives more than the horizon late (older than the newest one by more
-  than 3 days) goes straight into the sketch, and may be counted for a judgement of an
-  event earlier than itself; so may a document folded while a live worker reads more
-  than the horizon (or the cap) ahead of its judgements (a long backlog ingested at once);
-- halvings: folds happen in (time, id) order in both modes, but not at the same moment
-  (live reads ahead), so a judgement right next to a halving may see the sketch halved
-  in one mode and not yet in the other.
+- a document that arrives more than the horizon late (older than the latest judgement by
+  more than 3 days) goes straight into the sketch, and may be counted for a judgement of
+  an event earlier than itself; so may a document folded while one live unit judges more
+  than the horizon behind another, or folded by the cap (a backlog of over 5,000
+  documents read ahead at once);
+- halvings: folds happen in (time, id) order in both modes, at about the same judgement,
+  but live units interleave, so a judgement right next to a halving may see the sketch
+  halved in one mode and not yet in the other.
 A document added without a time (`add(text, shape)`) goes straight into the sketch and
 counts for every judgement (corpora built by hand in tests and benches).
 """
@@ -45,7 +49,7 @@ import numpy as np
 from detectors.corpus import CorpusShape, PhraseCorpus, fingerprints
 from detectors.shingles import isin_sorted
 
-#: How far behind the newest document a pending one is folded into the sketch.
+#: How far behind the latest judgement a pending document is folded into the sketch.
 HORIZON = timedelta(days=3)
 #: At most this many documents (and fingerprints: 8 bytes each) pending.
 MAX_PENDING = 5_000
@@ -71,7 +75,8 @@ class TimedCorpus:
 
     sketch: PhraseCorpus = field(default_factory=PhraseCorpus)
     pending: list[PendingDocument] = field(default_factory=list)
-    newest: datetime | None = None
+    #: The latest as-of point set: pending documents this far behind it are folded.
+    judged: datetime | None = None
     horizon: timedelta = HORIZON
     max_pending: int = MAX_PENDING
     max_fingerprints: int = MAX_PENDING_FINGERPRINTS
@@ -85,6 +90,11 @@ class TimedCorpus:
     def as_of(self, ts: datetime, own: str | None = None) -> None:
         """Judge as of `ts`: documents before it, and document `own` (an event id)."""
         self._as_of = (ts, own)
+        if self.judged is None or ts > self.judged:
+            self.judged = ts
+            if self.pending and self.pending[0].ts < ts - self.horizon:
+                assert self.sketch.shape is not None
+                self._settle(self.sketch.shape)
 
     def everything(self) -> None:
         """Count every document (no judgement under way)."""
@@ -121,9 +131,7 @@ class TimedCorpus:
         key = key or ""
         if key and key in self._by_key:
             return
-        if self.newest is None or ts > self.newest:
-            self.newest = ts
-        if ts < self.newest - self.horizon:  # late: straight into the sketch
+        if self.judged is not None and ts < self.judged - self.horizon:  # late: the sketch
             self.sketch.add_fingerprints(fp, shape)
             return
         doc = PendingDocument(ts, key, fp)
@@ -136,12 +144,11 @@ class TimedCorpus:
     def _settle(self, shape: CorpusShape) -> None:
         """Fold the oldest pending documents into the sketch, in order, while they are
         behind the horizon or too many are pending."""
-        assert self.newest is not None
-        limit = self.newest - self.horizon
+        limit = None if self.judged is None else self.judged - self.horizon
         n = 0
         size = self.pending_fingerprints
         while n < len(self.pending) and (
-            self.pending[n].ts < limit
+            (limit is not None and self.pending[n].ts < limit)
             or len(self.pending) - n > self.max_pending
             or size > self.max_fingerprints
         ):

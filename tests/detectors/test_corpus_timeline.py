@@ -120,10 +120,11 @@ def test_without_a_time_a_document_counts_for_every_judgement():
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, 2**32), st.integers(1, 59))
 def test_folding_behind_the_horizon_keeps_every_judgement_and_halves_in_time_order(seed, lateness):
-    """Documents 10 minutes apart arriving up to `lateness` minutes out of order, a
-    1-hour horizon and a sketch small enough to halve: every judgement within the horizon
-    of the newest document is what an exact corpus gives, and the sketch took the folded
-    documents in time order (so it is a sketch fed them sorted, halvings included)."""
+    """Documents 10 minutes apart arriving up to `lateness` minutes out of order, each
+    judged as it arrives, a 1-hour horizon and a sketch small enough to halve: every
+    judgement within the horizon of the latest is what an exact corpus gives, and the
+    sketch took the folded documents in time order (so it is a sketch fed them sorted,
+    halvings included)."""
     small = CorpusShape(8, 5, 8, 4, 0.5, stock_file="none", misspellings_file="none")
     horizon = timedelta(hours=1)
     rng = random.Random(seed)
@@ -135,7 +136,9 @@ def test_folding_behind_the_horizon_keeps_every_judgement_and_halves_in_time_ord
     corpus = TimedCorpus(horizon=horizon)
     for ts, key, t in sorted(items, key=lambda x: x[0] + delay[x[1]]):
         corpus.add(t, small, ts=ts, key=key)
-    newest = items[-1][0]
+        corpus.as_of(ts, key)
+    newest = corpus.judged
+    assert newest == items[-1][0]
     folded = [t for ts, _, t in items if ts < newest - horizon]
     recent = [(ts, key, t) for ts, key, t in items if ts >= newest - horizon]
     assert [d.key for d in corpus.pending] == [key for _, key, _ in recent]
@@ -165,11 +168,26 @@ def test_the_cap_folds_the_oldest_first():
     assert corpus.documents == 6
 
 
+def test_documents_read_far_ahead_stay_pending_until_judgements_get_there():
+    """A live worker that read a month of documents before its first judgement: the
+    horizon follows the judgements, so an early one still counts only earlier documents,
+    and documents fold once judgements are past them by the horizon."""
+    corpus = TimedCorpus()
+    for day in range(30):
+        corpus.add(text(day, (0,)), WIDE, ts=T0 + timedelta(days=day), key=f"d{day}")
+    assert len(corpus.pending) == 30
+    corpus.as_of(T0 + timedelta(days=5, hours=1))
+    assert corpus.documents == 6 and corpus.sketch.documents == 3  # days 0-2 folded
+    corpus.as_of(T0 + timedelta(days=4))  # another unit, behind within the horizon
+    assert corpus.documents == 4
+
+
 def test_a_late_document_goes_straight_into_the_sketch():
-    """Older than the horizon on arrival: counted from then on, for every judgement (the
-    documented residual), and the pending list stays in time order."""
+    """Older than the horizon behind the latest judgement on arrival: counted from then
+    on, for every judgement (the documented residual); the pending list stays in order."""
     corpus = TimedCorpus()
     corpus.add(text(1, (0,)), WIDE, ts=T0 + timedelta(days=10), key="new")
+    corpus.as_of(T0 + timedelta(days=10))
     corpus.add(text(2, (0,)), WIDE, ts=T0, key="old")
     assert [d.key for d in corpus.pending] == ["new"] and corpus.sketch.documents == 1
     corpus.as_of(T0 - timedelta(days=1))
