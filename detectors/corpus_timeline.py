@@ -19,15 +19,15 @@ fingerprint; `documents` likewise. The engine sets the as-of point (`as_of`) bef
 detectors see an event; stock phrases, misspellings and halvings are the sketch's.
 
 Memory stays bounded: a pending document is folded into the sketch, in (time, id) order,
-once it is more than `horizon` (3 days of event time) behind the latest judgement (the
-latest as-of point set), or while more than `max_pending` documents (5,000) or
+once it is more than `horizon` (31 days of event time) behind the latest judgement of a
+project event (the latest as-of point set that advances it; frames do not), or while more than `max_pending` documents (5,000) or
 `max_fingerprints` are pending. The horizon follows the judgements, not the newest
 document read: a live worker that read a month of backlog ahead keeps it pending until
 its judgements get there, and folds at about the event times replay folds at.
 
 What is not exact (a document in the sketch counts for every judgement after it got there):
 - a document that arrives more than the horizon late (older than the latest judgement by
-  more than 3 days) goes straight into the sketch, and may be counted for a judgement of
+  more than 31 days) goes straight into the sketch, and may be counted for a judgement of
   an event earlier than itself; so may a document folded while one live unit judges more
   than the horizon behind another, or folded by the cap (a backlog of over 5,000
   documents read ahead at once);
@@ -50,7 +50,10 @@ from detectors.corpus import CorpusShape, PhraseCorpus, fingerprints
 from detectors.shingles import isin_sorted
 
 #: How far behind the latest judgement a pending document is folded into the sketch.
-HORIZON = timedelta(days=3)
+#: A month: live units of one worker are not held to one event time (a partition's backlog
+#: may be folded weeks ahead of another's), and a unit more than the horizon behind the
+#: latest judgement would count documents folded after its time.
+HORIZON = timedelta(days=31)
 #: At most this many documents (and fingerprints: 8 bytes each) pending.
 MAX_PENDING = 5_000
 MAX_PENDING_FINGERPRINTS = 8_000_000  # 64 MB: some 1,000 bids of 25 k characters
@@ -87,10 +90,12 @@ class TimedCorpus:
 
     # ------------------------------------------------------------------ the gate
 
-    def as_of(self, ts: datetime, own: str | None = None) -> None:
-        """Judge as of `ts`: documents before it, and document `own` (an event id)."""
+    def as_of(self, ts: datetime, own: str | None = None, *, advance: bool = True) -> None:
+        """Judge as of `ts`: documents before it, and document `own` (an event id).
+        `advance=False`: a judgement that moves no horizon (a live worker's frames run
+        ahead of its project events; documents are judged with the project events)."""
         self._as_of = (ts, own)
-        if self.judged is None or ts > self.judged:
+        if advance and (self.judged is None or ts > self.judged):
             self.judged = ts
             if self.pending and self.pending[0].ts < ts - self.horizon:
                 assert self.sketch.shape is not None

@@ -254,9 +254,11 @@ class Engine:
 
     def _as_of(self, event: Event) -> None:
         """The corpus as this event is judged: earlier documents and its own (live units
-        share one corpus and judge at different times, so this is set for every event)."""
+        share one corpus and judge at different times, so this is set for every event).
+        Only project events move its horizon: a live worker's rooms units judge frames
+        far ahead of the project events the document rules judge."""
         own = event.event_id if event.type == "document.submitted" else None
-        self.ctx.corpus.as_of(event.ts, own)
+        self.ctx.corpus.as_of(event.ts, own, advance=event.project_id != GLOBAL_PROJECT)
 
     def _fold(self, event: Event, failures: list[DetectorFailure]) -> list[Alert]:
         changed: list[Alert] = []

@@ -258,3 +258,17 @@ def test_a_corpus_read_ahead_and_restarted_judges_what_replay_judges():
     doc = [a for a in replayed if a.rule == "DOC-40-4"]
     assert doc and all(a.evidence["corpus"]["documents"] < total for a in doc)
     assert {a.content_key() for a in final.values()} == {a.content_key() for a in replayed}
+
+
+def test_a_judgement_that_does_not_advance_moves_no_horizon():
+    """Frames (judged by rooms units, far ahead of the project events live) do not
+    fold documents a project event behind them still must not count."""
+    corpus = TimedCorpus(horizon=timedelta(days=1))
+    for day in range(5):
+        corpus.add(text(day, (0,)), WIDE, ts=T0 + timedelta(days=day), key=f"d{day}")
+    corpus.as_of(T0 + timedelta(days=9), advance=False)
+    assert corpus.sketch.documents == 0 and corpus.documents == 5
+    corpus.as_of(T0 + timedelta(days=1, hours=1))
+    assert corpus.documents == 2
+    corpus.as_of(T0 + timedelta(days=9))
+    assert corpus.sketch.documents == 5
