@@ -172,7 +172,7 @@ def test_documents_read_far_ahead_stay_pending_until_judgements_get_there():
     """A live worker that read a month of documents before its first judgement: the
     horizon follows the judgements, so an early one still counts only earlier documents,
     and documents fold once judgements are past them by the horizon."""
-    corpus = TimedCorpus()
+    corpus = TimedCorpus(horizon=timedelta(days=3))
     for day in range(30):
         corpus.add(text(day, (0,)), WIDE, ts=T0 + timedelta(days=day), key=f"d{day}")
     assert len(corpus.pending) == 30
@@ -185,7 +185,7 @@ def test_documents_read_far_ahead_stay_pending_until_judgements_get_there():
 def test_a_late_document_goes_straight_into_the_sketch():
     """Older than the horizon behind the latest judgement on arrival: counted from then
     on, for every judgement (the documented residual); the pending list stays in order."""
-    corpus = TimedCorpus()
+    corpus = TimedCorpus(horizon=timedelta(days=3))
     corpus.add(text(1, (0,)), WIDE, ts=T0 + timedelta(days=10), key="new")
     corpus.as_of(T0 + timedelta(days=10))
     corpus.add(text(2, (0,)), WIDE, ts=T0, key="old")
