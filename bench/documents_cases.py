@@ -14,6 +14,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from rapidfuzz.distance import Indel
@@ -137,11 +138,14 @@ def _new_row(n: int, a: str, b: str, params: Params) -> tuple[float, float, floa
 # ---------------------------------------------------------------- stock phrases
 
 
-def _event(pid: str, owner: str, text: str, n: int) -> Event:
+def _event(pid: str, owner: str, text: str, n: int, p: int) -> Event:
+    """Project `p`'s `n`-th document, at a time of its own: a judgement counts the
+    documents before it in event time (detectors/corpus_timeline.py)."""
     payload = {"doc_id": f"{pid}-{owner}", "owner": owner, "kind": "technical", "text": text}
     if owner == "tender":
         payload["kind"] = "tender"
-    return make_event("document.submitted", pid, T0, payload, event_id=f"e-{pid}-{owner}-{n}")
+    at = T0 + timedelta(hours=p, minutes=n)
+    return make_event("document.submitted", pid, at, payload, event_id=f"e-{pid}-{owner}-{n}")
 
 
 def stock_events(projects: int, library: list[str]) -> tuple[list[Event], set[str]]:
@@ -150,7 +154,7 @@ def stock_events(projects: int, library: list[str]) -> tuple[list[Event], set[st
     for p in range(projects):
         pid = f"S-{p:04d}"
         tmpl = template(seed=1000 + p, chars=1500, sections=4)
-        events.append(_event(pid, "tender", tender_text(tmpl), 0))
+        events.append(_event(pid, "tender", tender_text(tmpl), 0, p))
         own_shared = ["".join(words(77_000 + 10 * p + i, 30)) for i in range(3)]
         for i in range(4):
             own = with_library(words(p * 10 + i, 2500), library, seed=p * 10 + i, count=8)
@@ -160,8 +164,11 @@ def stock_events(projects: int, library: list[str]) -> tuple[list[Event], set[st
                     s + "".join(words(p * 1000 + i * 10 + j, 20)) for j, s in enumerate(own_shared)
                 )
                 planted.add(pid)
-            events.append(_event(pid, f"B{p}-{i}", text, i + 1))
-        events.append(make_event("opening.started", pid, T0, {"room_id": "R"}, event_id=f"o-{pid}"))
+            events.append(_event(pid, f"B{p}-{i}", text, i + 1, p))
+        opening = T0 + timedelta(hours=p, minutes=30)
+        events.append(
+            make_event("opening.started", pid, opening, {"room_id": "R"}, event_id=f"o-{pid}")
+        )
     return events, planted
 
 
@@ -205,7 +212,7 @@ def stock_corpus(projects: int) -> bool:
             print(
                 f"  {label:48} {len(alerts):4} alerts; honest projects alerted "
                 f"{len(honest):3} ({len(late)} after the first 5); planted found "
-                f"{found}/{len(planted)}; {seconds:5.1f} s; corpus {ctx.corpus.documents} docs, "
+                f"{found}/{len(planted)}; {seconds:5.1f} s; corpus {ctx.corpus.total_documents} docs, "
                 f"{ctx.corpus.bytes() / 2**20:.0f} MB, {ctx.corpus.halvings} halvings"
             )
             if label.startswith("after"):

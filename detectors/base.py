@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from detectors.corpus import PhraseCorpus
+from detectors.corpus_timeline import TimedCorpus
 from detectors.registry import Registry
 from witness.alerts import Alert
 from witness.config import Thresholds
@@ -67,16 +67,17 @@ class Context:
     """Read-only inputs every detector may consult.
 
     `registry` and `corpus` are reference data: the enterprise registry (a global table
-    every worker reads whole) and the document-frequency sketch of every document seen
-    (detectors/corpus.py). The engine folds `registry.relation` and `document.submitted`
-    events into them before detectors see the event; detectors must not mutate them.
+    every worker reads whole) and the document-frequency sketch of every document seen,
+    gated to the judged event's time (detectors/corpus_timeline.py). The engine folds
+    `registry.relation` and `document.submitted` events into them and sets the corpus's
+    as-of point before detectors see the event; detectors must not mutate them.
     `documents` loads the text of a document a detector no longer keeps (DocumentTexts).
     """
 
     thresholds: Thresholds = field(default_factory=Thresholds.defaults)
     registry: Registry = field(default_factory=Registry)
     locale: str = "zh-CN"
-    corpus: PhraseCorpus = field(default_factory=PhraseCorpus)
+    corpus: TimedCorpus = field(default_factory=TimedCorpus)
     documents: DocumentTexts = field(default_factory=NoDocumentTexts)
 
 

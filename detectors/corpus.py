@@ -32,9 +32,10 @@ How the memory stays bounded
 - Stock phrases are kept exactly (every shingle of them, a sorted array: a few KB for
   the shipped sample): a shingle found there is never rare.
 
-Like the registry, the corpus is reference data in `Context`: the engine folds every
-`document.submitted` into it before any detector sees the event, so live, replay and
-tests build it from the same events in the same order; detectors only read it.
+Like the registry, the corpus is reference data in `Context`; detectors only read it.
+`Context.corpus` is this sketch behind a time gate (detectors/corpus_timeline.py): a
+judgement counts the documents earlier in event time (and the judged one), whenever the
+live worker happened to read them, so live and replay count the same documents.
 """
 
 from __future__ import annotations
@@ -62,6 +63,14 @@ def winnow(hashes: np.ndarray, window: int) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     view = np.lib.stride_tricks.sliding_window_view(hashes, window)
     return np.unique(view.argmin(axis=1) + np.arange(n))
+
+
+def fingerprints(text: str, shape: CorpusShape) -> np.ndarray:
+    """A document's winnowed fingerprints, sorted and unique (what the sketch counts)."""
+    h = shingle_hashes(normalise(text)[0], shape.k)
+    if not len(h):
+        return EMPTY_HASHES
+    return np.unique(h[winnow(h, shape.window)] if len(h) >= shape.window else h)
 
 
 @dataclass(frozen=True)
@@ -130,13 +139,15 @@ class PhraseCorpus:
 
     def add(self, text: str, shape: CorpusShape) -> None:
         """Count one document's fingerprints, once each."""
+        self.add_fingerprints(fingerprints(text, shape), shape)
+
+    def add_fingerprints(self, fp: np.ndarray, shape: CorpusShape) -> None:
+        """Count one document given its `fingerprints` (sorted, unique), once each."""
         self.configure(shape)
         assert self.counts is not None
         self.documents += 1
-        h = shingle_hashes(normalise(text)[0], shape.k)
-        if not len(h):
+        if not len(fp):
             return
-        fp = np.unique(h[winnow(h, shape.window)] if len(h) >= shape.window else h)
         for r, cells in enumerate(self._cells(fp)):
             u, c = np.unique(cells, return_counts=True)
             row = self.counts[r]

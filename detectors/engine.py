@@ -4,7 +4,8 @@ The live worker, `witness replay` and the tests all call the engine, so a rule b
 identically in all three. The engine also
 - folds `registry.relation` facts into the shared registry, and every
   `document.submitted` into the phrase corpus (and the replay's text store), before
-  detectors see them,
+  detectors see them; the corpus is set to count what came before the event in event
+  time (and its own document), live as in replay (detectors/corpus_timeline.py),
 - derives `room.session` events (returned to the caller; folded back in when
   `fold_sessions` is on, as in replay and single-process runs),
 - drops events it has already seen (re-delivery, a file ingested twice; see dedup.py),
@@ -142,6 +143,7 @@ class Engine:
             self.ctx.registry.add(event.payload)
         elif event.type == "document.submitted":
             self._count_document(event)
+        self._as_of(event)
         out.alerts.extend(self._fold(event, out.failures))
 
         if event.project_id != GLOBAL_PROJECT and self.derive_sessions:
@@ -149,6 +151,7 @@ class Engine:
             out.sessions.extend(derived)
             if self.fold_sessions:
                 for session in derived:
+                    self._as_of(session)
                     out.alerts.extend(self._fold(session, out.failures))
         if event.type == "opening.started":
             out.alerts.extend(self._unseal(event.project_id))
@@ -162,6 +165,7 @@ class Engine:
         worker whose engines share one registry: the fact is already in the registry and
         is not remembered by each engine; only the re-judging is done here."""
         out = Output()
+        self._as_of(event)
         out.alerts.extend(self._fold(event, out.failures))
         return out
 
@@ -240,13 +244,21 @@ class Engine:
     # ------------------------------------------------------------------ internals
 
     def _count_document(self, event: Event) -> None:
-        """Reference data: the corpus counts every document before any rule judges it."""
+        """Reference data: the corpus counts every document from its event time on."""
         from detectors.neardup import Params, corpus_shape
 
         self.ctx.documents.observe(event)
         if self.count_documents:
             shape = corpus_shape(self.ctx.thresholds.typed(Params))
-            self.ctx.corpus.add(event.payload.text, shape)
+            self.ctx.corpus.add(event.payload.text, shape, ts=event.ts, key=event.event_id)
+
+    def _as_of(self, event: Event) -> None:
+        """The corpus as this event is judged: earlier documents and its own (live units
+        share one corpus and judge at different times, so this is set for every event).
+        Only project events move its horizon: a live worker's rooms units judge frames
+        far ahead of the project events the document rules judge."""
+        own = event.event_id if event.type == "document.submitted" else None
+        self.ctx.corpus.as_of(event.ts, own, advance=event.project_id != GLOBAL_PROJECT)
 
     def _fold(self, event: Event, failures: list[DetectorFailure]) -> list[Alert]:
         changed: list[Alert] = []

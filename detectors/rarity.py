@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from detectors.corpus import PhraseCorpus
+from detectors.corpus_timeline import TimedCorpus
 from detectors.shingles import isin_sorted, snippet, window_ok
 
 PHRASE, ODD_FORM, MISSPELLING = "phrase", "odd_form", "misspelling"
@@ -80,7 +81,9 @@ def _stretches(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
-def _judge_all(a, mask: np.ndarray, third: np.ndarray, corpus: PhraseCorpus, rules: RareRules):
+def _judge_all(
+    a, mask: np.ndarray, third: np.ndarray, corpus: PhraseCorpus | TimedCorpus, rules: RareRules
+):
     """Rare stretches of every shared run of A (absolute residue positions), vectorised
     over the whole residue: fingerprints come only from windows wholly inside a run, the
     same ones every document containing that run counted (detectors/corpus.py)."""
@@ -139,7 +142,7 @@ def _only_ideographs(text: str) -> bool:
     return bool(text) and all("\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf" for c in text)
 
 
-def rare_limit(corpus: PhraseCorpus, rules: RareRules) -> int:
+def rare_limit(corpus: PhraseCorpus | TimedCorpus, rules: RareRules) -> int:
     """Most documents a rare phrase may be in: `max_docs`, and no more than `max_share`
     of the corpus, but always 2 (a phrase only the two bids have is rare in any corpus).
     A young corpus thus calls little rare: 4 of 71 documents is no rarity."""
@@ -166,7 +169,7 @@ def shared_rare_phrases(
     a_text: str,
     b,
     others: Iterable,
-    corpus: PhraseCorpus,
+    corpus: PhraseCorpus | TimedCorpus,
     rules: RareRules,
 ) -> RareResult:
     """Shared stretches of A and B that are rare in the corpus (see the module doc).

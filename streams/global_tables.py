@@ -8,7 +8,9 @@ workers run.
   their projects (REL-34 on a fact published after the bids).
 - `CorpusFeed`: the centre's document corpus (detectors/corpus.py): every
   `document.submitted` of `witness.events`, all partitions, counted once. DOC-40-4 judges
-  rarity against the whole corpus, not the share of it one worker's partitions hold.
+  rarity against the whole corpus, not the share of it one worker's partitions hold;
+  each document is added with its event time, so a judgement counts only the documents
+  before its event (detectors/corpus_timeline.py), however far ahead this feed read.
 
 At start a table loads its newest snapshot (if its version matches) and reads on from
 the snapshot's offsets, or from the beginning, up to the topic's end before a single
@@ -237,7 +239,7 @@ class CorpusFeed(TableFeed):
         self.shape = corpus_shape(ctx.thresholds.typed(Params))
 
     def size(self) -> int:
-        return self.ctx.corpus.documents
+        return self.ctx.corpus.total_documents
 
     def fold(self, rec) -> None:
         if not rec.value or _DOCUMENT_MARK not in rec.value:
@@ -248,4 +250,4 @@ class CorpusFeed(TableFeed):
             return  # the unit that owns the partition dead-letters it
         if event.type == "document.submitted":
             self.ctx.documents.observe(event)
-            self.ctx.corpus.add(event.payload.text, self.shape)
+            self.ctx.corpus.add(event.payload.text, self.shape, ts=event.ts, key=event.event_id)

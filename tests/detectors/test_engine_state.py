@@ -216,7 +216,7 @@ def test_per_partition_engines_and_a_cross_engine_give_one_engines_alerts(n):
     out: list[list[Alert]] = []
     for e in stream():
         if e.type == "document.submitted":  # the worker's corpus feed, every partition
-            shared.corpus.add(e.payload.text, shape)
+            shared.corpus.add(e.payload.text, shape, ts=e.ts, key=e.event_id)
         if e.type == "registry.relation":  # the worker's registry feed
             if registry.add(e.payload):
                 for engine in events_engines:  # live projects re-judge (REL-34)

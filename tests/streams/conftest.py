@@ -176,10 +176,12 @@ def publish_between(bootstrap: str, topics, events, lo=None, hi=None) -> int:
 def expected(phases: list[list[Event]], cross: bool = True) -> set[str]:
     """What the workers must raise for a day published in `phases`, each read before the
     next was written: replay, with reference data as the workers hold it. The registry
-    (all in the first phase) is known before any bid; the document corpus DOC-40-4 judges
-    rarity against holds every document published by then (the workers read it whole,
-    every partition, before they judge a record of the phase). The cross-project rules
-    count their own corpus in event order, like their worker."""
+    (all in the first phase) is known before any bid. The document corpus is read as the
+    workers read it (every document of the phase, every partition, before they judge a
+    record of it), but a judgement counts only the documents before its event in event
+    time, and its own (detectors/corpus_timeline.py): so DOC-40-4 counts what replay
+    counts. The cross-project rules count their own corpus in event order, like their
+    worker."""
     from detectors import Context, Engine, cross_project_detectors, project_detectors
     from detectors.base import EventDocumentTexts
     from detectors.neardup import Params, corpus_shape
@@ -195,7 +197,7 @@ def expected(phases: list[list[Event]], cross: bool = True) -> set[str]:
         for e in phase:
             if e.type == "document.submitted":
                 ctx.documents.observe(e)
-                ctx.corpus.add(e.payload.text, shape)
+                ctx.corpus.add(e.payload.text, shape, ts=e.ts, key=e.event_id)
         for e in phase:
             if e.type == "registry.relation":
                 continue
