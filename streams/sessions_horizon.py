@@ -48,13 +48,17 @@ def horizon_metadata(at: float | None) -> str:
     return "" if at is None or not math.isfinite(at) else f"{_PREFIX}{at:.6f}"
 
 
-def commit_metadata(unit, tp: TopicPartition) -> str:
-    """What a unit commits with its offset of `tp`: a project unit's horizon (the next
-    record's event time if it holds it, else the last one folded); nothing for others."""
-    if unit.kind != "events":
-        return ""
+def unit_bound(unit, tp: TopicPartition) -> float | None:
+    """A project unit's lower bound of what it has not folded on `tp`: the next record's
+    event time if it holds it, else the last one folded's (None if it folded none)."""
     nxt = unit.merge.next_at(tp)
-    return horizon_metadata(nxt if nxt is not None and math.isfinite(nxt) else unit.last_at.get(tp))
+    return nxt if nxt is not None and math.isfinite(nxt) else unit.last_at.get(tp)
+
+
+def commit_metadata(unit, tp: TopicPartition) -> str:
+    """What a unit commits with its offset of `tp`: a project unit's bound; nothing for
+    others."""
+    return horizon_metadata(unit_bound(unit, tp)) if unit.kind == "events" else ""
 
 
 def parse_horizon(metadata: str | None) -> float | None:
@@ -78,42 +82,90 @@ def partition_horizon(committed, end: int | None) -> float:
 
 
 class SessionsHorizon:
-    """The group-wide horizon of derived sessions, asked at most every `refresh_s`."""
+    """The group-wide horizon of derived sessions, asked at most every `refresh_s`.
 
-    def __init__(self, consumer, topics, *, refresh_s: float = REFRESH_S) -> None:
-        self.consumer = consumer
+    Asked with clients of its own (an admin client for the group's commits, a group-less
+    consumer for end offsets): on the group consumer the requests queued behind its
+    fetches and took 0.8 s each on the embedded broker, slowing every poll. Partitions
+    this worker folds itself are judged from its own units (fresher than their commits,
+    and the embedded broker keeps no commit metadata)."""
+
+    def __init__(
+        self, bootstrap: str, group_id: str, consumer, topics, *, refresh_s: float = REFRESH_S
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.group_id = group_id
+        self.consumer = consumer  # the group's: only its local positions are read
         self.events_topic = topics.events
         self.frames_topic = topics.frames
-        self.refresh_s = refresh_s
         self.sessions_topic = topics.sessions
+        self.refresh_s = refresh_s
         self.value = -math.inf
         self.sessions_ends: dict[TopicPartition, int] = {}  # asked after the commits
         self._asked = -math.inf
         self._held_since: float | None = None
+        self._admin = None
+        self._reader = None
 
-    def refresh(self) -> float:
-        """Ask again if due (commits first, then end offsets: an end read after the commit
+    def _clients(self):
+        if self._admin is None:
+            from kafka import KafkaAdminClient
+
+            from streams.bus import make_consumer
+
+            self._admin = KafkaAdminClient(
+                bootstrap_servers=self.bootstrap, request_timeout_ms=REQUEST_TIMEOUT_MS
+            )
+            self._reader = make_consumer(self.bootstrap, None)
+        return self._admin, self._reader
+
+    def refresh(self, units=()) -> float:
+        """Ask again if due: commits first, then end offsets (an end read after a commit
         is never below it for a partition that was caught up)."""
         now = time.monotonic()
         if now - self._asked < self.refresh_s:
             return self.value
         self._asked = now
-        parts = self.consumer.partitions_for_topic(self.events_topic) or set()
-        tps = [TopicPartition(self.events_topic, p) for p in sorted(parts)]
-        if not tps:
-            self.value = math.inf  # no project events at all: no session can come
-            return self.value
-        sessions = self.consumer.partitions_for_topic(self.sessions_topic) or set()
-        session_tps = [TopicPartition(self.sessions_topic, p) for p in sorted(sessions)]
+        local = {
+            tp: (u.position.get(tp, 0), unit_bound(u, tp))
+            for u in units
+            if u.kind == "events"
+            for tp in u.tps
+        }
         try:
-            committed = fetch_committed(self.consumer, tps)
-            ends = self.consumer.end_offsets(tps + session_tps, timeout_ms=REQUEST_TIMEOUT_MS)
+            admin, reader = self._clients()
+            tps = _partitions(reader, self.events_topic)
+            session_tps = _partitions(reader, self.sessions_topic)
+            if not tps:
+                self.value = math.inf  # no project events at all: no session can come
+                return self.value
+            committed = admin.list_group_offsets({self.group_id: tps}).get(self.group_id, {})
+            ends = reader.end_offsets(tps + session_tps, timeout_ms=REQUEST_TIMEOUT_MS)
         except Exception as exc:  # noqa: BLE001 - no answer: the last horizon stands
             log.debug("sessions horizon not answered (%s); keeping %s", exc, self.value)
             return self.value
-        self.value = min(partition_horizon(committed.get(tp), ends.get(tp)) for tp in tps)
+        bounds = []
+        for tp in tps:
+            end = ends.get(tp)
+            if tp in local:  # folded here: what this worker knows beats its commit
+                position, at = local[tp]
+                done = end is not None and position >= end
+                bounds.append(math.inf if done else (-math.inf if at is None else at))
+            else:
+                found = committed.get(tp)
+                found = found if found is not None and found.offset >= 0 else None
+                bounds.append(partition_horizon(found, end))
+        self.value = min(bounds)
         self.sessions_ends = {tp: ends[tp] for tp in session_tps if tp in ends}
         return self.value
+
+    def close(self) -> None:
+        for client in (self._admin, self._reader):
+            if client is not None:
+                try:
+                    client.close()
+                except Exception:  # noqa: BLE001 - closing what may be gone already
+                    log.debug("closing a horizon client failed", exc_info=True)
 
     def _fetched(self, tp: TopicPartition) -> bool:
         """Has the unit been given every session the broker held when the horizon was
@@ -131,10 +183,11 @@ class SessionsHorizon:
     def limits(self, units) -> dict[TopicPartition, float]:
         """For the time merges: a rooms unit's frames and sessions wait past the horizon
         (a session later than it may still be overtaken by an earlier one)."""
+        units = list(units)
         rooms = [u for u in units if u.kind == "rooms"]
         if not rooms:
             return {}
-        horizon = self.refresh()
+        horizon = self.refresh(units)
         out: dict[TopicPartition, float] = {}
         held = False
         for unit in rooms:
@@ -165,18 +218,8 @@ class SessionsHorizon:
             )
 
 
-def fetch_committed(consumer, tps: list[TopicPartition]) -> dict:
-    """The group's committed offsets (with metadata) of `tps`, in one request where the
-    client allows it (kafka-python's public `committed()` asks one partition at a time)."""
-    coordinator = getattr(consumer, "_coordinator", None)
-    if coordinator is not None and hasattr(coordinator, "fetch_committed_offsets"):
-        return coordinator.fetch_committed_offsets(tps, timeout_ms=REQUEST_TIMEOUT_MS)
-    out = {}
-    for tp in tps:
-        found = consumer.committed(tp, metadata=True)
-        if found is not None:
-            out[tp] = found
-    return out
+def _partitions(reader, topic: str) -> list[TopicPartition]:
+    return [TopicPartition(topic, p) for p in sorted(reader.partitions_for_topic(topic) or ())]
 
 
 def _when(at: float) -> str:

@@ -198,7 +198,7 @@ class DetectorWorker(Delivery):
             self.registry.catch_up()
         self.horizon: SessionsHorizon | None = None
         if self.topics.frames in self.subscribed():  # rooms units: frames wait for sessions
-            self.horizon = SessionsHorizon(self.consumer, self.topics)
+            self.horizon = SessionsHorizon(bootstrap, self.group_id, self.consumer, self.topics)
         self._last_lag = 0.0
         self._last_behind_log = 0.0
         self._restart_units = False  # set by a broker error: see _broker_error
@@ -587,6 +587,7 @@ class DetectorWorker(Delivery):
         self._closed_units.extend(self.units.values())
         self.units.clear()
         closers = [self.producer.close, self.consumer.close, self.documents.close]
+        closers += [self.horizon.close] if self.horizon is not None else []
         closers += [table.close for table in self.tables()]
         for closer in closers:
             try:

@@ -60,27 +60,35 @@ def test_a_project_unit_commits_the_time_of_what_it_has_not_folded():
 
 
 class FakeConsumer:
-    """Commits and end offsets as the broker would answer them."""
+    """Commits, end offsets and positions as the broker and the group consumer would
+    answer them (the horizon's admin client and reader are this one too)."""
 
     def __init__(self, committed, ends, positions, partitions=1) -> None:
         self.committed_offsets = committed
         self.ends = ends
         self.positions = positions
         self.parts = set(range(partitions))
-        self._coordinator = SimpleNamespace(
-            fetch_committed_offsets=lambda tps, timeout_ms=None: {
-                tp: self.committed_offsets[tp] for tp in tps if tp in self.committed_offsets
-            }
-        )
 
     def partitions_for_topic(self, topic):
         return self.parts
+
+    def list_group_offsets(self, specs):
+        return {
+            group: {tp: self.committed_offsets[tp] for tp in tps if tp in self.committed_offsets}
+            for group, tps in specs.items()
+        }
 
     def end_offsets(self, tps, timeout_ms=None):
         return {tp: self.ends[tp] for tp in tps if tp in self.ends}
 
     def position(self, tp, timeout_ms=0):
         return self.positions.get(tp)
+
+
+def horizon_of(consumer: FakeConsumer) -> SessionsHorizon:
+    horizon = SessionsHorizon("-", "g", consumer, TOPICS, refresh_s=0.0)
+    horizon._admin = horizon._reader = consumer
+    return horizon
 
 
 def rooms_unit(head_at: float | None = None) -> SimpleNamespace:
@@ -94,7 +102,7 @@ def rooms_unit(head_at: float | None = None) -> SimpleNamespace:
 def test_frames_wait_until_every_session_written_before_the_horizon_was_read_is_fetched():
     ev, se = TopicPartition(EV, 0), TopicPartition(SE, 0)
     consumer = FakeConsumer({ev: OffsetAndMetadata(4, "t=100.0", -1)}, {ev: 9, se: 3}, {se: 2})
-    horizon = SessionsHorizon(consumer, TOPICS, refresh_s=0.0)
+    horizon = horizon_of(consumer)
     unit = rooms_unit(head_at=50.0)
     limits = horizon.limits([unit])
     assert set(limits.values()) == {-math.inf}  # session 2 of 3 not fetched yet: wait
@@ -105,10 +113,25 @@ def test_frames_wait_until_every_session_written_before_the_horizon_was_read_is_
     assert set(horizon.limits([unit]).values()) == {math.inf}  # all derived
 
 
+def test_partitions_folded_here_are_judged_from_the_units_not_their_commits():
+    """The embedded broker keeps no commit metadata; and a unit's own position is fresher
+    than its last commit."""
+    ev, se = TopicPartition(EV, 0), TopicPartition(SE, 0)
+    consumer = FakeConsumer({ev: OffsetAndMetadata(4, None, -1)}, {ev: 9, se: 0}, {se: 0})
+    horizon = horizon_of(consumer)
+    assert horizon.refresh() == -math.inf  # another worker's, no metadata: unknown
+    project = SimpleNamespace(
+        kind="events", tps=[ev], merge=TimeMerge([ev]), position={ev: 6}, last_at={ev: 120.0}
+    )
+    assert horizon.refresh([project]) == 120.0
+    project.position[ev] = 9
+    assert horizon.refresh([project]) == math.inf
+
+
 def test_no_answer_keeps_the_last_horizon():
     ev, se = TopicPartition(EV, 0), TopicPartition(SE, 0)
     consumer = FakeConsumer({ev: OffsetAndMetadata(4, "t=100.0", -1)}, {ev: 9, se: 0}, {se: 0})
-    horizon = SessionsHorizon(consumer, TOPICS, refresh_s=0.0)
+    horizon = horizon_of(consumer)
     assert horizon.refresh() == 100.0
 
     def refuse(*_a, **_k):
