@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 import detectors
@@ -161,3 +163,23 @@ def test_an_earlier_version_delivered_again_is_not_recorded_again(store):
     assert row.content_key() == v[1].content_key()
     newer = v[1].model_copy(update={"event_ids": ["a", "b", "d"]})  # same time, news
     assert store.write((), [newer]).changed_alerts == 1
+
+
+def test_a_sealed_version_sent_again_after_the_opening_is_not_recorded(store):
+    """Sealing only lifts: the sealed version from before the opening, re-published by a
+    restarted worker, must not re-seal the recorded alert (nor the unsealed one be
+    recorded a second time after it)."""
+    evs = _project_events()
+    _, alerts = _fold(evs)
+    sealed = alerts[0].model_copy(update={"sealed": True})
+    opened = sealed.model_copy(update={"sealed": False})
+    store.write(evs, [sealed])
+    assert store.write((), [opened]).changed_alerts == 1
+    again = store.write((), [sealed, opened])
+    assert again.changed_alerts == 0
+    links = [link for link in store.ledger("P1") if link.kind == "alert"]
+    assert len(links) == 2
+    (row,) = [a for a in store.alert_models() if a.alert_id == sealed.alert_id]
+    assert row.sealed is False
+    later = sealed.model_copy(update={"last_seen": sealed.last_seen + timedelta(minutes=1)})
+    assert store.write((), [later]).changed_alerts == 1  # newer evidence is news

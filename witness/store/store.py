@@ -500,5 +500,10 @@ def _older(alert: Alert, row: AlertRow) -> bool:
     """A version whose evidence ends before the recorded one's: an earlier version sent
     again (a worker restarted past its last commit re-publishes the versions it had
     already sent, batched differently), not news. Recording it would put a stale version
-    after the newer one in the chain and then the newer one a second time."""
-    return to_utc(alert.last_seen) < to_utc(row.last_seen)
+    after the newer one in the chain and then the newer one a second time.
+
+    Sealing only ever lifts (bids are opened once): a sealed version of an alert recorded
+    unsealed, ending no later, is the version from before the opening sent again
+    (bench/faults.py: a PROC-ORDER alert recorded sealed, unsealed, sealed, unsealed)."""
+    mine, theirs = to_utc(alert.last_seen), to_utc(row.last_seen)
+    return mine < theirs or (mine == theirs and alert.sealed and not row.sealed)
