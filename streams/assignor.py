@@ -21,6 +21,8 @@ cooperative too, and know what must stay together:
 Both advertise owned partitions (subscription version 1) and, as KIP-429 requires, never
 assign a partition that another live member still owns: the owner revokes it first and
 the next round gives it to its new owner.
+
+`RebalanceNotes` is the listener a worker subscribes with: it only notes what moved.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from kafka import TopicPartition
+from kafka import ConsumerRebalanceListener, TopicPartition
 from kafka.coordinator.assignors.abstract import AbstractPartitionAssignor, RebalanceProtocol
 from kafka.protocol.consumer.metadata import (
     ConsumerProtocolAssignment,
@@ -199,3 +201,22 @@ class ActiveStandbyAssignor(_Cooperative):
         active = min(ids, key=lambda m: (-counts.get(m, 0), m)) if ids else None
         plan = {m: (every if m == active else []) for m in ids}
         return self._withhold(members, plan)
+
+
+class RebalanceNotes(ConsumerRebalanceListener):
+    """Notes what the group gave and took; the poll loop acts on it (kafka-python 3 runs
+    listeners on its IO thread, where blocking calls such as `committed()` are not
+    allowed). Cooperative: only partitions that move are named."""
+
+    def __init__(self, worker) -> None:
+        self.worker = worker
+
+    def on_partitions_revoked(self, revoked) -> None:
+        with self.worker._changes:
+            self.worker._revoked.update(revoked)
+            self.worker._assigned.difference_update(revoked)
+
+    def on_partitions_assigned(self, assigned) -> None:
+        with self.worker._changes:
+            self.worker._assigned.update(assigned)
+            self.worker._revoked.difference_update(assigned)

@@ -40,11 +40,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kafka import ConsumerRebalanceListener, OffsetAndMetadata, TopicPartition
+from kafka import OffsetAndMetadata, TopicPartition
 
 import detectors
 from detectors.video import video_window_seconds
-from streams.assignor import CoPartitionedAssignor, set_name, unit_name, units_for
+from streams.assignor import (
+    CoPartitionedAssignor,
+    RebalanceNotes,
+    set_name,
+    unit_name,
+    units_for,
+)
 from streams.bus import (
     DeliveryError,
     Producer,
@@ -95,25 +101,6 @@ class WorkerStats:
     units_from_snapshot: int = 0
     snapshots: int = 0
     ticks: int = 0
-
-
-class _Rebalance(ConsumerRebalanceListener):
-    """Notes what the group gave and took; the poll loop acts on it (kafka-python 3 runs
-    listeners on its IO thread, where blocking calls such as `committed()` are not
-    allowed). Cooperative: only partitions that move are named."""
-
-    def __init__(self, worker: DetectorWorker) -> None:
-        self.worker = worker
-
-    def on_partitions_revoked(self, revoked) -> None:
-        with self.worker._changes:
-            self.worker._revoked.update(revoked)
-            self.worker._assigned.difference_update(revoked)
-
-    def on_partitions_assigned(self, assigned) -> None:
-        with self.worker._changes:
-            self.worker._assigned.update(assigned)
-            self.worker._revoked.difference_update(assigned)
 
 
 class DetectorWorker(Delivery):
@@ -179,7 +166,7 @@ class DetectorWorker(Delivery):
         )
         self.poll_budget_s = budget_seconds(self.consumer)
         wait_for_topics(self.consumer, self.subscribed())
-        self.consumer.subscribe(self.subscribed(), listener=_Rebalance(self))
+        self.consumer.subscribe(self.subscribed(), listener=RebalanceNotes(self))
         self.registry: RegistryFeed | None = None
         self.corpus: CorpusFeed | None = None
         if self.reads_corpus:
