@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -21,8 +24,41 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
+#: PostgreSQL advisory lock key held while migrating (any constant of our own).
+_PG_LOCK_KEY = 0x57495431
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+    """Migrate, one process at a time: `witness run` starts its roles together, and two
+    of them migrating a fresh SQLite file at once failed with "table alerts already
+    exists" (tests/record, CI). The second waits, then finds the database at head."""
+    with _one_migrator(engine):
+        command.upgrade(alembic_config(engine), revision)
+
+
+@contextmanager
+def _one_migrator(engine: Engine) -> Iterator[None]:
+    url = engine.url
+    backend = url.get_backend_name()
+    if backend == "sqlite" and url.database and url.database != ":memory:":
+        import fcntl
+
+        with open(f"{url.database}.migrate.lock", "a") as lock:  # beside the database
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+    elif backend == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
+                conn.commit()
+    else:
+        yield
 
 
 def current_revision(engine: Engine) -> str | None:
