@@ -38,6 +38,8 @@ class Delivery:
     """Mixin: needs `producer`, `consumer`, `stats`, `_outbox`, `_computed`,
     `_committable` and `stopping()` on the worker."""
 
+    _commit_failed = False  # set by a failed commit's callback, cleared by `_commit_again`
+
     def _deliver(self) -> bool:
         """Flush; send again what the broker refused until all is acknowledged. Return
         False if asked to stop first (then nothing of this poll counts as published)."""
@@ -102,7 +104,7 @@ class Delivery:
 
     def _commit_again(self) -> None:
         """After a failed commit: commit again what was handled, on partitions still ours."""
-        if not getattr(self, "_commit_failed", False):
+        if not self._commit_failed:
             return
         self._commit_failed = False
         try:
