@@ -158,13 +158,15 @@ def _prices(j: _Judgement, a: str, b: str) -> list[Alert]:
     both = la.priced & lb.priced & ~j.excluded[a] & ~j.excluded[b]
     public = both & j.public[a] & j.public[b]
     compared = both & ~public
-    removed = {
-        "fixed": int((la.priced & lb.priced & (j.excluded[a] | j.excluded[b])).sum()),
-        "public": int(public.sum()),
-    }
+    fixed = int((la.priced & lb.priced & (j.excluded[a] | j.excluded[b])).sum())
+    removed = {"fixed": fixed, "public": int(public.sum())}
     w = ev.weight(j.tender, la)
-    same = ms.same_prices(la, lb, compared, p.shared.price_tolerance)
+    # An item one bill keeps at the control price cannot be a copied price: a copy
+    # re-priced by hand on items the master kept at the control is still a copy.
+    kept_by_one = both & (j.public[a] | j.public[b])
+    same = ms.same_prices(la, lb, both & ~kept_by_one, p.shared.price_tolerance)
     if same.n >= p.same.min_items and same.share >= p.same.share:
+        removed = {"fixed": fixed, "public": int(kept_by_one.sum())}
         rows = ev.pick(same.matched, w, p.shared.max_evidence_items)
         evidence = {
             **j.base([a, b]),
@@ -336,6 +338,35 @@ def _log_deviations(j: _Judgement, bidders: list[str], reference: np.ndarray) ->
     return d
 
 
+def _kept_control(j: _Judgement, bidders: list[str]) -> np.ndarray:
+    """(bidders x items) at the control price here, by a bidder that priced its bill itself.
+
+    Such a bidder says the control price is a fair one for the item; a bill at the control
+    price almost everywhere (the control bill scaled, 整体下浮) says nothing of any item.
+    """
+    rows = []
+    for b in bidders:
+        x = j.laid[b]
+        counted = x.priced & ~j.excluded[b]
+        kept = j.public[b] & counted
+        follower = counted.any() and kept.sum() >= j.p.unbal.follower_share * counted.sum()
+        rows.append(np.zeros_like(kept) if follower else kept)
+    return np.vstack(rows)
+
+
+def _spread(gap: np.ndarray, balanced: np.ndarray) -> float:
+    """How far apart two bills' deviations are on the items neither unbalanced (three
+    robust standard deviations): what "the same way" can mean for this pair.
+
+    Without the build-ups the expected prices are rough (a level times the reference), so
+    two bills moved alike still differ item by item as their own rates do.
+    """
+    g = gap[balanced & np.isfinite(gap)]
+    if len(g) < 10:
+        return 0.0
+    return float(3 * 1.4826 * np.median(g))
+
+
 def _unbalanced(j: _Judgement, bidders: list[str]) -> list[Alert]:
     p = j.p
     reference = _reference(j, bidders)
@@ -347,25 +378,33 @@ def _unbalanced(j: _Judgement, bidders: list[str]) -> list[Alert]:
         for b, d in logd.items()
     }
     stacked = np.vstack([flag[b] for b in bidders])
-    pricing_own = (~np.isnan(matrix)).sum(axis=0)
+    pricing_own = (~np.isnan(matrix)).sum(axis=0) + _kept_control(j, bidders).sum(axis=0)
     common = np.zeros(len(reference), dtype=bool)
     for sign in (1.0, -1.0):
         n = (stacked == sign).sum(axis=0)
         common |= (n >= p.unbal.common_min_bidders) & (n > p.unbal.common_share * len(bidders))
-        # Most of the bidders pricing the item on their own lean the same way (half the
-        # deviation is enough): the control price is what is off (an outdated 信息价).
-        # A cartel that is most of those bidders hides here.
-        lean = (np.nan_to_num(matrix * sign, nan=0.0) >= limit / 2).sum(axis=0)
+        # Most of the bidders with a price of their own for the item lean the same way
+        # (half the deviation is enough): the control price is what is off (an outdated
+        # 信息价). A bidder that priced its bill itself and kept the control price here
+        # does not lean; a cartel that is most of those bidders still hides here.
+        lean = (np.nan_to_num(matrix * sign, nan=0.0) >= limit * 0.75).sum(axis=0)
         common |= (lean >= 2) & (lean > p.unbal.common_share * pricing_own)
     own = {b: (flag[b] != 0) & ~common for b in bidders}
     pairs: dict[tuple[str, str], np.ndarray] = {}
     chances: dict[tuple[str, str], float] = {}
     for a, b in combinations(bidders, 2):
         shared = own[a] & own[b] & (flag[a] == flag[b])
-        shared &= np.abs(np.nan_to_num(logd[a] - logd[b], nan=np.inf)) <= p.unbal.agree
+        gap = np.abs(np.nan_to_num(logd[a] - logd[b], nan=np.inf))
+        shared &= gap <= max(p.unbal.agree, _spread(gap, ~(own[a] | own[b])))
         n = int(shared.sum())
         ua, ub = int(own[a].sum()), int(own[b].sum())
         if n < p.unbal.min_items or n < p.unbal.overlap * min(ua, ub):
+            continue
+        # Unbalancing moves money between items (some raised, some lowered, the total
+        # kept competitive); two bills only cheaper, or only dearer, on the same items
+        # price some resource alike (a material below an outdated 信息价).
+        raised = int((shared & (flag[a] > 0)).sum())
+        if min(raised, n - raised) < p.unbal.min_each_way:
             continue
         # How often would two bidders unbalancing ua and ub of the items both could
         # unbalance share n of them by chance? Small bills cannot tell.

@@ -108,6 +108,15 @@ class UnbalancedThresholds(RuleThresholds):
     max_chance: float = Field(1e-6, gt=0, le=1)
     common_share: float = Field(0.6, ge=0, le=1)
     common_min_bidders: int = Field(3, ge=2)
+    follower_share: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description="a bill at the control price on this share of its items priced nothing itself",
+    )
+    min_each_way: int = Field(
+        2, ge=0, description="shared items raised and shared items lowered, each at least"
+    )
 
 
 @dataclass(frozen=True)

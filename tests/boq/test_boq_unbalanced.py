@@ -1,0 +1,74 @@
+"""BOQ-UNBAL against the two things it must tell apart: a cartel moving items together, and
+a control price that is off (bidders pricing a material below an outdated 信息价 while
+others keep it).
+
+Both found by the property tests (tests/boq/test_boq_property.py) as counterexamples;
+here each is built on purpose, with the threshold that decides it shown to matter.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from detectors import Context
+from detectors.boq import BoqDetector
+from detectors.offline import run_detectors
+from tests.boq.conftest import by_rule, independent, project_events
+from witness.config import Thresholds
+from witness.simulator import bill_pricing as sb
+
+
+def _unbal(bills, tender, thresholds: Thresholds | None = None) -> list[list[str]]:
+    ctx = Context(thresholds=thresholds) if thresholds else None
+    alerts = run_detectors(project_events(bills, tender), [BoqDetector()], ctx)
+    return [a.subjects for a in by_rule(alerts, "BOQ-UNBAL")]
+
+
+def _keeper(seed: int, w: sb.Works, **kept: float) -> list[dict]:
+    """An honest bidder keeping the quota defaults but for three materials of its own."""
+    rng = random.Random(seed)
+    own = {m: round(rng.uniform(0.85, 1.12), 3) for m in rng.sample(sb.MATERIALS, 3)}
+    return sb.bill(w, sb.Pricing(materials={**own, **kept}))
+
+
+def test_a_cartel_is_found_beside_bidders_keeping_the_control_prices() -> None:
+    """Two cartel bills and one bidder pricing everything itself lean the same way on the
+    cartel's items only if the bidders keeping the control price there are not counted:
+    they priced their bills themselves and kept this price, so the control is not off."""
+    rng = random.Random(3)
+    w = sb.make_works(rng, 260)
+    tender = sb.control_bill(w)
+    bills = {"B00": independent(1, w), "B01": _keeper(2, w), "B02": _keeper(3, w)}
+    plan = sb.unbalance_plan(rng, w, 6)
+    for i in range(2):
+        lines = independent(50 + i, w)
+        sb.unbalanced(rng, lines, plan)
+        bills[f"X{i}"] = lines
+    assert ["X0", "X1"] in _unbal(bills, tender)
+    # Keepers counted as saying nothing (every bill a follower): the cartel is most of
+    # those pricing its items and hides as "the control price is off".
+    blind = Thresholds.defaults().with_overrides("BOQ-UNBAL", follower_share=0.01)
+    assert ["X0", "X1"] not in _unbal(bills, tender, blind)
+
+
+@pytest.mark.parametrize("material", ["配电设备", "电缆", "商品混凝土"])
+def test_two_bidders_below_an_outdated_information_price_are_not_a_cartel(material) -> None:
+    """The control prices one material at 2.5 times the market; three bidders keep it,
+    two buy it at market. The two are cheaper on the same items, never dearer."""
+    rng = random.Random(11)
+    w = sb.make_works(rng, 260)
+    tender = sb.control_bill(w)
+    off = sb.bill(w, sb.Pricing(materials={material: 2.5}))
+    for line, bad in zip(tender, off, strict=True):
+        line.update(bad)
+    bills = {f"K{i}": _keeper(20 + i, w, **{material: 2.5}) for i in range(3)}
+    for i in range(2):
+        r = random.Random(40 + i)
+        bills[f"M{i}"] = sb.bill(
+            w, sb.Pricing(labour=round(r.uniform(0.95, 1.2), 3), materials={material: 1.0})
+        )
+    assert _unbal(bills, tender) == []
+    one_way = Thresholds.defaults().with_overrides("BOQ-UNBAL", min_each_way=0)
+    assert _unbal(bills, tender, one_way) == [["M0", "M1"]]
