@@ -384,10 +384,11 @@ def _unbalanced(j: _Judgement, bidders: list[str]) -> list[Alert]:
         n = (stacked == sign).sum(axis=0)
         common |= (n >= p.unbal.common_min_bidders) & (n > p.unbal.common_share * len(bidders))
         # Most of the bidders with a price of their own for the item lean the same way
-        # (half the deviation is enough): the control price is what is off (an outdated
+        # (three quarters of the deviation is enough; half counted honest bidders whose own rates
+        # run high on some kinds of item): the control price is what is off (an outdated
         # 信息价). A bidder that priced its bill itself and kept the control price here
         # does not lean; a cartel that is most of those bidders still hides here.
-        lean = (np.nan_to_num(matrix * sign, nan=0.0) >= limit * 0.75).sum(axis=0)
+        lean = (np.nan_to_num(matrix * sign, nan=0.0) >= limit * p.unbal.lean).sum(axis=0)
         common |= (lean >= 2) & (lean > p.unbal.common_share * pricing_own)
     own = {b: (flag[b] != 0) & ~common for b in bidders}
     pairs: dict[tuple[str, str], np.ndarray] = {}

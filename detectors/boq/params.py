@@ -108,6 +108,9 @@ class UnbalancedThresholds(RuleThresholds):
     max_chance: float = Field(1e-6, gt=0, le=1)
     common_share: float = Field(0.6, ge=0, le=1)
     common_min_bidders: int = Field(3, ge=2)
+    lean: float = Field(
+        0.75, gt=0, le=1, description="share of the deviation that counts as leaning the same way"
+    )
     follower_share: float = Field(
         0.9,
         gt=0,
