@@ -185,7 +185,9 @@ class DetectorWorker(Delivery):
             self.registry.catch_up()
         self.horizon: SessionsHorizon | None = None
         if self.topics.frames in self.subscribed():  # rooms units: frames wait for sessions
-            self.horizon = SessionsHorizon(bootstrap, self.group_id, self.consumer, self.topics)
+            self.horizon = SessionsHorizon(
+                bootstrap, self.group_id, self.consumer, self.topics, background=True
+            )
         self._last_lag = 0.0
         self._last_behind_log = 0.0
         self._restart_units = False  # set by a broker error: see _broker_error

@@ -9,6 +9,8 @@ reached the sessions partition out of time order."""
 from __future__ import annotations
 
 import math
+import threading
+import time
 from types import SimpleNamespace
 
 from hypothesis import given, settings
@@ -139,6 +141,39 @@ def test_no_answer_keeps_the_last_horizon():
 
     consumer.end_offsets = refuse
     assert horizon.refresh() == 100.0
+
+
+def test_in_the_background_the_poll_never_waits_for_the_broker_and_the_answer_arrives():
+    """Live, the horizon is asked on its own thread: a slow broker costs the poll loop
+    nothing, and the answer it gives is used once it has come (never before)."""
+
+    ev, se = TopicPartition(EV, 0), TopicPartition(SE, 0)
+    consumer = FakeConsumer({ev: OffsetAndMetadata(4, "t=100.0", -1)}, {ev: 9, se: 3}, {se: 3})
+    gate = threading.Event()
+    slow_ends = consumer.end_offsets
+
+    def slow(tps, timeout_ms=None):
+        gate.wait(5)
+        return slow_ends(tps, timeout_ms)
+
+    consumer.end_offsets = slow
+    horizon = SessionsHorizon("-", "g", consumer, TOPICS, refresh_s=0.0, background=True)
+    horizon._admin = horizon._reader = consumer
+    unit = rooms_unit(head_at=50.0)
+    try:
+        started = time.monotonic()
+        assert set(horizon.limits([unit]).values()) == {-math.inf}  # nothing known yet
+        assert time.monotonic() - started < 1.0  # the poll did not wait for the broker
+        gate.set()
+        deadline = time.monotonic() + 5
+        while horizon.value != 100.0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert horizon.value == 100.0
+        assert set(horizon.limits([unit]).values()) == {100.0}
+    finally:
+        gate.set()
+        horizon.close()
+    assert horizon._thread is not None and not horizon._thread.is_alive()
 
 
 def test_the_merge_keeps_frames_past_the_limit_and_everything_after_them():
