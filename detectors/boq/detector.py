@@ -358,8 +358,9 @@ def _spread(gap: np.ndarray, balanced: np.ndarray) -> float:
     """How far apart two bills' deviations are on the items neither unbalanced (three
     robust standard deviations): what "the same way" can mean for this pair.
 
-    Without the build-ups the expected prices are rough (a level times the reference), so
-    two bills moved alike still differ item by item as their own rates do.
+    With build-ups this is small and `agree` decides; without them the expected prices are
+    rough (a level times the reference), so two bills moved alike still differ item by
+    item as their own rates do.
     """
     g = gap[balanced & np.isfinite(gap)]
     if len(g) < 10:
@@ -449,6 +450,9 @@ def _unbalanced(j: _Judgement, bidders: list[str]) -> list[Alert]:
                 "min_items": p.unbal.min_items,
                 "overlap": p.unbal.overlap,
                 "max_chance": p.unbal.max_chance,
+                "min_each_way": p.unbal.min_each_way,
+                "lean": p.unbal.lean,
+                "follower_share": p.unbal.follower_share,
             },
             "items": items,
         }
