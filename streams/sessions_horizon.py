@@ -114,8 +114,9 @@ class SessionsHorizon:
         self._held_since: float | None = None
         self._admin = None
         self._reader = None
-        # Live, the two requests are asked on a thread of their own: on the poll thread
-        # they cost every poll ~60 ms of p99 (bench/pipeline.py). A horizon read earlier
+        # Live, the two requests are asked on a thread of their own, never in the poll
+        # loop (on a slow machine they cost ~60 ms of p99 there, bench/pipeline.py; on a
+        # quicker one the difference was within noise). A horizon read earlier
         # is still true later (sessions are never un-derived, positions only grow), so
         # the poll thread may use the last one while the next is asked.
         self._background = background

@@ -158,22 +158,23 @@ def _prices(j: _Judgement, a: str, b: str) -> list[Alert]:
     both = la.priced & lb.priced & ~j.excluded[a] & ~j.excluded[b]
     public = both & j.public[a] & j.public[b]
     compared = both & ~public
-    fixed = int((la.priced & lb.priced & (j.excluded[a] | j.excluded[b])).sum())
-    removed = {"fixed": fixed, "public": int(public.sum())}
+    removed = {
+        "fixed": int((la.priced & lb.priced & (j.excluded[a] | j.excluded[b])).sum()),
+        "public": int(public.sum()),
+    }
     w = ev.weight(j.tender, la)
     # An item one bill keeps at the control price cannot be a copied price: a copy
     # re-priced by hand on items the master kept at the control is still a copy.
     kept_by_one = both & (j.public[a] | j.public[b])
     same = ms.same_prices(la, lb, both & ~kept_by_one, p.shared.price_tolerance)
     if same.n >= p.same.min_items and same.share >= p.same.share:
-        removed = {"fixed": fixed, "public": int(kept_by_one.sum())}
         rows = ev.pick(same.matched, w, p.shared.max_evidence_items)
         evidence = {
             **j.base([a, b]),
             "compared": same.n,
             "identical": same.hits,
             "share": round(same.share, 4),
-            "removed": removed,
+            "removed": {**removed, "public": int(kept_by_one.sum())},
             "thresholds": {"share": p.same.share, "min_items": p.same.min_items},
             "items": ev.price_rows(j.index, j.tender, la, lb, rows, same.matched),
         }
