@@ -1,7 +1,11 @@
 """Post-archive hook: make a project's witness record once it is archived.
 
-The recorder reports every `project.archived` it wrote; this thread waits `delay_s`
-(alerts raised at the archive come on another topic and need a moment), then makes the
+The recorder reports every `project.archived` it wrote, with where it read it. This
+thread waits at least `delay_s`, and, given an `ArchiveJudged`, until the detector
+groups have judged the archive and the recorder has stored the alerts they raised
+(streams/archive_judged.py): a fixed delay alone lost an alert on a busy machine. It
+waits `wait_s` at most (a worker that is down must not hold the record back for ever;
+that record is said in the log to be made without the judges' word). Then it makes the
 record from the store and chains its hash (`witness.record.make_record`). It runs beside
 the recorder's loop, with its own store connection, so a PDF never holds up ingest.
 Making the same record twice appends nothing (same chain state, same bytes).
@@ -12,11 +16,26 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
+from kafka import TopicPartition
+
+from streams.archive_judged import ArchiveJudged
 from witness.record import make_record
 from witness.store import Store
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Waiting:
+    """A record to make: not before `due`, and (given where the archive was read) once it
+    was judged and its alerts stored, or at `deadline` whatever the judges say."""
+
+    due: float
+    deadline: float
+    at: tuple[TopicPartition, int] | None = None
+    ends: dict[TopicPartition, int] | None = None  # alert ends once judged
 
 
 class AutoRecord:
@@ -28,14 +47,18 @@ class AutoRecord:
         locale: str = "zh-CN",
         gap_seconds: float = 60,
         fmt: str = "pdf",
+        judged: ArchiveJudged | None = None,
+        wait_s: float = 300.0,
     ) -> None:
         self.url = url
         self.delay_s = delay_s
+        self.judged = judged
+        self.wait_s = wait_s
         self.locale = locale
         self.gap_seconds = gap_seconds
         self.fmt = fmt
         self.made: list[str] = []  # project ids, in the order their records were made
-        self._due: dict[str, float] = {}
+        self._due: dict[str, _Waiting] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -47,21 +70,28 @@ class AutoRecord:
         self._thread.start()
         return self
 
-    def archived(self, project_ids: list[str]) -> None:
-        """Schedule records (again) for these projects, `delay_s` from now."""
+    def archived(
+        self,
+        project_ids: list[str],
+        at: dict[str, tuple[TopicPartition, int]] | None = None,
+    ) -> None:
+        """Schedule records (again) for these projects, `delay_s` from now at the
+        earliest; `at` says where each archive was read, to wait for its judges."""
         if not project_ids:
             return
-        due = time.monotonic() + self.delay_s
+        now = time.monotonic()
+        due, deadline = now + self.delay_s, now + max(self.delay_s, self.wait_s)
         with self._lock:
             for pid in project_ids:
-                self._due[pid] = due
+                where = (at or {}).get(pid) if self.judged is not None else None
+                self._due[pid] = _Waiting(due, deadline, where)
         self._wake.set()
 
     def stop(self, *, flush: bool = True) -> None:
         """Stop; with `flush`, make the records still waiting first."""
         with self._lock:
-            if flush:
-                self._due = dict.fromkeys(self._due, 0.0)
+            if flush:  # stopping: make them now, with what the store holds
+                self._due = {pid: _Waiting(0.0, 0.0) for pid in self._due}
             else:
                 self._due.clear()
         self._stop.set()
@@ -70,6 +100,8 @@ class AutoRecord:
             self._thread.join(timeout=120)
         if self._store is not None:
             self._store.close()
+        if self.judged is not None:
+            self.judged.close()
 
     def _run(self) -> None:
         while True:
@@ -80,12 +112,39 @@ class AutoRecord:
             self._wake.wait(timeout=0.5)
             self._wake.clear()
 
+    def _ready(self, pid: str, waiting: _Waiting, now: float) -> bool:
+        """May the record be made now? Asks the broker (outside the lock)."""
+        if now < waiting.due:
+            return False
+        if waiting.at is None or self.judged is None:
+            return True
+        if now >= waiting.deadline:
+            log.warning(
+                "record of %s: made after %.0f s without the detectors' word that the "
+                "archive was judged and its alerts stored (is a worker down?)",
+                pid,
+                self.wait_s,
+            )
+            return True
+        try:
+            if waiting.ends is None:
+                if not self.judged.judged(*waiting.at):
+                    return False
+                waiting.ends = self.judged.alert_ends()
+            return self.judged.stored(waiting.ends)
+        except Exception as exc:  # noqa: BLE001 - the broker did not answer: ask again
+            log.debug("record of %s: the broker did not answer (%s)", pid, exc)
+            return False
+
     def _make_due(self) -> None:
         now = time.monotonic()
         with self._lock:
-            ready = sorted(pid for pid, due in self._due.items() if due <= now)
+            waiting = dict(self._due)
+        ready = sorted(pid for pid, w in waiting.items() if self._ready(pid, w, now))
+        with self._lock:
             for pid in ready:
-                del self._due[pid]
+                if self._due.get(pid) is waiting[pid]:  # not archived again meanwhile
+                    del self._due[pid]
         for pid in ready:
             try:
                 if self._store is None:

@@ -13,7 +13,8 @@
   and goes on polling: the consumer reconnects by itself, nothing is skipped.
 - A row the database refuses (one bad value) costs only itself: it goes to the dead
   letters with the database's reason, and the rest of the batch is stored.
-- Once a project is archived, `AutoRecord` makes its witness record beside the loop.
+- Once a project is archived, `AutoRecord` makes its witness record beside the loop,
+  when the detectors have judged the archive and their alerts are stored.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from kafka import OffsetAndMetadata, TopicPartition
 
 from detectors.video import offline_seconds
+from streams.archive_judged import ArchiveJudged
 from streams.auto_record import AutoRecord
 from streams.bus import (
     dead_letter_info,
@@ -128,6 +130,8 @@ class Recorder:
                 delay_s=self.settings.auto_record_seconds,
                 locale=self.settings.locale,
                 gap_seconds=offline_seconds(self.settings.thresholds),
+                judged=ArchiveJudged(bootstrap, self.topics, self.group_id),
+                wait_s=self.settings.auto_record_wait_seconds,
             )
 
     def run(self, *, until: Callable[[], bool] | None = None) -> RecorderStats:
@@ -172,15 +176,15 @@ class Recorder:
                 return n  # stopping before the batch was stored: nothing committed
             self._commit(offsets)
             if self.auto_record is not None:  # stored: its record can be made
-                self.auto_record.archived(
-                    sorted(
-                        {
-                            i.value.project_id
-                            for i in items
-                            if i.kind == "event" and i.value.type == "project.archived"
-                        }
+                at = {
+                    i.value.project_id: (
+                        TopicPartition(i.origin.topic, i.origin.partition),
+                        i.origin.offset,
                     )
-                )
+                    for i in items
+                    if i.kind == "event" and i.value.type == "project.archived"
+                }
+                self.auto_record.archived(sorted(at), at)
         self._report_lag(n)
         self._received_since_beat += n
         if time.monotonic() - self._last_health >= service_health.HEARTBEAT.total_seconds():

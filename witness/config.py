@@ -163,9 +163,12 @@ class Settings:
     partitions: int = 3
     #: Prefix for every topic name (tests share one broker with fresh topics).
     topic_prefix: str = ""
-    #: The recorder makes a project's witness record this many seconds after its
-    #: `project.archived` (alerts raised at the archive have time to arrive); 0 = off.
+    #: The recorder makes a project's witness record no sooner than this many seconds
+    #: after its `project.archived`, once the detectors judged it and their alerts are
+    #: stored; 0 = off.
     auto_record_seconds: int = 5
+    #: ... and no later than this, whatever the detectors say (a worker may be down).
+    auto_record_wait_seconds: int = 300
     #: Detector state snapshots: every this many folded events or seconds, per partition.
     snapshot_every_events: int = 10_000
     snapshot_every_seconds: float = 30.0
@@ -192,6 +195,7 @@ class Settings:
             partitions=_int_env(env, "WITNESS_PARTITIONS", 3, 1),
             topic_prefix=env.get("WITNESS_TOPIC_PREFIX", ""),
             auto_record_seconds=_int_env(env, "WITNESS_AUTO_RECORD_SECONDS", 5, 0),
+            auto_record_wait_seconds=_int_env(env, "WITNESS_AUTO_RECORD_WAIT_SECONDS", 300, 0),
             snapshot_every_events=_int_env(env, "WITNESS_SNAPSHOT_EVENTS", 10_000, 1),
             snapshot_every_seconds=_int_env(env, "WITNESS_SNAPSHOT_SECONDS", 30, 1),
             tick_seconds=_int_env(env, "WITNESS_TICK_SECONDS", 10, 0),

@@ -247,6 +247,91 @@ def test_auto_record_stop_flushes_what_is_waiting(sqlite_url):
     store.close()
 
 
+class _Judges:
+    """An `ArchiveJudged` whose answers the test sets."""
+
+    def __init__(self) -> None:
+        self.judged_past = -1  # the judges' committed offset on the archive's partition
+        self.ends = {"alerts-0": 7}
+        self.recorder_at = 0  # the recorder's committed offset on alerts-0
+        self.asked_ends = 0
+        self.fail = False
+
+    def judged(self, tp, offset) -> bool:
+        if self.fail:
+            raise ConnectionError("broker gone")
+        return self.judged_past > offset
+
+    def alert_ends(self):
+        self.asked_ends += 1
+        return dict(self.ends)
+
+    def stored(self, ends) -> bool:
+        return all(self.recorder_at >= end for end in ends.values())
+
+    def close(self) -> None:
+        pass
+
+
+def _wait_until(cond, timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while not cond() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return cond()
+
+
+def test_auto_record_waits_for_the_judges_and_their_stored_alerts(sqlite_url):
+    """The record is made only once the detectors committed past the archive and the
+    recorder committed every alert they had sent by then, however long the delay passed."""
+    from streams.auto_record import AutoRecord
+    from tests.record.conftest import record_into
+    from witness.store import Store
+    from witness.store.generated import listing
+
+    store = Store(sqlite_url)
+    record_into(store, project_events("archived"))
+    judges = _Judges()
+    hook = AutoRecord(sqlite_url, delay_s=0.1, judged=judges, wait_s=3600).start()
+    hook.archived([PID], {PID: ("events-1", 41)})
+    judges.fail = True  # a broker that does not answer holds the record, never loses it
+    time.sleep(1.0)
+    assert listing(store, PID) == []
+    judges.fail = False
+    judges.judged_past = 41  # committed offset 41: the archive (offset 41) not yet folded
+    time.sleep(1.0)
+    assert listing(store, PID) == [] and judges.asked_ends == 0
+    judges.judged_past = 42  # folded: its alerts are on the topic, up to offset 7
+    assert _wait_until(lambda: judges.asked_ends == 1)
+    judges.ends = {"alerts-0": 99}  # alerts raised after the archive do not hold it back
+    judges.recorder_at = 6
+    time.sleep(1.0)
+    assert listing(store, PID) == [] and judges.asked_ends == 1
+    judges.recorder_at = 7
+    assert _wait_until(lambda: listing(store, PID) != [])
+    hook.stop()
+    assert hook.made == [PID]
+    store.close()
+
+
+def test_auto_record_makes_the_record_at_the_deadline_when_no_judge_answers(sqlite_url, caplog):
+    from streams.auto_record import AutoRecord
+    from tests.record.conftest import record_into
+    from witness.store import Store
+    from witness.store.generated import listing
+
+    store = Store(sqlite_url)
+    record_into(store, project_events("archived"))
+    hook = AutoRecord(sqlite_url, delay_s=0.1, judged=_Judges(), wait_s=1.5).start()
+    started = time.monotonic()
+    hook.archived([PID], {PID: ("events-1", 41)})
+    with caplog.at_level("WARNING", logger="streams.auto_record"):
+        assert _wait_until(lambda: listing(store, PID) != [])
+        assert time.monotonic() - started >= 1.5
+        hook.stop()
+    assert "without the detectors' word" in caplog.text
+    store.close()
+
+
 def test_offline_input_needs_the_project():
     from witness.record import RecordError
 
