@@ -61,11 +61,16 @@ class ArchiveJudged:
             self._reader = make_consumer(self.bootstrap, None)
         return self._admin, self._reader
 
-    def judged(self, tp: TopicPartition, offset: int) -> bool:
-        """Has every judging group committed past `offset` on `tp`?"""
+    def judged(self, archives: list[tuple[TopicPartition, int]]) -> list[bool]:
+        """Per archive (where it was read): has every judging group committed past it?
+        One request for all of them, however many projects wait."""
+        tps = sorted({tp for tp, _ in archives})
         admin, _ = self._clients()
-        found = admin.list_group_offsets({g: [tp] for g in self.judges})
-        return all(_offset(found.get(g, {}).get(tp)) > offset for g in self.judges)
+        found = admin.list_group_offsets({g: tps for g in self.judges})
+        return [
+            all(_offset(found.get(g, {}).get(tp)) > offset for g in self.judges)
+            for tp, offset in archives
+        ]
 
     def alert_ends(self) -> dict[TopicPartition, int]:
         """The alerts topic's end offsets now (read after `judged` said yes)."""
@@ -76,14 +81,18 @@ class ArchiveJudged:
             return {}
         return dict(reader.end_offsets(tps, timeout_ms=REQUEST_TIMEOUT_MS))
 
-    def stored(self, ends: dict[TopicPartition, int]) -> bool:
-        """Has the recorder committed (so stored) every alert up to `ends`?"""
-        if not ends:
-            return True
-        admin, _ = self._clients()
-        found = admin.list_group_offsets({self.recorder_group: list(ends)})
-        mine = found.get(self.recorder_group, {})
-        return all(_offset(mine.get(tp)) >= end for tp, end in ends.items() if end > 0)
+    def all_stored(self, wanted: list[dict[TopicPartition, int]]) -> list[bool]:
+        """Per set of ends: has the recorder committed (so stored) every alert up to
+        them? One request for all of them."""
+        tps = sorted({tp for ends in wanted for tp in ends})
+        mine: dict = {}
+        if tps:
+            admin, _ = self._clients()
+            mine = admin.list_group_offsets({self.recorder_group: tps}).get(self.recorder_group, {})
+        return [
+            all(_offset(mine.get(tp)) >= end for tp, end in ends.items() if end > 0)
+            for ends in wanted
+        ]
 
     def close(self) -> None:
         for client in (self._admin, self._reader):

@@ -112,35 +112,45 @@ class AutoRecord:
             self._wake.wait(timeout=0.5)
             self._wake.clear()
 
-    def _ready(self, pid: str, waiting: _Waiting, now: float) -> bool:
-        """May the record be made now? Asks the broker (outside the lock)."""
-        if now < waiting.due:
-            return False
-        if waiting.at is None or self.judged is None:
-            return True
-        if now >= waiting.deadline:
-            log.warning(
-                "record of %s: made after %.0f s without the detectors' word that the "
-                "archive was judged and its alerts stored (is a worker down?)",
-                pid,
-                self.wait_s,
-            )
-            return True
+    def _ready(self, waiting: dict[str, _Waiting], now: float) -> list[str]:
+        """The projects whose record may be made now. Asks the broker (outside the
+        lock), in one request per question for every project that waits."""
+        due = {pid: w for pid, w in waiting.items() if now >= w.due}
+        ready = [pid for pid, w in due.items() if w.at is None or self.judged is None]
+        for pid, w in due.items():
+            if pid not in ready and now >= w.deadline:
+                log.warning(
+                    "record of %s: made after %.0f s without the detectors' word that the "
+                    "archive was judged and its alerts stored (is a worker down?)",
+                    pid,
+                    self.wait_s,
+                )
+                ready.append(pid)
+        asking = {pid: w for pid, w in due.items() if pid not in ready}
+        if not asking:
+            return sorted(ready)
         try:
-            if waiting.ends is None:
-                if not self.judged.judged(*waiting.at):
-                    return False
-                waiting.ends = self.judged.alert_ends()
-            return self.judged.stored(waiting.ends)
+            unjudged = [w for w in asking.values() if w.ends is None]
+            if unjudged:
+                passed = self.judged.judged([w.at for w in unjudged])
+                if any(passed):
+                    ends = self.judged.alert_ends()
+                    for w, ok in zip(unjudged, passed, strict=True):
+                        if ok:
+                            w.ends = ends
+            judged = {pid: w for pid, w in asking.items() if w.ends is not None}
+            if judged:
+                stored = self.judged.all_stored([w.ends for w in judged.values()])
+                ready += [pid for pid, ok in zip(judged, stored, strict=True) if ok]
         except Exception as exc:  # noqa: BLE001 - the broker did not answer: ask again
-            log.debug("record of %s: the broker did not answer (%s)", pid, exc)
-            return False
+            log.debug("records of %s: the broker did not answer (%s)", sorted(asking), exc)
+        return sorted(ready)
 
     def _make_due(self) -> None:
         now = time.monotonic()
         with self._lock:
             waiting = dict(self._due)
-        ready = sorted(pid for pid, w in waiting.items() if self._ready(pid, w, now))
+        ready = self._ready(waiting, now)
         with self._lock:
             for pid in ready:
                 if self._due.get(pid) is waiting[pid]:  # not archived again meanwhile

@@ -256,18 +256,20 @@ class _Judges:
         self.recorder_at = 0  # the recorder's committed offset on alerts-0
         self.asked_ends = 0
         self.fail = False
+        self.asked = []  # archives per `judged` request
 
-    def judged(self, tp, offset) -> bool:
+    def judged(self, archives) -> list[bool]:
         if self.fail:
             raise ConnectionError("broker gone")
-        return self.judged_past > offset
+        self.asked.append(len(archives))
+        return [self.judged_past > offset for _tp, offset in archives]
 
     def alert_ends(self):
         self.asked_ends += 1
         return dict(self.ends)
 
-    def stored(self, ends) -> bool:
-        return all(self.recorder_at >= end for end in ends.values())
+    def all_stored(self, wanted) -> list[bool]:
+        return [all(self.recorder_at >= end for end in ends.values()) for ends in wanted]
 
     def close(self) -> None:
         pass
@@ -292,7 +294,8 @@ def test_auto_record_waits_for_the_judges_and_their_stored_alerts(sqlite_url):
     record_into(store, project_events("archived"))
     judges = _Judges()
     hook = AutoRecord(sqlite_url, delay_s=0.1, judged=judges, wait_s=3600).start()
-    hook.archived([PID], {PID: ("events-1", 41)})
+    others = {"P-2": ("events-0", 300), "P-3": ("events-2", 900)}  # not judged here
+    hook.archived([PID, *others], {PID: ("events-1", 41), **others})
     judges.fail = True  # a broker that does not answer holds the record, never loses it
     time.sleep(1.0)
     assert listing(store, PID) == []
@@ -308,7 +311,9 @@ def test_auto_record_waits_for_the_judges_and_their_stored_alerts(sqlite_url):
     assert listing(store, PID) == [] and judges.asked_ends == 1
     judges.recorder_at = 7
     assert _wait_until(lambda: listing(store, PID) != [])
-    hook.stop()
+    # one request for every project still waiting: three, then the two not judged
+    assert judges.asked[0] == 3 and set(judges.asked) == {3, 2}
+    hook.stop(flush=False)
     assert hook.made == [PID]
     store.close()
 
