@@ -182,6 +182,8 @@ def _prices(j: _Judgement, a: str, b: str) -> list[Alert]:
     scaled = ms.scaled_prices(la, lb, compared, p.ratio.abs_tol, p.ratio.rel_tol)
     if scaled.n < p.ratio.min_items or scaled.share < p.ratio.share:
         return []
+    if scaled.detail["departure"] < p.ratio.min_departure:
+        return []
     kind, value = scaled.detail["kind"], scaled.detail["value"]
     fit = la.price * value if kind == "ratio" else la.price + value
     rows = ev.pick(scaled.matched, w, p.shared.max_evidence_items)
@@ -199,6 +201,7 @@ def _prices(j: _Judgement, a: str, b: str) -> list[Alert]:
             "min_items": p.ratio.min_items,
             "abs_tol": p.ratio.abs_tol,
             "rel_tol": p.ratio.rel_tol,
+            "min_departure": p.ratio.min_departure,
         },
         "items": ev.price_rows(j.index, j.tender, la, lb, rows, scaled.matched, fit),
     }
@@ -253,10 +256,18 @@ def _errors(j: _Judgement, bidders: list[str]) -> list[Alert]:
         for b in bidders
     }
     counts: dict[tuple, int] = {}
+    on_item: dict[int, int] = {}  # bills deviating on the item, in whatever way
     for d in devs.values():
         for key in d:
             counts[key] = counts.get(key, 0) + 1
+        for row in set(d.values()):
+            on_item[row] = on_item.get(row, 0) + 1
     common = ms.common(counts, len(bidders), p.error.common_share, p.error.common_min_bidders)
+    # Where most bills deviate from the tender bill on an item, the tender bill is off
+    # there (an addendum it predates, a slip of its own): bills that agree on it share
+    # the public figure, even when another bill's own slip there hides that it is common.
+    off = ms.common(on_item, len(bidders), p.error.common_share, p.error.common_min_bidders)
+    common |= {key for d in devs.values() for key, row in d.items() if row in off}
     alerts = []
     for a, b in combinations(bidders, 2):
         shared = sorted((set(devs[a]) & set(devs[b])) - common, key=lambda d: (d[1], d[0]))

@@ -108,7 +108,8 @@ def same_prices(a: Laid, b: Laid, compared: np.ndarray, tol: float) -> Pair:
 
 
 def scaled_prices(a: Laid, b: Laid, compared: np.ndarray, abs_tol: float, rel_tol: float) -> Pair:
-    """b = k·a or b = a + d on most items: the better of the two fits."""
+    """b = k·a or b = a + d on most items: the better of the two fits, with how far it
+    is from b = a (`departure`: |k - 1|, or |d| over the typical price)."""
     best = Pair(compared, np.zeros_like(compared))
     if not compared.any():
         return best
@@ -116,11 +117,16 @@ def scaled_prices(a: Laid, b: Laid, compared: np.ndarray, abs_tol: float, rel_to
     tol = abs_tol + rel_tol * pb
     k = float(np.median(pb / pa))
     d = float(np.median(pb - pa))
-    for kind, value, fit in (("ratio", k, k * pa), ("difference", d, pa + d)):
+    typical = float(np.median(pa))
+    for kind, value, fit, departure in (
+        ("ratio", k, k * pa, abs(k - 1)),
+        ("difference", d, pa + d, abs(d) / typical if typical > 0 else 0.0),
+    ):
         matched = np.zeros_like(compared)
         matched[compared] = np.abs(pb - fit) <= tol
         if matched.sum() > best.hits or not best.detail:
-            best = Pair(compared, matched, {"kind": kind, "value": round(value, 6)})
+            detail = {"kind": kind, "value": round(value, 6), "departure": round(departure, 6)}
+            best = Pair(compared, matched, detail)
     return best
 
 

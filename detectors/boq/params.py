@@ -53,6 +53,10 @@ class ScaledPricesThresholds(_ShareOfItems):
 
     abs_tol: float = Field(0.03, ge=0, le=10, description="yuan")
     rel_tol: float = Field(0.001, ge=0, le=0.1)
+    #: A fit this close to b = a says "nearly the same prices", which two honest bills on
+    #: the same quota and 信息价 reach (profit rates of 13.4 % and 13.5 %); identical
+    #: prices are BOQ-SAME's to judge, to the fen.
+    min_departure: float = Field(0.005, ge=0, le=0.5)
 
 
 @thresholds_section("BOQ-ERROR")

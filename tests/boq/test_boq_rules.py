@@ -103,6 +103,24 @@ def test_scaled_copy_fires_ratio_with_the_factor(field) -> None:
     assert _pairs(alerts, "BOQ-MIX") == [["C1", "C2"]]  # a scaled file keeps its build-up
 
 
+def test_two_honest_bills_a_hair_apart_are_not_a_scaled_copy(field) -> None:
+    """Two bidders keep the quota and 信息价 and pick profit rates of 13.4 % and 13.5 %:
+    their bills are nearly a constant ratio of each other (about 1.0002), within the
+    fit's tolerance on most items. That is "nearly the same prices", reached honestly;
+    a fit that close to b = a is no copy (`min_departure`)."""
+    w, tender, _, _ = field
+    near = {
+        "P1": sb.bill(w, sb.Pricing(materials={"涂料": 0.901}, profit=0.134)),
+        "P2": sb.bill(w, sb.Pricing(materials={"防水卷材": 1.04}, profit=0.135)),
+        "S": sb.requantify(sb.scaled(tender, 0.85), w),
+    }
+    assert not by_rule(run_detectors(project_events(near, tender), [BoqDetector()]), "BOQ-RATIO")
+    blind = Thresholds.defaults().with_overrides("BOQ-RATIO", min_departure=0)
+    found = run_detectors(project_events(near, tender), [BoqDetector()], Context(thresholds=blind))
+    [hit] = by_rule(found, "BOQ-RATIO")
+    assert hit.subjects == ["P1", "P2"] and hit.evidence["ratio"] == pytest.approx(1, abs=0.002)
+
+
 def test_constant_difference_fires_ratio(field) -> None:
     _, tender, _, master = field
     shifted = sb.copy_lines(master)
@@ -155,6 +173,29 @@ def test_shared_slips_fire_error_but_a_shared_addendum_does_not(field) -> None:
     amended = sb.addendum(random.Random(5), w, n=4)
     bills = {f"H{i}": independent(20 + i, amended) for i in range(4)}
     assert run_detectors(project_events(bills, tender), [BoqDetector()]) == []
+
+
+def test_an_addendum_stays_common_when_one_bidders_own_slip_hides_it(field) -> None:
+    """Three bidders price a 补遗's quantities; one of them also left two of those items
+    out. The other two then share the addendum's figures on items only two of three
+    priced alike, yet every bill deviates from the tender bill there: the tender bill is
+    off, not a secret shared. A slip of theirs on other items is still judged."""
+    w, tender, _, _ = field
+    amended = sb.addendum(random.Random(6), w, n=3)
+    changed = [i for i, (a, b) in enumerate(zip(w.items, amended.items, strict=True)) if a != b]
+    bills = {f"H{i}": independent(40 + i, amended) for i in range(3)}
+    codes = {w.items[i].code for i in changed[:2]}
+    bills["H0"] = [ln for ln in bills["H0"] if ln["code"] not in codes]  # left out
+    assert run_detectors(project_events(bills, tender), [BoqDetector()]) == []
+    # two real shared slips of H1 and H2 elsewhere are found, the addendum not counted
+    slipped = {w.items[i].code for i in range(len(w.items)) if i not in changed}
+    slipped = set(sorted(slipped)[:2])
+    for owner in ("H1", "H2"):
+        for ln in bills[owner]:
+            if ln["code"] in slipped:
+                ln["unit"] = "个"
+    (x,) = by_rule(run_detectors(project_events(bills, tender), [BoqDetector()]), "BOQ-ERROR")
+    assert x.subjects == ["H1", "H2"] and x.evidence["kinds"] == {"unit": 2}
 
 
 def test_shared_arithmetic_error_is_a_deviation(field) -> None:
