@@ -9,8 +9,11 @@ the same pairs keep their alert ids. A bidder's later bill replaces its earlier 
 What is compared: items are matched by code (bills.py); items fixed by the tender are
 left out of every price and build-up rule; items where both bills follow the public
 control bill (its price, its price at the bidder's own level, its build-up) are left
-out too, and so are prices most of the field charges to the fen (measures.py). One alert per pair and rule (identity = the sorted pair), except
-BOQ-UNBAL: one per group of bidders tied by shared unbalanced items.
+out too, and so are prices most of the field charges to the fen (measures.py). A ratio within `min_departure` of 1 is
+"nearly the same prices", not a scaled copy; the same build-up is the same to the
+rounding of the fen, not within a flat tolerance. One alert per pair and rule (identity =
+the sorted pair), except BOQ-UNBAL: one per group of bidders tied by shared unbalanced
+items.
 """
 
 from __future__ import annotations
@@ -218,8 +221,11 @@ def _mix(j: _Judgement, a: str, b: str) -> list[Alert]:
     both = oka & okb & ~j.excluded[a] & ~j.excluded[b]
     both &= j.informative[a] & j.informative[b]
     public = both & j.public_mix[a] & j.public_mix[b]
-    compared = both & ~public
-    mix = ms.same_mix(la, lb, compared, p.mix.tolerance)
+    # nearly, not exactly: a price copied to the fen with its build-up is a copy's
+    alike = both & ms.nearly_equal(la.price, lb.price, p.mix.min_repricing)
+    alike &= np.abs(la.price - lb.price) >= p.shared.price_tolerance
+    compared = both & ~public & ~alike
+    mix = ms.same_mix(la, lb, compared, p.mix.tolerance, p.mix.rounding)
     if mix.n < p.mix.min_items or mix.share < p.mix.share:
         return []
     rows = ev.pick(mix.matched, ev.weight(j.tender, la), p.shared.max_evidence_items)
@@ -228,11 +234,16 @@ def _mix(j: _Judgement, a: str, b: str) -> list[Alert]:
         "compared": mix.n,
         "same_build_up": mix.hits,
         "share": round(mix.share, 4),
-        "removed": {"control_build_up": int(public.sum())},
+        "removed": {
+            "control_build_up": int(public.sum()),
+            "nearly_same_price": int((alike & ~public).sum()),
+        },
         "thresholds": {
             "share": p.mix.share,
             "min_items": p.mix.min_items,
             "tolerance": p.mix.tolerance,
+            "rounding": p.mix.rounding,
+            "min_repricing": p.mix.min_repricing,
         },
         "items": ev.mix_rows(j.index, j.tender, la, lb, rows, mix.matched),
     }

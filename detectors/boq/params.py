@@ -75,6 +75,13 @@ class SameMixThresholds(_ShareOfItems):
     """BOQ-MIX: the same cost build-up item by item."""
 
     tolerance: float = Field(0.005, ge=0, le=1)
+    #: Yuan: what rounding five components to the fen, in both bills, can move an item
+    #: (the shares may differ by this over the item's price, up to `tolerance`).
+    rounding: float = Field(0.06, ge=0, le=10, description="yuan")
+    #: Items whose two prices are nearly (not to the fen) the same, within this share of
+    #: each other, are left out: there the shares agree because the prices do (nearly
+    #: equal rates), which says nothing of a build-up kept while the prices were moved.
+    min_repricing: float = Field(0.005, ge=0, le=0.5)
     min_base_components: int = Field(2, ge=1, le=3)
 
 
