@@ -19,13 +19,10 @@ On the embedded broker (Tansu) end offsets read low (the last batch's base + 1),
 
 from __future__ import annotations
 
-import logging
-
 from kafka import TopicPartition
 
+from streams.broker_clients import BrokerClients
 from streams.topics import Topics
-
-log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT_MS = 5_000
 
@@ -46,20 +43,10 @@ class ArchiveJudged:
         self.alerts_topic = topics.alerts
         self.judges = judging_groups(topics)
         self.recorder_group = recorder_group
-        self._admin = None
-        self._reader = None
+        self._broker = BrokerClients(bootstrap, REQUEST_TIMEOUT_MS)
 
     def _clients(self):
-        if self._admin is None:
-            from kafka import KafkaAdminClient
-
-            from streams.bus import make_consumer
-
-            self._admin = KafkaAdminClient(
-                bootstrap_servers=self.bootstrap, request_timeout_ms=REQUEST_TIMEOUT_MS
-            )
-            self._reader = make_consumer(self.bootstrap, None)
-        return self._admin, self._reader
+        return self._broker.get()
 
     def judged(self, archives: list[tuple[TopicPartition, int]]) -> list[bool]:
         """Per archive (where it was read): has every judging group committed past it?
@@ -95,12 +82,7 @@ class ArchiveJudged:
         ]
 
     def close(self) -> None:
-        for client in (self._admin, self._reader):
-            if client is not None:
-                try:
-                    client.close()
-                except Exception:  # noqa: BLE001 - closing what may be gone already
-                    log.debug("closing a client failed", exc_info=True)
+        self._broker.close()
 
 
 def _offset(found) -> int:

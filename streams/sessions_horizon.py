@@ -32,6 +32,8 @@ from datetime import UTC
 
 from kafka import TopicPartition
 
+from streams.broker_clients import BrokerClients
+
 log = logging.getLogger(__name__)
 
 #: How often the horizon is asked of the broker (commits and end offsets, two requests).
@@ -112,8 +114,7 @@ class SessionsHorizon:
         self.sessions_ends: dict[TopicPartition, int] = {}  # asked after the commits
         self._asked = -math.inf
         self._held_since: float | None = None
-        self._admin = None
-        self._reader = None
+        self._broker = BrokerClients(bootstrap, REQUEST_TIMEOUT_MS)
         # Live, the two requests are asked on a thread of their own, never in the poll
         # loop (on a slow machine they cost ~60 ms of p99 there, bench/pipeline.py; on a
         # quicker one the difference was within noise). A horizon read earlier
@@ -126,16 +127,7 @@ class SessionsHorizon:
         self._thread: threading.Thread | None = None
 
     def _clients(self):
-        if self._admin is None:
-            from kafka import KafkaAdminClient
-
-            from streams.bus import make_consumer
-
-            self._admin = KafkaAdminClient(
-                bootstrap_servers=self.bootstrap, request_timeout_ms=REQUEST_TIMEOUT_MS
-            )
-            self._reader = make_consumer(self.bootstrap, None)
-        return self._admin, self._reader
+        return self._broker.get()
 
     def refresh(self, units=()) -> float:
         """Ask again if due: commits first, then end offsets (an end read after a commit
@@ -210,12 +202,7 @@ class SessionsHorizon:
             self._wake.notify()
         if self._thread is not None:
             self._thread.join(timeout=REQUEST_TIMEOUT_MS / 1000 * 3)
-        for client in (self._admin, self._reader):
-            if client is not None:
-                try:
-                    client.close()
-                except Exception:  # noqa: BLE001 - closing what may be gone already
-                    log.debug("closing a horizon client failed", exc_info=True)
+        self._broker.close()
 
     def _fetched(self, tp: TopicPartition) -> bool:
         """Has the unit been given every session the broker held when the horizon was

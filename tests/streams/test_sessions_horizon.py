@@ -89,7 +89,7 @@ class FakeConsumer:
 
 def horizon_of(consumer: FakeConsumer) -> SessionsHorizon:
     horizon = SessionsHorizon("-", "g", consumer, TOPICS, refresh_s=0.0)
-    horizon._admin = horizon._reader = consumer
+    horizon._broker.admin = horizon._broker.reader = consumer
     return horizon
 
 
@@ -158,7 +158,7 @@ def test_in_the_background_the_poll_never_waits_for_the_broker_and_the_answer_ar
 
     consumer.end_offsets = slow
     horizon = SessionsHorizon("-", "g", consumer, TOPICS, refresh_s=0.0, background=True)
-    horizon._admin = horizon._reader = consumer
+    horizon._broker.admin = horizon._broker.reader = consumer
     unit = rooms_unit(head_at=50.0)
     try:
         started = time.monotonic()
