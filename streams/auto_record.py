@@ -91,6 +91,14 @@ class AutoRecord:
         """Stop; with `flush`, make the records still waiting first."""
         with self._lock:
             if flush:  # stopping: make them now, with what the store holds
+                early = sorted(pid for pid, w in self._due.items() if w.at is not None)
+                if early:
+                    log.warning(
+                        "records of %s: made at stop, before the detectors' word that the "
+                        "archive was judged (make them again with `witness record` if an "
+                        "alert came later)",
+                        early,
+                    )
                 self._due = {pid: _Waiting(0.0, 0.0) for pid in self._due}
             else:
                 self._due.clear()
@@ -116,7 +124,7 @@ class AutoRecord:
         """The projects whose record may be made now. Asks the broker (outside the
         lock), in one request per question for every project that waits."""
         due = {pid: w for pid, w in waiting.items() if now >= w.due}
-        ready = [pid for pid, w in due.items() if w.at is None or self.judged is None]
+        ready = {pid for pid, w in due.items() if w.at is None or self.judged is None}
         for pid, w in due.items():
             if pid not in ready and now >= w.deadline:
                 log.warning(
@@ -125,7 +133,7 @@ class AutoRecord:
                     pid,
                     self.wait_s,
                 )
-                ready.append(pid)
+                ready.add(pid)
         asking = {pid: w for pid, w in due.items() if pid not in ready}
         if not asking:
             return sorted(ready)
@@ -141,7 +149,7 @@ class AutoRecord:
             judged = {pid: w for pid, w in asking.items() if w.ends is not None}
             if judged:
                 stored = self.judged.all_stored([w.ends for w in judged.values()])
-                ready += [pid for pid, ok in zip(judged, stored, strict=True) if ok]
+                ready |= {pid for pid, ok in zip(judged, stored, strict=True) if ok}
         except Exception as exc:  # noqa: BLE001 - the broker did not answer: ask again
             log.debug("records of %s: the broker did not answer (%s)", sorted(asking), exc)
         return sorted(ready)
