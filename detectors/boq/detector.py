@@ -361,6 +361,29 @@ def _log_deviations(j: _Judgement, bidders: list[str], reference: np.ndarray) ->
     return d
 
 
+def _from_the_field(
+    matrix: np.ndarray, kept: np.ndarray, off: float, min_bidders: int
+) -> np.ndarray:
+    """Deviations measured from the median bidder where the control price is off.
+
+    On an item whose control price is plainly wrong (a 信息价 1.6x the market), every
+    honest bidder sits ~25 % below it, and a cartel raising that item 1.5x from its own
+    price ends only ~20 % above the control: hidden. Where the median of the bidders with
+    a price of their own (those at the control price counted as 0: they call it fair) is
+    `off` or more from the control, the item's deviations are taken from that median. A
+    cartel that is most of those bidders moves the median with it and still hides."""
+    values = np.where(kept, 0.0, matrix)
+    counted = (~np.isnan(values)).sum(axis=0)
+    median = np.zeros(matrix.shape[1])
+    enough = counted >= min_bidders
+    if enough.any():
+        median[enough] = np.nanmedian(values[:, enough], axis=0)
+    shifted = enough & (np.abs(median) >= off)
+    out = matrix.copy()
+    out[:, shifted] -= median[shifted]
+    return out
+
+
 def _kept_control(j: _Judgement, bidders: list[str]) -> np.ndarray:
     """(bidders x items) at the control price here, by a bidder that priced its bill itself.
 
@@ -395,14 +418,20 @@ def _unbalanced(j: _Judgement, bidders: list[str]) -> list[Alert]:
     p = j.p
     reference = _reference(j, bidders)
     limit = np.log1p(p.unbal.deviation)
-    matrix = _log_deviations(j, bidders, reference)
+    kept = _kept_control(j, bidders)
+    matrix = _from_the_field(
+        _log_deviations(j, bidders, reference),
+        kept,
+        limit * p.unbal.field_off,
+        p.unbal.common_min_bidders,
+    )
     logd = dict(zip(bidders, matrix, strict=True))
     flag = {
         b: np.where(np.abs(np.nan_to_num(d)) >= limit, np.sign(np.nan_to_num(d)), 0.0)
         for b, d in logd.items()
     }
     stacked = np.vstack([flag[b] for b in bidders])
-    pricing_own = (~np.isnan(matrix)).sum(axis=0) + _kept_control(j, bidders).sum(axis=0)
+    pricing_own = (~np.isnan(matrix)).sum(axis=0) + kept.sum(axis=0)
     common = np.zeros(len(reference), dtype=bool)
     for sign in (1.0, -1.0):
         n = (stacked == sign).sum(axis=0)
@@ -476,6 +505,7 @@ def _unbalanced(j: _Judgement, bidders: list[str]) -> list[Alert]:
                 "min_each_way": p.unbal.min_each_way,
                 "lean": p.unbal.lean,
                 "follower_share": p.unbal.follower_share,
+                "field_off": p.unbal.field_off,
             },
             "items": items,
         }

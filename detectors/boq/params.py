@@ -131,6 +131,13 @@ class UnbalancedThresholds(RuleThresholds):
     min_each_way: int = Field(
         2, ge=0, description="shared items raised and shared items lowered, each at least"
     )
+    field_off: float = Field(
+        0.5,
+        ge=0,
+        le=10,
+        description="share of the deviation: where the median bidder is this far off the "
+        "control price, deviations are measured from the median bidder",
+    )
 
 
 @dataclass(frozen=True)

@@ -72,3 +72,34 @@ def test_two_bidders_below_an_outdated_information_price_are_not_a_cartel(materi
     assert _unbal(bills, tender) == []
     one_way = Thresholds.defaults().with_overrides("BOQ-UNBAL", min_each_way=0)
     assert _unbal(bills, tender, one_way) == [["M0", "M1"]]
+
+
+def test_a_cartel_raising_items_whose_control_price_is_off_is_found() -> None:
+    """The control prices one material at 1.6 times the market, so every honest bidder
+    sits about 25 % below it on that material's items. A cartel raising those items 1.5
+    to 1.9 times its own price ends only 15-35 % above the control: below the 40 % an
+    unbalanced item needs, unless deviations there are taken from the median bidder
+    (`field_off`). Bills without build-ups, as the property test found it."""
+    rng = random.Random(8)
+    w = sb.make_works(rng, 260)
+    early = [it for it in w.items if it.code.startswith(sb.EARLY) and it.material]
+    material = max(
+        {it.material for it in early}, key=lambda m: sum(it.material == m for it in early)
+    )
+    tender = sb.control_bill(w, with_components=False)
+    off = sb.bill(w, sb.Pricing(materials={material: 1.6}), with_components=False)
+    for line, bad in zip(tender, off, strict=True):
+        line.update(bad)
+    raised = [it.code for it in early if it.material == material][:6]
+    assert len(raised) >= 4
+    late = [it.code for it in w.items if it.code.startswith(sb.LATE)]
+    plan = {c: 1.5 + 0.06 * i for i, c in enumerate(raised)}
+    plan.update({c: 0.5 for c in random.Random(9).sample(late, 6)})
+    bills = {f"B{i:02d}": independent(60 + i, w, with_components=False) for i in range(3)}
+    for i in range(2):
+        lines = independent(70 + i, w, with_components=False)
+        sb.unbalanced(rng, lines, plan)
+        bills[f"X{i}"] = lines
+    assert ["X0", "X1"] in _unbal(bills, tender)
+    from_control = Thresholds.defaults().with_overrides("BOQ-UNBAL", field_off=10)
+    assert ["X0", "X1"] not in _unbal(bills, tender, from_control)
