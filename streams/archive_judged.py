@@ -39,20 +39,16 @@ class ArchiveJudged:
     """The two questions above, asked of the broker (one admin client, one reader)."""
 
     def __init__(self, bootstrap: str, topics: Topics, recorder_group: str) -> None:
-        self.bootstrap = bootstrap
         self.alerts_topic = topics.alerts
         self.judges = judging_groups(topics)
         self.recorder_group = recorder_group
         self._broker = BrokerClients(bootstrap, REQUEST_TIMEOUT_MS)
 
-    def _clients(self):
-        return self._broker.get()
-
     def judged(self, archives: list[tuple[TopicPartition, int]]) -> list[bool]:
         """Per archive (where it was read): has every judging group committed past it?
         One request for all of them, however many projects wait."""
         tps = sorted({tp for tp, _ in archives})
-        admin, _ = self._clients()
+        admin, _ = self._broker.get()
         found = admin.list_group_offsets({g: tps for g in self.judges})
         return [
             all(_offset(found.get(g, {}).get(tp)) > offset for g in self.judges)
@@ -61,7 +57,7 @@ class ArchiveJudged:
 
     def alert_ends(self) -> dict[TopicPartition, int]:
         """The alerts topic's end offsets now (read after `judged` said yes)."""
-        _, reader = self._clients()
+        _, reader = self._broker.get()
         parts = reader.partitions_for_topic(self.alerts_topic) or ()
         tps = [TopicPartition(self.alerts_topic, p) for p in sorted(parts)]
         if not tps:
@@ -74,7 +70,7 @@ class ArchiveJudged:
         tps = sorted({tp for ends in wanted for tp in ends})
         mine: dict = {}
         if tps:
-            admin, _ = self._clients()
+            admin, _ = self._broker.get()
             mine = admin.list_group_offsets({self.recorder_group: tps}).get(self.recorder_group, {})
         return [
             all(_offset(mine.get(tp)) >= end for tp, end in ends.items() if end > 0)

@@ -103,7 +103,6 @@ class SessionsHorizon:
         refresh_s: float = REFRESH_S,
         background: bool = False,
     ) -> None:
-        self.bootstrap = bootstrap
         self.group_id = group_id
         self.consumer = consumer  # the group's: only its local positions are read
         self.events_topic = topics.events
@@ -125,9 +124,6 @@ class SessionsHorizon:
         self._wake = threading.Condition()
         self._stopped = False
         self._thread: threading.Thread | None = None
-
-    def _clients(self):
-        return self._broker.get()
 
     def refresh(self, units=()) -> float:
         """Ask again if due: commits first, then end offsets (an end read after a commit
@@ -170,7 +166,7 @@ class SessionsHorizon:
         """Ask the broker and set the horizon (a local snapshot older than the answer is
         a lower bound still: positions and bounds only grow)."""
         try:
-            admin, reader = self._clients()
+            admin, reader = self._broker.get()
             tps = _partitions(reader, self.events_topic)
             session_tps = _partitions(reader, self.sessions_topic)
             if not tps:

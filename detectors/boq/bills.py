@@ -131,12 +131,17 @@ class Laid:
         return self._shares
 
     @cached_property
+    def component_sum(self) -> np.ndarray:
+        """Each item's components added up (0 where it has none)."""
+        return np.nan_to_num(self.components, nan=0.0).sum(axis=1)
+
+    @cached_property
     def _shares(self) -> tuple[np.ndarray, np.ndarray]:
         """Each item's build-up as shares of its sum, and where that is known."""
         c = self.components
         known = ~np.isnan(c).all(axis=1)
         filled = np.nan_to_num(c, nan=0.0)
-        s = filled.sum(axis=1)
+        s = self.component_sum
         ok = known & (s > 0)
         out = np.zeros_like(filled)
         np.divide(filled, s[:, None], out=out, where=ok[:, None])

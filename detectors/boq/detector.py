@@ -9,11 +9,11 @@ the same pairs keep their alert ids. A bidder's later bill replaces its earlier 
 What is compared: items are matched by code (bills.py); items fixed by the tender are
 left out of every price and build-up rule; items where both bills follow the public
 control bill (its price, its price at the bidder's own level, its build-up) are left
-out too, and so are prices most of the field charges to the fen (measures.py). A ratio within `min_departure` of 1 is
-"nearly the same prices", not a scaled copy; the same build-up is the same to the
-rounding of the fen, not within a flat tolerance. One alert per pair and rule (identity =
-the sorted pair), except BOQ-UNBAL: one per group of bidders tied by shared unbalanced
-items.
+out too, and so are prices most of the field charges to the fen (measures.py). A ratio
+within `min_departure` of 1 is "nearly the same prices", not a scaled copy; the same
+build-up is the same to the rounding of the fen, not within a flat tolerance. One alert
+per pair and rule (identity = the sorted pair), except BOQ-UNBAL: one per group of
+bidders tied by shared unbalanced items.
 """
 
 from __future__ import annotations

@@ -139,7 +139,7 @@ def same_mix(a: Laid, b: Laid, compared: np.ndarray, tol: float, rounding: float
     few thousandths, which a flat tolerance of 0.005 took for a copy on every item."""
     sa, _ = a.shares()
     sb, _ = b.shares()
-    size = np.minimum(_component_sum(a), _component_sum(b))[compared]
+    size = np.minimum(a.component_sum, b.component_sum)[compared]
     allowed = np.minimum(tol, rounding / np.maximum(size, 1e-9))
     matched = np.zeros_like(compared)
     matched[compared] = np.abs(sa[compared] - sb[compared]).max(axis=1) <= allowed
@@ -152,10 +152,6 @@ def nearly_equal(a: np.ndarray, b: np.ndarray, share: float) -> np.ndarray:
     ok = ~np.isnan(a) & ~np.isnan(b) & (a > 0)
     out[ok] = np.abs(b[ok] / a[ok] - 1) < share
     return out
-
-
-def _component_sum(x: Laid) -> np.ndarray:
-    return np.nan_to_num(x.components, nan=0.0).sum(axis=1)
 
 
 # ---------------------------------------------------------------- BOQ-ERROR

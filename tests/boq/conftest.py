@@ -64,6 +64,10 @@ def project_events(
     return events + [opening()]
 
 
+#: The five components of an item's build-up, in the order bills carry them.
+SHARE_KEYS = ("labour", "material", "machine", "management", "profit")
+
+
 def by_rule(alerts: list[Alert], rule: str) -> list[Alert]:
     return [a for a in alerts if a.rule == rule]
 

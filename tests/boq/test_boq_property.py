@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from detectors.boq import BoqDetector
 from detectors.offline import run_detectors
-from tests.boq.conftest import by_rule, independent, project_events
+from tests.boq.conftest import SHARE_KEYS, by_rule, independent, project_events
 from witness.simulator import bill_pricing as sb
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -111,7 +111,7 @@ def _own_build_up(master: list[dict], tender: list[dict]) -> int:
     def shares(ln: dict) -> list[float]:
         comps = ln.get("components") or {}
         total = sum(comps.values())
-        return [comps.get(k, 0) / total for k in sb_keys] if total > 0 else []
+        return [comps.get(k, 0) / total for k in SHARE_KEYS] if total > 0 else []
 
     control = {ln["code"]: shares(ln) for ln in tender if not ln.get("fixed")}
     return sum(
@@ -121,9 +121,6 @@ def _own_build_up(master: list[dict], tender: list[dict]) -> int:
         and (own := shares(ln))
         and max(abs(a - b) for a, b in zip(own, control[ln["code"]], strict=True)) > 0.01
     )
-
-
-sb_keys = ("labour", "material", "machine", "management", "profit")
 
 
 @SETTINGS

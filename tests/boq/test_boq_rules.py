@@ -9,14 +9,15 @@ import pytest
 from detectors import Context
 from detectors.boq import BoqDetector
 from detectors.offline import run_detectors
-from tests.boq.conftest import boq_event as bev
 from tests.boq.conftest import (
+    SHARE_KEYS,
     by_rule,
     honest_field,
     independent,
     opening,
     project_events,
 )
+from tests.boq.conftest import boq_event as bev
 from witness.config import Thresholds
 from witness.simulator import bill_pricing as sb
 
@@ -143,11 +144,7 @@ def test_same_build_up_fires_mix_only(field) -> None:
     rows = alerts[0].evidence["items"]
     assert rows and all(r["match"] and r["a"] != r["b"] for r in rows)
     for r in rows:
-        assert all(abs(r["a_shares"][k] - r["b_shares"][k]) <= 0.005 for k in sb_keys())
-
-
-def sb_keys() -> tuple[str, ...]:
-    return ("labour", "material", "machine", "management", "profit")
+        assert all(abs(r["a_shares"][k] - r["b_shares"][k]) <= 0.005 for k in SHARE_KEYS)
 
 
 def test_mix_needs_components(field) -> None:
