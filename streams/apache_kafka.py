@@ -164,8 +164,15 @@ def fetch(cache: Path | None = None, *, quiet: bool = True) -> Path:
 
 
 def _cluster_id() -> str:
-    """A Kafka Uuid: 16 random bytes, URL-safe base64 without padding (22 characters)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A Kafka Uuid: 16 random bytes, URL-safe base64 without padding (22 characters).
+
+    Never one starting with "-" (one draw in 64): StorageTool's argument parser reads
+    `--cluster-id -xyz` as a missing value, and Kafka's own `Uuid.randomUuid` redraws
+    such ids for the same reason. A CI run failed on one."""
+    while True:
+        found = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not found.startswith("-"):
+            return found
 
 
 @dataclass

@@ -16,6 +16,17 @@ from streams.broker import BrokerError
 from streams.bus import make_consumer
 
 
+def test_a_cluster_id_never_starts_with_a_dash(monkeypatch):
+    """StorageTool reads `--cluster-id -xyz` as a missing value; a draw starting with
+    "-" (its bytes' first six bits all ones) is drawn again."""
+    draws = iter([uuid.UUID(bytes=b"\xfb" + b"\x00" * 15), uuid.UUID(int=7)])
+    monkeypatch.setattr(apache_kafka.uuid, "uuid4", lambda: next(draws))
+    found = apache_kafka._cluster_id()
+    assert found == "AAAAAAAAAAAAAAAAAAAABw" and len(found) == 22
+    monkeypatch.undo()  # real draws: 2,000 of them hold a leading "-" 31 times on average
+    assert all(not apache_kafka._cluster_id().startswith("-") for _ in range(2000))
+
+
 def test_the_pom_pins_a_4x_kafka_and_names_the_cache(monkeypatch, tmp_path):
     version = kafka_version()
     assert version.split(".")[0] == "4"
