@@ -16,6 +16,11 @@ checked and attacked:
   the tender's least participation.
 - The shipped bidder screens' correlation with participation is printed too: the
   co-bidding shares are Jaccard shares, not counts, yet frequent firms still meet more.
+- **Turn-taking (backlog).** Japanese dango allocate the next job to the member that has
+  waited longest since its last win (Ishii 2009): in the order of the auction dates, the
+  share of the tender's other bidders whose last win (or first appearance) is more recent
+  than the winner's, and the share whose win rate so far is above the winner's. Both use
+  only earlier tenders, as a centre would see them.
 - **The floor price (最低限价, `minprice`).** Japanese competitive bidding crowds at the
   floor, so rigged tenders should sit above it: the lowest and the median bid's place
   between floor and reserve, and the share of bids within 0.5 % of the floor.
@@ -31,6 +36,7 @@ import csv
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from datetime import datetime
 from itertools import combinations
 from pathlib import Path
 
@@ -85,6 +91,36 @@ def flip_unbiased(pairs: list[tuple[int, int]]) -> float | None:
     return mean_or_none([2 * b * (n - b) / (n * (n - 1)) for n, b in pairs if n >= 2])
 
 
+class Backlog:
+    """Per tender, where its winner stands in the turn-taking order of earlier tenders."""
+
+    def __init__(self, path: Path, tenders: list[Tender]) -> None:
+        with path.open(newline="", encoding="utf-8") as fh:
+            day = {
+                r["pid"]: datetime.strptime(r["date"], "%Y%m%d").toordinal()
+                for r in csv.DictReader(fh)
+            }
+        self.waited: dict[str, float] = {}
+        self.rate_below: dict[str, float] = {}
+        last_win: dict[str, int] = {}
+        wins: Counter[str] = Counter()
+        seen: Counter[str] = Counter()
+        for t in sorted(tenders, key=lambda t: (day[t.tender], t.tender)):
+            today, bidders, w = day[t.tender], sorted(t.bidders), t.winner
+            for b in bidders:
+                last_win.setdefault(b, today)  # first appearance, until a first win
+            if w in t.bidders and len(bidders) >= 2:
+                others = [b for b in bidders if b != w]
+                self.waited[t.tender] = float(np.mean([last_win[b] > last_win[w] for b in others]))
+                if all(seen[b] for b in bidders):
+                    rate = {b: wins[b] / seen[b] for b in bidders}
+                    self.rate_below[t.tender] = float(np.mean([rate[b] > rate[w] for b in others]))
+            seen.update(bidders)
+            if w in t.bidders:
+                wins[w] += 1
+                last_win[w] = today
+
+
 def floor_probes(path: Path) -> dict[str, dict[str, float | None]]:
     """pid -> floor-relative probes (None where the tender has no floor price)."""
     rows: dict[str, list[dict]] = defaultdict(list)
@@ -120,9 +156,12 @@ def main() -> int:
 
     orders = PairOrders(tenders)
     floors = floor_probes(DATA)
+    backlog = Backlog(DATA, tenders)
     probes: dict[str, Callable[[Tender], float | None]] = {
         "rank flips, plain min(p, 1-p)": lambda t: flip_plain(orders.elsewhere(t)),
         "rank flips, unbiased 2p(1-p)": lambda t: flip_unbiased(orders.elsewhere(t)),
+        "winner waited longest (backlog)": lambda t: backlog.waited.get(t.tender),
+        "winner's win rate lowest so far": lambda t: backlog.rate_below.get(t.tender),
         "lowest bid above the floor": lambda t: floors[t.tender]["lowest_above_floor"],
         "median bid above the floor": lambda t: floors[t.tender]["median_above_floor"],
         "few bids at the floor": lambda t: floors[t.tender]["few_at_floor"],
