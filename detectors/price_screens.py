@@ -55,19 +55,28 @@ def screens(prices: Sequence[float]) -> Screens:
     if n < 2:
         return Screens(n=n)
     mean = b.mean()
-    sd = b.std(ddof=1)
+    sd = _sd(b)
     out: dict[str, float | None] = {
         "cv": _finite(sd / mean),
         "spd": _finite((b[-1] - b[0]) / b[0]),
         "diffp": _finite((b[1] - b[0]) / b[0]),
     }
     if n >= 3:
-        sd_losing = b[1:].std(ddof=1)
+        sd_losing = _sd(b[1:])
         out["rd"] = _finite((b[1] - b[0]) / sd_losing) if sd_losing > 0 else None
         if sd > 0:
             out["skew"], out["kurt"] = _skew_kurt(b)
             out["ks"] = _ks_uniform(b)
     return Screens(n=n, **out)
+
+
+def _sd(b: np.ndarray) -> float:
+    """Sample standard deviation of sorted bids, exactly 0 when they are all equal.
+
+    numpy's mean of three bids of 1.65 is 1.6500000000000001, which leaves a spread of
+    1e-16 and a skewness of 2.45 out of nothing (and none at all for 165, 165, 165).
+    """
+    return 0.0 if b[0] == b[-1] else float(b.std(ddof=1))
 
 
 def _skew_kurt(b: np.ndarray) -> tuple[float | None, float | None]:

@@ -35,18 +35,19 @@ def _per_subset(b: np.ndarray, k: int) -> dict[str, np.ndarray]:
     """Screens of every k-subset of the sorted bids b (rows = subsets, sorted within)."""
     s = b[_index(len(b), k)]  # (m, k), each row ascending because b is sorted
     mean = s.mean(axis=1)
-    sd = s.std(axis=1, ddof=1)
     low, second = s[:, 0], s[:, 1]
+    flat = s[:, -1] == low  # all equal: no spread, whatever the mean's rounding says
+    sd = np.where(flat, 0.0, s.std(axis=1, ddof=1))
     out = {
         "cv": sd / mean,
         "spd": (s[:, -1] - low) / low,
         "diffp": (second - low) / low,
     }
-    sd_losing = s[:, 1:].std(axis=1, ddof=1)
+    sd_losing = np.where(s[:, -1] == second, 0.0, s[:, 1:].std(axis=1, ddof=1))
     with np.errstate(divide="ignore", invalid="ignore"):
         out["rd"] = np.where(sd_losing > 0, (second - low) / sd_losing, np.nan)
         d = s - mean[:, None]
-        m2 = (d**2).mean(axis=1)
+        m2 = np.where(flat, 0.0, (d**2).mean(axis=1))
         m3 = (d**3).mean(axis=1)
         g1 = np.where(m2 > 0, m3 / m2**1.5, np.nan)
     out["skew"] = np.sqrt(k * (k - 1)) / (k - 2) * g1

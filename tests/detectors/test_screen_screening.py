@@ -153,7 +153,30 @@ def test_score_does_not_depend_on_the_currency(prices_by_tender, scale):
         if x["score"] is not None:
             assert x["score"] == pytest.approx(y["score"], abs=1e-9)
             assert 0 < x["score"] < 1
-        assert x["flags"] == y["flags"]
+        if scale != 7.0:
+            assert x["flags"] == y["flags"]
+            continue
+        # × 7 moves whole-yuan prices off their rounding grid (7 × 291 = 2037, still whole
+        # yuan): a price ladder (PRICE-40-4) is judged against the grid, so only it may differ
+        prices = prices_by_tender[x["tender"]]
+        identical = len(set(prices)) < len(prices)  # PRICE-40-4 for identical prices stays
+        assert _without_ladders(x, identical) == _without_ladders(y, identical)
+
+
+def _without_ladders(row: dict, identical: bool) -> list[str]:
+    return [f for f in row["flags"].split(";") if f and (f != "PRICE-40-4" or identical)]
+
+
+def test_an_even_ladder_is_judged_against_the_rounding_grid_not_the_currency():
+    # three whole-yuan bids 139 apart: one yuan of rounding in 139 could make them even by
+    # chance; the same bids × 7 are 973 apart on the same one-yuan grid, and are not
+    within = screen(_table({"T0": [100.0], "T1": [291.0, 430.0, 569.0]})).tenders[1]
+    apart = screen(_table({"T0": [100.0], "T1": [291.0, 430.0, 569.0]}, 7.0)).tenders[1]
+    assert "PRICE-40-4" not in within["flags"] and "PRICE-40-4" in apart["flags"]
+    # in fen or in thousands the grid moves with the prices, and the judgement with it
+    for scale in (0.01, 1000.0):
+        moved = screen(_table({"T0": [100.0], "T1": [291.0, 430.0, 569.0]}, scale)).tenders[1]
+        assert moved["flags"] == within["flags"]
 
 
 def test_percentiles_are_directional_and_neutral_where_undefined():
@@ -281,3 +304,31 @@ def test_grouped_folds_keep_groups_together_and_balance():
     counts = np.bincount(folds, minlength=5)
     assert counts.max() - counts.min() <= 20
     assert (grouped_folds(groups, 5) == folds).all()  # deterministic
+
+
+def test_the_same_spread_in_another_currency_ranks_as_a_tie():
+    # 100 -> 122 and 150 -> 183 are both 22 % spreads; in hundreds of yuan floating-point
+    # rounding made one 0.21999999999999997 and the other 0.22000000000000006, and the
+    # tie became a rank (scores 0.5 and 0.517 instead of 0.5 and 0.5)
+    prices = {"T0": [100.0, 122.0], "T1": [150.0, 183.0]}
+    for scale in (1.0, 0.01, 7.0):
+        scores = [r["score"] for r in screen(_table(prices, scale)).tenders]
+        assert scores == [pytest.approx(0.5, abs=1e-12)] * 2
+
+
+def test_a_bid_exactly_one_percent_above_the_lowest_is_near_in_every_currency():
+    # in 万元, 1.717 > 1.7 * 1.01 by rounding: the missing-bids screen (near_share) must
+    # count it within 1 % of the lowest as it does in yuan
+    for scale in (1.0, 0.001):
+        rows = tender_features(_table({"T0": [1700.0, 1717.0], "T1": [1000.0, 2000.0]}, scale))
+        assert [r["near_share"] for r in rows] == [1.0, 0.0]
+
+
+def test_equal_bids_have_no_spread_in_any_currency():
+    # three bids of 1.65: numpy's mean is 1.6500000000000001, which left a CV of 1.6e-16
+    # and a skewness of 2.45 where 165, 165, 165 have none, and moved the score
+    for scale in (1.0, 0.01, 7.0):
+        one = tender_features(_table({"T0": [165.0, 165.0, 165.0, 165.0]}, scale))[0]
+        assert one["cv"] == 0.0 and one["spd"] == 0.0 and one["cv3_min"] == 0.0
+        assert one["skew"] is None and one["ks"] is None and one["kurt"] is None
+        assert one["skew4_med"] is None and one["rd"] is None
