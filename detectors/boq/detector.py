@@ -371,13 +371,18 @@ def _from_the_field(
     price ends only ~20 % above the control: hidden. Where the median of the bidders with
     a price of their own (those at the control price counted as 0: they call it fair) is
     `off` or more from the control, the item's deviations are taken from that median. A
-    cartel that is most of those bidders moves the median with it and still hides."""
+    cartel that is most of those bidders moves the median with it and still hides; one
+    that is exactly half must not: of an even count's two middle values the one nearer
+    the control is the median here (two honest bidders at 0 and a cartel of two at +0.4
+    average to +0.2, which hid the cartel, found by hypothesis)."""
     values = np.where(kept, 0.0, matrix)
     counted = (~np.isnan(values)).sum(axis=0)
     median = np.zeros(matrix.shape[1])
     enough = counted >= min_bidders
     if enough.any():
-        median[enough] = np.nanmedian(values[:, enough], axis=0)
+        lower = np.nanquantile(values[:, enough], 0.5, axis=0, method="lower")
+        upper = np.nanquantile(values[:, enough], 0.5, axis=0, method="higher")
+        median[enough] = np.where(np.abs(lower) <= np.abs(upper), lower, upper)
     shifted = enough & (np.abs(median) >= off)
     out = matrix.copy()
     out[:, shifted] -= median[shifted]

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from detectors import Context
 from detectors.boq import BoqDetector
+from detectors.boq.detector import _from_the_field
 from detectors.offline import run_detectors
 from tests.boq.conftest import by_rule, independent, project_events
 from witness.config import Thresholds
@@ -103,3 +105,42 @@ def test_a_cartel_raising_items_whose_control_price_is_off_is_found() -> None:
     assert ["X0", "X1"] in _unbal(bills, tender)
     from_control = Thresholds.defaults().with_overrides("BOQ-UNBAL", field_off=10)
     assert ["X0", "X1"] not in _unbal(bills, tender, from_control)
+
+
+def test_a_cartel_that_is_half_of_the_bidders_pricing_an_item_is_still_found() -> None:
+    """Two bidders pricing on their own, one keeping the control but for three materials
+    (it says nothing of the cartel's items), and a cartel of two: on an unbalanced item
+    the field can be two honest bidders at the control and the cartel at +0.5. The
+    median of the four averaged to +0.25, past `field_off`, so the cartel's deviations
+    were taken from its own half and fell under the threshold (found by hypothesis: 200
+    items, bills without build-ups; this draw is one such project)."""
+    rng = random.Random(39)
+    w = sb.make_works(rng, 200)
+    tender = sb.control_bill(w, with_components=False)
+    plan = sb.unbalance_plan(rng, w, 6)
+    assert len(plan) >= 10
+    bills = {f"B{i:02d}": independent(390 + i, w, with_components=False) for i in range(2)}
+    own = {m: round(rng.uniform(0.85, 1.12), 3) for m in rng.sample(sb.MATERIALS, 3)}
+    bills["B02"] = sb.bill(w, sb.Pricing(materials=own), with_components=False)
+    for i in range(2):
+        lines = independent(395 + i, w, with_components=False)
+        sb.unbalanced(rng, lines, plan)
+        bills[f"X{i}"] = lines
+    assert ["X0", "X1"] in _unbal(bills, tender)
+
+
+def test_the_field_median_is_the_middle_value_nearer_the_control() -> None:
+    nan = float("nan")
+    # rows: two honest bidders keeping the control (0), a cartel of two at +0.4 / +0.46
+    half = np.array([[nan], [nan], [0.40], [0.46]])
+    kept = np.array([[True], [True], [False], [False]])
+    assert np.allclose(_from_the_field(half, kept, 0.17, 3), half, equal_nan=True)
+    # three honest bidders 0.47 below a control price 1.6x the market, one cartel bill
+    off = np.array([[-0.47], [-0.46], [-0.48], [0.40]])
+    moved = _from_the_field(off, np.zeros_like(off, dtype=bool), 0.17, 3)
+    assert np.allclose(moved[:, 0], off[:, 0] + 0.46)  # middle values -0.47, -0.46
+    # a cartel that is most of the bidders still moves the median (documented limit)
+    most = np.array([[0.0], [0.40], [0.42], [0.46]])
+    assert np.allclose(
+        _from_the_field(most, np.zeros_like(most, dtype=bool), 0.17, 3)[:, 0], most[:, 0] - 0.40
+    )
