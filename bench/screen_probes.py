@@ -3,7 +3,7 @@
     .venv/bin/python bench/screen_probes.py
 
 The shipped score reaches a bidder-grouped cross-validated AUC of 0.676 there
-(`bench/fit_screen.py`), short of the 0.70 the issue asks for. This prints what two more
+(`bench/fit_screen.py`), short of the 0.70 the issue asks for. This prints what three more
 families of screens add, so the claim "an honest screen does not get there" can be
 checked and attacked:
 
