@@ -380,8 +380,9 @@ def _from_the_field(
     median = np.zeros(matrix.shape[1])
     enough = counted >= min_bidders
     if enough.any():
-        lower = np.nanquantile(values[:, enough], 0.5, axis=0, method="lower")
-        upper = np.nanquantile(values[:, enough], 0.5, axis=0, method="higher")
+        ranked = np.sort(np.nan_to_num(values[:, enough], nan=np.inf), axis=0)  # NaN last
+        n, cols = counted[enough], np.arange(int(enough.sum()))
+        lower, upper = ranked[(n - 1) // 2, cols], ranked[n // 2, cols]
         median[enough] = np.where(np.abs(lower) <= np.abs(upper), lower, upper)
     shifted = enough & (np.abs(median) >= off)
     out = matrix.copy()
