@@ -11,7 +11,10 @@ A third style, "clustered" (one cover bid just above the winner, the rest ordina
 clustering of the two lowest bids that Clark, Coviello & de Leverano discuss), turns the
 core itself round. Nothing in an unlabelled file says which of the two sides is the
 cartel's, so the score is below chance there: a known limit, kept as a strict xfail so the
-day it is lifted the test says so.
+day it is lifted the test says so. A second one: a phony market whose core screens are weak
+leaves the dispersion screens silent against the core, so they keep the literature
+direction, and the score falls to near chance (about one market in 400 of the property's
+draws).
 """
 
 from __future__ import annotations
@@ -95,7 +98,11 @@ def test_score_holds_whichever_way_the_cartel_turns_the_dispersion_screens(style
         assert "cv" not in turned
 
 
-@settings(max_examples=12, deadline=None)
+# derandomize: the same 12 draws every run. Random draws hit a known limit about once in
+# 400 markets (see the strict xfail below), which failed ~2.5 % of suite runs on markets
+# no change had touched; the limit is pinned there instead, and a regression in the rule
+# still fails these draws.
+@settings(max_examples=12, deadline=None, derandomize=True)
 @given(
     st.sampled_from(["tight", "phony"]),
     st.integers(0, 10**6),
@@ -144,6 +151,24 @@ def test_without_core_screens_or_tenders_nothing_turns():
     assert orient(pct, ["cv", "spd"]).reversed == ()
     two = {"rd": np.array([0.2, 0.8]), "cv": np.array([0.8, 0.2])}
     assert orient(two, ["rd", "cv"]).reversed == ()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limit: where the core screens are weak (AUC ~0.7) and the dispersion "
+    "screens are silent against them (|r| below the flip bar), the literature direction "
+    "decides and is wrong for phony cover bids; turning silent screens by the other "
+    "screens instead sinks the Imhof-style all-tight market, its mirror image",
+)
+@pytest.mark.parametrize(("seed", "share"), [(474036, 0.64), (197227, 0.75), (1502, 0.1875)])
+def test_score_on_a_phony_market_whose_core_screens_are_weak(seed, share):
+    rows, labels = market("phony", seed, tenders=90, share=share)
+    singles = single_aucs(rows, labels)
+    assert singles["cv"] < 0.05  # CV runs fully against the literature here
+    assert max(singles[m] for m in CORE) < 0.8  # and the core says little
+    got, turned = score_auc(rows, labels)
+    assert "cv" not in turned
+    assert got > 0.6
 
 
 @pytest.mark.xfail(
