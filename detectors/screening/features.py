@@ -27,17 +27,14 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
-from scipy.stats import rankdata
 
 from detectors.price_screens import screens
+from detectors.screening.ranks import ROUNDING, tie_ranks
 from detectors.screening.subsets import summary_screens
 from detectors.screening.table import BidTable, Tender
 
 #: Share of the winning bid within which a losing bid is "close" (missing-bids screen).
 NEAR_WINDOW = 0.01
-#: Values closer than this (relative, or absolute near 0) differ only by rounding: 101 is
-#: within 1 % of 100 in yuan and in hundreds of yuan alike.
-ROUNDING = 1e-9
 #: Bidders per tender used for pair features (the lowest bids; pairs grow as n^2).
 MAX_PAIR_BIDDERS = 60
 
@@ -187,7 +184,7 @@ def directional_percentiles(
 
     Mid-ranks over the tenders where the feature is defined: (rank - 0.5) / m, so the
     file's median sits at 0.5 and ties share one value. Values equal but for floating-point
-    rounding are ties (`_merge_rounding`): the same spread in yuan and in fen must rank alike.
+    rounding are ties (`ranks.tie_ranks`): the same spread in yuan and in fen must rank alike.
     """
     out: dict[str, np.ndarray] = {}
     for name in names:
@@ -198,23 +195,6 @@ def directional_percentiles(
         pct = np.full(len(rows), 0.5)
         ok = np.isfinite(values)
         if ok.any():
-            pct[ok] = (rankdata(_merge_rounding(values[ok]), method="average") - 0.5) / ok.sum()
+            pct[ok] = (tie_ranks(values[ok]) - 0.5) / ok.sum()
         out[name] = pct
-    return out
-
-
-def _merge_rounding(values: np.ndarray) -> np.ndarray:
-    """`values` with each run of neighbours closer than ROUNDING set to the run's first value.
-
-    Screens are ratios of prices: 0.22 in yuan is 0.21999999999999997 in hundreds of yuan.
-    Grouping sorted neighbours (rather than rounding to a grid) cannot split two such
-    values across a grid line.
-    """
-    order = np.argsort(values, kind="stable")
-    v = values[order]
-    gap = np.diff(v) > ROUNDING * np.maximum(1.0, np.abs(v[1:]))
-    first = np.concatenate([[0], np.flatnonzero(gap) + 1])
-    run = np.repeat(first, np.diff(np.concatenate([first, [len(v)]])))
-    out = np.empty_like(values)
-    out[order] = v[run]
     return out

@@ -11,7 +11,8 @@ import hashlib
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.stats import rankdata
+
+from detectors.screening.ranks import tie_ranks
 
 _POSITIVE = frozenset({"1", "1.0", "true", "True", "yes"})
 
@@ -31,6 +32,9 @@ def auc(
 ) -> tuple[float, int] | None:
     """Area under the ROC curve of `scores` for labels 1 vs 0 (Mann-Whitney, ties half).
 
+    Scores equal but for floating-point rounding are ties (`ranks.tie_ranks`), so the
+    figure does not depend on the machine's summation order.
+
     Rows with no score or no 0/1 label are left out; returns (auc, rows used), or None
     when one class is missing. AUC > 0.5 means higher values go with label 1.
     """
@@ -43,7 +47,7 @@ def auc(
     neg = len(pairs) - pos
     if not pos or not neg:
         return None
-    ranks = rankdata([s for s, _ in pairs], method="average")
+    ranks = tie_ranks(np.array([s for s, _ in pairs]))
     rank_sum = sum(r for r, (_, y) in zip(ranks, pairs, strict=True) if y)
     return float((rank_sum - pos * (pos + 1) / 2) / (pos * neg)), len(pairs)
 

@@ -175,3 +175,14 @@ def test_auc_mann_whitney():
     assert auc([0.9, 0.8, 0.2, 0.1], ["0", "0", "1", "1"]) == (0.0, 4)
     assert auc([0.5, 0.5], [0, 1]) == (0.5, 2)
     assert auc([0.5, None, 0.7], [1, 0, 1]) is None  # one class left
+
+
+@pytest.mark.parametrize("noise", [-1e-17, 0.0, 1e-17])
+def test_auc_ties_values_equal_but_for_rounding(noise):
+    # A symmetric subset's skewness is exactly 0 on one CPU and +-1e-17 on another: the
+    # AUC (and so the fitted file's figures) must not depend on which.
+    scores = [0.0, noise, 0.0, 0.3, 1.0 + 1e-12, 1.0]
+    labels = [1, 0, 0, 1, 1, 0]
+    assert auc(scores, labels) == auc([0.0, 0.0, 0.0, 0.3, 1.0, 1.0], labels)
+    # rounding-level only: a real gap still ranks
+    assert auc([0.0, 1e-6], [0, 1]) == (1.0, 2)
