@@ -158,7 +158,8 @@ def test_without_core_screens_or_tenders_nothing_turns():
     reason="known limit: where the core screens are weak (AUC ~0.7) and the dispersion "
     "screens are silent against them (|r| below the flip bar), the literature direction "
     "decides and is wrong for phony cover bids; turning silent screens by the other "
-    "screens instead sinks the Imhof-style all-tight market, its mirror image",
+    "screens instead sinks a market whose cartel bids are all tight (no winner apart), "
+    "its mirror image",
 )
 @pytest.mark.parametrize(("seed", "share"), [(474036, 0.64), (197227, 0.75), (1502, 0.1875)])
 def test_score_on_a_phony_market_whose_core_screens_are_weak(seed, share):
