@@ -205,3 +205,5 @@ def test_help_and_readme_quote_the_shipped_figures(capsys):
         assert f"{rep['cv_auc']:.3f}" in text
         assert f"{rep['cv_auc']:.3f}" in readme
     assert "HIGHER = MORE SUSPICIOUS" in text
+    # the known limits, with what to sort by instead (test_screen_transfer.py's xfails)
+    assert "sort by rd ascending" in text and "sort by cv ascending" in text
