@@ -28,7 +28,7 @@ from detectors.price_ladders import (
     find_ladder,
     unit_of_most,
 )
-from detectors.price_screens import identical_prices, imhof_flag, screens
+from detectors.price_screens import identical_prices, imhof_flag, rd_chance, screens
 from witness.alerts import Alert, make_alert
 from witness.events import Event
 from witness.thresholds import RuleThresholds, thresholds_section
@@ -91,7 +91,13 @@ class PriceScreenThresholds(RuleThresholds):
 
     min_bids: int = Field(4, ge=3)
     cv_max: float = Field(0.06, gt=0, le=1, description="CV at or below this ...")
-    rd_min: float = Field(1.0, ge=0, description="... with RD above this flags cover bidding")
+    rd_min: float = Field(1.0, ge=0, description="... with RD above this ...")
+    max_chance: float = Field(
+        0.005,
+        gt=0,
+        le=1,
+        description="... that independent normal bids reach this rarely flags cover bidding",
+    )
 
 
 @thresholds_section("PRICE-CLOSE")
@@ -225,7 +231,13 @@ class PriceDetector(ProjectDetector):
             )
         sec = th.section("PRICE-SCREEN")
         s = screens(list(state.prices.values()))
-        if imhof_flag(s, min_bids=sec["min_bids"], cv_max=sec["cv_max"], rd_min=sec["rd_min"]):
+        if imhof_flag(
+            s,
+            min_bids=sec["min_bids"],
+            cv_max=sec["cv_max"],
+            rd_min=sec["rd_min"],
+            max_chance=sec["max_chance"],
+        ):
             alerts.append(
                 alert(
                     "PRICE-SCREEN",
@@ -234,9 +246,13 @@ class PriceDetector(ProjectDetector):
                     {
                         "kind": "imhof",
                         "screens": s.as_dict(),
+                        "rd_chance": float(f"{rd_chance(s.rd, s.n):.3g}"),
+                        "measure": "rd_chance = share of simulated tenders of as many "
+                        "independent normal bids whose RD is at least this tender's",
                         "thresholds": {
                             "cv_max": sec["cv_max"],
                             "rd_min": sec["rd_min"],
+                            "max_chance": sec["max_chance"],
                             "min_bids": sec["min_bids"],
                         },
                     },

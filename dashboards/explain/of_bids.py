@@ -233,6 +233,9 @@ def price_screens(v: Any, ev: dict, names: Names) -> Explanation:
         rd=num(sc.get("rd"), 2),
         rd_min=num(th.get("rd_min", 1), 2),
     )
+    chance, bar = ev.get("rd_chance"), th.get("max_chance") if isinstance(th, dict) else None
+    if isinstance(chance, int | float) and isinstance(bar, int | float):
+        summary += t("ex.price_screen_chance", chance=f"{chance:.2%}", bar=f"{bar:.2%}")
     limits = {"cv": f"≤ {num(th.get('cv_max'), 3)}", "rd": f"> {num(th.get('rd_min'), 2)}"}
     rows = [
         {

@@ -50,6 +50,10 @@ SENTENCES = {
         "报价离散程度异常低：变异系数 CV {cv}（≤ {cv_max}），最低两价差与其余价差之比 RD {rd}（> {rd_min}），符合陪标筛查特征。",
         "Prices are unusually close: CV {cv} (≤ {cv_max}) and RD {rd} (> {rd_min}), the cover-bidding screen.",
     ),
+    "ex.price_screen_chance": (
+        "同样家数的相互独立报价偶然拉开这么大 RD 的概率仅约 {chance}（≤ {bar}）。",
+        " As many independent bids set the lowest this far apart by chance in only about {chance} of tenders (≤ {bar}).",
+    ),
     "ex.avoid": (
         "专家 {expert} 与投标人 {bidder} 存在应回避关系：{what}。",
         "Expert {expert} should have withdrawn from judging {bidder}: {what}.",

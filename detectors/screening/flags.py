@@ -79,7 +79,13 @@ def price_flags(t: Tender, th: Thresholds) -> tuple[list[str], int]:
     if ladder is not None or same:
         flags.append("PRICE-40-4")
     sec = th.typed(PriceScreenThresholds)
-    if imhof_flag(screens(prices), min_bids=sec.min_bids, cv_max=sec.cv_max, rd_min=sec.rd_min):
+    if imhof_flag(
+        screens(prices),
+        min_bids=sec.min_bids,
+        cv_max=sec.cv_max,
+        rd_min=sec.rd_min,
+        max_chance=sec.max_chance,
+    ):
         flags.append("PRICE-SCREEN")
     return flags, sum(len(b) for _, b in same)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from detectors.offline import run_detectors
-from detectors.price_screens import identical_prices, imhof_flag, regularity, screens
+from detectors.price_screens import identical_prices, imhof_flag, rd_chance, regularity, screens
 from detectors.prices import PriceDetector
 from tests.support.relation_events import bid, by_rule, ts
 from witness.events import make_event
@@ -94,14 +94,52 @@ def test_identical_prices():
     assert identical_prices({"A": 1.0, "B": 2.0}) == []
 
 
-def test_imhof_flag_needs_low_cv_and_high_rd():
-    cover = screens([100.0, 104.0, 104.5, 105.0, 105.5])
-    assert imhof_flag(cover, min_bids=4, cv_max=0.06, rd_min=1.0)
+IMHOF = {"min_bids": 4, "cv_max": 0.06, "rd_min": 1.0, "max_chance": 0.005}
+
+
+def test_imhof_flag_needs_low_cv_and_an_rd_beyond_chance():
+    cover = screens([100.0, 108.0, 108.2, 108.4, 108.6])  # RD 31
+    assert imhof_flag(cover, **IMHOF)
     spread = screens([100.0, 130.0, 150.0, 170.0])
-    assert not imhof_flag(spread, min_bids=4, cv_max=0.06, rd_min=1.0)
+    assert not imhof_flag(spread, **IMHOF)
     tight_no_gap = screens([100.0, 100.5, 101.0, 101.5, 102.0])
-    assert not imhof_flag(tight_no_gap, min_bids=4, cv_max=0.06, rd_min=1.0)
-    assert not imhof_flag(screens([100.0, 104.0, 104.5]), min_bids=4, cv_max=0.06, rd_min=1.0)
+    assert not imhof_flag(tight_no_gap, **IMHOF)
+    assert not imhof_flag(screens([100.0, 104.0, 104.5]), **IMHOF)
+    # RD 6.2 passes Imhof's RD > 1, but five independent bids put the lowest that far
+    # apart in about 1.5 % of tenders: not cover bidding on its own
+    lucky = screens([100.0, 104.0, 104.5, 105.0, 105.5])
+    assert lucky.rd > 6 and 0.005 < rd_chance(lucky.rd, 5) < 0.03
+    assert not imhof_flag(lucky, **IMHOF)
+    assert imhof_flag(lucky, **{**IMHOF, "max_chance": 0.03})
+
+
+@pytest.mark.parametrize("n", [4, 5, 8, 15])
+def test_rd_chance_is_what_independent_bids_do(n):
+    """Fresh draws (other seeds than the table's): independent normal bids reach a chance
+    of 0.5 % in 0.5 % of tenders, and bids drawn uniformly in a band under a ceiling price
+    (an honest market of the simulator's kind) no more often (8,000 tenders: 4 sd = 0.32 %)."""
+    rng = np.random.default_rng(99 + n)
+    draws = 8000
+    sd4 = 4 * (0.005 * 0.995 / draws) ** 0.5
+
+    def share(draw) -> float:
+        hits = 0
+        for _ in range(draws):
+            s = screens(list(draw()))
+            hits += s.rd is not None and rd_chance(s.rd, n) <= 0.005
+        return hits / draws
+
+    assert abs(share(lambda: rng.normal(1e6, 3e4, n)) - 0.005) <= sd4
+    assert share(lambda: rng.uniform(0.80e6, 0.99e6, n)) <= 0.005 + sd4
+    assert rd_chance(0.0, n) == 1.0 and rd_chance(1e9, n) == 0.0
+
+
+def test_the_oracle_and_the_detector_agree_on_chance():
+    from witness.simulator import oracle
+
+    for n in (4, 5, 6, 8, 12):
+        for rd in (2.0, 5.0, 10.0, 30.0):
+            assert abs(oracle.rd_chance(rd, n) - rd_chance(rd, n)) <= 0.002 + 0.1 * rd_chance(rd, n)
 
 
 # ---------------------------------------------------------------- detector
@@ -187,12 +225,13 @@ def test_competitive_prices_raise_nothing():
 
 def test_price_screen_cover_bidding():
     events = project(
-        {"A": 1_000_000.0, "B": 1_040_000.0, "C": 1_046_000.0, "D": 1_049_000.0, "E": 1_057_000.0}
+        {"A": 1_000_000.0, "B": 1_080_000.0, "C": 1_082_000.0, "D": 1_083_000.0, "E": 1_085_000.0}
     )
     alerts = by_rule(run_detectors(events, [PriceDetector()]), "PRICE-SCREEN")
     assert len(alerts) == 1
     ev = alerts[0].evidence
     assert ev["screens"]["cv"] <= 0.06 and ev["screens"]["rd"] > 1
+    assert ev["rd_chance"] <= ev["thresholds"]["max_chance"] == 0.005
     assert set(ev["screens"]) == {"n", "cv", "spd", "diffp", "rd", "kurt", "skew", "ks"}
     assert all(v is None or math.isfinite(v) for v in ev["screens"].values())
 
@@ -264,3 +303,10 @@ def test_the_simulator_oracle_uses_the_shipped_ladder_tolerances():
         th.min_gap_units,
     ) == (oracle.LADDER_CAP, oracle.LADDER_MIN_GAP_UNITS)
     assert th.rounding_share == oracle.LADDER_ROUNDING_SHARE
+
+
+def test_the_simulator_oracle_uses_the_shipped_chance_bar():
+    from detectors.prices import PriceScreenThresholds
+    from witness.simulator import oracle
+
+    assert PriceScreenThresholds().max_chance == oracle.SCREEN_MAX_CHANCE

@@ -34,7 +34,7 @@ def read(path: Path) -> list[dict]:
 def table(tmp_path: Path) -> Path:
     rows = []
     # L1: cover bidding (one low bid, tight covers); L2: arithmetic ladder; L3: competitive
-    for b, p in [("A", 1000), ("B", 1040), ("C", 1046), ("D", 1049), ("E", 1057)]:
+    for b, p in [("A", 1000), ("B", 1080), ("C", 1082), ("D", 1083), ("E", 1085)]:
         rows.append({"lot": "L1", "firm": b, "amount": p, "won": int(b == "A")})
     for b, p in [("A", 2000.5), ("B", 2100.5), ("C", 2200.5), ("D", 2300.5)]:
         rows.append({"lot": "L2", "firm": b, "amount": p, "won": int(b == "A")})

@@ -83,6 +83,15 @@ def test_each_rule_reads_as_chinese_with_names_beside_ids(rule_id, monkeypatch):
         assert re.fullmatch(r"¥[\d,]+\.\d\d", price), price
 
 
+def test_price_screen_says_how_rarely_chance_sets_the_lowest_bid_that_far_apart(monkeypatch):
+    monkeypatch.delenv("WITNESS_LOCALE", raising=False)
+    alerts, _ = alerts_and_names()
+    a = alerts["PRICE-SCREEN"]
+    ex = explain(view(a), Names())
+    assert "偶然" in ex.summary and f"{a.evidence['rd_chance']:.2%}" in ex.summary
+    assert a.evidence["rd_chance"] <= a.evidence["thresholds"]["max_chance"]
+
+
 def test_money_and_numbers_for_people():
     assert money(1439957.5) == "¥1,439,957.50"
     assert money(20474896.36, "CNY") == "¥20,474,896.36"

@@ -286,7 +286,7 @@ def _prices(p: Project, rng: random.Random, winner: Company | None, cartel: list
                 b.quality = 0.93 if k == 0 else rng.uniform(0.55, 0.75)
             prices = [b.price for b in p.bids]
             ok = (
-                oracle.price_screen(prices)
+                oracle.price_screen(prices, chance_factor=0.5)
                 and not oracle.price_regular(prices, 0.05)
                 and not oracle.identical_prices({b.company.id: b.price for b in p.bids})
                 and _plain_gap(prices)

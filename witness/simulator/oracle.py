@@ -11,7 +11,10 @@ conventions (sample vs population deviation, leave-one-out means) still agree.
 from __future__ import annotations
 
 import math
+import random
+from bisect import bisect_left
 from collections import defaultdict
+from functools import cache
 from itertools import combinations
 
 Scores = dict[tuple[str, str, str], float]  # (expert, bidder, item) -> score
@@ -90,8 +93,36 @@ def identical_prices(prices: dict[str, float]) -> list[list[str]]:
     return [sorted(g) for _, g in sorted(groups.items()) if len(g) > 1]
 
 
-def price_screen(prices: list[float], margin: float = 0.0) -> bool:
-    """PRICE-SCREEN (Imhof): n >= 4, CV <= 0.06 and RD > 1 (RD = gap of the two lowest / sd of losers)."""
+#: PRICE-SCREEN's chance bar, as in witness/thresholds.toml [PRICE-SCREEN] max_chance (a
+#: test keeps them equal).
+SCREEN_MAX_CHANCE = 0.005
+
+
+@cache
+def _rd_by_chance(n: int) -> list[float]:
+    """Sorted RD of 20,000 tenders of n independent normal bids (its own draws, not the
+    detector's table: the two agree only as far as chance does, which `margin` covers)."""
+    rng = random.Random(7_919 + n)
+    out = []
+    for _ in range(20_000):
+        x = sorted(rng.gauss(0.0, 1.0) for _ in range(n))
+        sd = _sd(x[1:], True)
+        out.append((x[1] - x[0]) / sd if sd > 0 else math.inf)
+    return sorted(out)
+
+
+def rd_chance(rd: float, n: int) -> float:
+    """Share of tenders of n independent normal bids with an RD of at least `rd`."""
+    table = _rd_by_chance(min(n, 60))
+    return (len(table) - bisect_left(table, rd)) / len(table)
+
+
+def price_screen(prices: list[float], margin: float = 0.0, chance_factor: float = 1.0) -> bool:
+    """PRICE-SCREEN (Imhof): n >= 4, CV <= 0.06 and RD > 1 (RD = gap of the two lowest / sd
+    of losers), with an RD that independent bids reach at most 0.5 % of the time.
+
+    `chance_factor` < 1 asks a planted case for a lowest bid further apart than the bar,
+    so that the oracle's and the detector's chance tables cannot split it."""
     p = sorted(prices)
     if len(p) < 4:
         return False
@@ -99,7 +130,9 @@ def price_screen(prices: list[float], margin: float = 0.0) -> bool:
     cv = min(_cv(p, True), _cv(p, False))
     sds = [_sd(losers, True), _sd(losers, False)]
     rd = max((p[1] - p[0]) / sd if sd > 0 else float("inf") for sd in sds)
-    return cv <= 0.06 + margin * 0.5 and rd > 1.0 - margin * 3
+    if not (cv <= 0.06 + margin * 0.5 and rd > 1.0 - margin * 3):
+        return False
+    return rd_chance(rd, len(p)) <= SCREEN_MAX_CHANCE * (1 + 25 * margin) * chance_factor
 
 
 def exp_dev(scores: Scores, subjective: set[str], margin: float = 0.0) -> set[tuple[str, str, str]]:
