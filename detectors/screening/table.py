@@ -116,8 +116,9 @@ def build_table(rows: Iterable[Mapping[str, str | None]], columns: Columns) -> B
 
     `winner` may be a 0/1 (true/false) flag per row or the winning bidder's id; without
     it the lowest bid that was not rejected wins (lowest-price award). `rejected` is a
-    0/1 flag or a reason text per row (否决投标). `label` (0/1 per tender) is kept only
-    to report AUCs.
+    0/1 flag or a reason text per row (否决投标). `label` is kept only to report AUCs:
+    a 0/1 per tender, or per bid (a colluder's bid marked 1), where a tender with any
+    bid marked 1 counts as a case, whichever row comes first.
     """
     out = BidTable(has_bidders=columns.bidder is not None, has_reserve=columns.reserve is not None)
     named_winner: dict[str, str] = {}
@@ -170,9 +171,12 @@ def build_table(rows: Iterable[Mapping[str, str | None]], columns: Columns) -> B
 
 
 def _tender_fields(t: Tender, row, columns: Columns, out: BidTable, cell) -> None:
-    """Per-tender columns (label, reserve, agent, dates): the first non-empty value wins."""
-    if columns.label is not None and t.label is None:
-        t.label = cell(row, columns.label) or None
+    """Per-tender columns (reserve, agent, dates): the first non-empty value wins; the
+    label: any row marked 1."""
+    if columns.label is not None:
+        text = cell(row, columns.label)
+        if text and (t.label is None or (_flag(text) is True and _flag(t.label) is not True)):
+            t.label = text  # a per-bid label (e.g. Collusive_competitor): any 1 marks the tender
     if columns.agent is not None and t.agent is None:
         t.agent = cell(row, columns.agent) or None
     if columns.reserve is not None and t.reserve is None:

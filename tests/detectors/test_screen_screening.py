@@ -92,6 +92,25 @@ def test_winner_column_may_name_the_winner_and_rejections_exclude_the_default():
     assert named.tenders["2"].winner == "B"
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["", "0", "1", "0.0", "1.0"]), max_size=6), max_size=6))
+def test_a_per_bid_label_marks_a_tender_with_any_colluding_bid(labels_by_tender):
+    """Data sets like DB_Collusion mark each colluder's bid (Collusive_competitor), so a
+    tender's first row may be an honest bid of a rigged tender."""
+    table_rows = [
+        {"t": f"T{i}", "p": str(100 + j), "y": y}
+        for i, ys in enumerate(labels_by_tender)
+        for j, y in enumerate(ys)
+    ]
+    table = build_table(table_rows, Columns(tender="t", price="p", label="y"))
+    for i, ys in enumerate(labels_by_tender):
+        if not ys:
+            continue
+        want = "1" if any(y.startswith("1") for y in ys) else ("0" if any(ys) else None)
+        got = table.tenders[f"T{i}"].label
+        assert (got and got[0]) == want, (ys, got)
+
+
 # ---------------------------------------------------------------- subset screens
 
 bids = st.lists(st.floats(100, 10_000, allow_nan=False), min_size=2, max_size=9)

@@ -167,7 +167,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--label",
         metavar="COL",
-        help="0/1 column of known cases (e.g. auction_cartelized): print each screen's AUC",
+        help="0/1 column of known cases, per tender (auction_cartelized) or per bid "
+        "(Collusive_competitor: a tender with any bid marked 1 is a case): print each "
+        "screen's AUC",
     )
     p.add_argument(
         "--warn-share",
