@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 from witness.errors import WitnessError
@@ -58,6 +59,50 @@ Help on one command: witness COMMAND --help""",
 }
 
 
+#: Characters a terminal draws two columns wide (CJK, full-width forms and punctuation).
+_WIDE_CHARS = (
+    "\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+)
+_WIDE = re.compile(f"[{_WIDE_CHARS}]")
+_TOKEN = re.compile(f" |[{_WIDE_CHARS}]|[^ {_WIDE_CHARS}]+")
+_NO_LINE_START = set("，。、；：？！）」』》〉】")
+_NO_LINE_END = set("（「『《〈【")
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if _WIDE.match(ch) else 1 for ch in text)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, but option help with Chinese in it is wrapped by display width.
+
+    argparse counts characters, so a line of Chinese came out twice as wide as the terminal.
+    Text without wide characters is wrapped by argparse itself, unchanged.
+    """
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        if not _WIDE.search(text):
+            return super()._split_lines(text, width)
+        lines: list[str] = []
+        line, used = "", 0
+        for token in _TOKEN.findall(self._whitespace_matcher.sub(" ", text).strip()):
+            if token == " ":
+                if line:
+                    line, used = line + " ", used + 1
+                continue
+            size = _display_width(token)
+            if line.strip() and used + size > width and token not in _NO_LINE_START:
+                carry = line[-1] if line[-1] in _NO_LINE_END else ""
+                head = line[: len(line) - len(carry)].rstrip()
+                if head:
+                    lines.append(head)
+                    line, used = carry, _display_width(carry)
+            line, used = line + token, used + size
+        if line.strip():
+            lines.append(line.rstrip())
+        return lines
+
+
 def _help_line(module_name: str, locale: str) -> str:
     module = importlib.import_module(module_name)
     zh, en = module.HELP
@@ -70,7 +115,7 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
         prog="witness",
         description="Witness 数字见证监控 — digital-witness monitor for public-resource trading centres",
         epilog=EPILOG[locale],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
@@ -83,7 +128,7 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
             name,
             help=en if locale == "en" else zh,
             description=en if locale == "en" else zh,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=HelpFormatter,
         )
         module.add_arguments(p)
         p.set_defaults(_module=module)

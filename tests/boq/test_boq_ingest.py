@@ -202,11 +202,19 @@ def test_bad_column_spec_is_explained(tmp_path, works, capsys, monkeypatch) -> N
     assert "fields are code" in capsys.readouterr().err
 
 
-def test_help_teaches_the_headers(capsys) -> None:
+def test_help_teaches_the_headers(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("WITNESS_LOCALE", "en")
     with pytest.raises(SystemExit):
         main(["ingest-boq", "--help"])
     out = capsys.readouterr().out
     assert "项目编码" in out and "--columns" in out and "opening.started" in out
+    assert "headers found by themselves" in out and "column layout instead of header" in out
+    monkeypatch.setenv("WITNESS_LOCALE", "zh-CN")
+    with pytest.raises(SystemExit):
+        main(["ingest-boq", "--help"])
+    out = capsys.readouterr().out
+    assert "项目编码" in out and "--columns" in out and "opening.started" in out
+    assert "自动识别的表头" in out and "不自动识别表头" in out and "加密锁号" in out
 
 
 def test_ingested_copies_are_found_end_to_end(tmp_path, works) -> None:

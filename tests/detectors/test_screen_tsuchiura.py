@@ -194,9 +194,10 @@ def test_shipped_weights_are_what_the_fit_script_fits():
     assert "fitted.py matches a refit" in done.stdout
 
 
-def test_help_and_readme_quote_the_shipped_figures(capsys):
-    from detectors.screening.fitted import REPORT
+def test_help_and_readme_quote_the_shipped_figures(capsys, monkeypatch):
+    from detectors.screening.fitted import BASELINE, REPORT
 
+    monkeypatch.setenv("WITNESS_LOCALE", "en")
     with pytest.raises(SystemExit):
         main(["screen", "--help"])
     text = capsys.readouterr().out
@@ -207,3 +208,14 @@ def test_help_and_readme_quote_the_shipped_figures(capsys):
     assert "HIGHER = MORE SUSPICIOUS" in text
     # the known limits, with what to sort by instead (test_screen_transfer.py's xfails)
     assert "sort by rd ascending" in text and "sort by cv ascending" in text
+
+    # the default zh-CN help says the same, with the same figures
+    monkeypatch.setenv("WITNESS_LOCALE", "zh-CN")
+    with pytest.raises(SystemExit):
+        main(["screen", "--help"])
+    zh = capsys.readouterr().out
+    for rep in [*REPORT.values(), BASELINE]:
+        assert f"{rep['cv_auc']:.3f}" in zh
+    assert "0-1，越高越可疑" in zh
+    assert "按 rd 升序排序" in zh and "按 cv 升序排序" in zh
+    assert "README" in zh and "auction_cartelized" in zh

@@ -119,6 +119,16 @@ def test_help_teaches(capsys, monkeypatch):
         "WITNESS_RECORD_FONT",
     ):
         assert word in text
+    assert "offline: from an events file" in text
+    monkeypatch.setenv("WITNESS_LOCALE", "zh-CN")
+    with pytest.raises(SystemExit):
+        main(["record", "--help"])
+    text = capsys.readouterr().out
+    for word in ("--events", "--bundle", "--referral", "archive verify", "WITNESS_RECORD_FONT"):
+        assert word in text
+    assert (
+        "离线：依据事件文件生成" in text and "督办单" in text and "指定中文 TrueType 字体" in text
+    )
 
 
 def test_english_messages(db, tmp_path, capsys, monkeypatch):

@@ -77,88 +77,89 @@ register(
 )
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    from witness.i18n import current_locale
-
-    en = current_locale() == "en"
-
-    def h(zh: str, english: str) -> str:
-        return english if en else zh
-
-    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    e = sub.add_parser(
-        "export",
-        help=h(
+register(
+    {
+        "help.archive.export": (
             "把一个项目导出为自描述的归档包（zip）",
             "export one project as a self-describing bundle (zip)",
         ),
-    )
-    e.add_argument(
-        "project", metavar="PROJECT", help=h("项目编号", "project id, e.g. JY-2026-0012")
-    )
-    e.add_argument(
-        "--out",
-        help=h(
-            "归档包文件（默认 PROJECT.witness.zip）", "bundle file (default PROJECT.witness.zip)"
+        "help.archive.project": ("项目编号，例如 JY-2026-0012", "project id, e.g. JY-2026-0012"),
+        "help.archive.export.out": (
+            "归档包文件（默认 PROJECT.witness.zip）",
+            "bundle file (default PROJECT.witness.zip)",
         ),
-    )
-    v = sub.add_parser(
-        "verify",
-        help=h(
+        "help.archive.verify": (
             "校验归档包（或用 --live 校验在线库）；发现问题时退出码为 1",
             "check a bundle (or the live store with --live); exit code 1 on any fault",
         ),
-    )
-    v.add_argument("bundle", nargs="?", metavar="BUNDLE", help=h("归档包", "bundle zip to check"))
-    v.add_argument(
-        "--live",
-        metavar="PROJECT",
-        help=h(
+        "help.archive.verify.bundle": ("要校验的归档包（zip）", "bundle zip to check"),
+        "help.archive.verify.live": (
             "校验在线库中该项目的哈希链；同时给出 BUNDLE 时，逐条比对归档包与在线库",
             "verify the live store's chain; with BUNDLE, also hold the bundle against it",
         ),
-    )
-    v.add_argument(
-        "--record",
-        metavar="FILE",
-        help=h(
+        "help.archive.verify.record": (
             "同时核验一份见证记录或移交函：其 SHA-256 必须在（已校验的）项目哈希链中",
             "also check a witness record or referral letter: its SHA-256 must be in the (verified) chain",
         ),
-    )
-    i = sub.add_parser(
-        "import",
-        help=h(
+        "help.archive.import": (
             "把校验通过的归档包原样导入当前配置的数据库",
             "re-import a verified bundle verbatim into the configured store",
         ),
-    )
-    i.add_argument("bundle", metavar="BUNDLE")
-    r = sub.add_parser(
-        "replay",
-        help=h(
+        "help.archive.import.bundle": ("要导入的归档包（zip）", "bundle zip to import"),
+        "help.archive.replay": (
             "校验归档包，用当前检测器重放其事件（含房间画面与登记关系），与包内告警对照；无需数据库",
             "verify a bundle, replay its events (with room frames and registry facts) "
             "through today's detectors and compare with its alerts; no database needed",
         ),
-    )
-    r.add_argument("bundle", metavar="BUNDLE")
-    r.add_argument(
-        "--out", help=h("把重放得到的告警写为 JSON 行", "write the replayed alerts as JSON lines")
-    )
-    p.epilog = (
-        "examples / 示例:\n"
-        "  witness archive export JY-2026-0012 --out JY-2026-0012.zip\n"
-        "  witness archive verify JY-2026-0012.zip        # exit 0 = intact, 1 = altered\n"
-        "  witness archive verify --live JY-2026-0012     # the live database's chain\n"
-        "  witness archive verify B.zip --live JY-2026-0012  # the bundle against the live chain\n"
-        "  witness archive verify B.zip --record R.pdf       # is R.pdf a record chained in B?\n"
-        "  WITNESS_DATABASE_URL=sqlite:///audit.db witness archive import JY-2026-0012.zip\n"
-        "  witness replay --project JY-2026-0012          # then replay from the imported store\n"
-        "  witness archive replay JY-2026-0012.zip        # or replay the bundle itself\n"
-        "\n"
-        "WITNESS_DATABASE_URL selects the store; WITNESS_RETENTION_YEARS the retention (default 15)."
-    )
+        "help.archive.replay.bundle": ("要重放的归档包（zip）", "bundle zip to replay"),
+        "help.archive.replay.out": (
+            "把重放得到的告警写为 JSON 行",
+            "write the replayed alerts as JSON lines",
+        ),
+        "epilog.archive": (
+            "示例：\n"
+            "  witness archive export JY-2026-0012 --out JY-2026-0012.zip\n"
+            "  witness archive verify JY-2026-0012.zip        # 退出码 0 = 完整，1 = 被改动\n"
+            "  witness archive verify --live JY-2026-0012     # 校验在线库的哈希链\n"
+            "  witness archive verify B.zip --live JY-2026-0012  # 把归档包与在线库的链逐条比对\n"
+            "  witness archive verify B.zip --record R.pdf       # R.pdf 是否为 B 链上的记录？\n"
+            "  WITNESS_DATABASE_URL=sqlite:///audit.db witness archive import JY-2026-0012.zip\n"
+            "  witness replay --project JY-2026-0012          # 然后从导入的库重放\n"
+            "  witness archive replay JY-2026-0012.zip        # 或直接重放归档包本身\n"
+            "\n"
+            "WITNESS_DATABASE_URL 选择存储库；WITNESS_RETENTION_YEARS 设置保存年限（默认 15）。",
+            "examples:\n"
+            "  witness archive export JY-2026-0012 --out JY-2026-0012.zip\n"
+            "  witness archive verify JY-2026-0012.zip        # exit 0 = intact, 1 = altered\n"
+            "  witness archive verify --live JY-2026-0012     # the live database's chain\n"
+            "  witness archive verify B.zip --live JY-2026-0012  # the bundle against the live chain\n"
+            "  witness archive verify B.zip --record R.pdf       # is R.pdf a record chained in B?\n"
+            "  WITNESS_DATABASE_URL=sqlite:///audit.db witness archive import JY-2026-0012.zip\n"
+            "  witness replay --project JY-2026-0012          # then replay from the imported store\n"
+            "  witness archive replay JY-2026-0012.zip        # or replay the bundle itself\n"
+            "\n"
+            "WITNESS_DATABASE_URL selects the store; WITNESS_RETENTION_YEARS the retention (default 15).",
+        ),
+    }
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    fmt = {"formatter_class": p.formatter_class}
+    e = sub.add_parser("export", help=t("help.archive.export"), **fmt)
+    e.add_argument("project", metavar="PROJECT", help=t("help.archive.project"))
+    e.add_argument("--out", help=t("help.archive.export.out"))
+    v = sub.add_parser("verify", help=t("help.archive.verify"), **fmt)
+    v.add_argument("bundle", nargs="?", metavar="BUNDLE", help=t("help.archive.verify.bundle"))
+    v.add_argument("--live", metavar="PROJECT", help=t("help.archive.verify.live"))
+    v.add_argument("--record", metavar="FILE", help=t("help.archive.verify.record"))
+    i = sub.add_parser("import", help=t("help.archive.import"), **fmt)
+    i.add_argument("bundle", metavar="BUNDLE", help=t("help.archive.import.bundle"))
+    r = sub.add_parser("replay", help=t("help.archive.replay"), **fmt)
+    r.add_argument("bundle", metavar="BUNDLE", help=t("help.archive.replay.bundle"))
+    r.add_argument("--out", help=t("help.archive.replay.out"))
+    p.epilog = t("epilog.archive")
 
 
 def _print_report(report, what: str) -> int:

@@ -35,57 +35,105 @@ register(
 )
 
 
+register(
+    {
+        "help.camera.source": (
+            "视频文件、rtsp://... 或 http://... 地址，或设备号（如 0）",
+            "video file, rtsp://... or http://... URL, or a device index such as 0",
+        ),
+        "help.camera.room": (
+            "SOURCE 所在的房间编号（与 project.registered 中登记的房间一致）",
+            "room id of SOURCE (as in project.registered rooms)",
+        ),
+        "help.camera.camera": (
+            "SOURCE 的摄像头编号（默认：ROOM-cam1）",
+            "camera id of SOURCE (default: ROOM-cam1)",
+        ),
+        "help.camera.sources": (
+            "再加一路摄像头；可重复，在一个进程中运行多路摄像头",
+            "one more camera; repeat for many cameras in one process",
+        ),
+        "help.camera.cameras": (
+            "从 TOML 文件读取摄像头：[[camera]] room = ..., camera = ..., source = ...",
+            "cameras from a TOML file: [[camera]] room = ..., camera = ..., source = ...",
+        ),
+        "help.camera.fps": ("每秒分析的帧数（默认 1）", "frames analysed per second (default 1)"),
+        "help.camera.heartbeat": (
+            "两次 camera.status 之间的秒数（默认 10）",
+            "seconds between camera.status (default 10)",
+        ),
+        "help.camera.start": (
+            "文件首帧的时间，带时区偏移的 ISO-8601（默认：当前时间）；"
+            "文件事件的时间为 start 加上在视频中的位置",
+            "time of a file's first frame, ISO-8601 with offset (default: now); "
+            "file events are stamped start + position in the video",
+        ),
+        "help.camera.loop": ("循环播放文件（演示用）", "replay files forever (demo)"),
+        "help.camera.realtime": (
+            "按实际时间节奏播放文件（演示用）",
+            "pace files at real time (demo)",
+        ),
+        "help.camera.speed": (
+            "与 --realtime 一起用：以实际时间的 S 倍速播放文件（默认 1）",
+            "with --realtime: play files S times faster than real time (default 1)",
+        ),
+        "help.camera.max_frames": (
+            "每路摄像头分析 N 帧后停止",
+            "stop each camera after N analysed frames",
+        ),
+        "help.camera.out": (
+            "把事件追加到文件，而不发送到 Kafka",
+            "append events to a file instead of Kafka",
+        ),
+        "help.camera.bootstrap": (
+            "Kafka 引导服务器（默认 WITNESS_KAFKA_BOOTSTRAP）",
+            "Kafka bootstrap servers (default WITNESS_KAFKA_BOOTSTRAP)",
+        ),
+        "epilog.camera": (
+            "示例：\n"
+            "  witness camera room1.mp4 --room R-EVAL-1 --camera C1 --out frames.jsonl\n"
+            "  witness camera rtsp://10.0.0.7/sub --room R-EVAL-1 --camera C1\n"
+            "  witness camera --source R-EVAL-1:C1:rtsp://10.0.0.7/sub --source R-EVAL-1:C2:0\n"
+            "  witness camera --cameras cameras.toml --fps 1\n"
+            "\n"
+            "请使用摄像头的子码流（低分辨率、低帧率）：每秒 1 帧时每帧分析只需几毫秒，\n"
+            "但解码 25 fps 的主码流开销远不止于此。",
+            "examples:\n"
+            "  witness camera room1.mp4 --room R-EVAL-1 --camera C1 --out frames.jsonl\n"
+            "  witness camera rtsp://10.0.0.7/sub --room R-EVAL-1 --camera C1\n"
+            "  witness camera --source R-EVAL-1:C1:rtsp://10.0.0.7/sub --source R-EVAL-1:C2:0\n"
+            "  witness camera --cameras cameras.toml --fps 1\n"
+            "\n"
+            "Use the camera's sub-stream (low resolution, low frame rate): at 1 fps the\n"
+            "analysis costs a few ms a frame, but decoding a 25 fps main stream does not.",
+        ),
+    }
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "source",
-        nargs="?",
-        help="video file, rtsp://... or http://... URL, or a device index such as 0",
-    )
-    p.add_argument("--room", help="room id of SOURCE (as in project.registered rooms)")
-    p.add_argument("--camera", help="camera id of SOURCE (default: ROOM-cam1)")
+    p.add_argument("source", nargs="?", help=t("help.camera.source"))
+    p.add_argument("--room", help=t("help.camera.room"))
+    p.add_argument("--camera", help=t("help.camera.camera"))
     p.add_argument(
         "--source",
         dest="sources",
         action="append",
         default=[],
         metavar="ROOM:CAMERA:URL",
-        help="one more camera; repeat for many cameras in one process",
+        help=t("help.camera.sources"),
     )
-    p.add_argument(
-        "--cameras",
-        metavar="FILE.toml",
-        help="cameras from a TOML file: [[camera]] room = ..., camera = ..., source = ...",
-    )
-    p.add_argument("--fps", type=float, default=1.0, help="frames analysed per second (default 1)")
-    p.add_argument(
-        "--heartbeat", type=float, default=10.0, help="seconds between camera.status (default 10)"
-    )
-    p.add_argument(
-        "--start",
-        help="time of a file's first frame, ISO-8601 with offset (default: now); "
-        "file events are stamped start + position in the video",
-    )
-    p.add_argument("--loop", action="store_true", help="replay files forever (demo)")
-    p.add_argument("--realtime", action="store_true", help="pace files at real time (demo)")
-    p.add_argument(
-        "--speed",
-        type=float,
-        default=1.0,
-        help="with --realtime: play files S times faster than real time (default 1)",
-    )
-    p.add_argument("--max-frames", type=int, help="stop each camera after N analysed frames")
-    p.add_argument("--out", metavar="FILE.jsonl", help="append events to a file instead of Kafka")
-    p.add_argument("--bootstrap", help="Kafka bootstrap servers (default WITNESS_KAFKA_BOOTSTRAP)")
-    p.epilog = (
-        "examples:\n"
-        "  witness camera room1.mp4 --room R-EVAL-1 --camera C1 --out frames.jsonl\n"
-        "  witness camera rtsp://10.0.0.7/sub --room R-EVAL-1 --camera C1\n"
-        "  witness camera --source R-EVAL-1:C1:rtsp://10.0.0.7/sub --source R-EVAL-1:C2:0\n"
-        "  witness camera --cameras cameras.toml --fps 1\n"
-        "\n"
-        "Use the camera's sub-stream (low resolution, low frame rate): at 1 fps the\n"
-        "analysis costs a few ms a frame, but decoding a 25 fps main stream does not."
-    )
+    p.add_argument("--cameras", metavar="FILE.toml", help=t("help.camera.cameras"))
+    p.add_argument("--fps", type=float, default=1.0, help=t("help.camera.fps"))
+    p.add_argument("--heartbeat", type=float, default=10.0, help=t("help.camera.heartbeat"))
+    p.add_argument("--start", help=t("help.camera.start"))
+    p.add_argument("--loop", action="store_true", help=t("help.camera.loop"))
+    p.add_argument("--realtime", action="store_true", help=t("help.camera.realtime"))
+    p.add_argument("--speed", type=float, default=1.0, help=t("help.camera.speed"))
+    p.add_argument("--max-frames", type=int, help=t("help.camera.max_frames"))
+    p.add_argument("--out", metavar="FILE.jsonl", help=t("help.camera.out"))
+    p.add_argument("--bootstrap", help=t("help.camera.bootstrap"))
+    p.epilog = t("epilog.camera")
 
 
 def _specs(args: argparse.Namespace):

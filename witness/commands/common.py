@@ -17,22 +17,30 @@ register(
             "no broker configured: set WITNESS_KAFKA_BOOTSTRAP=host:port or pass --bootstrap; to try Witness, run witness demo (embedded broker)",
         ),
         "common.config_error": ("配置错误：{error}", "configuration error: {error}"),
+        "help.common.bootstrap": (
+            "Kafka 引导服务器 主机:端口（默认：$WITNESS_KAFKA_BOOTSTRAP）",
+            "Kafka bootstrap host:port (default: $WITNESS_KAFKA_BOOTSTRAP)",
+        ),
+        "help.common.out": (
+            "把事件作为一行 JSON 追加到此文件，而不发布",
+            "append the event as one JSON line to this file instead of publishing",
+        ),
+        "help.common.ts": (
+            "事件时间，带时区偏移的 ISO-8601（默认：当前时间）",
+            "event time, ISO-8601 with offset (default: now)",
+        ),
     }
 )
 
 
 def add_broker_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--bootstrap", help="Kafka bootstrap host:port (default: $WITNESS_KAFKA_BOOTSTRAP)"
-    )
+    p.add_argument("--bootstrap", help=t("help.common.bootstrap"))
 
 
 def add_event_arguments(p: argparse.ArgumentParser) -> None:
     """--out, --ts and --bootstrap of the commands that turn one file into one event."""
-    p.add_argument(
-        "--out", help="append the event as one JSON line to this file instead of publishing"
-    )
-    p.add_argument("--ts", help="event time, ISO-8601 with offset (default: now)")
+    p.add_argument("--out", help=t("help.common.out"))
+    p.add_argument("--ts", help=t("help.common.ts"))
     add_broker_argument(p)
 
 

@@ -66,33 +66,49 @@ register(
 )
 
 
+register(
+    {
+        "help.demo.projects": ("模拟项目数（默认 12）", "simulated projects (default 12)"),
+        "help.demo.seed": ("模拟器随机种子（默认 7）", "simulator seed (default 7)"),
+        "help.demo.speed": (
+            "每实际秒对应的演示秒数（默认 6：每个项目在线 30-45 分钟）",
+            "demo seconds per real second (default 6: a project stays live for 30-45 minutes)",
+        ),
+        "help.demo.port": ("监控墙端口（默认 8501）", "wall port (default 8501)"),
+        "help.demo.no_wall": ("不启动监控墙", "do not start the wall"),
+        "help.demo.headless": ("不为监控墙打开浏览器", "do not open a browser for the wall"),
+        "help.demo.duration": (
+            "S 秒后停止（默认：一天接一天地运行，直到 Ctrl-C）",
+            "stop after S seconds (default: run day after day until Ctrl-C)",
+        ),
+        "epilog.demo": (
+            "示例：\n"
+            "  witness demo                         # 打开 http://localhost:8501，以 officer 登录\n"
+            "  witness demo --speed 1                # 按实际时间运行一天\n"
+            "  witness demo --no-wall --duration 60 # 无界面的冒烟运行\n"
+            "  witness demo --into postgresql://host/witness_demo --yes  # 使用自己的数据库",
+            "examples:\n"
+            "  witness demo                         # open http://localhost:8501 and log in as officer\n"
+            "  witness demo --speed 1                # the day at real time\n"
+            "  witness demo --no-wall --duration 60 # headless smoke run\n"
+            "  witness demo --into postgresql://host/witness_demo --yes  # a database of your own",
+        ),
+    }
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--projects", type=int, default=12, help="simulated projects (default 12)")
-    p.add_argument("--seed", type=int, default=7, help="simulator seed (default 7)")
-    p.add_argument(
-        "--speed",
-        type=float,
-        default=6.0,
-        help="demo seconds per real second (default 6: a project stays live for 30-45 minutes)",
-    )
-    p.add_argument("--port", type=int, default=8501, help="wall port (default 8501)")
-    p.add_argument("--no-wall", action="store_true", help="do not start the wall")
-    p.add_argument("--headless", action="store_true", help="do not open a browser for the wall")
+    p.add_argument("--projects", type=int, default=12, help=t("help.demo.projects"))
+    p.add_argument("--seed", type=int, default=7, help=t("help.demo.seed"))
+    p.add_argument("--speed", type=float, default=6.0, help=t("help.demo.speed"))
+    p.add_argument("--port", type=int, default=8501, help=t("help.demo.port"))
+    p.add_argument("--no-wall", action="store_true", help=t("help.demo.no_wall"))
+    p.add_argument("--headless", action="store_true", help=t("help.demo.headless"))
     demo_setup.add_arguments(p)
     p.add_argument(
-        "--duration",
-        type=float,
-        default=None,
-        metavar="S",
-        help="stop after S seconds (default: run day after day until Ctrl-C)",
+        "--duration", type=float, default=None, metavar="S", help=t("help.demo.duration")
     )
-    p.epilog = (
-        "examples:\n"
-        "  witness demo                         # open http://localhost:8501 and log in as officer\n"
-        "  witness demo --speed 1                # the day at real time\n"
-        "  witness demo --no-wall --duration 60 # headless smoke run\n"
-        "  witness demo --into postgresql://host/witness_demo --yes  # a database of your own"
-    )
+    p.epilog = t("epilog.demo")
 
 
 def run(args: argparse.Namespace) -> int:

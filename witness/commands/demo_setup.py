@@ -43,6 +43,11 @@ register(
             "已存在的账号未改动（密码不变）：{names}",
             "existing accounts left as they were (passwords unchanged): {names}",
         ),
+        "help.demo.into": (
+            "把演示写入此数据库，而不是 var/demo.db（需要 --yes）",
+            "write the demo into this database instead of var/demo.db (needs --yes)",
+        ),
+        "help.demo.yes": ("确认 --into", "confirm --into"),
     }
 )
 
@@ -58,12 +63,8 @@ class DemoTarget:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--into",
-        metavar="URL",
-        help="write the demo into this database instead of var/demo.db (needs --yes)",
-    )
-    p.add_argument("--yes", action="store_true", help="confirm --into")
+    p.add_argument("--into", metavar="URL", help=t("help.demo.into"))
+    p.add_argument("--yes", action="store_true", help=t("help.demo.yes"))
 
 
 def choose_target(args: argparse.Namespace, env: dict[str, str] | None = None) -> DemoTarget:

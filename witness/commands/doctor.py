@@ -476,34 +476,44 @@ def rekey_from(settings):
     return rekey_registry(settings.kafka_bootstrap, topics, stored)
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    from witness.i18n import current_locale
+register(
+    {
+        "help.doctor.fix": (
+            "先创建缺失的主题（分区数取 WITNESS_PARTITIONS）、把按旧方式作键的登记事实按事实键重新发布、迁移数据库，再检查",
+            "create missing topics (WITNESS_PARTITIONS partitions), re-key registry facts published the old way, and migrate the database first",
+        ),
+        "help.doctor.timeout": (
+            "等待消息代理和数据库的秒数（默认 5）",
+            "how long to wait for the broker and database (default 5)",
+        ),
+        "epilog.doctor": (
+            "示例：\n"
+            "  witness doctor                 # 退出码 0 = 正常，1 = 有问题\n"
+            "  witness doctor --fix           # 先创建主题并迁移数据库，再检查\n"
+            "  docker compose run --rm init   # 在 compose 部署中做同样的事\n"
+            "\n"
+            "读取 WITNESS_KAFKA_BOOTSTRAP、WITNESS_DATABASE_URL、WITNESS_PARTITIONS、WITNESS_TOPIC_PREFIX",
+            "examples:\n"
+            "  witness doctor                 # exit 0 = healthy, 1 = something is wrong\n"
+            "  witness doctor --fix           # create topics + migrate, then check\n"
+            "  docker compose run --rm init   # the same, inside the compose deployment\n"
+            "\n"
+            "reads WITNESS_KAFKA_BOOTSTRAP, WITNESS_DATABASE_URL, WITNESS_PARTITIONS, WITNESS_TOPIC_PREFIX",
+        ),
+    }
+)
 
-    en = current_locale() == "en"
-    p.add_argument(
-        "--fix",
-        action="store_true",
-        help="create missing topics (WITNESS_PARTITIONS partitions), re-key registry facts published the old way, and migrate the database first"
-        if en
-        else "先创建缺失的主题（分区数取 WITNESS_PARTITIONS）、把按旧方式作键的登记事实按事实键重新发布、迁移数据库，再检查",
-    )
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fix", action="store_true", help=t("help.doctor.fix"))
     p.add_argument(
         "--timeout",
         type=float,
         default=5.0,
         metavar="SECONDS",
-        help="how long to wait for the broker and database (default 5)"
-        if en
-        else "等待消息代理和数据库的秒数（默认 5）",
+        help=t("help.doctor.timeout"),
     )
-    p.epilog = (
-        "examples / 示例:\n"
-        "  witness doctor                 # exit 0 = healthy, 1 = something is wrong\n"
-        "  witness doctor --fix           # create topics + migrate, then check\n"
-        "  docker compose run --rm init   # the same, inside the compose deployment\n"
-        "\n"
-        "reads WITNESS_KAFKA_BOOTSTRAP, WITNESS_DATABASE_URL, WITNESS_PARTITIONS, WITNESS_TOPIC_PREFIX"
-    )
+    p.epilog = t("epilog.doctor")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -35,44 +35,62 @@ register(
 )
 
 
+register(
+    {
+        "help.evaluate.truth": (
+            "真值文件，由 `witness simulate --truth` 生成",
+            "truth file from `witness simulate --truth`",
+        ),
+        "help.evaluate.alerts": (
+            "告警文件，每行一条 JSON 告警（例如来自 `witness replay --out`）",
+            "alerts, one JSON alert per line (e.g. from `witness replay --out`)",
+        ),
+        "help.evaluate.seeds": (
+            "不读文件：在本机按这些种子模拟并重放（如 1,2,3），输出一张表："
+            "各种子的精确率/召回率、汇总数字，以及每 100 个无问题项目的误报数",
+            "instead of files: simulate and replay these seeds here (e.g. 1,2,3) and print "
+            "one table with each seed's precision/recall, the pooled figures and false alarms "
+            "per 100 honest projects",
+        ),
+        "help.evaluate.projects": (
+            "与 --seeds 一起用：每个种子的项目数（默认 200）",
+            "with --seeds: projects per seed (default 200)",
+        ),
+        "help.evaluate.json": ("以 JSON 输出完整报告", "print the full report as JSON"),
+        "help.evaluate.show": (
+            "最多列出 N 条漏报和 N 条误报（默认 20）",
+            "list at most N missed and N false cases (default 20)",
+        ),
+        "epilog.evaluate": (
+            "匹配条件：同一规则、同一项目（真值中 '*' = 任意项目），且涉及对象一致\n"
+            "（任一方为空、一方包含另一方，或 Jaccard >= 0.5）；见 witness/simulator/truth_eval.py。\n"
+            "FA/100 = 每 100 个未植入该规则案例的项目中该规则的误报数（预算 1）。\n"
+            "示例：\n"
+            "  witness simulate --out ev.jsonl --truth truth.jsonl && witness replay ev.jsonl --out al.jsonl\n"
+            "  witness evaluate --truth truth.jsonl --alerts al.jsonl\n"
+            "  witness evaluate --seeds 1,2,3 --projects 200     # 每个种子需要几分钟",
+            "matching: same rule, same project (truth '*' = any project), and subjects that agree\n"
+            "(either empty, one contains the other, or Jaccard >= 0.5); see witness/simulator/truth_eval.py.\n"
+            "FA/100 = false alarms of the rule per 100 projects with no planted case of it (budget 1).\n"
+            "examples:\n"
+            "  witness simulate --out ev.jsonl --truth truth.jsonl && witness replay ev.jsonl --out al.jsonl\n"
+            "  witness evaluate --truth truth.jsonl --alerts al.jsonl\n"
+            "  witness evaluate --seeds 1,2,3 --projects 200     # a few minutes per seed",
+        ),
+    }
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--truth", metavar="FILE", help="truth file from `witness simulate --truth`")
+    p.add_argument("--truth", metavar="FILE", help=t("help.evaluate.truth"))
+    p.add_argument("--alerts", metavar="FILE", help=t("help.evaluate.alerts"))
+    p.add_argument("--seeds", metavar="LIST", help=t("help.evaluate.seeds"))
     p.add_argument(
-        "--alerts",
-        metavar="FILE",
-        help="alerts, one JSON alert per line (e.g. from `witness replay --out`)",
+        "--projects", type=int, default=200, metavar="N", help=t("help.evaluate.projects")
     )
-    p.add_argument(
-        "--seeds",
-        metavar="LIST",
-        help="instead of files: simulate and replay these seeds here (e.g. 1,2,3) and print "
-        "one table with each seed's precision/recall, the pooled figures and false alarms "
-        "per 100 honest projects",
-    )
-    p.add_argument(
-        "--projects",
-        type=int,
-        default=200,
-        metavar="N",
-        help="with --seeds: projects per seed (default 200)",
-    )
-    p.add_argument("--json", action="store_true", help="print the full report as JSON")
-    p.add_argument(
-        "--show",
-        type=int,
-        default=20,
-        metavar="N",
-        help="list at most N missed and N false cases (default 20)",
-    )
-    p.epilog = (
-        "matching: same rule, same project (truth '*' = any project), and subjects that agree\n"
-        "(either empty, one contains the other, or Jaccard >= 0.5); see witness/simulator/truth_eval.py.\n"
-        "FA/100 = false alarms of the rule per 100 projects with no planted case of it (budget 1).\n"
-        "examples:\n"
-        "  witness simulate --out ev.jsonl --truth truth.jsonl && witness replay ev.jsonl --out al.jsonl\n"
-        "  witness evaluate --truth truth.jsonl --alerts al.jsonl\n"
-        "  witness evaluate --seeds 1,2,3 --projects 200     # a few minutes per seed"
-    )
+    p.add_argument("--json", action="store_true", help=t("help.evaluate.json"))
+    p.add_argument("--show", type=int, default=20, metavar="N", help=t("help.evaluate.show"))
+    p.epilog = t("epilog.evaluate")
 
 
 def _pct(x: float | None) -> str:

@@ -31,17 +31,34 @@ register(
 SHOW_ERRORS = 50
 
 
+register(
+    {
+        "help.ingest.file": (
+            "事件文件，每行一个 JSON 事件（DESIGN §4），或用 - 表示标准输入",
+            "events file, one JSON event per line (DESIGN §4), or - for stdin",
+        ),
+        "help.ingest.no_progress": ("不显示进度条", "no progress bar"),
+        "epilog.ingest": (
+            "示例：\n"
+            "  witness ingest day.jsonl\n"
+            "  witness simulate --projects 5 --out - | witness ingest -\n"
+            "退出码：0 全部行已发布，1 部分行被拒绝（正确的行仍已发布），\n"
+            "        3 消息代理未确认部分发送（提示信息会给出应从哪一行重新导入）",
+            "examples:\n"
+            "  witness ingest day.jsonl\n"
+            "  witness simulate --projects 5 --out - | witness ingest -\n"
+            "exit code: 0 all lines published, 1 some lines rejected (the good ones are still published),\n"
+            "           3 the broker did not acknowledge some sends (the message names the line to re-run from)",
+        ),
+    }
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", help="events file, one JSON event per line (DESIGN §4), or - for stdin")
+    p.add_argument("file", help=t("help.ingest.file"))
     add_broker_argument(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.epilog = (
-        "examples:\n"
-        "  witness ingest day.jsonl\n"
-        "  witness simulate --projects 5 --out - | witness ingest -\n"
-        "exit code: 0 all lines published, 1 some lines rejected (the good ones are still published),\n"
-        "           3 the broker did not acknowledge some sends (the message names the line to re-run from)"
-    )
+    p.add_argument("--no-progress", action="store_true", help=t("help.ingest.no_progress"))
+    p.epilog = t("epilog.ingest")
 
 
 def run(args: argparse.Namespace) -> int:

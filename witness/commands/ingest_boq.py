@@ -35,41 +35,84 @@ register(
 )
 
 
+register(
+    {
+        "help.ingest_boq.file": (
+            "XLSX 或 CSV 文件（按内容识别类型）",
+            "XLSX or CSV file (the type is read from the content)",
+        ),
+        "help.ingest_boq.project": ("项目编号，例如 JY-2026-0012", "project id, e.g. JY-2026-0012"),
+        "help.ingest_boq.bidder": (
+            "清单所属方：投标人编号（统一社会信用代码），或 'tender' 表示招标控制价清单",
+            "owner: the bidder's id (统一社会信用代码), or 'tender' for the control bill (招标控制价)",
+        ),
+        "help.ingest_boq.columns": (
+            "按指定列读取，不自动识别表头：FIELD=COLUMN,...，FIELD 取 "
+            "code、name、unit、quantity、unit_price、total、labour、material、machine、"
+            "management、profit 之一，COLUMN 为列字母（F）、列号（6）或表头文字（综合单价）",
+            "column layout instead of header detection: FIELD=COLUMN,... with FIELD one of "
+            "code, name, unit, quantity, unit_price, total, labour, material, machine, management, "
+            "profit and COLUMN a letter (F), a number (6) or the header text (综合单价)",
+        ),
+        "help.ingest_boq.doc_id": (
+            "清单编号（默认：PROJECT:BIDDER:boq:sha256 前 12 位）",
+            "bill id (default: PROJECT:BIDDER:boq:first 12 of sha256)",
+        ),
+        "help.ingest_boq.software": (
+            "计价软件名称（默认：从文件读取）",
+            "pricing software name (default: read from the file)",
+        ),
+        "help.ingest_boq.software_version": ("计价软件版本", "its version"),
+        "help.ingest_boq.lock_id": (
+            "计价软件的加密锁号（默认：从文件读取）",
+            "加密锁号 of the pricing software (default: from the file)",
+        ),
+        "help.ingest_boq.machine_code": (
+            "为清单计价的计算机的机器码",
+            "机器码 of the computer that priced the bill",
+        ),
+        "epilog.ingest_boq": (
+            "示例：\n"
+            "  witness ingest-boq 招标控制价.xlsx --project JY-2026-0012 --bidder tender --out ev.jsonl\n"
+            "  witness ingest-boq 投标报价.xlsx --project JY-2026-0012 --bidder 91310000MA1K000000\n"
+            "  witness ingest-boq bill.csv --project P --bidder B --columns code=A,name=B,unit=C,"
+            "quantity=D,unit_price=E,total=F\n"
+            "自动识别的表头：项目编码 项目名称 计量单位 工程量 综合单价 合价\n"
+            "（表中有的话还有 人工费 材料费 机械费 管理费 利润），在每个工作表的前 40 行中查找，\n"
+            "支持两行表头。没有项目编码的行（分部标题、本页小计、合计）跳过。CSV：UTF-8 或 GBK。\n"
+            "标为 加密锁号 / 机器码 / 计价软件 的单元格读作计价软件指纹。项目开标\n"
+            "（opening.started）后 BOQ 规则评判已有的清单，此后到达的每份清单也都评判。\n"
+            "退出码：0 完成，2 文件无法读取、单元格有误（逐个给出工作表、行和列）或参数错误",
+            "examples:\n"
+            "  witness ingest-boq 招标控制价.xlsx --project JY-2026-0012 --bidder tender --out ev.jsonl\n"
+            "  witness ingest-boq 投标报价.xlsx --project JY-2026-0012 --bidder 91310000MA1K000000\n"
+            "  witness ingest-boq bill.csv --project P --bidder B --columns code=A,name=B,unit=C,"
+            "quantity=D,unit_price=E,total=F\n"
+            "headers found by themselves: 项目编码 项目名称 计量单位 工程量 综合单价 合价\n"
+            "(and 人工费 材料费 机械费 管理费 利润 where the table has them), on every sheet,\n"
+            "in the first 40 rows, two-row headers included. Rows without a code (sections,\n"
+            "本页小计, 合计) are skipped. CSV: UTF-8 or GBK. Cells labelled 加密锁号 / 机器码 /\n"
+            "计价软件 are read as the software fingerprint. BOQ rules judge the bills once\n"
+            "the project's bids are opened (opening.started), and every bill after that.\n"
+            "exit code: 0 done, 2 unreadable file, bad cells (each named by sheet, row and\n"
+            "column) or bad arguments",
+        ),
+    }
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", help="XLSX or CSV file (the type is read from the content)")
-    p.add_argument("--project", required=True, help="project id, e.g. JY-2026-0012")
-    p.add_argument(
-        "--bidder",
-        required=True,
-        help="owner: the bidder's id (统一社会信用代码), or 'tender' for the control bill (招标控制价)",
-    )
-    p.add_argument(
-        "--columns",
-        help="column layout instead of header detection: FIELD=COLUMN,... with FIELD one of "
-        "code, name, unit, quantity, unit_price, total, labour, material, machine, management, "
-        "profit and COLUMN a letter (F), a number (6) or the header text (综合单价)",
-    )
-    p.add_argument("--doc-id", help="bill id (default: PROJECT:BIDDER:boq:first 12 of sha256)")
-    p.add_argument("--software", help="pricing software name (default: read from the file)")
-    p.add_argument("--software-version", help="its version")
-    p.add_argument("--lock-id", help="加密锁号 of the pricing software (default: from the file)")
-    p.add_argument("--machine-code", help="机器码 of the computer that priced the bill")
+    p.add_argument("file", help=t("help.ingest_boq.file"))
+    p.add_argument("--project", required=True, help=t("help.ingest_boq.project"))
+    p.add_argument("--bidder", required=True, help=t("help.ingest_boq.bidder"))
+    p.add_argument("--columns", help=t("help.ingest_boq.columns"))
+    p.add_argument("--doc-id", help=t("help.ingest_boq.doc_id"))
+    p.add_argument("--software", help=t("help.ingest_boq.software"))
+    p.add_argument("--software-version", help=t("help.ingest_boq.software_version"))
+    p.add_argument("--lock-id", help=t("help.ingest_boq.lock_id"))
+    p.add_argument("--machine-code", help=t("help.ingest_boq.machine_code"))
     add_event_arguments(p)
-    p.epilog = (
-        "examples:\n"
-        "  witness ingest-boq 招标控制价.xlsx --project JY-2026-0012 --bidder tender --out ev.jsonl\n"
-        "  witness ingest-boq 投标报价.xlsx --project JY-2026-0012 --bidder 91310000MA1K000000\n"
-        "  witness ingest-boq bill.csv --project P --bidder B --columns code=A,name=B,unit=C,"
-        "quantity=D,unit_price=E,total=F\n"
-        "headers found by themselves: 项目编码 项目名称 计量单位 工程量 综合单价 合价\n"
-        "(and 人工费 材料费 机械费 管理费 利润 where the table has them), on every sheet,\n"
-        "in the first 40 rows, two-row headers included. Rows without a code (sections,\n"
-        "本页小计, 合计) are skipped. CSV: UTF-8 or GBK. Cells labelled 加密锁号 / 机器码 /\n"
-        "计价软件 are read as the software fingerprint. BOQ rules judge the bills once\n"
-        "the project's bids are opened (opening.started), and every bill after that.\n"
-        "exit code: 0 done, 2 unreadable file, bad cells (each named by sheet, row and\n"
-        "column) or bad arguments"
-    )
+    p.epilog = t("epilog.ingest_boq")
 
 
 def build_event(args: argparse.Namespace, bill, fixed_names: tuple[str, ...]) -> Event:

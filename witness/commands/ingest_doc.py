@@ -41,29 +41,53 @@ register(
 )
 
 
+register(
+    {
+        "help.ingest_doc.file": (
+            "PDF 或 DOCX 文件（按内容识别类型）",
+            "PDF or DOCX file (the type is read from the content)",
+        ),
+        "help.ingest_doc.project": ("项目编号，例如 JY-2026-0012", "project id, e.g. JY-2026-0012"),
+        "help.ingest_doc.bidder": (
+            "文件所属方：投标人编号（统一社会信用代码），或 'tender' 表示招标文件",
+            "owner: the bidder's id (统一社会信用代码), or 'tender' for the tender document",
+        ),
+        "help.ingest_doc.kind": (
+            "文件类别（默认：--bidder tender 时为 tender，否则为 technical）",
+            "document kind (default: tender for --bidder tender, else technical)",
+        ),
+        "help.ingest_doc.doc_id": (
+            "文件编号（默认：PROJECT:BIDDER:sha256 前 12 位）",
+            "document id (default: PROJECT:BIDDER:first 12 of sha256)",
+        ),
+        "epilog.ingest_doc": (
+            "示例：\n"
+            "  witness ingest-doc 招标文件.pdf --project JY-2026-0012 --bidder tender --out ev.jsonl\n"
+            "  witness ingest-doc 技术标.docx --project JY-2026-0012 --bidder 91310000MA1K000000\n"
+            "读取的元数据：author、last_modified_by、created、modified、creator/producer、\n"
+            "DOCX 的 w:rsidRoot（word/settings.xml）、PDF XMP 的 xmpMM:DocumentID，以及文件的 sha256。\n"
+            "退出码：0 完成，2 文件无法读取、已加密、格式不支持，或参数错误",
+            "examples:\n"
+            "  witness ingest-doc 招标文件.pdf --project JY-2026-0012 --bidder tender --out ev.jsonl\n"
+            "  witness ingest-doc 技术标.docx --project JY-2026-0012 --bidder 91310000MA1K000000\n"
+            "metadata read: author, last_modified_by, created, modified, creator/producer,\n"
+            "DOCX w:rsidRoot (word/settings.xml), PDF XMP xmpMM:DocumentID; plus the file's sha256.\n"
+            "exit code: 0 done, 2 unreadable/encrypted/unsupported file or bad arguments",
+        ),
+    }
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", help="PDF or DOCX file (the type is read from the content)")
-    p.add_argument("--project", required=True, help="project id, e.g. JY-2026-0012")
+    p.add_argument("file", help=t("help.ingest_doc.file"))
+    p.add_argument("--project", required=True, help=t("help.ingest_doc.project"))
+    p.add_argument("--bidder", required=True, help=t("help.ingest_doc.bidder"))
     p.add_argument(
-        "--bidder",
-        required=True,
-        help="owner: the bidder's id (统一社会信用代码), or 'tender' for the tender document",
+        "--kind", choices=("technical", "commercial", "tender"), help=t("help.ingest_doc.kind")
     )
-    p.add_argument(
-        "--kind",
-        choices=("technical", "commercial", "tender"),
-        help="document kind (default: tender for --bidder tender, else technical)",
-    )
-    p.add_argument("--doc-id", help="document id (default: PROJECT:BIDDER:first 12 of sha256)")
+    p.add_argument("--doc-id", help=t("help.ingest_doc.doc_id"))
     add_event_arguments(p)
-    p.epilog = (
-        "examples:\n"
-        "  witness ingest-doc 招标文件.pdf --project JY-2026-0012 --bidder tender --out ev.jsonl\n"
-        "  witness ingest-doc 技术标.docx --project JY-2026-0012 --bidder 91310000MA1K000000\n"
-        "metadata read: author, last_modified_by, created, modified, creator/producer,\n"
-        "DOCX w:rsidRoot (word/settings.xml), PDF XMP xmpMM:DocumentID; plus the file's sha256.\n"
-        "exit code: 0 done, 2 unreadable/encrypted/unsupported file or bad arguments"
-    )
+    p.epilog = t("epilog.ingest_doc")
 
 
 def build_event(args: argparse.Namespace, extracted) -> Event:

@@ -68,68 +68,74 @@ register(
 )
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    from witness.i18n import current_locale
-
-    en = current_locale() == "en"
-
-    def h(zh: str, english: str) -> str:
-        return english if en else zh
-
-    p.add_argument(
-        "project", metavar="PROJECT", help=h("项目编号", "project id, e.g. JY-2026-0012")
-    )
-    p.add_argument(
-        "--out",
-        help=h(
+register(
+    {
+        "help.record.project": ("项目编号，例如 JY-2026-0012", "project id, e.g. JY-2026-0012"),
+        "help.record.out": (
             "输出文件（默认按项目、链位置和格式命名，写在当前目录）",
             "output file (default: named by project, chain position and format, in this folder)",
         ),
-    )
-    p.add_argument("--format", choices=("pdf", "html"), default="pdf", help="pdf (default) | html")
-    src = p.add_mutually_exclusive_group()
-    src.add_argument(
-        "--events",
-        metavar="FILE.jsonl",
-        help=h(
+        "help.record.format": ("pdf（默认）| html", "pdf (default) | html"),
+        "help.record.events": (
             "离线：依据事件文件生成（像 witness replay 一样重新运行检测器；不写入哈希链）",
             "offline: from an events file (detectors re-run like witness replay; not chained)",
         ),
-    )
-    src.add_argument(
-        "--bundle",
-        metavar="FILE.zip",
-        help=h(
+        "help.record.bundle": (
             "离线：依据归档包生成（先校验归档包；不写入哈希链）",
             "offline: from an archive bundle (verified first; not chained)",
         ),
-    )
-    src.add_argument(
-        "--referral",
-        metavar="ALERT_ID",
-        help=h(
+        "help.record.referral": (
             "为已移交的告警生成移交函（--to supervisor）或督办单（--to committee）",
             "a referral letter for a referred alert: to the supervisor (default) or the committee",
         ),
+        "help.record.list": (
+            "列出项目已生成的记录与函件",
+            "list the documents made for the project",
+        ),
+        "help.record.to": (
+            "与 --referral 一起用：supervisor 生成移交函（默认），committee 生成督办单",
+            "with --referral: supervisor for a referral letter (default), "
+            "committee for a request to the committee",
+        ),
+        "epilog.record": (
+            "示例：\n"
+            "  witness record JY-2026-0012                          # 依据存储库生成 PDF，哈希写入链\n"
+            "  witness record JY-2026-0012 --format html --out r.html\n"
+            "  witness record JY-2026-0012 --events events.jsonl    # 离线生成，重新运行检测器\n"
+            "  witness record JY-2026-0012 --bundle JY-2026-0012.witness.zip\n"
+            "  witness record JY-2026-0012 --referral ALERT_ID --to committee\n"
+            "  witness archive verify JY-2026-0012.witness.zip --record JY-2026-0012.record.57.zh-CN.pdf\n"
+            "\n"
+            "WITNESS_LOCALE=en 切换为英文；WITNESS_RECORD_FONT 指定中文 TrueType 字体\n"
+            "（默认：已安装 WenQuanYi Zen Hei 时用它，否则用内置的 STSong-Light）。",
+            "examples:\n"
+            "  witness record JY-2026-0012                          # PDF from the store, hash chained\n"
+            "  witness record JY-2026-0012 --format html --out r.html\n"
+            "  witness record JY-2026-0012 --events events.jsonl    # offline, detectors re-run\n"
+            "  witness record JY-2026-0012 --bundle JY-2026-0012.witness.zip\n"
+            "  witness record JY-2026-0012 --referral ALERT_ID --to committee\n"
+            "  witness archive verify JY-2026-0012.witness.zip --record JY-2026-0012.record.57.zh-CN.pdf\n"
+            "\n"
+            "WITNESS_LOCALE=en for English; WITNESS_RECORD_FONT selects the Chinese TrueType font\n"
+            "(default: WenQuanYi Zen Hei if installed, else the built-in STSong-Light).",
+        ),
+    }
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", metavar="PROJECT", help=t("help.record.project"))
+    p.add_argument("--out", help=t("help.record.out"))
+    p.add_argument("--format", choices=("pdf", "html"), default="pdf", help=t("help.record.format"))
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--events", metavar="FILE.jsonl", help=t("help.record.events"))
+    src.add_argument("--bundle", metavar="FILE.zip", help=t("help.record.bundle"))
+    src.add_argument("--referral", metavar="ALERT_ID", help=t("help.record.referral"))
+    src.add_argument("--list", action="store_true", help=t("help.record.list"))
+    p.add_argument(
+        "--to", choices=("supervisor", "committee"), default="supervisor", help=t("help.record.to")
     )
-    src.add_argument(
-        "--list",
-        action="store_true",
-        help=h("列出项目已生成的记录与函件", "list the documents made for the project"),
-    )
-    p.add_argument("--to", choices=("supervisor", "committee"), default="supervisor")
-    p.epilog = (
-        "examples / 示例:\n"
-        "  witness record JY-2026-0012                          # PDF from the store, hash chained\n"
-        "  witness record JY-2026-0012 --format html --out r.html\n"
-        "  witness record JY-2026-0012 --events events.jsonl    # offline, detectors re-run\n"
-        "  witness record JY-2026-0012 --bundle JY-2026-0012.witness.zip\n"
-        "  witness record JY-2026-0012 --referral ALERT_ID --to committee\n"
-        "  witness archive verify JY-2026-0012.witness.zip --record JY-2026-0012.record.57.zh-CN.pdf\n"
-        "\n"
-        "WITNESS_LOCALE=en for English; WITNESS_RECORD_FONT selects the Chinese TrueType font\n"
-        "(default: WenQuanYi Zen Hei if installed, else the built-in STSong-Light)."
-    )
+    p.epilog = t("epilog.record")
 
 
 def _write(out: str, content: bytes) -> None:

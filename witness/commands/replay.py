@@ -40,17 +40,37 @@ register(
 )
 
 
+register(
+    {
+        "help.replay.file": (
+            "事件 JSONL 文件，或用 - 表示标准输入",
+            "events JSONL file, or - for standard input",
+        ),
+        "help.replay.project": (
+            "从存储库重放一个已归档的项目，而不读取文件",
+            "replay an archived project from the store instead of a file",
+        ),
+        "help.replay.out": (
+            "告警以 JSON 行写到何处（默认：标准输出）",
+            "where to write alerts as JSON lines (default: standard output)",
+        ),
+        "epilog.replay": (
+            "示例：\n"
+            "  witness replay events.jsonl --out alerts.jsonl\n"
+            "  witness replay --project JY-2026-0012      # 在线告警与现在重放得到的告警对照",
+            "examples:\n"
+            "  witness replay events.jsonl --out alerts.jsonl\n"
+            "  witness replay --project JY-2026-0012      # live alerts vs alerts raised now",
+        ),
+    }
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", nargs="?", help="events JSONL file, or - for standard input")
-    p.add_argument("--project", help="replay an archived project from the store instead of a file")
-    p.add_argument(
-        "--out", default="-", help="where to write alerts as JSON lines (default: standard output)"
-    )
-    p.epilog = (
-        "examples:\n"
-        "  witness replay events.jsonl --out alerts.jsonl\n"
-        "  witness replay --project JY-2026-0012      # live alerts vs alerts raised now"
-    )
+    p.add_argument("file", nargs="?", help=t("help.replay.file"))
+    p.add_argument("--project", help=t("help.replay.project"))
+    p.add_argument("--out", default="-", help=t("help.replay.out"))
+    p.epilog = t("epilog.replay")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -36,35 +36,54 @@ register(
 )
 
 
+register(
+    {
+        "help.run.role": (
+            "all（默认）：记录器、项目内检测器和跨项目检测器；可在同一消费组中运行多个 "
+            "'detectors' 进程横向扩展；'cross' 运行跨项目规则（一个实例工作，其余待命）",
+            "all (default): recorder, per-project detectors and cross-project detectors; "
+            "scale out with several 'detectors' processes in one group; 'cross' runs the "
+            "cross-project rules (one instance is active, others stand by)",
+        ),
+        "help.run.threads": (
+            "与 --role all 一起用：两个循环作为同一进程的两个线程运行（默认：两个进程，占两个核）",
+            "with --role all: run both loops as threads of one process (default: two processes, two cores)",
+        ),
+        "help.run.verbose": ("输出进度日志", "log progress"),
+        "epilog.run": (
+            "示例：\n"
+            "  WITNESS_KAFKA_BOOTSTRAP=kafka:9092 WITNESS_DATABASE_URL=postgresql://u@db/witness witness run\n"
+            "  witness run --role detectors      # 消费组中多个工作进程之一\n"
+            "  witness run --role cross          # 跨项目运行 REL-RING、BID-LOSER、REJ-RATE、DOC\n"
+            "  witness run --role recorder       # 把事件、告警和死信写入存储库\n"
+            "\n"
+            "检测器工作进程把状态快照保存在数据库中（每 WITNESS_SNAPSHOT_EVENTS 个事件或\n"
+            "每 WITNESS_SNAPSHOT_SECONDS 秒保存一次），因此重启或分区再均衡后只需读取快照之后的数据。",
+            "examples:\n"
+            "  WITNESS_KAFKA_BOOTSTRAP=kafka:9092 WITNESS_DATABASE_URL=postgresql://u@db/witness witness run\n"
+            "  witness run --role detectors      # one of several workers in the consumer group\n"
+            "  witness run --role cross          # REL-RING, BID-LOSER, REJ-RATE, DOC across projects\n"
+            "  witness run --role recorder       # writes events, alerts and dead letters to the store\n"
+            "\n"
+            "Detector workers keep snapshots of their state in the database (every\n"
+            "WITNESS_SNAPSHOT_EVENTS events or WITNESS_SNAPSHOT_SECONDS seconds), so a restart or\n"
+            "a rebalance reads only what came after the snapshot.",
+        ),
+    }
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--role",
         choices=["all", "detectors", "cross", "recorder"],
         default="all",
-        help=(
-            "all (default): recorder, per-project detectors and cross-project detectors; "
-            "scale out with several 'detectors' processes in one group; 'cross' runs the "
-            "cross-project rules (one instance is active, others stand by)"
-        ),
+        help=t("help.run.role"),
     )
     add_broker_argument(p)
-    p.add_argument(
-        "--threads",
-        action="store_true",
-        help="with --role all: run both loops as threads of one process (default: two processes, two cores)",
-    )
-    p.add_argument("-v", "--verbose", action="store_true", help="log progress")
-    p.epilog = (
-        "examples:\n"
-        "  WITNESS_KAFKA_BOOTSTRAP=kafka:9092 WITNESS_DATABASE_URL=postgresql://u@db/witness witness run\n"
-        "  witness run --role detectors      # one of several workers in the consumer group\n"
-        "  witness run --role cross          # REL-RING, BID-LOSER, REJ-RATE, DOC across projects\n"
-        "  witness run --role recorder       # writes events, alerts and dead letters to the store\n"
-        "\n"
-        "Detector workers keep snapshots of their state in the database (every\n"
-        "WITNESS_SNAPSHOT_EVENTS events or WITNESS_SNAPSHOT_SECONDS seconds), so a restart or\n"
-        "a rebalance reads only what came after the snapshot."
-    )
+    p.add_argument("--threads", action="store_true", help=t("help.run.threads"))
+    p.add_argument("-v", "--verbose", action="store_true", help=t("help.run.verbose"))
+    p.epilog = t("epilog.run")
 
 
 def run(args: argparse.Namespace) -> int:

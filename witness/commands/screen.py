@@ -132,79 +132,150 @@ COLUMN_OPTIONS = {
 }
 
 
+register(
+    {
+        "help.screen.file": (
+            "投标数据表：带表头行的 CSV，每行一条报价",
+            "bid table, CSV with a header row, one row per bid",
+        ),
+        "help.screen.tender": ("标段（包）编号所在列", "column with the tender / lot id"),
+        "help.screen.price": ("投标报价所在列", "column with the bid price"),
+        "help.screen.bidder": (
+            "投标人编号所在列（可选：不给时每行算一条报价，只运行价格筛查）",
+            "column with the bidder id (optional: without it each row is one bid and only "
+            "price screens run)",
+        ),
+        "help.screen.winner": (
+            "标记中标报价的列（1/0、true/false）或写明中标人的列；默认：未被否决的最低报价中标",
+            "column marking the winning bid (1/0, true/false) or naming the winner; "
+            "default: the lowest bid that was not rejected wins",
+        ),
+        "help.screen.reserve": (
+            "最高投标限价所在列",
+            "reserve / ceiling price (最高投标限价) column",
+        ),
+        "help.screen.rejected": (
+            "标记否决投标的列：1/0 或否决理由文字",
+            "column marking rejected bids (否决投标): 1/0 or a reason text",
+        ),
+        "help.screen.agent": (
+            "招标代理所在列，用于 REJ-RATE",
+            "procurement agent (招标代理) column, for REJ-RATE",
+        ),
+        "help.screen.published": (
+            "招标公告发布日期所在列（PROC-SHORT）",
+            "date the tender was published (PROC-SHORT)",
+        ),
+        "help.screen.deadline": (
+            "投标截止日期所在列（PROC-SHORT）",
+            "bid deadline date (PROC-SHORT)",
+        ),
+        "help.screen.out": ("要写出的逐标段 CSV", "per-tender CSV to write"),
+        "help.screen.groups": (
+            "另写出投标人团伙（陪标/轮流中标）CSV",
+            "also write the bidder-group (co-bidding/rotation) CSV",
+        ),
+        "help.screen.label": (
+            "已知案例的 0/1 列，按标段（auction_cartelized）或按报价"
+            "（Collusive_competitor：任一报价为 1 的标段即为案例）：输出每项筛查指标的 AUC",
+            "0/1 column of known cases, per tender (auction_cartelized) or per bid "
+            "(Collusive_competitor: a tender with any bid marked 1 is a case): print each "
+            "screen's AUC",
+        ),
+        "help.screen.warn_share": (
+            "某个标记命中的标段占比超过此值时给出警告（默认 0.25）",
+            "warn when a flag fires on more than this share of tenders (default 0.25)",
+        ),
+        "help.screen.no_progress": ("stderr 上不显示进度条", "no progress bar on stderr"),
+        "epilog.screen": (
+            "输出列：tender, n_bids, cv, spd, diffp, rd, kurt, skew, ks, flags, score, drivers\n"
+            "  flags   = 以 ';' 连接的规则编号：PRICE-40-4（报价有规律或完全相同），\n"
+            "            PRICE-SCREEN、PRICE-CLOSE (R024)、PRICE-DISCOUNT (R058)、BID-LOSER (R025)、\n"
+            "            REJ-ALL (R035)、REJ-LOW (R036)、REJ-RATE (R038)、PROC-SHORT (R003)、REL-RING；\n"
+            "            差距类和比率类标记的界限取自本文件自身的分布\n"
+            "  score   = 0-1，越高越可疑。这是本文件内的排序，不是概率：综合每个标段在本文件中\n"
+            "            各价格筛查指标、3-4 家报价子集筛查指标和缺失报价筛查指标上的百分位\n"
+            "            （给出 --bidder 时另含投标人的未中标率和在其他标段的共同投标；给出\n"
+            "            --reserve 时另含报价水平）。方向从文件本身学得：与核心陪标筛查指标\n"
+            "            （RD、skew）方向相反的指标会被反转，并标为 (reversed)。只有报价时：\n"
+            "            取这些百分位的简单平均（0.5 = 本文件的典型标段），不拟合权重；给出\n"
+            "            --bidder/--reserve 时：使用在 Tsuchiura 拍卖数据上拟合的权重（>= 0）\n"
+            "  drivers = 对评分抬升最多的筛查指标：名称、百分位、贡献\n"
+            "  仅凭文件本身看不出其中的串标方式时，评分偏弱：陪标报价紧贴中标价之上\n"
+            "            （此时改按 rd 升序排序），或一人包办所有报价、报价全都很接近、\n"
+            "            中标价不突出（此时改按 cv 升序排序）\n"
+            "{tsuchiura}"
+            "阈值：      WITNESS_CONFIG TOML 中的 [PRICE-*]、[BID-LOSER]、[REJ-*]、\n"
+            "            [PROC-SHORT]、[REL-RING]\n\n"
+            "示例（Tsuchiura 拍卖数据）：\n"
+            "  witness screen tsuchiura_data.csv --tender pid --bidder bidder_id --price bid \\\n"
+            "      --winner winner --reserve reserveprice --out tenders.csv --groups groups.csv \\\n"
+            "      --label auction_cartelized",
+            "output columns: tender, n_bids, cv, spd, diffp, rd, kurt, skew, ks, flags, score, drivers\n"
+            "  flags   = rule ids joined by ';': PRICE-40-4 (regular or identical prices),\n"
+            "            PRICE-SCREEN, PRICE-CLOSE (R024), PRICE-DISCOUNT (R058), BID-LOSER (R025),\n"
+            "            REJ-ALL (R035), REJ-LOW (R036), REJ-RATE (R038), PROC-SHORT (R003), REL-RING;\n"
+            "            gap and rate flags use fences from this file's own distribution\n"
+            "  score   = 0-1, HIGHER = MORE SUSPICIOUS. A ranking within this file, not a\n"
+            "            probability, over each tender's percentile in this file on the price\n"
+            "            screens, the subset screens of 3-4 bids and the missing-bids screen\n"
+            "            (with --bidder: bidders' loss rate and co-bidding elsewhere; with\n"
+            "            --reserve: the price level). Directions are learned from the file: a\n"
+            "            screen running against the core cover-bid screens (RD, skew) is turned\n"
+            "            round and marked (reversed). Prices only: the plain mean of those\n"
+            "            percentiles (0.5 = the file's typical tender), no fitted weights; with\n"
+            "            --bidder/--reserve: weights >= 0 fitted on the Tsuchiura auctions\n"
+            "  drivers = the screens that lifted the score most: name, percentile, contribution\n"
+            "  where the file alone cannot say how its cartel bids, the score is weak: a cover\n"
+            "            bid just above the winner (sort by rd ascending instead), one hand\n"
+            "            writing every bid, all tight, no winner apart (sort by cv ascending)\n"
+            "{tsuchiura}"
+            "thresholds: [PRICE-*], [BID-LOSER], [REJ-*], [PROC-SHORT], [REL-RING]\n"
+            "            in the WITNESS_CONFIG TOML\n\n"
+            "example (Tsuchiura auctions):\n"
+            "  witness screen tsuchiura_data.csv --tender pid --bidder bidder_id --price bid \\\n"
+            "      --winner winner --reserve reserveprice --out tenders.csv --groups groups.csv \\\n"
+            "      --label auction_cartelized",
+        ),
+        "epilog.screen.tsuchiura": (
+            "  Tsuchiura 拍卖（标签 auction_cartelized；AUC，按中标人分组 5 折交叉验证，\n"
+            "            拟合模型取折外结果）：仅报价 {prices}\n"
+            "            （此前按固定方向拟合为 {before}；最佳价格筛查指标 {best_price} "
+            "{best_price_auc}），\n"
+            "            --reserve {reserve}，--bidder {bidders}，两者都给 {both}；\n"
+            "            最佳单项筛查指标 {best} {best_auc}\n"
+            "            （该标签标记的是所有投标人都参加过其中至少 30 场的拍卖：\n"
+            "            把这些数字当作检出率之前，请先阅读 README）\n",
+            "  Tsuchiura auctions (label auction_cartelized; AUC, 5 folds grouped by winner,\n"
+            "            fitted models out-of-fold): prices only {prices} (fitted with\n"
+            "            fixed directions before: {before}; best price screen {best_price} "
+            "{best_price_auc}),\n"
+            "            --reserve {reserve}, --bidder {bidders}, both {both}; best single "
+            "screen {best} {best_auc}\n"
+            "            (that label marks auctions whose bidders all bid in >= 30 of them: see\n"
+            "            the README before reading these as detection rates)\n",
+        ),
+    }
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.formatter_class = argparse.RawDescriptionHelpFormatter
-    p.add_argument("file", help="bid table, CSV with a header row, one row per bid")
-    p.add_argument("--tender", required=True, metavar="COL", help="column with the tender / lot id")
-    p.add_argument("--price", required=True, metavar="COL", help="column with the bid price")
-    p.add_argument(
-        "--bidder",
-        metavar="COL",
-        help="column with the bidder id (optional: without it each row is one bid and only "
-        "price screens run)",
-    )
-    p.add_argument(
-        "--winner",
-        metavar="COL",
-        help="column marking the winning bid (1/0, true/false) or naming the winner; "
-        "default: the lowest bid that was not rejected wins",
-    )
-    p.add_argument("--reserve", metavar="COL", help="reserve / ceiling price (最高投标限价) column")
-    p.add_argument(
-        "--rejected",
-        metavar="COL",
-        help="column marking rejected bids (否决投标): 1/0 or a reason text",
-    )
-    p.add_argument(
-        "--agent", metavar="COL", help="procurement agent (招标代理) column, for REJ-RATE"
-    )
-    p.add_argument("--published", metavar="COL", help="date the tender was published (PROC-SHORT)")
-    p.add_argument("--deadline", metavar="COL", help="bid deadline date (PROC-SHORT)")
-    p.add_argument("--out", required=True, metavar="FILE", help="per-tender CSV to write")
-    p.add_argument(
-        "--groups", metavar="FILE", help="also write the bidder-group (co-bidding/rotation) CSV"
-    )
-    p.add_argument(
-        "--label",
-        metavar="COL",
-        help="0/1 column of known cases, per tender (auction_cartelized) or per bid "
-        "(Collusive_competitor: a tender with any bid marked 1 is a case): print each "
-        "screen's AUC",
-    )
-    p.add_argument(
-        "--warn-share",
-        type=float,
-        metavar="X",
-        help="warn when a flag fires on more than this share of tenders (default 0.25)",
-    )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    p.epilog = (
-        "output columns: tender, n_bids, cv, spd, diffp, rd, kurt, skew, ks, flags, score, drivers\n"
-        "  flags   = rule ids joined by ';': PRICE-40-4 (regular or identical prices),\n"
-        "            PRICE-SCREEN, PRICE-CLOSE (R024), PRICE-DISCOUNT (R058), BID-LOSER (R025),\n"
-        "            REJ-ALL (R035), REJ-LOW (R036), REJ-RATE (R038), PROC-SHORT (R003), REL-RING;\n"
-        "            gap and rate flags use fences from this file's own distribution\n"
-        "  score   = 0-1, HIGHER = MORE SUSPICIOUS. A ranking within this file, not a\n"
-        "            probability, over each tender's percentile in this file on the price\n"
-        "            screens, the subset screens of 3-4 bids and the missing-bids screen\n"
-        "            (with --bidder: bidders' loss rate and co-bidding elsewhere; with\n"
-        "            --reserve: the price level). Directions are learned from the file: a\n"
-        "            screen running against the core cover-bid screens (RD, skew) is turned\n"
-        "            round and marked (reversed). Prices only: the plain mean of those\n"
-        "            percentiles (0.5 = the file's typical tender), no fitted weights; with\n"
-        "            --bidder/--reserve: weights >= 0 fitted on the Tsuchiura auctions\n"
-        "  drivers = the screens that lifted the score most: name, percentile, contribution\n"
-        "  where the file alone cannot say how its cartel bids, the score is weak: a cover\n"
-        "            bid just above the winner (sort by rd ascending instead), one hand\n"
-        "            writing every bid, all tight, no winner apart (sort by cv ascending)\n"
-        f"{_tsuchiura_figures()}"
-        "thresholds: [PRICE-*], [BID-LOSER], [REJ-*], [PROC-SHORT], [REL-RING]\n"
-        "            in the WITNESS_CONFIG TOML\n\n"
-        "example (Tsuchiura auctions):\n"
-        "  witness screen tsuchiura_data.csv --tender pid --bidder bidder_id --price bid \\\n"
-        "      --winner winner --reserve reserveprice --out tenders.csv --groups groups.csv \\\n"
-        "      --label auction_cartelized"
-    )
+    p.add_argument("file", help=t("help.screen.file"))
+    p.add_argument("--tender", required=True, metavar="COL", help=t("help.screen.tender"))
+    p.add_argument("--price", required=True, metavar="COL", help=t("help.screen.price"))
+    p.add_argument("--bidder", metavar="COL", help=t("help.screen.bidder"))
+    p.add_argument("--winner", metavar="COL", help=t("help.screen.winner"))
+    p.add_argument("--reserve", metavar="COL", help=t("help.screen.reserve"))
+    p.add_argument("--rejected", metavar="COL", help=t("help.screen.rejected"))
+    p.add_argument("--agent", metavar="COL", help=t("help.screen.agent"))
+    p.add_argument("--published", metavar="COL", help=t("help.screen.published"))
+    p.add_argument("--deadline", metavar="COL", help=t("help.screen.deadline"))
+    p.add_argument("--out", required=True, metavar="FILE", help=t("help.screen.out"))
+    p.add_argument("--groups", metavar="FILE", help=t("help.screen.groups"))
+    p.add_argument("--label", metavar="COL", help=t("help.screen.label"))
+    p.add_argument("--warn-share", type=float, metavar="X", help=t("help.screen.warn_share"))
+    p.add_argument("--no-progress", action="store_true", help=t("help.screen.no_progress"))
+    p.epilog = t("epilog.screen", tsuchiura=_tsuchiura_figures())
 
 
 def _tsuchiura_figures() -> str:
@@ -212,21 +283,22 @@ def _tsuchiura_figures() -> str:
     from detectors.screening.features import FEATURES
     from detectors.screening.fitted import BASELINE, REPORT, SINGLE
 
-    before = f"{BASELINE['cv_auc']:.3f}"
     best = max((v[2], k) for k, v in SINGLE.items() if v is not None)
     best_price = max(
         (v[2], k) for k, v in SINGLE.items() if v is not None and FEATURES[k].needs == "prices"
     )
     cv = {k: f"{v['cv_auc']:.3f}" for k, v in REPORT.items()}
-    return (
-        "  Tsuchiura auctions (label auction_cartelized; AUC, 5 folds grouped by winner,\n"
-        f"            fitted models out-of-fold): prices only {cv['prices']} (fitted with\n"
-        f"            fixed directions before: {before}; best price screen {best_price[1]} "
-        f"{best_price[0]:.3f}),\n"
-        f"            --reserve {cv['prices+reserve']}, --bidder {cv['prices+bidders']}, "
-        f"both {cv['prices+bidders+reserve']}; best single screen {best[1]} {best[0]:.3f}\n"
-        "            (that label marks auctions whose bidders all bid in >= 30 of them: see\n"
-        "            the README before reading these as detection rates)\n"
+    return t(
+        "epilog.screen.tsuchiura",
+        prices=cv["prices"],
+        before=f"{BASELINE['cv_auc']:.3f}",
+        best_price=best_price[1],
+        best_price_auc=f"{best_price[0]:.3f}",
+        reserve=cv["prices+reserve"],
+        bidders=cv["prices+bidders"],
+        both=cv["prices+bidders+reserve"],
+        best=best[1],
+        best_auc=f"{best[0]:.3f}",
     )
 
 

@@ -73,39 +73,59 @@ def _csv(value: str) -> frozenset[str]:
     return frozenset(v.strip() for v in value.split(",") if v.strip())
 
 
+register(
+    {
+        "help.tail.severity": ("告警级别，例如 red 或 red,orange", "e.g. red or red,orange"),
+        "help.tail.project": ("项目编号，逗号分隔", "project ids, comma separated"),
+        "help.tail.rule": (
+            "规则编号或规则族，例如 REL-40-6 或 EXP",
+            "rule ids or families, e.g. REL-40-6 or EXP",
+        ),
+        "help.tail.format": ("table（默认）或 json（JSON 行）", "table (default) or json lines"),
+        "help.tail.from_beginning": (
+            "从最早的记录开始，而不是从现在开始",
+            "start at the oldest record instead of now",
+        ),
+        "help.tail.deadletter": (
+            "跟踪死信主题，而不是告警",
+            "follow the dead-letter topic instead of alerts",
+        ),
+        "help.tail.lag": (
+            "输出 Witness 各消费组的消费积压后退出",
+            "print consumer lag of the Witness groups and exit",
+        ),
+        "help.tail.idle_exit": ("连续 S 秒没有记录时退出", "exit after S seconds without records"),
+        "epilog.tail": (
+            "示例：\n"
+            "  witness tail --severity red\n"
+            "  witness tail --rule REL --project JY-2026-0012 --format json\n"
+            "  witness tail --deadletter --from-beginning\n"
+            "  witness tail --lag",
+            "examples:\n"
+            "  witness tail --severity red\n"
+            "  witness tail --rule REL --project JY-2026-0012 --format json\n"
+            "  witness tail --deadletter --from-beginning\n"
+            "  witness tail --lag",
+        ),
+    }
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--severity", type=_csv, default=frozenset(), help="e.g. red or red,orange")
-    p.add_argument("--project", type=_csv, default=frozenset(), help="project ids, comma separated")
+    p.add_argument("--severity", type=_csv, default=frozenset(), help=t("help.tail.severity"))
+    p.add_argument("--project", type=_csv, default=frozenset(), help=t("help.tail.project"))
+    p.add_argument("--rule", type=_csv, default=frozenset(), help=t("help.tail.rule"))
     p.add_argument(
-        "--rule", type=_csv, default=frozenset(), help="rule ids or families, e.g. REL-40-6 or EXP"
+        "--format", choices=["table", "json"], default="table", help=t("help.tail.format")
     )
+    p.add_argument("--from-beginning", action="store_true", help=t("help.tail.from_beginning"))
+    p.add_argument("--deadletter", action="store_true", help=t("help.tail.deadletter"))
+    p.add_argument("--lag", action="store_true", help=t("help.tail.lag"))
     p.add_argument(
-        "--format", choices=["table", "json"], default="table", help="table (default) or json lines"
-    )
-    p.add_argument(
-        "--from-beginning", action="store_true", help="start at the oldest record instead of now"
-    )
-    p.add_argument(
-        "--deadletter", action="store_true", help="follow the dead-letter topic instead of alerts"
-    )
-    p.add_argument(
-        "--lag", action="store_true", help="print consumer lag of the Witness groups and exit"
-    )
-    p.add_argument(
-        "--idle-exit",
-        type=float,
-        default=None,
-        metavar="S",
-        help="exit after S seconds without records",
+        "--idle-exit", type=float, default=None, metavar="S", help=t("help.tail.idle_exit")
     )
     add_broker_argument(p)
-    p.epilog = (
-        "examples:\n"
-        "  witness tail --severity red\n"
-        "  witness tail --rule REL --project JY-2026-0012 --format json\n"
-        "  witness tail --deadletter --from-beginning\n"
-        "  witness tail --lag"
-    )
+    p.epilog = t("epilog.tail")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -39,31 +39,62 @@ register(
 )
 
 
+register(
+    {
+        "help.user.add": ("添加用户", "add a user"),
+        "help.user.name": ("登录名", "login name"),
+        "help.user.role": (
+            "角色：officer 见证人员、auditor 审计、ops 运维、admin 管理员",
+            "role: officer, auditor, ops or admin",
+        ),
+        "help.user.display_name": ("监控墙上显示的姓名", "name shown on the wall"),
+        "help.user.project": ("分配一个项目（可重复）", "assign a project (repeat)"),
+        "help.user.password_stdin": ("从标准输入读取密码", "read the password from standard input"),
+        "help.user.assign": ("把项目分配给见证人员", "assign a project to an officer"),
+        "help.user.assign.project": ("项目编号", "project id"),
+        "help.user.remove": ("改为收回该项目", "take the project away instead"),
+        "help.user.list": ("列出账号", "list accounts"),
+        "help.user.disable": ("停用账号（或用 --enable 重新启用）", "disable (or --enable) a user"),
+        "help.user.enable": ("改为重新启用该账号", "enable the account again instead"),
+        "epilog.user": (
+            "示例：\n"
+            "  witness user add li --role officer --project JY-2026-0012 --project JY-2026-0013\n"
+            "  echo 's3cret' | witness user add audit1 --role auditor --password-stdin\n"
+            "  witness user assign li JY-2026-0014\n"
+            "  witness user list",
+            "examples:\n"
+            "  witness user add li --role officer --project JY-2026-0012 --project JY-2026-0013\n"
+            "  echo 's3cret' | witness user add audit1 --role auditor --password-stdin\n"
+            "  witness user assign li JY-2026-0014\n"
+            "  witness user list",
+        ),
+    }
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    a = sub.add_parser("add", help="add a user / 添加用户")
-    a.add_argument("name")
-    a.add_argument("--role", required=True, choices=["officer", "auditor", "ops", "admin"])
-    a.add_argument("--display-name", default="", help="name shown on the wall")
-    a.add_argument("--project", action="append", default=[], help="assign a project (repeat)")
+    fmt = {"formatter_class": p.formatter_class}
+    a = sub.add_parser("add", help=t("help.user.add"), **fmt)
+    a.add_argument("name", help=t("help.user.name"))
     a.add_argument(
-        "--password-stdin", action="store_true", help="read the password from standard input"
+        "--role",
+        required=True,
+        choices=["officer", "auditor", "ops", "admin"],
+        help=t("help.user.role"),
     )
-    s = sub.add_parser("assign", help="assign a project to an officer / 分配项目")
-    s.add_argument("name")
-    s.add_argument("project")
-    s.add_argument("--remove", action="store_true", help="take the project away instead")
-    sub.add_parser("list", help="list accounts / 列出账号")
-    d = sub.add_parser("disable", help="disable (or --enable) a user / 停用账号")
-    d.add_argument("name")
-    d.add_argument("--enable", action="store_true")
-    p.epilog = (
-        "examples:\n"
-        "  witness user add li --role officer --project JY-2026-0012 --project JY-2026-0013\n"
-        "  echo 's3cret' | witness user add audit1 --role auditor --password-stdin\n"
-        "  witness user assign li JY-2026-0014\n"
-        "  witness user list"
-    )
+    a.add_argument("--display-name", default="", help=t("help.user.display_name"))
+    a.add_argument("--project", action="append", default=[], help=t("help.user.project"))
+    a.add_argument("--password-stdin", action="store_true", help=t("help.user.password_stdin"))
+    s = sub.add_parser("assign", help=t("help.user.assign"), **fmt)
+    s.add_argument("name", help=t("help.user.name"))
+    s.add_argument("project", help=t("help.user.assign.project"))
+    s.add_argument("--remove", action="store_true", help=t("help.user.remove"))
+    sub.add_parser("list", help=t("help.user.list"), **fmt)
+    d = sub.add_parser("disable", help=t("help.user.disable"), **fmt)
+    d.add_argument("name", help=t("help.user.name"))
+    d.add_argument("--enable", action="store_true", help=t("help.user.enable"))
+    p.epilog = t("epilog.user")
 
 
 def _password(args: argparse.Namespace) -> str | None:

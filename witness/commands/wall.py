@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from witness.i18n import register, t
+
 HELP = (
     "启动监控墙（Streamlit）：见证人员一屏多看、审计回放、运维监控；账号见 witness user",
     "start the Streamlit wall (officers' tiles and alerts, auditors' archive, ops page); accounts: witness user",
@@ -15,16 +17,30 @@ HELP = (
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 
 
+register(
+    {
+        "help.wall.port": ("HTTP 端口（默认 8501）", "HTTP port (default 8501)"),
+        "help.wall.address": ("绑定的地址（默认：全部）", "address to bind (default: all)"),
+        "help.wall.headless": ("不打开浏览器", "do not open a browser"),
+        "epilog.wall": (
+            "示例：\n"
+            "  witness user add admin --role admin          # 先创建一个账号\n"
+            "  witness wall --port 8501\n"
+            "  WITNESS_DATABASE_URL=postgresql://... witness wall --headless",
+            "examples:\n"
+            "  witness user add admin --role admin          # first, create an account\n"
+            "  witness wall --port 8501\n"
+            "  WITNESS_DATABASE_URL=postgresql://... witness wall --headless",
+        ),
+    }
+)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--port", type=int, default=8501, help="HTTP port (default 8501)")
-    p.add_argument("--address", default=None, help="address to bind (default: all)")
-    p.add_argument("--headless", action="store_true", help="do not open a browser")
-    p.epilog = (
-        "examples:\n"
-        "  witness user add admin --role admin          # first, create an account\n"
-        "  witness wall --port 8501\n"
-        "  WITNESS_DATABASE_URL=postgresql://... witness wall --headless"
-    )
+    p.add_argument("--port", type=int, default=8501, help=t("help.wall.port"))
+    p.add_argument("--address", default=None, help=t("help.wall.address"))
+    p.add_argument("--headless", action="store_true", help=t("help.wall.headless"))
+    p.epilog = t("epilog.wall")
 
 
 def command(args: argparse.Namespace) -> list[str]:
