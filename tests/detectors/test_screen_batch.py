@@ -186,3 +186,35 @@ def test_auc_ties_values_equal_but_for_rounding(noise):
     assert auc(scores, labels) == auc([0.0, 0.0, 0.0, 0.3, 1.0, 1.0], labels)
     # rounding-level only: a real gap still ranks
     assert auc([0.0, 1e-6], [0, 1]) == (1.0, 2)
+
+
+def test_label_aucs_are_printed_in_each_screens_suspicious_direction(tmp_path, capsys, monkeypatch):
+    """A per-bid label, every rigged tender's first row an honest bid: the tenders count as
+    cases, and CV (lower = suspicious) prints its AUC in that direction, as the README's
+    table does, not as the raw 1 - AUC."""
+    monkeypatch.setenv("WITNESS_LOCALE", "en")
+    rows = []
+    for i in range(12):
+        rigged = i % 2 == 0
+        step = 0.01 if rigged else 0.08 + 0.01 * (i % 3)
+        for j in range(5):
+            rows.append(
+                {
+                    "t": f"T{i}",
+                    "p": f"{1000 * (1 + i / 10) * (1 + step * j):.2f}",
+                    "y": int(rigged and j > 0),
+                }
+            )
+    path = write(tmp_path / "bids.csv", rows)
+    out = tmp_path / "out.csv"
+    args = ["screen", str(path), "--tender", "t", "--price", "p", "--label", "y", "--out", str(out)]
+    assert main([*args, "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "lower cv, spd, skew" in err
+    printed = {ln.split()[0]: ln.split()[1] for ln in err.splitlines() if ln.startswith("  ")}
+    tenders = read(out)
+    labels = [int(int(r["tender"][1:]) % 2 == 0) for r in tenders]
+    raw = auc([float(r["cv"]) for r in tenders], labels)[0]
+    assert raw == 0.0  # the rigged tenders are the tight ones: all of them
+    assert printed["cv"] == f"{1 - raw:.3f}" == "1.000"
+    assert printed["score"] == f"{auc([float(r['score']) for r in tenders], labels)[0]:.3f}"

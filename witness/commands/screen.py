@@ -102,7 +102,12 @@ register(
             "warning: {rule} fired on {share:.1%} of tenders (over {limit:.0%}); these likely "
             "include false positives: review its thresholds for this data",
         ),
-        "screen.auc": ("AUC（对照 {label}）：", "AUC against {label}:"),
+        "screen.auc": (
+            "AUC（对照 {label}；每项筛查指标按其可疑方向计算：{lower} 越低越可疑，"
+            "其余越高越可疑；低于 0.5 表示该指标在本文件中方向相反）：",
+            "AUC against {label} (each screen in its suspicious direction: lower {lower}, "
+            "higher the others; below 0.5 = it runs the other way in this file):",
+        ),
     }
 )
 
@@ -424,11 +429,19 @@ def _print_shares(result, warn_share: float | None) -> None:
 
 def _print_aucs(result, label: str) -> None:
     from detectors.screening.batch import FLAG_RULES, SCREEN_COLUMNS
+    from detectors.screening.features import FEATURES
     from detectors.screening.metrics import auc
 
     labels = [r["_label"] for r in result.tenders]
-    _say("screen.auc", label=label)
-    values = {c: auc([r[c] for r in result.tenders], labels) for c in (*SCREEN_COLUMNS, "score")}
+    # the README's and fitted.py's single-screen AUCs are in the literature direction, so a
+    # user comparing "cv 0.03" printed raw with the README's 0.55 is not misled
+    sign = {c: FEATURES[c].direction for c in SCREEN_COLUMNS} | {"score": 1}
+    lower = ", ".join(c for c in SCREEN_COLUMNS if sign[c] < 0)
+    _say("screen.auc", label=label, lower=lower)
+    values = {
+        c: auc([None if r[c] is None else sign[c] * r[c] for r in result.tenders], labels)
+        for c in sign
+    }
     for rule_id in FLAG_RULES:
         values[rule_id] = auc(
             [float(rule_id in r["flags"].split(";")) for r in result.tenders], labels
