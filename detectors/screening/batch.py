@@ -16,7 +16,7 @@ from detectors.rings import RingIndex, RingStats, RingThresholds
 from detectors.rings import Tender as RingTender
 from detectors.screening.features import tender_features
 from detectors.screening.flags import Cut, table_flags
-from detectors.screening.score import format_drivers, score_tenders, variant
+from detectors.screening.score import MODEL_NAMES, format_drivers, score_tenders, variant
 from detectors.screening.table import BidTable
 from witness.config import Thresholds
 
@@ -113,7 +113,12 @@ def screen(
     *,
     warn_share: float | None = None,
     progress: Progress = _no_progress,
+    model: str | None = None,
 ) -> ScreenResult:
+    """Screens, flags, score and groups of every tender. `model` picks the score's variant
+    (`score.MODEL_NAMES`); default: every column the table has. A file whose bidder ids
+    say nothing about the cartel (the same firms in rigged and honest tenders) scores
+    better on prices alone, while its bidder flags and groups still run."""
     th = thresholds or Thresholds.defaults()
     if warn_share is None:
         warn_share = WARN_SHARE
@@ -121,7 +126,11 @@ def screen(
     tenders = list(table.tenders.values())
     features = tender_features(table)
     n_bids = [len(t.bids) for t in tenders]
-    model = variant(table.has_bidders, table.has_reserve)
+    available = variant(table.has_bidders, table.has_reserve)
+    if model is None:
+        model = available
+    elif not set(model.split("+")) <= set(available.split("+")) or model not in MODEL_NAMES:
+        raise ValueError(f"score model {model!r} needs columns this table lacks ({available})")
     scored = score_tenders(features, n_bids, model)
     groups = ring_groups(table, ring_th, progress) if table.has_bidders else []
     in_ring = {tid for g in groups if g.ring for tid in g.tenders}

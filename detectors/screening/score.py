@@ -40,6 +40,10 @@ CONSENSUS = "prices"
 REVERSED = "(reversed)"
 
 
+#: Every variant, prices only first (`witness screen --score-model`).
+MODEL_NAMES = ("prices", "prices+bidders", "prices+reserve", "prices+bidders+reserve")
+
+
 def variant(has_bidders: bool, has_reserve: bool) -> str:
     """The model for a file's columns: 'prices', 'prices+bidders', 'prices+reserve', ..."""
     return "+".join(

@@ -34,37 +34,10 @@ from detectors.screening.features import FEATURES, directional_percentiles, tend
 from detectors.screening.metrics import auc
 from detectors.screening.orient import CORE, flip_bar, orient
 from detectors.screening.table import Columns, build_table
+from witness.simulator.bid_tables import market
 
 PRICE = Columns(tender="t", price="p")
 PRICE_SCREENS = [m for m, spec in FEATURES.items() if spec.needs == "prices"]
-
-
-def market(style: str, seed: int, tenders: int = 160, share: float = 0.4):
-    """(csv-like rows, label per tender) of one synthetic market."""
-    rng = np.random.default_rng(seed)
-    rows, labels = [], {}
-    for i in range(tenders):
-        n = int(rng.integers(3, 9))
-        cost = float(np.exp(rng.normal(12, 1)))
-        rigged = bool(rng.random() < share)
-        if not rigged:
-            bids = cost * (1 + rng.uniform(0.0, 0.2, n))
-        elif style == "alltight":
-            winner = cost * (1.1 + rng.uniform(0, 0.05))
-            bids = winner * (1 + rng.uniform(0.0, 0.03, n))
-        elif style == "clustered":
-            winner = cost * (1.1 + rng.uniform(0, 0.05))
-            cover = winner * (1 + rng.uniform(0.001, 0.01))
-            rest = winner * (1 + rng.uniform(0.02, 0.25, n - 2))
-            bids = np.concatenate([[winner, cover], rest])
-        else:
-            winner = cost * (1.1 + rng.uniform(0, 0.05))
-            lo, hi = (0.02, 0.06) if style == "tight" else (0.15, 0.45)
-            bids = np.concatenate([[winner], winner * (1 + rng.uniform(lo, hi, n - 1))])
-        tid = f"T{i:04d}"
-        labels[tid] = int(rigged)
-        rows += [{"t": tid, "p": f"{b:.2f}"} for b in rng.permutation(bids)]
-    return rows, labels
 
 
 def score_auc(rows, labels) -> tuple[float, tuple[str, ...]]:

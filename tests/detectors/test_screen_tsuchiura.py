@@ -208,6 +208,8 @@ def test_help_and_readme_quote_the_shipped_figures(capsys, monkeypatch):
     assert "HIGHER = MORE SUSPICIOUS" in text
     # the known limits, with what to sort by instead (test_screen_transfer.py's xfails)
     assert "sort by rd ascending" in text and "sort by cv ascending" in text
+    # and test_screen_bidder_ids.py's: bidder ids that say nothing dilute the prices
+    assert "(use --score-model prices)" in text
 
     # the default zh-CN help says the same, with the same figures
     monkeypatch.setenv("WITNESS_LOCALE", "zh-CN")
@@ -218,4 +220,5 @@ def test_help_and_readme_quote_the_shipped_figures(capsys, monkeypatch):
         assert f"{rep['cv_auc']:.3f}" in zh
     assert "0-1，越高越可疑" in zh
     assert "按 rd 升序排序" in zh and "按 cv 升序排序" in zh
+    assert "（此时用 --score-model prices）" in zh
     assert "README" in zh and "auction_cartelized" in zh

@@ -192,6 +192,19 @@ register(
             "warn when a flag fires on more than this share of tenders (default 0.25)",
         ),
         "help.screen.no_progress": ("stderr 上不显示进度条", "no progress bar on stderr"),
+        "help.screen.score_model": (
+            "评分所用的列（默认：给出的全部列）。投标人在串标和正常标段中是同一批企业时"
+            "（如以串标期与其后年份对照），投标人指标对评分没有信息、只会稀释报价信号："
+            "用 prices，投标人标记与团伙分析照常进行",
+            "which columns the score reads (default: every column given). Where the "
+            "bidders are the same firms in rigged and honest tenders (a cartel period "
+            "against the years after), the bidder screens carry nothing and dilute the "
+            "prices: use prices; bidder flags and groups still run",
+        ),
+        "screen.model_needs": (
+            "--score-model {model} 需要未给出的列：{missing}",
+            "--score-model {model} needs columns not given: {missing}",
+        ),
         "epilog.screen": (
             "输出列：tender, n_bids, cv, spd, diffp, rd, kurt, skew, ks, flags, score, drivers\n"
             "  flags   = 以 ';' 连接的规则编号：PRICE-40-4（报价有规律或完全相同），\n"
@@ -208,7 +221,8 @@ register(
             "  drivers = 对评分抬升最多的筛查指标：名称、百分位、贡献\n"
             "  仅凭文件本身看不出其中的串标方式时，评分偏弱：陪标报价紧贴中标价之上\n"
             "            （此时改按 rd 升序排序），或一人包办所有报价、报价全都很接近、\n"
-            "            中标价不突出（此时改按 cv 升序排序）\n"
+            "            中标价不突出（此时改按 cv 升序排序）；投标人在串标与正常标段中是\n"
+            "            同一批企业时，投标人指标只会稀释报价信号（此时用 --score-model prices）\n"
             "{tsuchiura}"
             "阈值：      WITNESS_CONFIG TOML 中的 [PRICE-*]、[BID-LOSER]、[REJ-*]、\n"
             "            [PROC-SHORT]、[REL-RING]\n\n"
@@ -233,7 +247,9 @@ register(
             "  drivers = the screens that lifted the score most: name, percentile, contribution\n"
             "  where the file alone cannot say how its cartel bids, the score is weak: a cover\n"
             "            bid just above the winner (sort by rd ascending instead), one hand\n"
-            "            writing every bid, all tight, no winner apart (sort by cv ascending)\n"
+            "            writing every bid, all tight, no winner apart (sort by cv ascending),\n"
+            "            the same firms bidding in rigged and honest tenders, where the bidder\n"
+            "            screens only dilute the prices (use --score-model prices)\n"
             "{tsuchiura}"
             "thresholds: [PRICE-*], [BID-LOSER], [REJ-*], [PROC-SHORT], [REL-RING]\n"
             "            in the WITNESS_CONFIG TOML\n\n"
@@ -279,6 +295,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--groups", metavar="FILE", help=t("help.screen.groups"))
     p.add_argument("--label", metavar="COL", help=t("help.screen.label"))
     p.add_argument("--warn-share", type=float, metavar="X", help=t("help.screen.warn_share"))
+    from detectors.screening.score import MODEL_NAMES
+
+    p.add_argument(
+        "--score-model",
+        choices=MODEL_NAMES,
+        metavar="MODEL",
+        help=t("help.screen.score_model") + f" ({', '.join(MODEL_NAMES)})",
+    )
     p.add_argument("--no-progress", action="store_true", help=t("help.screen.no_progress"))
     p.epilog = t("epilog.screen", tsuchiura=_tsuchiura_figures())
 
@@ -360,6 +384,11 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     progress = not args.no_progress and path.stat().st_size > PROGRESS_BYTES
     columns = Columns(**{attr: getattr(args, attr) for attr in COLUMN_OPTIONS})
+    needs = {"bidders": ("--bidder", columns.bidder), "reserve": ("--reserve", columns.reserve)}
+    missing = [needs[p][0] for p in (args.score_model or "").split("+")[1:] if not needs[p][1]]
+    if missing:
+        _say("screen.model_needs", model=args.score_model, missing=", ".join(missing))
+        return 2
     try:
         table = read_table(path, columns, progress=progress)
     except ColumnError as exc:
@@ -387,7 +416,13 @@ def run(args: argparse.Namespace) -> int:
     def bar(items, desc, total):
         return _progress(items, desc, total, enabled=progress)
 
-    result = screen(table, settings.thresholds, warn_share=args.warn_share, progress=bar)
+    result = screen(
+        table,
+        settings.thresholds,
+        warn_share=args.warn_share,
+        progress=bar,
+        model=args.score_model,
+    )
     write_csv(args.out, TENDER_COLUMNS, result.tenders)
     flagged = sum(1 for r in result.tenders if r["flags"])
     _say(
