@@ -4,16 +4,13 @@
 
 The README's transfer figures come from here. Markets are those of
 `witness/simulator/bid_tables.py`, as in `tests/detectors/test_screen_transfer.py`
-(tight, phony, all-tight and clustered cover bids; the cartel's share of tenders drawn
-in 0.15-0.75 per market). For each style it prints, over the draws, the mean AUC and the
-share of draws below 0.6 of: the shipped score on prices alone, the best single price
-screen of each draw (chosen with the label, so a ceiling no unlabelled score is
-promised), CV alone, and the score with bidder ids, where the ids either name a fixed
-cartel ("ids: cartel": 8 firms bid every rigged tender) or say nothing ("ids: nothing":
-the same 48 firms everywhere, as with a period label): as shipped (the bidder screens
-join the score only where the peer test of `detectors/screening/peers.py` says the ids
-carry what the prices show) and "forced" (`--score-model prices+bidders`, every fitted
-weight, the score before the peer test).
+(tight, phony, all-tight and clustered cover bids; the cartel's share of tenders drawn in 0.15-0.75 per market). For each style it
+prints, over the draws, the mean AUC and the share of draws below 0.6 of: the shipped
+score on prices alone, the best single price screen of each draw (chosen with the label,
+so a ceiling no unlabelled score is promised), CV alone, and the score with bidder ids,
+where the ids either name a fixed cartel ("ids: cartel": 8 firms bid every rigged
+tender) or say nothing ("ids: nothing": the same 48 firms everywhere, as with a period
+label), and with those ids under `--score-model prices` ("nothing, prices").
 """
 
 from __future__ import annotations
@@ -41,15 +38,7 @@ STYLES = ("tight", "phony", "alltight", "clustered")
 PRICE = Columns(tender="t", price="p")
 IDS = Columns(tender="t", price="p", bidder="b")
 PRICE_SCREENS = [m for m, spec in FEATURES.items() if spec.needs == "prices"]
-COLUMNS = (
-    "score",
-    "best single",
-    "cv",
-    "ids: cartel",
-    "cartel, forced",
-    "ids: nothing",
-    "nothing, forced",
-)
+COLUMNS = ("score", "best single", "cv", "ids: cartel", "ids: nothing", "nothing, prices")
 #: Printed width of a column.
 WIDTH = 17
 
@@ -68,15 +57,13 @@ def one_market(style: str, seed: int, share: float, tenders: int) -> dict[str, f
     y = [labels[t] for t in table.tenders]
     singles = {m: auc(list(pct[m]), y)[0] for m in PRICE_SCREENS}
     quiet = with_ids(rows, labels, seed, cartel_firms=False)
-    cartel = with_ids(rows, labels, seed, cartel_firms=True)
     return {
         "score": _score(rows, labels, PRICE),
         "best single": max(singles.values()),
         "cv": singles["cv"],
-        "ids: cartel": _score(cartel, labels, IDS),
-        "cartel, forced": _score(cartel, labels, IDS, model="prices+bidders"),
+        "ids: cartel": _score(with_ids(rows, labels, seed, cartel_firms=True), labels, IDS),
         "ids: nothing": _score(quiet, labels, IDS),
-        "nothing, forced": _score(quiet, labels, IDS, model="prices+bidders"),
+        "nothing, prices": _score(quiet, labels, IDS, model="prices"),
     }
 
 

@@ -14,17 +14,9 @@ from dataclasses import dataclass, field
 from detectors.price_screens import screens
 from detectors.rings import RingIndex, RingStats, RingThresholds
 from detectors.rings import Tender as RingTender
-from detectors.screening.features import directional_percentiles, tender_features
+from detectors.screening.features import tender_features
 from detectors.screening.flags import Cut, table_flags
-from detectors.screening.peers import PeerCheck, peer_check
-from detectors.screening.score import (
-    CONSENSUS,
-    MODEL_NAMES,
-    format_drivers,
-    score_tenders,
-    variant,
-    variant_features,
-)
+from detectors.screening.score import MODEL_NAMES, format_drivers, score_tenders, variant
 from detectors.screening.table import BidTable
 from witness.config import Thresholds
 
@@ -83,7 +75,6 @@ class ScreenResult:
     cuts: dict[str, Cut] = field(default_factory=dict)
     identical_tenders: int = 0  # tenders flagged PRICE-40-4 because of identical prices
     reversed: tuple[str, ...] = ()  # screens the score turned round in this file
-    peers: PeerCheck | None = None  # do the bidder ids carry the prices' structure?
 
 
 def ring_groups(table: BidTable, th: RingThresholds, progress: Progress) -> list[RingStats]:
@@ -125,10 +116,9 @@ def screen(
     model: str | None = None,
 ) -> ScreenResult:
     """Screens, flags, score and groups of every tender. `model` picks the score's variant
-    (`score.MODEL_NAMES`); default: every column the table has, but the bidder screens
-    only where the ids carry the prices' structure (`peers.peer_check`): ids that say
-    nothing about the cartel (the same firms in rigged and honest tenders) only dilute
-    the prices. The bidder flags and groups run either way."""
+    (`score.MODEL_NAMES`); default: every column the table has. A file whose bidder ids
+    say nothing about the cartel (the same firms in rigged and honest tenders) scores
+    better on prices alone, while its bidder flags and groups still run."""
     th = thresholds or Thresholds.defaults()
     if warn_share is None:
         warn_share = WARN_SHARE
@@ -137,14 +127,8 @@ def screen(
     features = tender_features(table)
     n_bids = [len(t.bids) for t in tenders]
     available = variant(table.has_bidders, table.has_reserve)
-    peers = None
     if model is None:
         model = available
-        if table.has_bidders:
-            pct = directional_percentiles(features, variant_features(CONSENSUS))
-            peers = peer_check(pct, [n >= 2 for n in n_bids], [t.bidders for t in tenders])
-            if peers is None or not peers.agree:
-                model = variant(False, table.has_reserve)
     elif not set(model.split("+")) <= set(available.split("+")) or model not in MODEL_NAMES:
         raise ValueError(f"score model {model!r} needs columns this table lacks ({available})")
     scored = score_tenders(features, n_bids, model)
@@ -188,5 +172,4 @@ def screen(
         flagged.cuts,
         sum(1 for v in flagged.identical.values() if v),
         scored.reversed,
-        peers,
     )

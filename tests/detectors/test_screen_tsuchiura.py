@@ -208,8 +208,8 @@ def test_help_and_readme_quote_the_shipped_figures(capsys, monkeypatch):
     assert "HIGHER = MORE SUSPICIOUS" in text
     # the known limits, with what to sort by instead (test_screen_transfer.py's xfails)
     assert "sort by rd ascending" in text and "sort by cv ascending" in text
-    # and test_screen_bidder_ids.py's: the peer test, and how to overrule it
-    assert "permutation test" in text and "--score-model prices+bidders" in text
+    # and test_screen_bidder_ids.py's: bidder ids that say nothing dilute the prices
+    assert "(use --score-model prices)" in text
 
     # the default zh-CN help says the same, with the same figures
     monkeypatch.setenv("WITNESS_LOCALE", "zh-CN")
@@ -220,19 +220,5 @@ def test_help_and_readme_quote_the_shipped_figures(capsys, monkeypatch):
         assert f"{rep['cv_auc']:.3f}" in zh
     assert "0-1，越高越可疑" in zh
     assert "按 rd 升序排序" in zh and "按 cv 升序排序" in zh
-    assert "置换检验" in zh and "--score-model prices+bidders" in zh
+    assert "（此时用 --score-model prices）" in zh
     assert "README" in zh and "auction_cartelized" in zh
-
-
-def test_the_bidder_ids_pass_the_peer_test_on_real_data():
-    """Tsuchiura's ids carry its label; the permutation test must keep them, or the
-    --bidder figures the help quotes would not be what `witness screen` scores."""
-    need_data()
-    from detectors.screening.batch import screen
-    from detectors.screening.table import Columns
-    from witness.commands.screen import read_table
-
-    columns = Columns(tender="pid", price="bid", bidder="bidder_id", winner="winner")
-    result = screen(read_table(CSV, columns, progress=False))
-    assert result.model == "prices+bidders"
-    assert result.peers.agree and result.peers.r > 0.1 and result.peers.p <= 0.01

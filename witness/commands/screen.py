@@ -193,29 +193,13 @@ register(
         ),
         "help.screen.no_progress": ("stderr 上不显示进度条", "no progress bar on stderr"),
         "help.screen.score_model": (
-            "评分所用的列（默认：给出的全部列，投标人指标仅在置换检验表明投标人编号与报价"
-            "信号一致时计入）。指定后不做该检验；投标人标记与团伙分析照常进行",
-            "which columns the score reads (default: every column given, the bidder "
-            "screens only where a permutation test says the ids carry what the prices "
-            "show); naming one skips that test; bidder flags and groups run either way",
-        ),
-        "screen.peers.kept": (
-            "投标人编号与报价信号一致（置换检验：{screen} r = {r:.2f}，p = {p:.3f}）：评分含投标人指标",
-            "the bidder ids carry what the prices show (permutation test: {screen} "
-            "r = {r:.2f}, p = {p:.3f}): the score includes the bidder screens",
-        ),
-        "screen.peers.dropped": (
-            "投标人编号与报价信号无关（置换检验：最强的 {screen} r = {r:.2f}，p = {p:.3f}）：评分不含投标人指标，"
-            "以免稀释报价信号（投标人标记与团伙分析照常；可用 --score-model 指定）",
-            "the bidder ids do not carry what the prices show (permutation test: best "
-            "{screen} r = {r:.2f}, p = {p:.3f}): the score leaves the bidder screens out, which would only dilute "
-            "the prices (bidder flags and groups still run; --score-model overrides)",
-        ),
-        "screen.peers.untested": (
-            "标段或投标人太少，无法检验投标人编号是否与报价信号一致：评分不含投标人指标"
-            "（可用 --score-model 指定）",
-            "too few tenders or firms to test whether the bidder ids carry what the prices "
-            "show: the score leaves the bidder screens out (--score-model overrides)",
+            "评分所用的列（默认：给出的全部列）。投标人在串标和正常标段中是同一批企业时"
+            "（如以串标期与其后年份对照），投标人指标对评分没有信息、只会稀释报价信号："
+            "用 prices，投标人标记与团伙分析照常进行",
+            "which columns the score reads (default: every column given). Where the "
+            "bidders are the same firms in rigged and honest tenders (a cartel period "
+            "against the years after), the bidder screens carry nothing and dilute the "
+            "prices: use prices; bidder flags and groups still run",
         ),
         "screen.model_needs": (
             "--score-model {model} 需要未给出的列：{missing}",
@@ -237,11 +221,8 @@ register(
             "  drivers = 对评分抬升最多的筛查指标：名称、百分位、贡献\n"
             "  仅凭文件本身看不出其中的串标方式时，评分偏弱：陪标报价紧贴中标价之上\n"
             "            （此时改按 rd 升序排序），或一人包办所有报价、报价全都很接近、\n"
-            "            中标价不突出（此时改按 cv 升序排序）\n"
-            "  --bidder  投标人指标仅在置换检验表明投标人编号与报价信号一致时才计入评分\n"
-            "            （串标与正常标段是同一批企业时，它们只会稀释报价信号；运行时会说明\n"
-            "            结果）。报价信号弱而编号有用时检验可能不通过：此时用\n"
-            "            --score-model prices+bidders\n"
+            "            中标价不突出（此时改按 cv 升序排序）；投标人在串标与正常标段中是\n"
+            "            同一批企业时，投标人指标只会稀释报价信号（此时用 --score-model prices）\n"
             "{tsuchiura}"
             "阈值：      WITNESS_CONFIG TOML 中的 [PRICE-*]、[BID-LOSER]、[REJ-*]、\n"
             "            [PROC-SHORT]、[REL-RING]\n\n"
@@ -266,11 +247,9 @@ register(
             "  drivers = the screens that lifted the score most: name, percentile, contribution\n"
             "  where the file alone cannot say how its cartel bids, the score is weak: a cover\n"
             "            bid just above the winner (sort by rd ascending instead), one hand\n"
-            "            writing every bid, all tight, no winner apart (sort by cv ascending)\n"
-            "  --bidder  the bidder screens join the score only where a permutation test says\n"
-            "            the ids carry what the prices show (the same firms bidding in rigged\n"
-            "            and honest tenders only dilute the prices; the run says which). Weak\n"
-            "            prices with telling ids can fail it: then --score-model prices+bidders\n"
+            "            writing every bid, all tight, no winner apart (sort by cv ascending),\n"
+            "            the same firms bidding in rigged and honest tenders, where the bidder\n"
+            "            screens only dilute the prices (use --score-model prices)\n"
             "{tsuchiura}"
             "thresholds: [PRICE-*], [BID-LOSER], [REJ-*], [PROC-SHORT], [REL-RING]\n"
             "            in the WITNESS_CONFIG TOML\n\n"
@@ -453,17 +432,6 @@ def run(args: argparse.Namespace) -> int:
         flagged=flagged,
         model=result.model,
     )
-    if columns.bidder is not None and args.score_model is None:
-        if result.peers is None:
-            _say("screen.peers.untested")
-        else:
-            key = "kept" if result.peers.agree else "dropped"
-            _say(
-                f"screen.peers.{key}",
-                screen=result.peers.screen,
-                r=result.peers.r,
-                p=result.peers.p,
-            )
     if result.reversed:
         _say("screen.reversed", names=", ".join(result.reversed))
     rings = sum(1 for g in result.groups if g["flags"])
