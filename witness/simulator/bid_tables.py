@@ -65,3 +65,35 @@ def with_ids(
         firms = rng.choice(list(pool), size=len(bids), replace=False)
         out += [{**r, "b": f"F{f}"} for r, f in zip(bids, firms, strict=True)]
     return out
+
+
+def specialised_market(
+    style: str, seed: int, tenders: int = 120, share: float = 0.4
+) -> tuple[list[dict[str, str]], dict[str, int]]:
+    """A period-labelled market of specialised firms: two kinds of work, each with its
+    own 24 firms, honest bids spread 0-10 % on one and 0-30 % on the other; rigged
+    tenders (tight or phony cover bids, either kind) are bid by the same firms as the
+    rest of their kind, so the ids carry the kinds of work and nothing of the cartel."""
+    if style not in ("tight", "phony"):
+        raise ValueError(f"style {style!r} is not tight or phony")
+    rng = np.random.default_rng(seed)
+    rows, labels = [], {}
+    for i in range(tenders):
+        kind = int(rng.random() < 0.5)
+        n = int(rng.integers(3, 9))
+        cost = float(np.exp(rng.normal(12, 1)))
+        rigged = bool(rng.random() < share)
+        if not rigged:
+            bids = cost * (1 + rng.uniform(0.0, (0.1, 0.3)[kind], n))
+        else:
+            winner = cost * (1.1 + rng.uniform(0, 0.05))
+            lo, hi = (0.02, 0.06) if style == "tight" else (0.15, 0.45)
+            bids = np.concatenate([[winner], winner * (1 + rng.uniform(lo, hi, n - 1))])
+        firms = rng.choice(np.arange(24) + 24 * kind, size=n, replace=False)
+        tid = f"T{i:04d}"
+        labels[tid] = int(rigged)
+        rows += [
+            {"t": tid, "p": f"{b:.2f}", "b": f"F{f}"}
+            for b, f in zip(rng.permutation(bids), firms, strict=True)
+        ]
+    return rows, labels
