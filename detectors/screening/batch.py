@@ -129,7 +129,9 @@ def screen(
     available = variant(table.has_bidders, table.has_reserve)
     if model is None:
         model = available
-    elif not set(model.split("+")) <= set(available.split("+")) or model not in MODEL_NAMES:
+    elif model not in MODEL_NAMES:
+        raise ValueError(f"score model {model!r} is not one of {MODEL_NAMES}")
+    elif not set(model.split("+")) <= set(available.split("+")):
         raise ValueError(f"score model {model!r} needs columns this table lacks ({available})")
     scored = score_tenders(features, n_bids, model)
     groups = ring_groups(table, ring_th, progress) if table.has_bidders else []

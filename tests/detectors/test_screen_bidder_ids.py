@@ -63,6 +63,8 @@ def test_a_score_model_needs_its_columns(tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "o").exists()
     with pytest.raises(ValueError, match="needs columns"):
         screen(build_table([{"t": "T1", "p": "100"}], PRICE), model="prices+reserve")
+    with pytest.raises(ValueError, match="is not one of"):
+        screen(build_table([{"t": "T1", "p": "100"}], PRICE), model="bidders")
 
 
 @pytest.mark.xfail(
