@@ -15,7 +15,12 @@ import sys
 from witness.errors import WitnessError
 from witness.i18n import current_locale, register, t
 
-register({"cli.error": ("错误：{error}", "error: {error}")})
+register(
+    {
+        "cli.error": ("错误：{error}", "error: {error}"),
+        "cli.help_action": ("显示本帮助并退出", "show this help message and exit"),
+    }
+)
 
 #: name -> module. Keep in the order a new user meets them.
 COMMANDS: dict[str, str] = {
@@ -79,6 +84,11 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     argparse counts characters, so a line of Chinese came out twice as wide as the terminal.
     Text without wide characters is wrapped by argparse itself, unchanged.
     """
+
+    def _expand_help(self, action: argparse.Action) -> str:
+        if isinstance(action, argparse._HelpAction):  # argparse's own line, in English
+            return t("cli.help_action")
+        return super()._expand_help(action)
 
     def _split_lines(self, text: str, width: int) -> list[str]:
         if not _WIDE.search(text):

@@ -41,8 +41,6 @@ def _walk(parser: argparse.ArgumentParser, path: str):
     helps: list[tuple[str, str | None]] = []
     nested = []
     for action in parser._actions:
-        if isinstance(action, argparse._HelpAction):
-            continue
         if isinstance(action, argparse._SubParsersAction):
             for choice in action._choices_actions:
                 helps.append((f"{path} {choice.dest}", choice.help))
