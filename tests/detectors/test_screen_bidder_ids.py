@@ -1,12 +1,14 @@
-"""What bidder ids do to the score, on the synthetic markets of `test_screen_transfer`.
+"""What bidder ids do to the score, on the synthetic markets of
+`witness/simulator/bid_tables.py`.
 
 Where the cartel is a fixed group of firms, the bidder screens (co-bidding, loss rate)
 see it and the score with `--bidder` is far above prices alone. Where the label is a
 period (a cartel's years against the years after, as in many national data sets), the
 same firms bid on both sides and the bidder screens carry nothing; the weights fitted on
-Tsuchiura, where they carry the most, then dilute the prices. That is a known limit,
-pinned as a strict xfail; `--score-model prices` is the way round it, and keeps the
-bidder flags and groups.
+Tsuchiura, where they carry the most, then dilute the prices. So do firms that
+specialise, and bid numbers passed as ids. Those are known limits, pinned as strict
+xfails; `--score-model prices` is the way round them, and keeps the bidder flags and
+groups.
 """
 
 from __future__ import annotations
