@@ -90,6 +90,17 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
             return t("cli.help_action")
         return super()._expand_help(action)
 
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        """Descriptions and epilogs keep their own lines; only a line with Chinese that is
+        wider than the terminal is wrapped (a one-line description, typically)."""
+        out = []
+        for line in text.splitlines():
+            if _WIDE.search(line) and _display_width(indent + line) > width:
+                out += [indent + part for part in self._split_lines(line, width - len(indent))]
+            else:
+                out.append(indent + line)
+        return "\n".join(out)
+
     def _split_lines(self, text: str, width: int) -> list[str]:
         if not _WIDE.search(text):
             return super()._split_lines(text, width)

@@ -124,3 +124,17 @@ def test_chinese_help_wraps_by_display_width(name, monkeypatch) -> None:
                 body = line.rstrip("，。、；：？！）」』》〉】")
                 single_token = " " not in body.strip() and not CJK.search(body)
                 assert _display_width(body) <= width or single_token, (label, line)
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_chinese_line_of_the_help_fits_the_terminal(name, monkeypatch) -> None:
+    """The one-line descriptions too: a description is printed as written unless a line
+    with Chinese in it is wider than the terminal."""
+    from witness.cli import _display_width
+
+    monkeypatch.setenv("COLUMNS", "100")
+    for path, parser, _helps in _build(name, "zh-CN", monkeypatch):
+        for line in parser.format_help().splitlines():
+            if CJK.search(line):
+                body = line.rstrip("，。、；：？！）」』》〉】")
+                assert _display_width(body) <= 100, (path, line)
