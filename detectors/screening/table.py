@@ -2,8 +2,8 @@
 
 Only the tender and price columns are required: price screens need no firm ids (many
 public data sets have none). Without a bidder column every row is its own bid; a row
-whose bidder cell is empty is kept as an anonymous bid (its price still counts) and only
-left out of the bidder-history features. A bidder with several rows in one tender keeps
+whose bidder cell is empty (or NA, NaN, null, #N/A) is kept as an anonymous bid (its
+price still counts) and only left out of the bidder-history features. A bidder with several rows in one tender keeps
 its lowest price.
 """
 
@@ -17,6 +17,10 @@ from datetime import datetime
 
 TRUE_WORDS = frozenset({"1", "1.0", "true", "yes", "y", "t", "won", "winner", "是"})
 FALSE_WORDS = frozenset({"", "0", "0.0", "false", "no", "n", "f", "否"})
+
+#: Bidder cells that mean "no id": R's NA, pandas' NaN when a file was written with it,
+#: spreadsheet errors. Read as one firm, they would bid in every tender with a gap.
+NO_ID_WORDS = frozenset({"na", "n/a", "nan", "null", "none", "#n/a", "#na"})
 
 #: Why a row was left out (it adds no bid).
 SKIP_REASONS = ("no_tender", "no_price", "bad_price", "nonpositive_price")
@@ -141,6 +145,8 @@ def build_table(rows: Iterable[Mapping[str, str | None]], columns: Columns) -> B
             out.skipped[reason] += 1
             continue
         key = cell(row, columns.bidder)
+        if key.lower() in NO_ID_WORDS:
+            key = ""
         if not key:
             if columns.bidder is not None:
                 out.noted["no_bidder"] += 1

@@ -79,6 +79,20 @@ def test_empty_bidder_cells_keep_their_prices():
     assert not table.skipped_total
 
 
+@pytest.mark.parametrize("missing", ["NA", "nan", "NaN", "N/A", "null", "#N/A"])
+def test_a_missing_id_written_as_a_word_is_no_firm(missing):
+    """R writes NA, pandas may write NaN: read as a firm, "NA" would bid in every tender
+    with a gap and top the loss rates."""
+    table_rows = [
+        {"t": f"T{i}", "b": b, "p": str(100 + j), "w": ""}
+        for i in range(3)
+        for j, b in enumerate(["A", missing, "C"])
+    ]
+    table = build_table(table_rows, WITH_IDS)
+    assert all(t.bidders == {"A", "C"} and len(t.bids) == 3 for t in table.tenders.values())
+    assert table.noted["no_bidder"] == 3
+
+
 def test_winner_column_may_name_the_winner_and_rejections_exclude_the_default():
     table_rows = [
         {"t": "1", "b": "A", "p": "10", "r": "资质不符"},
