@@ -18,8 +18,9 @@ from datetime import datetime
 TRUE_WORDS = frozenset({"1", "1.0", "true", "yes", "y", "t", "won", "winner", "是"})
 FALSE_WORDS = frozenset({"", "0", "0.0", "false", "no", "n", "f", "否"})
 
-#: Bidder cells that mean "no id": R's NA, pandas' NaN when a file was written with it,
-#: spreadsheet errors. Read as one firm, they would bid in every tender with a gap.
+#: Tender and bidder cells that mean "no id": R's NA, pandas' NaN when a file was written
+#: with it, spreadsheet errors. Read as an id, they would make one tender of every row
+#: without one, or one firm that bids in every tender with a gap.
 NO_ID_WORDS = frozenset({"na", "n/a", "nan", "null", "none", "#n/a", "#na"})
 
 #: Why a row was left out (it adds no bid).
@@ -133,7 +134,7 @@ def build_table(rows: Iterable[Mapping[str, str | None]], columns: Columns) -> B
     for row in rows:
         out.rows += 1
         tid = cell(row, columns.tender)
-        if not tid:
+        if not tid or tid.lower() in NO_ID_WORDS:
             out.skipped["no_tender"] += 1
             continue
         t = out.tenders.get(tid)

@@ -91,6 +91,8 @@ def test_a_missing_id_written_as_a_word_is_no_firm(missing):
     table = build_table(table_rows, WITH_IDS)
     assert all(t.bidders == {"A", "C"} and len(t.bids) == 3 for t in table.tenders.values())
     assert table.noted["no_bidder"] == 3
+    orphans = build_table([{"t": missing, "b": "A", "p": "100", "w": ""}] * 2, WITH_IDS)
+    assert not orphans.tenders and orphans.skipped["no_tender"] == 2
 
 
 def test_winner_column_may_name_the_winner_and_rejections_exclude_the_default():
