@@ -25,19 +25,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from detectors.screening.batch import screen  # noqa: E402
-from detectors.screening.features import (  # noqa: E402
-    FEATURES,
-    directional_percentiles,
-    tender_features,
-)
+from detectors.screening.features import directional_percentiles, tender_features  # noqa: E402
 from detectors.screening.metrics import auc  # noqa: E402
+from detectors.screening.score import CONSENSUS, variant_features  # noqa: E402
 from detectors.screening.table import Columns, build_table  # noqa: E402
 from witness.simulator.bid_tables import market, with_ids  # noqa: E402
 
 STYLES = ("tight", "phony", "alltight", "clustered")
 PRICE = Columns(tender="t", price="p")
 IDS = Columns(tender="t", price="p", bidder="b")
-PRICE_SCREENS = [m for m, spec in FEATURES.items() if spec.needs == "prices"]
+PRICE_SCREENS = variant_features(CONSENSUS)
 COLUMNS = ("score", "best single", "cv", "ids: cartel", "ids: nothing", "nothing, prices")
 #: Printed width of a column.
 WIDTH = 17

@@ -3,8 +3,8 @@
 Only the tender and price columns are required: price screens need no firm ids (many
 public data sets have none). Without a bidder column every row is its own bid; a row
 whose bidder cell is empty (or NA, NaN, null, #N/A) is kept as an anonymous bid (its
-price still counts) and only left out of the bidder-history features. A bidder with several rows in one tender keeps
-its lowest price.
+price still counts) and only left out of the bidder-history features. A bidder with
+several rows in one tender keeps its lowest price.
 """
 
 from __future__ import annotations

@@ -30,24 +30,29 @@ def market(
         n = int(rng.integers(3, 9))
         cost = float(np.exp(rng.normal(12, 1)))
         rigged = bool(rng.random() < share)
-        if not rigged:
-            bids = cost * (1 + rng.uniform(0.0, 0.2, n))
-        elif style == "alltight":
-            winner = cost * (1.1 + rng.uniform(0, 0.05))
-            bids = winner * (1 + rng.uniform(0.0, 0.03, n))
-        elif style == "clustered":
-            winner = cost * (1.1 + rng.uniform(0, 0.05))
-            cover = winner * (1 + rng.uniform(0.001, 0.01))
-            rest = winner * (1 + rng.uniform(0.02, 0.25, n - 2))
-            bids = np.concatenate([[winner, cover], rest])
-        else:
-            winner = cost * (1.1 + rng.uniform(0, 0.05))
-            lo, hi = (0.02, 0.06) if style == "tight" else (0.15, 0.45)
-            bids = np.concatenate([[winner], winner * (1 + rng.uniform(lo, hi, n - 1))])
+        bids = _bids(rng, style if rigged else None, cost, n, honest_spread=0.2)
         tid = f"T{i:04d}"
         labels[tid] = int(rigged)
         rows += [{"t": tid, "p": f"{b:.2f}"} for b in rng.permutation(bids)]
     return rows, labels
+
+
+def _bids(
+    rng: np.random.Generator, style: str | None, cost: float, n: int, *, honest_spread: float
+) -> np.ndarray:
+    """n bids of one tender: honest (`style` None: spread 0 to `honest_spread` above cost)
+    or rigged in `style`."""
+    if style is None:
+        return cost * (1 + rng.uniform(0.0, honest_spread, n))
+    winner = cost * (1.1 + rng.uniform(0, 0.05))
+    if style == "alltight":
+        return winner * (1 + rng.uniform(0.0, 0.03, n))
+    if style == "clustered":
+        cover = winner * (1 + rng.uniform(0.001, 0.01))
+        rest = winner * (1 + rng.uniform(0.02, 0.25, n - 2))
+        return np.concatenate([[winner, cover], rest])
+    lo, hi = (0.02, 0.06) if style == "tight" else (0.15, 0.45)
+    return np.concatenate([[winner], winner * (1 + rng.uniform(lo, hi, n - 1))])
 
 
 def with_ids(
@@ -83,12 +88,7 @@ def specialised_market(
         n = int(rng.integers(3, 9))
         cost = float(np.exp(rng.normal(12, 1)))
         rigged = bool(rng.random() < share)
-        if not rigged:
-            bids = cost * (1 + rng.uniform(0.0, (0.1, 0.3)[kind], n))
-        else:
-            winner = cost * (1.1 + rng.uniform(0, 0.05))
-            lo, hi = (0.02, 0.06) if style == "tight" else (0.15, 0.45)
-            bids = np.concatenate([[winner], winner * (1 + rng.uniform(lo, hi, n - 1))])
+        bids = _bids(rng, style if rigged else None, cost, n, honest_spread=(0.1, 0.3)[kind])
         firms = rng.choice(np.arange(24) + 24 * kind, size=n, replace=False)
         tid = f"T{i:04d}"
         labels[tid] = int(rigged)
