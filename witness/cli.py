@@ -91,11 +91,14 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return super()._expand_help(action)
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
-        """Descriptions and epilogs keep their own lines; only a line with Chinese that is
-        wider than the terminal is wrapped (a one-line description, typically)."""
+        """Descriptions and epilogs keep their own lines; a line wider than the terminal
+        is wrapped (a one-line description, typically), except an indented example
+        command in Latin script, which would not run broken anywhere but where its
+        author broke it."""
         out = []
         for line in text.splitlines():
-            if _WIDE.search(line) and _display_width(indent + line) > width:
+            example = line[:1].isspace() and not _WIDE.search(line)
+            if not example and _display_width(indent + line) > width:
                 out += [indent + part for part in self._split_lines(line, width - len(indent))]
             else:
                 out.append(indent + line)

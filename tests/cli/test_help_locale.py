@@ -126,15 +126,16 @@ def test_chinese_help_wraps_by_display_width(name, monkeypatch) -> None:
                 assert _display_width(body) <= width or single_token, (label, line)
 
 
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
 @pytest.mark.parametrize("name", list(COMMANDS))
-def test_every_chinese_line_of_the_help_fits_the_terminal(name, monkeypatch) -> None:
-    """The one-line descriptions too: a description is printed as written unless a line
-    with Chinese in it is wider than the terminal."""
+def test_every_line_of_the_help_fits_the_terminal(name, locale, monkeypatch) -> None:
+    """The one-line descriptions and the epilog's example commands too: a description is
+    printed as written unless a line with Chinese in it is wider than the terminal, so a
+    long example must be broken by hand."""
     from witness.cli import _display_width
 
     monkeypatch.setenv("COLUMNS", "100")
-    for path, parser, _helps in _build(name, "zh-CN", monkeypatch):
+    for path, parser, _helps in _build(name, locale, monkeypatch):
         for line in parser.format_help().splitlines():
-            if CJK.search(line):
-                body = line.rstrip("，。、；：？！）」』》〉】")
-                assert _display_width(body) <= 100, (path, line)
+            body = line.rstrip("，。、；：？！）」』》〉】")
+            assert _display_width(body) <= 100, (path, locale, line)
