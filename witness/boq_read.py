@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from witness.amounts import AmountError, parse_amount
 from witness.errors import WitnessError
 from witness.i18n import register, t
 
@@ -60,9 +62,10 @@ _BRACKETS = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 register(
     {
         "boq_read.not_number": (
-            "工作表「{sheet}」第 {row} 行 {column} 列（{header}）：{value!r} 不是数字",
-            "sheet {sheet!r}, row {row}, column {column} ({header}): {value!r} is not a number",
+            "工作表「{sheet}」第 {row} 行 {column} 列（{header}）：{value!r} 不是数字{why}",
+            "sheet {sheet!r}, row {row}, column {column} ({header}): {value!r} is not a number{why}",
         ),
+        "boq_read.why": ("（{why}）", " ({why})"),
         "boq_read.negative": (
             "工作表「{sheet}」第 {row} 行 {column} 列（{header}）：{value!r} 不能为负数",
             "sheet {sheet!r}, row {row}, column {column} ({header}): {value!r} cannot be negative",
@@ -263,21 +266,20 @@ def _code(value: Any) -> str:
     return text
 
 
-def _number(value: Any) -> float | None | str:
-    """A float, None for an empty cell, or the original text when it is no number."""
+def _number(value: Any) -> float | None | AmountError:
+    """A float, None for an empty cell, or why the cell is no number (`witness.amounts`:
+    grouping and a decimal comma read, ambiguous grouping refused)."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
+        return float(value) if math.isfinite(value) else AmountError("not_finite")
     text = unicodedata.normalize("NFKC", str(value)).strip()
-    text = text.replace(",", "").replace(" ", "").replace("¥", "").replace("元", "")
     if text in ("", "-", "—", "--", "/", "无"):
         return None
     try:
-        v = float(text)
-    except ValueError:
-        return str(value)
-    return v if v == v and v not in (float("inf"), float("-inf")) else str(value)
+        return parse_amount(text)
+    except AmountError as exc:
+        return exc
 
 
 _CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
@@ -332,8 +334,9 @@ def _items(
             raw = cell(row, f)
             v = _number(raw)
             info = {"column": column_letter(cols[f]), "header": headers[f], "value": raw, **where}
-            if isinstance(v, str):
-                problems.append(t("boq_read.not_number", **info))
+            if isinstance(v, AmountError):
+                why = "" if v.key in ("empty", "not_number") else t("boq_read.why", why=v)
+                problems.append(t("boq_read.not_number", why=why, **info))
             elif v is not None and v < 0:
                 problems.append(t("boq_read.negative", **info))
             elif v is not None:

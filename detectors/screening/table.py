@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from witness.amounts import AmountError, parse_amount
+
 TRUE_WORDS = frozenset({"1", "1.0", "true", "yes", "y", "t", "won", "winner", "是"})
 FALSE_WORDS = frozenset({"", "0", "0.0", "false", "no", "n", "f", "否"})
 
@@ -27,6 +29,8 @@ NO_ID_WORDS = frozenset({"na", "n/a", "nan", "null", "none", "#n/a", "#na"})
 SKIP_REASONS = ("no_tender", "no_price", "bad_price", "nonpositive_price")
 #: What was noticed in a row that still counts.
 NOTE_REASONS = ("no_bidder", "repeat_bid", "bad_reserve", "bad_date")
+#: Rows kept per reason as examples (file line, cell, why) for the message.
+MAX_EXAMPLES = 3
 
 
 @dataclass(frozen=True)
@@ -78,12 +82,22 @@ class BidTable:
     rows: int = 0
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> rows left out
     noted: Counter[str] = field(default_factory=Counter)  # reason -> rows kept with a note
+    #: reason -> the first rows behind it: (line of the file, the header being line 1,
+    #: the cell as written, why it was refused)
+    examples: dict[str, list[tuple[int, str, str]]] = field(default_factory=dict)
     has_bidders: bool = False
     has_reserve: bool = False
 
     @property
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
+
+    def count(self, kind: Counter[str], reason: str, cell: str = "", why: str = "") -> None:
+        """Count a row under `reason` in `kind` (skipped or noted), keeping the first few."""
+        kind[reason] += 1
+        shown = self.examples.setdefault(reason, [])
+        if len(shown) < MAX_EXAMPLES:
+            shown.append((self.rows + 1, cell, why))
 
 
 def _flag(text: str) -> bool | None:
@@ -96,18 +110,18 @@ def _flag(text: str) -> bool | None:
     return None
 
 
-def parse_price(raw: str) -> tuple[float | None, str | None]:
-    """(price, None) or (None, skip reason). Thousands separators and spaces are allowed."""
-    text = raw.strip().replace(",", "").replace(" ", "")
-    if not text:
-        return None, "no_price"
+def parse_price(raw: str) -> tuple[float | None, str | None, str]:
+    """(price, None, "") or (None, skip reason, why). Amounts as `witness.amounts` reads
+    them: grouping, a decimal comma, full-width digits, a currency sign."""
+    if not raw.strip():
+        return None, "no_price", ""
     try:
-        value = float(text)
-    except ValueError:
-        return None, "bad_price"
-    if not math.isfinite(value) or value <= 0:
-        return None, "nonpositive_price"
-    return value, None
+        value = parse_amount(raw)
+    except AmountError as exc:
+        return None, "bad_price", str(exc)
+    if value <= 0:
+        return None, "nonpositive_price", ""
+    return value, None, ""
 
 
 def parse_when(raw: str) -> datetime | None:
@@ -135,26 +149,27 @@ def build_table(rows: Iterable[Mapping[str, str | None]], columns: Columns) -> B
         out.rows += 1
         tid = cell(row, columns.tender)
         if not tid or tid.lower() in NO_ID_WORDS:
-            out.skipped["no_tender"] += 1
+            out.count(out.skipped, "no_tender", tid)
             continue
         t = out.tenders.get(tid)
         if t is None:
             t = out.tenders[tid] = Tender(tid)  # a tender with no valid bid stays listed
         _tender_fields(t, row, columns, out, cell)
-        price, reason = parse_price(cell(row, columns.price))
+        raw = cell(row, columns.price)
+        price, reason, why = parse_price(raw)
         if reason is not None:
-            out.skipped[reason] += 1
+            out.count(out.skipped, reason, raw, why)
             continue
         key = cell(row, columns.bidder)
         if key.lower() in NO_ID_WORDS:
             key = ""
         if not key:
             if columns.bidder is not None:
-                out.noted["no_bidder"] += 1
+                out.count(out.noted, "no_bidder")
             key = f"#{out.rows}"
             t.anonymous.add(key)
         elif key in t.bids:
-            out.noted["repeat_bid"] += 1
+            out.count(out.noted, "repeat_bid", key)
         t.bids[key] = min(price, t.bids.get(key, math.inf))
         if columns.rejected is not None:
             text = cell(row, columns.rejected)
@@ -189,16 +204,16 @@ def _tender_fields(t: Tender, row, columns: Columns, out: BidTable, cell) -> Non
     if columns.reserve is not None and t.reserve is None:
         text = cell(row, columns.reserve)
         if text:
-            value, reason = parse_price(text)
+            value, reason, why = parse_price(text)
             if reason is None:
                 t.reserve = value
             else:
-                out.noted["bad_reserve"] += 1
+                out.count(out.noted, "bad_reserve", text, why)
     for attr in ("published", "deadline"):
         col = getattr(columns, attr)
         if col is None or getattr(t, attr) is not None:
             continue
         try:
             setattr(t, attr, parse_when(cell(row, col)))
-        except ValueError:
-            out.noted["bad_date"] += 1
+        except ValueError as exc:
+            out.count(out.noted, "bad_date", cell(row, col), str(exc))

@@ -124,6 +124,32 @@ def test_bad_cells_are_named_by_sheet_row_and_column(tmp_path, works, capsys) ->
     assert "第 9 行 F 列（工程量）" in err and "负数" in err
 
 
+def test_amounts_written_as_text_read_as_written_or_are_named(tmp_path, works, capsys) -> None:
+    """A bill exported with text cells ("1,234.50", full-width, a decimal comma) reads
+    as the amounts they write; an ambiguous one ("1,2345") stops the bill, named with
+    its reason, where stripping the comma once read it as 12345."""
+    head = "项目编码,项目名称,计量单位,工程量,综合单价,合价\n"
+    path = tmp_path / "text.csv"
+    path.write_text(
+        head
+        + '010101001001,平整场地,m2,"1,234.5",12,"14,814.00"\n'
+        + '010101002001,挖一般土方,m3,１２．５,"8,5",¥106.25\n',
+        "utf-8",
+    )
+    code, events = _ingest(tmp_path, path, "B1")
+    assert code == 0
+    first, second = events[0].payload.items
+    assert (first.quantity, first.total) == (1234.5, 14814.0)
+    assert (second.quantity, second.unit_price, second.total) == (12.5, 8.5, 106.25)
+    (tmp_path / "second").mkdir()
+    bad = tmp_path / "second" / "bad.csv"
+    bad.write_text(head + '010101001001,平整场地,m2,"1,2345",12,10\n', "utf-8")
+    code, events = _ingest(bad.parent, bad, "B1")
+    err = capsys.readouterr().err
+    assert code == 2 and events == []
+    assert "第 2 行 D 列（工程量）：'1,2345' 不是数字（逗号后有四位以上数字" in err
+
+
 def test_messages_follow_the_locale(tmp_path, works, capsys, monkeypatch) -> None:
     monkeypatch.setenv("WITNESS_LOCALE", "en")
     path = tmp_path / "bad.csv"

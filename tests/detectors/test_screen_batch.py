@@ -62,6 +62,57 @@ def test_rows_flags_and_skips(tmp_path):
     assert by["L1"]["score"] > by["L3"]["score"]
 
 
+def test_prices_written_in_any_convention_are_read_and_a_bad_one_is_shown(
+    tmp_path, capsys, monkeypatch
+):
+    """Decimal commas, grouping and full-width digits read as the amounts they write; a
+    refused cell is counted and shown by its line, text and reason, in the user's
+    language, beside the threshold each flag used."""
+    rows = [
+        {"lot": "L1", "firm": "A", "amount": "1.234,50"},
+        {"lot": "L1", "firm": "B", "amount": "1'300.00"},
+        {"lot": "L1", "firm": "C", "amount": "１，４００．２５"},
+        {"lot": "L1", "firm": "D", "amount": "1234,5"},
+        {"lot": "L1", "firm": "E", "amount": "1,23,4"},
+        {"lot": "L1", "firm": "F", "amount": "¥1,500"},
+    ]
+    path = write(tmp_path / "odd.csv", rows)
+    r = read_bids(path, tender="lot", bidder="firm", price="amount")
+    assert r.tenders["L1"].bids == {
+        "A": 1234.5,
+        "B": 1300.0,
+        "C": 1400.25,
+        "D": 1234.5,
+        "F": 1500.0,
+    }
+    assert r.skipped["bad_price"] == 1 and r.examples["bad_price"][0][:2] == (6, "1,23,4")
+    for locale, says in (
+        (
+            "zh-CN",
+            [
+                "跳过 1 行：报价不是数字",
+                "例如：第 6 行 '1,23,4'（数位没有按三位分组）",
+                "（固定阈值：",
+            ],
+        ),
+        (
+            "en",
+            [
+                "skipped 1 rows: price is not a number",
+                "e.g. line 6 '1,23,4' (digits not grouped in threes)",
+                "(fixed threshold: ",
+            ],
+        ),
+    ):
+        monkeypatch.setenv("WITNESS_LOCALE", locale)
+        argv = ["screen", str(path), "--tender", "lot", "--price", "amount", "--bidder", "firm"]
+        assert main([*argv, "--out", str(tmp_path / "out.csv"), "--no-progress"]) == 0
+        err = capsys.readouterr().err
+        assert all(line in err for line in says), err
+        if locale == "zh-CN":
+            assert "threshold" not in err and "fence" not in err
+
+
 def test_missing_column_is_named(tmp_path):
     path = table(tmp_path)
     with pytest.raises(ColumnError) as exc:

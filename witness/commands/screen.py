@@ -63,6 +63,13 @@ register(
             "{n} 行日期无法识别（应为 ISO 格式，如 2026-03-01）",
             "{n} rows have a date that is not ISO (e.g. 2026-03-01); ignored",
         ),
+        "screen.cut": ("  （{source}：{value}）", "  ({source}: {value})"),
+        "screen.cut.file fence": ("本文件的四分位栅栏", "file fence"),
+        "screen.cut.fixed threshold": ("固定阈值", "fixed threshold"),
+        "screen.examples": ("  例如：{items}", "  e.g. {items}"),
+        "screen.example": ("第 {line} 行", "line {line}"),
+        "screen.example_cell": ("第 {line} 行 {cell}", "line {line} {cell}"),
+        "screen.example_why": ("第 {line} 行 {cell}（{why}）", "line {line} {cell} ({why})"),
         "screen.no_bids": (
             "{n} 个标段没有有效报价（n_bids = 0，无评分）",
             "{n} tenders have no valid bid (n_bids = 0, no score)",
@@ -144,7 +151,13 @@ register(
             "bid table, CSV with a header row, one row per bid",
         ),
         "help.screen.tender": ("标段（包）编号所在列", "column with the tender / lot id"),
-        "help.screen.price": ("投标报价所在列", "column with the bid price"),
+        "help.screen.price": (
+            "投标报价所在列（可带千分位、货币符号、全角数字或小数逗号：1,234.50、¥1234、"
+            "1.234,50；有歧义的如 1,2345 跳过并列出行号）",
+            "column with the bid price (grouping, a currency sign, full-width digits or a "
+            "decimal comma are read: 1,234.50, ¥1234, 1.234,50; an ambiguous one such as "
+            "1,2345 is skipped and shown by its line)",
+        ),
         "help.screen.bidder": (
             "投标人编号所在列（可选：不给时每行算一条报价，只运行价格筛查）",
             "column with the bidder id (optional: without it each row is one bid and only "
@@ -368,6 +381,19 @@ def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict]) ->
     tmp.replace(path)
 
 
+def _examples(rows: Sequence[tuple[int, str, str]]) -> str:
+    """'line 5 '1,23,4' (digits not grouped in threes); line 9 ...': where to look."""
+    sep = "；" if t("screen.example", line=0).startswith("第") else "; "
+    return sep.join(
+        t("screen.example_why", line=line, cell=repr(cell), why=why)
+        if why
+        else t("screen.example_cell", line=line, cell=repr(cell))
+        if cell
+        else t("screen.example", line=line)
+        for line, cell, why in rows
+    )
+
+
 def _say(key: str, **params) -> None:
     print(t(key, **params), file=sys.stderr)
 
@@ -401,12 +427,14 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     _say("screen.read", rows=table.rows, tenders=len(table.tenders))
-    for reason in SKIP_REASONS:
-        if table.skipped[reason]:
-            _say(f"screen.skip.{reason}", n=table.skipped[reason])
-    for reason in NOTE_REASONS:
-        if table.noted[reason]:
-            _say(f"screen.note.{reason}", n=table.noted[reason])
+    for kind, counts, reasons in (
+        ("skip", table.skipped, SKIP_REASONS),
+        ("note", table.noted, NOTE_REASONS),
+    ):
+        for reason in reasons:
+            if counts[reason]:
+                _say(f"screen.{kind}.{reason}", n=counts[reason])
+                _say("screen.examples", items=_examples(table.examples.get(reason, [])))
     if columns.bidder is None:
         _say("screen.no_bidder_column")
     empty = sum(1 for tender in table.tenders.values() if not tender.bids)
@@ -453,7 +481,11 @@ def _print_shares(result, warn_share: float | None) -> None:
     _say("screen.shares")
     for s in result.shares:
         c = result.cuts.get(s.rule)
-        cut = f"  ({c.source}: {c.value:.4g})" if c is not None else ""
+        cut = (
+            t("screen.cut", source=t(f"screen.cut.{c.source}"), value=f"{c.value:.4g}")
+            if c is not None
+            else ""
+        )
         _say("screen.share_line", rule=s.rule, n=s.tenders, share=s.share, cut=cut)
         if s.rule == "PRICE-40-4" and result.identical_tenders:
             _say("screen.identical", n=result.identical_tenders)
