@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from witness import csv_text
 from witness.amounts import AmountError, parse_amount
 from witness.errors import WitnessError
 from witness.i18n import register, t
@@ -191,10 +192,7 @@ def _xlsx_sheets(data: bytes) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
 
 
 def _csv_sheet(data: bytes, name: str) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("gb18030", errors="replace")  # Excel on Chinese Windows
+    text = csv_text.decode(data)  # UTF-8, or GBK as Excel on Chinese Windows saves it
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:

@@ -27,7 +27,8 @@ def write(path: Path, rows: list[dict]) -> Path:
 
 
 def read(path: Path) -> list[dict]:
-    with path.open(newline="", encoding="utf-8") as fh:
+    """An output CSV as a reader that knows the BOM reads it (Excel, pandas, csv)."""
+    with path.open(newline="", encoding="utf-8-sig") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -111,6 +112,36 @@ def test_prices_written_in_any_convention_are_read_and_a_bad_one_is_shown(
         assert all(line in err for line in says), err
         if locale == "zh-CN":
             assert "threshold" not in err and "fence" not in err
+
+
+def test_a_gbk_or_semicolon_file_screens_as_its_utf8_twin(tmp_path, monkeypatch, capsys) -> None:
+    """Excel on Chinese Windows saves CSV in GBK, on a European one with semicolons and
+    decimal commas: each screens to the very rows of the UTF-8 comma file, and the output
+    carries a BOM so Excel shows its Chinese."""
+    monkeypatch.setenv("WITNESS_LOCALE", "zh-CN")
+    lines = ["标段,投标人,报价"] + [
+        f"标段{t},{firm}公司,{1000 + 37 * t + 11 * i + (t % 3) * i * i}.5"
+        for t in range(6)
+        for i, firm in enumerate("甲乙丙丁")
+    ]
+    text = "\n".join(lines) + "\n"
+    twins = {
+        "utf8": text.encode("utf-8"),
+        "gbk": text.encode("gbk"),
+        "semicolon": text.replace(",", ";").replace(".5", ",5").encode("utf-8"),
+    }
+    outs = {}
+    for name, data in twins.items():
+        src, out = tmp_path / f"{name}.csv", tmp_path / f"{name}.out.csv"
+        src.write_bytes(data)
+        argv = ["screen", str(src), "--tender", "标段", "--price", "报价", "--bidder", "投标人"]
+        assert main([*argv, "--out", str(out), "--no-progress"]) == 0
+        outs[name] = out.read_bytes()
+        said = capsys.readouterr().err
+        assert ("GB18030" in said) == (name == "gbk") and ("';'" in said) == (name == "semicolon")
+    assert outs["utf8"].startswith(b"\xef\xbb\xbf") and "标段5".encode() in outs["utf8"]
+    assert outs["gbk"] == outs["utf8"] == outs["semicolon"]
+    assert len(read(tmp_path / "utf8.out.csv")) == 6
 
 
 def test_missing_column_is_named(tmp_path):

@@ -65,9 +65,9 @@ def screened(tmp_path_factory):
     assert code == 0
     with CSV.open(newline="", encoding="utf-8") as fh:
         source = list(csv.DictReader(fh))
-    with out.open(newline="", encoding="utf-8") as fh:
+    with out.open(newline="", encoding="utf-8-sig") as fh:
         tenders = list(csv.DictReader(fh))
-    with groups.open(newline="", encoding="utf-8") as fh:
+    with groups.open(newline="", encoding="utf-8-sig") as fh:
         group_rows = list(csv.DictReader(fh))
     return source, tenders, group_rows
 
@@ -151,7 +151,7 @@ def test_price_only_table_counts_every_priced_row(tmp_path, capsys, monkeypatch)
         for r in csv.DictReader(fh):
             if r["bid"].strip():
                 priced[r["pid"]] = priced.get(r["pid"], 0) + 1
-    with out.open(newline="", encoding="utf-8") as fh:
+    with out.open(newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     for row in rows:
         assert int(row["n_bids"]) == priced.get(row["tender"], 0)

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from witness import csv_text
 from witness.i18n import register, t
 
 HELP = (
@@ -63,6 +64,11 @@ register(
             "{n} 行日期无法识别（应为 ISO 格式，如 2026-03-01）",
             "{n} rows have a date that is not ISO (e.g. 2026-03-01); ignored",
         ),
+        "screen.encoding": (
+            "文件不是 UTF-8，按 {encoding}（GBK）编码读取",
+            "not UTF-8: read as {encoding} (GBK)",
+        ),
+        "screen.delimiter": ("单元格以 {delimiter} 分隔", "cells separated by {delimiter}"),
         "screen.cut": ("  （{source}：{value}）", "  ({source}: {value})"),
         "screen.cut.file fence": ("本文件的四分位栅栏", "file fence"),
         "screen.cut.fixed threshold": ("固定阈值", "fixed threshold"),
@@ -356,8 +362,15 @@ def read_table(path: Path, columns, *, progress: bool):
     """Read the CSV into a `BidTable`; raises ColumnError for a named column not in the file."""
     from detectors.screening.table import build_table
 
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
+    encoding = csv_text.file_encoding(path)
+    with path.open(newline="", encoding=encoding, errors="replace") as fh:
+        dialect = csv_text.dialect(fh.read(1 << 16))
+        fh.seek(0)
+        reader = csv.DictReader(fh, dialect=dialect)
+        if encoding != csv_text.UTF8:
+            _say("screen.encoding", encoding=encoding.upper())
+        if dialect.delimiter != ",":
+            _say("screen.delimiter", delimiter=repr(dialect.delimiter))
         names = reader.fieldnames or []
         for attr, col in columns.named().items():
             if col not in names:
@@ -370,8 +383,10 @@ def _fmt(x: float | None) -> str:
 
 
 def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict]) -> None:
+    """UTF-8 with a BOM: Excel and WPS on Chinese Windows read a CSV without one as GBK
+    and garble every Chinese tender id and firm name; csv and pandas readers drop it."""
     tmp = Path(f"{path}.tmp-{os.getpid()}")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
+    with tmp.open("w", newline="", encoding="utf-8-sig") as fh:
         w = csv.writer(fh)
         w.writerow(columns)
         for r in rows:

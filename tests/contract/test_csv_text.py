@@ -1,0 +1,53 @@
+"""CSV files as centres save them (`witness.csv_text`): GBK or UTF-8, comma or semicolon."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from witness import csv_text
+
+NAMES = st.lists(
+    st.text(alphabet=st.sampled_from("标段投标人报价tenderpricbd_ 1"), min_size=1, max_size=8),
+    min_size=2,
+    max_size=8,
+)
+
+
+def test_a_gbk_file_is_read_as_gbk_and_a_utf8_one_as_utf8(tmp_path) -> None:
+    text = "标段,投标人,报价\nT1,甲公司,1234.5\n"
+    gbk, utf8, bom = tmp_path / "gbk.csv", tmp_path / "utf8.csv", tmp_path / "bom.csv"
+    gbk.write_bytes(text.encode("gbk"))
+    utf8.write_bytes(text.encode("utf-8"))
+    bom.write_bytes(text.encode("utf-8-sig"))
+    assert csv_text.file_encoding(gbk) == csv_text.CHINESE
+    assert csv_text.file_encoding(utf8) == csv_text.file_encoding(bom) == csv_text.UTF8
+    for path in (gbk, utf8, bom):
+        assert path.read_text(csv_text.file_encoding(path)) == text
+        assert csv_text.decode(path.read_bytes()) == text
+
+
+def test_a_gbk_byte_past_the_first_chunk_still_decides(tmp_path) -> None:
+    """The whole file is scanned: an ASCII head longer than one chunk proves nothing."""
+    path = tmp_path / "late.csv"
+    path.write_bytes(b"t,p\n" + b"T1,100\n" * (csv_text._CHUNK // 7 + 10) + "T2,甲\n".encode("gbk"))
+    assert csv_text.file_encoding(path) == csv_text.CHINESE
+
+
+@settings(max_examples=200, deadline=None)
+@given(names=NAMES, delimiter=st.sampled_from(csv_text.DELIMITERS), decimals=st.booleans())
+def test_the_header_line_names_the_separator(names, delimiter, decimals) -> None:
+    """Whatever the column names, the separator the header uses is the one read, even when
+    every data row holds a decimal comma (as many commas as separators in two columns)."""
+    names = [n.strip() or "x" for n in names]
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
+    w.writerow(names)
+    w.writerow(["1234,5" if decimals else "7" for _ in names])
+    sample = buf.getvalue()
+    got = csv_text.dialect(sample)
+    assert got.delimiter == delimiter
+    assert next(csv.reader(io.StringIO(sample), got)) == names

@@ -1,0 +1,58 @@
+"""CSV files as centres save them: UTF-8 or GBK, comma or semicolon.
+
+Excel on Chinese Windows saves "CSV" in GBK (code page 936); on a European one it
+separates cells with semicolons. `witness screen` read only UTF-8 and died with a
+traceback on the first; the BOQ reader handled both. Both now use this module.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from pathlib import Path
+
+#: Tried in order: UTF-8 (a BOM is dropped), then GB18030, the superset of GBK and GB2312
+#: that decodes every file Excel writes in code page 936.
+UTF8, CHINESE = "utf-8-sig", "gb18030"
+#: Cell separators a header line may use.
+DELIMITERS = ",;\t|"
+_CHUNK = 1 << 20
+
+
+def file_encoding(path: Path) -> str:
+    """UTF8 when the whole file decodes as UTF-8, else CHINESE (one streaming pass)."""
+    decoder = codecs.getincrementaldecoder(UTF8)()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return CHINESE
+    return UTF8
+
+
+def decode(data: bytes) -> str:
+    """The text of a CSV file held in memory, by the same rule as `file_encoding`."""
+    try:
+        return data.decode(UTF8)
+    except UnicodeDecodeError:
+        return data.decode(CHINESE, errors="replace")
+
+
+def dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
+    """The file's dialect from its first lines: the separator the header line (the first
+    line with any) uses most, comma on a tie or when none does; quoting as Excel writes
+    it. The header decides because its names hold no decimal commas: "tender;price"
+    over "T1;1234,5" is a semicolon file."""
+    lines = sample.splitlines()
+    header = next((ln for ln in lines if any(d in ln for d in DELIMITERS)), "")
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
+    if counts[best] == 0 or best == ",":
+        return csv.excel
+
+    class Sniffed(csv.excel):
+        delimiter = best
+
+    return Sniffed
