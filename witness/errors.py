@@ -33,3 +33,18 @@ class WitnessError(Exception):
 
 class ConfigError(WitnessError, ValueError):
     """A setting or a thresholds file is wrong; nothing was started."""
+
+
+class InputFileError(WitnessError, FileNotFoundError):
+    """A file named on the command line is missing, or a line of it is unreadable;
+    `source` names the file (and the line)."""
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        WitnessError.__init__(self, message, source=source)
+
+    @classmethod
+    def missing(cls, path: object) -> InputFileError:
+        """'PATH: no such file', in the user's language."""
+        from witness.i18n import t
+
+        return cls(t("error.no_file"), source=str(path))

@@ -39,5 +39,6 @@ register(
         "status.acknowledged": ("已确认", "acknowledged"),
         "status.referred": ("已移交", "referred"),
         "status.dismissed": ("已排除", "dismissed"),
+        "error.no_file": ("找不到文件", "no such file"),
     }
 )

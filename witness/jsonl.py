@@ -2,23 +2,57 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
 from typing import BinaryIO
 
+from witness.errors import InputFileError
 from witness.events import ContractError, Event, parse_event
+from witness.i18n import register, t
+
+register(
+    {
+        "jsonl.where": ("{path} 第 {line} 行", "{path} line {line}"),
+        "jsonl.not_utf8": ("不是 UTF-8 文本", "not UTF-8 text"),
+        "jsonl.not_json": ("不是 JSON：{reason}", "not JSON: {reason}"),
+        "jsonl.not_object": ("不是 JSON 对象", "not a JSON object"),
+    }
+)
 
 
 def open_source(path: str) -> BinaryIO:
-    """A file path, or '-' for standard input; binary so bad encodings are caught per line."""
+    """A file path, or '-' for standard input; binary so bad encodings are caught per line.
+
+    A missing file is an InputFileError (a FileNotFoundError too): one line and exit 2."""
     if path == "-":
         return sys.stdin.buffer
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
+        raise InputFileError.missing(path)
     return p.open("rb")
+
+
+def read_json_lines(path: str) -> Iterator[tuple[int, str]]:
+    """(line number, text) of every non-blank line of a JSON Lines file whose lines are
+    all UTF-8 JSON objects; InputFileError naming the file and line at the first that is
+    not (for tools that read a whole file before they answer: `witness evaluate`)."""
+    source = open_source(path)
+    with source if source is not sys.stdin.buffer else nullcontext(source) as src:
+        for number, raw in read_lines(src):
+            where = t("jsonl.where", path=path, line=number)
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                obj = json.loads(text)
+            except UnicodeDecodeError:
+                raise InputFileError(t("jsonl.not_utf8"), source=where) from None
+            except json.JSONDecodeError as exc:
+                raise InputFileError(t("jsonl.not_json", reason=exc.msg), source=where) from None
+            if not isinstance(obj, dict):
+                raise InputFileError(t("jsonl.not_object"), source=where)
+            yield number, text
 
 
 def read_lines(source: BinaryIO) -> Iterator[tuple[int, bytes]]:

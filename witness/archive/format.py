@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from witness.archive.retention import RETENTION_BASIS, retention_until, retention_years
+from witness.errors import InputFileError
 from witness.events import canonical_json
 from witness.i18n import register, t
 from witness.store.ledger import GENESIS, link_hash
@@ -322,7 +323,11 @@ def walk_chain(
 
 
 def read_parts(path: str | Path) -> tuple[dict[str, bytes], list[Problem]]:
-    """Every member of the zip; a damaged member is reported, not raised."""
+    """Every member of the zip; a damaged member is reported, not raised. A path that is
+    no file is an InputFileError: a wrong path is not a damaged bundle, and an auditor
+    must not be told to distrust evidence that was never read."""
+    if not Path(path).is_file():
+        raise InputFileError.missing(path)
     parts: dict[str, bytes] = {}
     problems: list[Problem] = []
     try:

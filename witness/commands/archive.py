@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from witness.errors import InputFileError
 from witness.i18n import register, t
 
 HELP = (
@@ -127,6 +128,7 @@ register(
             "  witness replay --project JY-2026-0012          # 然后从导入的库重放\n"
             "  witness archive replay JY-2026-0012.zip        # 或直接重放归档包本身\n"
             "\n"
+            "verify 的退出码：0 完整，1 被改动，2 找不到文件或参数有误（不是被改动）。\n"
             "WITNESS_DATABASE_URL 选择存储库；WITNESS_RETENTION_YEARS 设置保存年限（默认 15）。",
             "examples:\n"
             "  witness archive export JY-2026-0012 --out JY-2026-0012.zip\n"
@@ -138,6 +140,7 @@ register(
             "  witness replay --project JY-2026-0012          # then replay from the imported store\n"
             "  witness archive replay JY-2026-0012.zip        # or replay the bundle itself\n"
             "\n"
+            "verify exits 0 intact, 1 altered, 2 no such file or bad arguments (not altered).\n"
             "WITNESS_DATABASE_URL selects the store; WITNESS_RETENTION_YEARS the retention (default 15).",
         ),
     }
@@ -328,6 +331,9 @@ def run(args: argparse.Namespace) -> int:
             if res.renumbered_decisions:
                 print(t("archive.renumbered", n=res.renumbered_decisions))
             return 0
+    except InputFileError as exc:  # a wrong path: exit 2, never 1 ("altered")
+        print(t("archive.error", reason=exc), file=sys.stderr)
+        return 2
     except (archive.ArchiveError, ValueError, OSError) as exc:
         print(t("archive.error", reason=exc), file=sys.stderr)
         return 1

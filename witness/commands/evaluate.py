@@ -145,6 +145,7 @@ def render_table(head: list[str], rows: list[list[str]], last: list[str]) -> str
 
 def run(args: argparse.Namespace) -> int:
     from witness.commands.evaluate_seeds import run_seeds
+    from witness.jsonl import read_json_lines
     from witness.simulator.truth_eval import evaluate, read_alerts, read_truth
 
     if args.seeds is not None:
@@ -156,14 +157,9 @@ def run(args: argparse.Namespace) -> int:
         print(t("evaluate.need_input"), file=sys.stderr)
         return 2
 
-    try:
-        with open(args.truth, encoding="utf-8") as f:
-            cases, complete = read_truth(f)
-        with open(args.alerts, encoding="utf-8") as f:
-            alerts = read_alerts(f)
-    except (OSError, json.JSONDecodeError) as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+    # InputFileError (missing file, a line not UTF-8 JSON, named by file and line) -> exit 2
+    cases, complete = read_truth(text for _, text in read_json_lines(args.truth))
+    alerts = read_alerts(text for _, text in read_json_lines(args.alerts))
     report = evaluate(cases, alerts, complete)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))

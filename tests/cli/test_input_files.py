@@ -1,0 +1,76 @@
+"""Files named on the command line that are missing or unreadable: one line, exit 2.
+
+Found by feeding every file-reading command a missing path, binary bytes, UTF-16 and
+broken JSON: `witness replay` died with a FileNotFoundError traceback, `witness evaluate`
+with a UnicodeDecodeError one, and `witness archive verify` called a wrong path a damaged
+bundle, exit 1, the code its help gives for "altered".
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from witness.cli import main
+
+HOSTILE = {
+    "binary": bytes(range(128, 256)) * 8,
+    "utf16": '{"rule": "X"}\n'.encode("utf-16"),
+    "broken": b'{"rule": "X"\n',
+    "array": b"[1, 2]\n",
+}
+
+
+@pytest.fixture(autouse=True)
+def _chinese(monkeypatch, tmp_path):
+    monkeypatch.setenv("WITNESS_LOCALE", "zh-CN")
+    monkeypatch.setenv("WITNESS_DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["replay", "{missing}", "--out", "{out}"],
+        ["evaluate", "--truth", "{missing}", "--alerts", "{missing}"],
+        ["archive", "verify", "{missing}"],
+        ["archive", "import", "{missing}"],
+        ["record", "P", "--bundle", "{missing}", "--out", "{out}"],
+        ["record", "P", "--events", "{missing}", "--out", "{out}"],
+    ],
+)
+def test_a_missing_file_is_named_in_one_line(argv, tmp_path, capsys) -> None:
+    missing, out = tmp_path / "nowhere.jsonl", tmp_path / "out.x"
+    argv = [a.format(missing=missing, out=out) for a in argv]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == (1 if argv[0] == "record" else 2), err  # record: 1 = cannot make
+    assert f"{missing}: 找不到文件" in err and "Traceback" not in err
+    assert "损坏" not in err  # not a damaged bundle: nothing was read
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE))
+@pytest.mark.parametrize("which", ["--truth", "--alerts"])
+def test_evaluate_names_the_file_and_line_that_is_not_json(kind, which, tmp_path, capsys) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"rule": "REL-34", "project_id": "P"}\n', "utf-8")
+    bad = tmp_path / f"{kind}.jsonl"
+    bad.write_bytes(b'{"rule": "REL-34"}\n\n' + HOSTILE[kind])
+    files = {"--truth": good, "--alerts": good, which: bad}
+    code = main(["evaluate", "--truth", str(files["--truth"]), "--alerts", str(files["--alerts"])])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{bad} 第 3 行" in err, err
+    reason = {"binary": "UTF-8", "utf16": "UTF-8", "broken": "JSON", "array": "JSON 对象"}[kind]
+    assert reason in err
+
+
+def test_evaluate_still_reads_a_file_saved_with_a_bom(tmp_path, capsys) -> None:
+    truth = tmp_path / "truth.jsonl"
+    truth.write_bytes(
+        '{"rule": "REL-34", "project_id": "P", "subjects": ["A"]}\n'.encode("utf-8-sig")
+    )
+    alerts = tmp_path / "alerts.jsonl"
+    alerts.write_text('{"rule": "REL-34", "project_id": "P", "subjects": ["A"]}\n', "utf-8")
+    assert main(["evaluate", "--truth", str(truth), "--alerts", str(alerts), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["rules"][0]["detected"] == 1 and report["rules"][0]["precision"] == 1.0
