@@ -11,7 +11,7 @@ from detectors.screening.batch import screen
 from detectors.screening.metrics import auc
 from detectors.screening.table import Columns
 from witness.cli import main
-from witness.commands.screen import ColumnError, read_table
+from witness.commands.screen_files import ColumnError, read_table
 
 
 def read_bids(path: Path, **columns):
@@ -142,6 +142,47 @@ def test_a_gbk_or_semicolon_file_screens_as_its_utf8_twin(tmp_path, monkeypatch,
     assert outs["utf8"].startswith(b"\xef\xbb\xbf") and "标段5".encode() in outs["utf8"]
     assert outs["gbk"] == outs["utf8"] == outs["semicolon"]
     assert len(read(tmp_path / "utf8.out.csv")) == 6
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"", "没有表头行"),
+        (b"\xef\xbb\xbf", "没有表头行"),
+        (b"tender,price,price\nT1,10,11\n", "列 'price'（--price）出现 2 次"),
+        (b"tender,price, price\nT1,10,11\n", "列 'price'（--price）出现 2 次"),
+    ],
+)
+def test_an_empty_file_or_a_column_named_twice_is_refused(
+    tmp_path, capsys, monkeypatch, content, says
+):
+    """The csv reader keeps the last of two same-named columns without a word; the screen
+    must not pick a price column for the user."""
+    monkeypatch.setenv("WITNESS_LOCALE", "zh-CN")
+    path = tmp_path / "t.csv"
+    path.write_bytes(content)
+    argv = [
+        "screen",
+        str(path),
+        "--tender",
+        "tender",
+        "--price",
+        "price",
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert says in err and not (tmp_path / "o").exists()
+
+
+def test_header_names_are_matched_without_their_padding(tmp_path):
+    """'tender, price' (a space after each comma, as some exports write) has a column
+    'price'; the cells' own padding was never a problem."""
+    path = tmp_path / "padded.csv"
+    path.write_text("tender, firm , price\nT1, A, 10\nT1, B, 12\nT1, C, 13\n", "utf-8")
+    r = read_bids(path, tender="tender", bidder="firm", price="price")
+    assert r.tenders["T1"].bids == {"A": 10.0, "B": 12.0, "C": 13.0}
 
 
 def test_missing_column_is_named(tmp_path):

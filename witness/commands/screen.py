@@ -7,13 +7,18 @@ judgement is made in `detectors.screening` from plain rows.
 from __future__ import annotations
 
 import argparse
-import csv
-import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from witness import csv_text
+from witness.commands.screen_files import (
+    COLUMN_OPTIONS,
+    ColumnError,
+    progress_bar,
+    read_table,
+    say,
+    write_csv,
+)
 from witness.i18n import register, t
 
 HELP = (
@@ -32,7 +37,6 @@ register(
             "column {column!r} ({option}) is not in {file}; its columns are: {columns}",
         ),
         "screen.no_file": ("找不到文件：{file}", "no such file: {file}"),
-        "screen.no_header": ("文件 {file} 没有表头行", "{file} has no header row"),
         "screen.read": ("读取 {rows} 行，{tenders} 个标段", "read {rows} rows, {tenders} tenders"),
         "screen.skip.no_tender": (
             "跳过 {n} 行：标段编号为空",
@@ -64,11 +68,6 @@ register(
             "{n} 行日期无法识别（应为 ISO 格式，如 2026-03-01）",
             "{n} rows have a date that is not ISO (e.g. 2026-03-01); ignored",
         ),
-        "screen.encoding": (
-            "文件不是 UTF-8，按 {encoding}（GBK）编码读取",
-            "not UTF-8: read as {encoding} (GBK)",
-        ),
-        "screen.delimiter": ("单元格以 {delimiter} 分隔", "cells separated by {delimiter}"),
         "screen.cut": ("  （{source}：{value}）", "  ({source}: {value})"),
         "screen.cut.file fence": ("本文件的四分位栅栏", "file fence"),
         "screen.cut.fixed threshold": ("固定阈值", "fixed threshold"),
@@ -123,31 +122,6 @@ register(
         ),
     }
 )
-
-
-class ColumnError(ValueError):
-    """A column the user named is not in the file."""
-
-    def __init__(self, column: str, option: str, file: str, columns: Sequence[str]) -> None:
-        self.column, self.option, self.file = column, option, file
-        self.columns = ", ".join(columns[:40]) + (" ..." if len(columns) > 40 else "")
-        super().__init__(
-            f"column {column!r} ({option}) is not in {file}; its columns are: {self.columns}"
-        )
-
-
-COLUMN_OPTIONS = {
-    "tender": "--tender",
-    "price": "--price",
-    "bidder": "--bidder",
-    "winner": "--winner",
-    "label": "--label",
-    "reserve": "--reserve",
-    "rejected": "--rejected",
-    "agent": "--agent",
-    "published": "--published",
-    "deadline": "--deadline",
-}
 
 
 register(
@@ -350,52 +324,6 @@ def _tsuchiura_figures() -> str:
     )
 
 
-def _progress(items: Iterable, desc: str, total: int | None = None, *, enabled: bool) -> Iterable:
-    if not enabled:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, desc=desc, total=total, unit=" rows", leave=False, mininterval=0.5)
-
-
-def read_table(path: Path, columns, *, progress: bool):
-    """Read the CSV into a `BidTable`; raises ColumnError for a named column not in the file."""
-    from detectors.screening.table import build_table
-
-    encoding = csv_text.file_encoding(path)
-    with path.open(newline="", encoding=encoding, errors="replace") as fh:
-        dialect = csv_text.dialect(fh.read(1 << 16))
-        fh.seek(0)
-        reader = csv.DictReader(fh, dialect=dialect)
-        if encoding != csv_text.UTF8:
-            _say("screen.encoding", encoding=encoding.upper())
-        if dialect.delimiter != ",":
-            _say("screen.delimiter", delimiter=repr(dialect.delimiter))
-        names = reader.fieldnames or []
-        for attr, col in columns.named().items():
-            if col not in names:
-                raise ColumnError(col, COLUMN_OPTIONS[attr], path.name, names)
-        return build_table(_progress(reader, f"reading {path.name}", enabled=progress), columns)
-
-
-def _fmt(x: float | None) -> str:
-    return "" if x is None else f"{x:.6g}"
-
-
-def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict]) -> None:
-    """UTF-8 with a BOM: Excel and WPS on Chinese Windows read a CSV without one as GBK
-    and garble every Chinese tender id and firm name; csv and pandas readers drop it."""
-    tmp = Path(f"{path}.tmp-{os.getpid()}")
-    with tmp.open("w", newline="", encoding="utf-8-sig") as fh:
-        w = csv.writer(fh)
-        w.writerow(columns)
-        for r in rows:
-            w.writerow(
-                [_fmt(r[c]) if isinstance(r[c], float) or r[c] is None else r[c] for c in columns]
-            )
-    tmp.replace(path)
-
-
 def _examples(rows: Sequence[tuple[int, str, str]]) -> str:
     """'line 5 '1,23,4' (digits not grouped in threes); line 9 ...': where to look."""
     sep = "；" if t("screen.example", line=0).startswith("第") else "; "
@@ -409,10 +337,6 @@ def _examples(rows: Sequence[tuple[int, str, str]]) -> str:
     )
 
 
-def _say(key: str, **params) -> None:
-    print(t(key, **params), file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
     from detectors.screening.batch import GROUP_COLUMNS, TENDER_COLUMNS, screen
     from detectors.screening.table import NOTE_REASONS, SKIP_REASONS, Columns
@@ -420,7 +344,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     if not path.is_file():
-        _say("screen.no_file", file=args.file)
+        say("screen.no_file", file=args.file)
         return 2
     settings = load_settings()
     progress = not args.no_progress and path.stat().st_size > PROGRESS_BYTES
@@ -428,12 +352,12 @@ def run(args: argparse.Namespace) -> int:
     needs = {"bidders": ("--bidder", columns.bidder), "reserve": ("--reserve", columns.reserve)}
     missing = [needs[p][0] for p in (args.score_model or "").split("+")[1:] if not needs[p][1]]
     if missing:
-        _say("screen.model_needs", model=args.score_model, missing=", ".join(missing))
+        say("screen.model_needs", model=args.score_model, missing=", ".join(missing))
         return 2
     try:
         table = read_table(path, columns, progress=progress)
     except ColumnError as exc:
-        _say(
+        say(
             "screen.missing_column",
             column=exc.column,
             option=exc.option,
@@ -441,23 +365,23 @@ def run(args: argparse.Namespace) -> int:
             columns=exc.columns,
         )
         return 2
-    _say("screen.read", rows=table.rows, tenders=len(table.tenders))
+    say("screen.read", rows=table.rows, tenders=len(table.tenders))
     for kind, counts, reasons in (
         ("skip", table.skipped, SKIP_REASONS),
         ("note", table.noted, NOTE_REASONS),
     ):
         for reason in reasons:
             if counts[reason]:
-                _say(f"screen.{kind}.{reason}", n=counts[reason])
-                _say("screen.examples", items=_examples(table.examples.get(reason, [])))
+                say(f"screen.{kind}.{reason}", n=counts[reason])
+                say("screen.examples", items=_examples(table.examples.get(reason, [])))
     if columns.bidder is None:
-        _say("screen.no_bidder_column")
+        say("screen.no_bidder_column")
     empty = sum(1 for tender in table.tenders.values() if not tender.bids)
     if empty:
-        _say("screen.no_bids", n=empty)
+        say("screen.no_bids", n=empty)
 
     def bar(items, desc, total):
-        return _progress(items, desc, total, enabled=progress)
+        return progress_bar(items, desc, total, enabled=progress)
 
     result = screen(
         table,
@@ -468,7 +392,7 @@ def run(args: argparse.Namespace) -> int:
     )
     write_csv(args.out, TENDER_COLUMNS, result.tenders)
     flagged = sum(1 for r in result.tenders if r["flags"])
-    _say(
+    say(
         "screen.done",
         tenders=len(result.tenders),
         out=args.out,
@@ -476,13 +400,13 @@ def run(args: argparse.Namespace) -> int:
         model=result.model,
     )
     if result.reversed:
-        _say("screen.reversed", names=", ".join(result.reversed))
+        say("screen.reversed", names=", ".join(result.reversed))
     rings = sum(1 for g in result.groups if g["flags"])
     if args.groups:
         write_csv(args.groups, GROUP_COLUMNS, result.groups)
-        _say("screen.groups", groups=len(result.groups), out=args.groups, rings=rings)
+        say("screen.groups", groups=len(result.groups), out=args.groups, rings=rings)
     elif columns.bidder is not None:
-        _say("screen.groups_hint", rings=rings)
+        say("screen.groups_hint", rings=rings)
     _print_shares(result, args.warn_share)
     if args.label:
         _print_aucs(result, args.label)
@@ -493,7 +417,7 @@ def _print_shares(result, warn_share: float | None) -> None:
     from detectors.screening.batch import WARN_SHARE
 
     limit = warn_share if warn_share is not None else WARN_SHARE
-    _say("screen.shares")
+    say("screen.shares")
     for s in result.shares:
         c = result.cuts.get(s.rule)
         cut = (
@@ -501,12 +425,12 @@ def _print_shares(result, warn_share: float | None) -> None:
             if c is not None
             else ""
         )
-        _say("screen.share_line", rule=s.rule, n=s.tenders, share=s.share, cut=cut)
+        say("screen.share_line", rule=s.rule, n=s.tenders, share=s.share, cut=cut)
         if s.rule == "PRICE-40-4" and result.identical_tenders:
-            _say("screen.identical", n=result.identical_tenders)
+            say("screen.identical", n=result.identical_tenders)
     for s in result.shares:
         if s.warn:
-            _say("screen.warn_share", rule=s.rule, share=s.share, limit=limit)
+            say("screen.warn_share", rule=s.rule, share=s.share, limit=limit)
 
 
 def _print_aucs(result, label: str) -> None:
@@ -519,7 +443,7 @@ def _print_aucs(result, label: str) -> None:
     # user comparing "cv 0.03" printed raw with the README's 0.55 is not misled
     sign = {c: FEATURES[c].direction for c in SCREEN_COLUMNS} | {"score": 1}
     lower = ", ".join(c for c in SCREEN_COLUMNS if sign[c] < 0)
-    _say("screen.auc", label=label, lower=lower)
+    say("screen.auc", label=label, lower=lower)
     values = {
         c: auc([None if r[c] is None else sign[c] * r[c] for r in result.tenders], labels)
         for c in sign

@@ -1,0 +1,140 @@
+"""`witness screen`'s files: the bid table read (encoding, separator, header) and the
+CSVs written. Kept apart from the command so each stays one job."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from witness import csv_text
+from witness.errors import WitnessError
+from witness.i18n import register, t
+
+register(
+    {
+        "screen.no_header": (
+            "文件 {file} 没有表头行（文件为空？）",
+            "{file} has no header row (is it empty?)",
+        ),
+        "screen.twice": (
+            "文件 {file} 的表头中列 {column!r}（{option}）出现 {n} 次，无法确定用哪一列；请改名后重试",
+            "{file} names column {column!r} ({option}) {n} times in its header: rename one",
+        ),
+        "screen.encoding": (
+            "文件不是 UTF-8，按 {encoding}（GBK）编码读取",
+            "not UTF-8: read as {encoding} (GBK)",
+        ),
+        "screen.delimiter": ("单元格以 {delimiter} 分隔", "cells separated by {delimiter}"),
+    }
+)
+
+
+class TableError(WitnessError, ValueError):
+    """The file cannot be read as a bid table (no header, a named column twice)."""
+
+
+class ColumnError(ValueError):
+    """A column the user named is not in the file."""
+
+    def __init__(self, column: str, option: str, file: str, columns: Sequence[str]) -> None:
+        self.column, self.option, self.file = column, option, file
+        self.columns = ", ".join(columns[:40]) + (" ..." if len(columns) > 40 else "")
+        super().__init__(
+            f"column {column!r} ({option}) is not in {file}; its columns are: {self.columns}"
+        )
+
+
+COLUMN_OPTIONS = {
+    "tender": "--tender",
+    "price": "--price",
+    "bidder": "--bidder",
+    "winner": "--winner",
+    "label": "--label",
+    "reserve": "--reserve",
+    "rejected": "--rejected",
+    "agent": "--agent",
+    "published": "--published",
+    "deadline": "--deadline",
+}
+
+
+def progress_bar(
+    items: Iterable, desc: str, total: int | None = None, *, enabled: bool
+) -> Iterable:
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, total=total, unit=" rows", leave=False, mininterval=0.5)
+
+
+def read_table(path: Path, columns, *, progress: bool):
+    """Read the CSV into a `BidTable`; raises ColumnError for a named column not in the file."""
+    from detectors.screening.table import build_table
+
+    encoding = csv_text.file_encoding(path)
+    with path.open(newline="", encoding=encoding, errors="replace") as fh:
+        dialect = csv_text.dialect(fh.read(1 << 16))
+        fh.seek(0)
+        reader = csv.DictReader(fh, dialect=dialect)
+        if encoding != csv_text.UTF8:
+            say("screen.encoding", encoding=encoding.upper())
+        if dialect.delimiter != ",":
+            say("screen.delimiter", delimiter=repr(dialect.delimiter))
+        names = reader.fieldnames or []
+        if not any(n.strip() for n in names):
+            raise TableError(t("screen.no_header", file=path.name))
+        columns = _resolve_columns(columns, names, path.name)
+        return build_table(progress_bar(reader, f"reading {path.name}", enabled=progress), columns)
+
+
+def _resolve_columns(columns, names: Sequence[str], file: str):
+    """The named columns as the header spells them: "tender, price" (a space after each
+    comma, as some exports write) still has a column "price". A named column the header
+    holds twice is refused: the csv reader would silently keep the last one."""
+    by_name: dict[str, list[str]] = {}
+    for n in names:
+        by_name.setdefault(n.strip(), []).append(n)
+    found = {}
+    for attr, col in columns.named().items():
+        spelled = by_name.get(col.strip(), [])
+        if not spelled:
+            raise ColumnError(col, COLUMN_OPTIONS[attr], file, names)
+        if len(spelled) > 1:
+            raise TableError(
+                t(
+                    "screen.twice",
+                    column=col,
+                    option=COLUMN_OPTIONS[attr],
+                    file=file,
+                    n=len(spelled),
+                )
+            )
+        found[attr] = spelled[0]
+    return replace(columns, **found)
+
+
+def _fmt(x: float | None) -> str:
+    return "" if x is None else f"{x:.6g}"
+
+
+def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict]) -> None:
+    """UTF-8 with a BOM: Excel and WPS on Chinese Windows read a CSV without one as GBK
+    and garble every Chinese tender id and firm name; csv and pandas readers drop it."""
+    tmp = Path(f"{path}.tmp-{os.getpid()}")
+    with tmp.open("w", newline="", encoding="utf-8-sig") as fh:
+        w = csv.writer(fh)
+        w.writerow(columns)
+        for r in rows:
+            w.writerow(
+                [_fmt(r[c]) if isinstance(r[c], float) or r[c] is None else r[c] for c in columns]
+            )
+    tmp.replace(path)
+
+
+def say(key: str, **params) -> None:
+    print(t(key, **params), file=sys.stderr)
