@@ -18,6 +18,14 @@ from witness.i18n import current_locale, register, t
 register(
     {
         "cli.error": ("错误：{error}", "error: {error}"),
+        "cli.path_error": ("无法访问 {path}：{reason}", "cannot use {path}: {reason}"),
+        "cli.path.FileNotFoundError": ("文件或文件夹不存在", "no such file or folder"),
+        "cli.path.PermissionError": ("没有权限", "permission denied"),
+        "cli.path.IsADirectoryError": ("这是一个文件夹，不是文件", "it is a folder, not a file"),
+        "cli.path.NotADirectoryError": (
+            "路径中有一段不是文件夹",
+            "a part of the path is not a folder",
+        ),
         "cli.help_action": ("显示本帮助并退出", "show this help message and exit"),
     }
 )
@@ -173,6 +181,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._module.run(args) or 0)
     except WitnessError as exc:  # the one place a deliberate error becomes an exit code
         print(t("cli.error", error=exc.describe()), file=sys.stderr)
+        return 2
+    except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError) as exc:
+        # a path the user gave (an --out in a missing folder, a read-only file): their
+        # environment, not a bug, so one line instead of a traceback
+        reason = t(f"cli.path.{type(exc).__name__}")
+        print(t("cli.path_error", path=exc.filename or "", reason=reason), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

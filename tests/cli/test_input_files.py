@@ -74,3 +74,35 @@ def test_evaluate_still_reads_a_file_saved_with_a_bom(tmp_path, capsys) -> None:
     assert main(["evaluate", "--truth", str(truth), "--alerts", str(alerts), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["rules"][0]["detected"] == 1 and report["rules"][0]["precision"] == 1.0
+
+
+@pytest.mark.parametrize("where", ["missing folder", "a folder"])
+@pytest.mark.parametrize("command", ["replay", "screen", "simulate"])
+def test_an_output_path_that_cannot_be_written_is_one_line(command, where, tmp_path, capsys):
+    """An --out in a folder that does not exist, or naming a folder: exit 2 and the path,
+    in the user's language, and for screen before the table is read."""
+    out = tmp_path / "no" / "such" / "x.out" if where == "missing folder" else tmp_path
+    events = tmp_path / "e.jsonl"
+    events.write_text("", "utf-8")
+    table = tmp_path / "t.csv"
+    table.write_text("tender,price\nT1,10\nT1,12\n", "utf-8")
+    argv = {
+        "replay": ["replay", str(events), "--out", str(out)],
+        "screen": [
+            "screen",
+            str(table),
+            "--tender",
+            "tender",
+            "--price",
+            "price",
+            "--out",
+            str(out),
+        ],
+        "simulate": ["simulate", "--projects", "1", "--out", str(out)],
+    }[command]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    reason = "文件或文件夹不存在" if where == "missing folder" else "这是一个文件夹"
+    assert f"无法访问 {out}：{reason}" in err and "Traceback" not in err, err
+    if command == "screen":
+        assert "读取" not in err  # refused before the table was read

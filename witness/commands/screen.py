@@ -14,6 +14,7 @@ from pathlib import Path
 from witness.commands.screen_files import (
     COLUMN_OPTIONS,
     ColumnError,
+    check_out,
     progress_bar,
     read_table,
     say,
@@ -346,6 +347,8 @@ def run(args: argparse.Namespace) -> int:
     if not path.is_file():
         say("screen.no_file", file=args.file)
         return 2
+    for out in filter(None, (args.out, args.groups)):
+        check_out(out)  # before minutes of work, not after
     settings = load_settings()
     progress = not args.no_progress and path.stat().st_size > PROGRESS_BYTES
     columns = Columns(**{attr: getattr(args, attr) for attr in COLUMN_OPTIONS})

@@ -122,9 +122,20 @@ def _fmt(x: float | None) -> str:
     return "" if x is None else f"{x:.6g}"
 
 
+def check_out(path: str | Path) -> None:
+    """Refuse an output path that cannot be written before any work is done; the error
+    names the path itself, not the temporary file beside it."""
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(21, "is a directory", str(target))
+    if not target.parent.is_dir():
+        raise FileNotFoundError(2, "no such folder", str(target))
+
+
 def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict]) -> None:
     """UTF-8 with a BOM: Excel and WPS on Chinese Windows read a CSV without one as GBK
     and garble every Chinese tender id and firm name; csv and pandas readers drop it."""
+    check_out(path)
     tmp = Path(f"{path}.tmp-{os.getpid()}")
     with tmp.open("w", newline="", encoding="utf-8-sig") as fh:
         w = csv.writer(fh)

@@ -22,6 +22,10 @@ register(
         ),
         "simulate.no_truth": ("（未写真值文件）", "(no truth file)"),
         "simulate.progress": ("项目", "projects"),
+        "simulate.positive": (
+            "--projects、--speed 与 --frame-interval 必须大于 0",
+            "--projects, --speed and --frame-interval must be positive",
+        ),
     }
 )
 
@@ -109,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     from witness.simulator import Simulation, paced, truth_header
 
     if args.projects < 1 or args.speed <= 0 or args.frame_interval < 1:
-        print("--projects, --speed and --frame-interval must be positive", file=sys.stderr)
+        print(t("simulate.positive"), file=sys.stderr)
         return 2
     sim = Simulation(args.projects, args.seed, frame_interval=args.frame_interval)
     if args.truth:
