@@ -43,6 +43,7 @@ from detectors.released import MemoryReleased, ProjectMemory, ReleasedProjects
 from detectors.sessions import SessionDeriver
 from detectors.state_version import state_version
 from witness.alerts import Alert
+from witness.errors import WitnessError
 from witness.events import GLOBAL_PROJECT, Event
 from witness.sealing import UNSEALED_FAMILIES, projects_named
 
@@ -51,7 +52,7 @@ from witness.sealing import UNSEALED_FAMILIES, projects_named
 # them could never be undone.
 
 
-class StateError(RuntimeError):
+class StateError(WitnessError, RuntimeError):
     """A snapshot that cannot be loaded into this engine (other version, other shape)."""
 
 

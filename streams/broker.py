@@ -15,8 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from witness.errors import WitnessError
 
-class BrokerError(RuntimeError):
+
+class BrokerError(WitnessError, RuntimeError):
     pass
 
 

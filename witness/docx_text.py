@@ -26,6 +26,7 @@ from datetime import datetime
 from io import BytesIO
 from xml.etree import ElementTree
 
+from witness.errors import WitnessError
 from witness.events import MAX_TEXT_CHARS
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -57,7 +58,7 @@ class Caps:
     max_seconds: float = 120.0  # PDF text extraction, checked between pages
 
 
-class _Refused(ValueError):
+class _Refused(WitnessError, ValueError):
     pass
 
 

@@ -20,6 +20,7 @@ from pydantic import (
     ValidationError,
 )
 
+from witness.errors import WitnessError
 from witness.payloads import (  # noqa: F401  (re-exported: the contract is one import)
     GLOBAL_PROJECT,
     MAX_BOQ_CODE_CHARS,
@@ -156,7 +157,7 @@ def derived_id(prefix: str, *parts: str) -> str:
     return f"{prefix}:{sha256(canonical_json(list(parts)).encode('utf-8')).hexdigest()}"
 
 
-class ContractError(ValueError):
+class ContractError(WitnessError, ValueError):
     """Input that breaks the contract. `reason` is written for the person fixing it."""
 
     def __init__(
@@ -175,9 +176,11 @@ class ContractError(ValueError):
         self.line = line
         super().__init__(self.describe())
 
-    def describe(self) -> str:
+    def describe(self, *, line: bool = True) -> str:
+        """'line 3, field payload.price: reason'; line=False for a message that names
+        the line itself ("第 3 行无效：...")."""
         where = []
-        if self.line is not None:
+        if line and self.line is not None:
             where.append(f"line {self.line}")
         if self.event_id:
             where.append(f"event {self.event_id}")

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from witness.archive.retention import RETENTION_BASIS, retention_until, retention_years
-from witness.errors import InputFileError
+from witness.errors import InputFileError, WitnessError
 from witness.events import canonical_json
 from witness.i18n import register, t
 from witness.store.ledger import GENESIS, link_hash
@@ -216,7 +216,7 @@ class Report:
         return None
 
 
-class ArchiveError(RuntimeError):
+class ArchiveError(WitnessError, RuntimeError):
     """A bundle that cannot be exported or imported; the message says why."""
 
 

@@ -162,7 +162,10 @@ def _offline_from_events(args, settings, gap: float) -> tuple[bytes, str]:
             except ContractError as exc:
                 if _mentions(line, args.project):
                     bad.append((number, exc.describe()))
-                    print(t("record.bad_line", line=number, reason=exc.describe()), file=sys.stderr)
+                    print(
+                        t("record.bad_line", line=number, reason=exc.describe(line=False)),
+                        file=sys.stderr,
+                    )
     alerts = replay(events, thresholds=settings.thresholds, locale=settings.locale)
     print(t("record.replayed", events=len(events), alerts=len(alerts)), file=sys.stderr)
     inp = from_events(

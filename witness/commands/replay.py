@@ -117,7 +117,10 @@ def run(args: argparse.Namespace) -> int:
         good = []
         for item in read_events(args.file, strict=False):
             if isinstance(item, ContractError):
-                print(t("replay.bad_line", line=item.line, reason=item.describe()), file=sys.stderr)
+                print(
+                    t("replay.bad_line", line=item.line, reason=item.describe(line=False)),
+                    file=sys.stderr,
+                )
             else:
                 good.append(item)
         events = good

@@ -37,7 +37,7 @@ class TableError(WitnessError, ValueError):
     """The file cannot be read as a bid table (no header, a named column twice)."""
 
 
-class ColumnError(ValueError):
+class ColumnError(WitnessError, ValueError):
     """A column the user named is not in the file."""
 
     def __init__(self, column: str, option: str, file: str, columns: Sequence[str]) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
-from witness.errors import ConfigError
+from witness.errors import ConfigError, WitnessError
 from witness.store.models import utcnow
 
 ROLES = ("officer", "auditor", "ops", "admin")
@@ -53,7 +53,7 @@ def _rounds_from_env() -> int:
 BCRYPT_ROUNDS = _rounds_from_env()
 
 
-class AccountError(ValueError):
+class AccountError(WitnessError, ValueError):
     """A bad account request (unknown role, duplicate or missing user)."""
 
 
