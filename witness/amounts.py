@@ -82,8 +82,8 @@ def parse_amount(raw: str) -> float:
     if not text:
         raise AmountError("empty")
     grouped = _GROUP_ONLY.sub("_", text)
-    if _FOREIGN.search(grouped):
-        raise AmountError("not_number")
+    if _FOREIGN.search(grouped) or ("e" in grouped.lower() and ("," in grouped or "_" in grouped)):
+        raise AmountError("not_number")  # an exponent only in the plain "1.23E+06" form
     number = _normalise_separators(grouped)
     if not _PLAIN.fullmatch(number):
         raise AmountError("not_number")
