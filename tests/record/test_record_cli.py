@@ -77,7 +77,7 @@ def test_record_offline_from_a_bundle(db, tmp_path, capsys):
     for name, _ in BIDDERS.values():
         assert name in page
     assert main(["record", "OTHER", "--bundle", str(bundle)]) == 1
-    assert "not OTHER" in capsys.readouterr().err
+    assert "的归档包，不是 OTHER" in capsys.readouterr().err
 
 
 def test_a_damaged_bundle_is_refused_with_the_reason(tmp_path, capsys):

@@ -337,11 +337,16 @@ def test_auto_record_makes_the_record_at_the_deadline_when_no_judge_answers(sqli
     store.close()
 
 
-def test_offline_input_needs_the_project():
+def test_offline_input_needs_the_project(monkeypatch):
     from witness.record import RecordError
 
-    with pytest.raises(RecordError, match="no events"):
-        from_events("NOPE", project_events("archived"), [], file_name="f", file_sha256="0")
+    for locale, says in (
+        ("zh-CN", "f 中没有项目 NOPE 的事件"),
+        ("en", "project NOPE has no events in f"),
+    ):
+        monkeypatch.setenv("WITNESS_LOCALE", locale)
+        with pytest.raises(RecordError, match=says):
+            from_events("NOPE", project_events("archived"), [], file_name="f", file_sha256="0")
 
 
 def test_chain_info_of_an_offline_record_is_not_verified():

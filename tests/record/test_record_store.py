@@ -237,7 +237,7 @@ def test_referral_letter_needs_a_referral_and_says_who_and_why(archived_store):
         assert "recomputed_total" in text  # the evidence
         assert store.ledger(PID)[-1].ref == f"referral:{doc.sha256}"
     assert store.verify_chain(PID) is None
-    with pytest.raises(RecordError, match="no alert"):
+    with pytest.raises(RecordError, match="本库中没有告警 .nope."):
         make_referral(store, "nope")
 
 
@@ -253,8 +253,9 @@ def test_a_referral_before_opening_names_no_bidder(bidding_store):
     assert "6222-0000-1111" not in text
 
 
-def test_unknown_project_is_a_clear_error(store):
-    with pytest.raises(RecordError, match="no events"):
+def test_unknown_project_is_a_clear_error(store, monkeypatch):
+    monkeypatch.setenv("WITNESS_LOCALE", "zh-CN")
+    with pytest.raises(RecordError, match="本库中没有项目 NO-SUCH 的事件"):
         make_record(store, "NO-SUCH")
 
 

@@ -217,7 +217,12 @@ def run(args: argparse.Namespace) -> int:
                 inp = from_bundle(args.bundle, gap_seconds=gap)
                 if inp.project_id != args.project:
                     raise RecordError(
-                        f"{args.bundle} is a bundle of project {inp.project_id}, not {args.project}"
+                        t(
+                            "record.other_bundle",
+                            bundle=args.bundle,
+                            other=inp.project_id,
+                            project=args.project,
+                        )
                     )
                 if inp.chain.verified is False:
                     print(t("record.bundle_bad", problem=inp.chain.fault), file=sys.stderr)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from witness.i18n import t
 from witness.record.gather import RecordInput, build
 from witness.record.model import RecordData
 from witness.record.sources import (
@@ -50,7 +51,7 @@ def render(doc, fmt: str) -> bytes:
         from witness.record.html import render_html
 
         return render_html(doc)
-    raise RecordError(f"unknown format {fmt!r}; use pdf or html")
+    raise RecordError(t("record.unknown_format", fmt=fmt))
 
 
 def render_record(inp: RecordInput, *, fmt: str = "pdf", locale: str = "zh-CN") -> bytes:
@@ -108,11 +109,11 @@ def make_referral(
     from witness.store.store import row_to_alert
 
     if to not in RECIPIENTS:
-        raise RecordError(f"unknown recipient {to!r}; use {' or '.join(RECIPIENTS)}")
+        raise RecordError(t("record.unknown_recipient", to=to, known=" / ".join(RECIPIENTS)))
     with store.session() as s:
         row = s.get(AlertRow, alert_id)
         if row is None:
-            raise RecordError(f"no alert {alert_id!r} in this store")
+            raise RecordError(t("record.no_alert", alert=alert_id))
         alert = row_to_alert(row)
     rows = store.decisions(alert_id)
     refer = [d for d in rows if d.action == "refer"]

@@ -16,11 +16,38 @@ from sqlalchemy import select
 from witness.alerts import AlertLike
 from witness.errors import WitnessError
 from witness.events import Event
+from witness.i18n import register, t
 from witness.record.coverage import FRAME_TYPES, sessions
 from witness.record.gather import RecordInput
 from witness.record.model import ChainInfo, DeadLetterRow, DecisionRow
 from witness.store.generated import DOCUMENT, covers
 from witness.store.models import DeadLetter, Decision, to_utc
+
+register(
+    {
+        "record.no_events_store": (
+            "本库中没有项目 {project} 的事件",
+            "project {project} has no events in this store",
+        ),
+        "record.no_events_file": (
+            "{file} 中没有项目 {project} 的事件",
+            "project {project} has no events in {file}",
+        ),
+        "record.unknown_format": (
+            "未知格式 {fmt!r}：请用 pdf 或 html",
+            "unknown format {fmt!r}; use pdf or html",
+        ),
+        "record.unknown_recipient": (
+            "未知收件方 {to!r}：请用 {known}",
+            "unknown recipient {to!r}; use {known}",
+        ),
+        "record.no_alert": ("本库中没有告警 {alert!r}", "no alert {alert!r} in this store"),
+        "record.other_bundle": (
+            "{bundle} 是项目 {other} 的归档包，不是 {project}",
+            "{bundle} is a bundle of project {other}, not {project}",
+        ),
+    }
+)
 
 
 class RecordError(WitnessError):
@@ -48,7 +75,7 @@ def project_rooms(events: Sequence[Event]) -> list[str]:
 def from_store(store, project_id: str, *, gap_seconds: float = 60) -> RecordInput:
     own = store.events(project_id)
     if not own:
-        raise RecordError(f"project {project_id!r} has no events in this store")
+        raise RecordError(t("record.no_events_store", project=project_id))
     frames = []  # only what coverage reads: the rooms' frames during the sessions
     for room, _kind, start, end in sessions(own):
         frames += store.events(
@@ -154,7 +181,7 @@ def from_events(
     """A record from an events file and the alerts the detectors raised over it now."""
     own = [e for e in events if e.project_id == project_id]
     if not own:
-        raise RecordError(f"project {project_id!r} has no events in {file_name}")
+        raise RecordError(t("record.no_events_file", project=project_id, file=file_name))
     rooms = set(project_rooms(own))
     frames = [e for e in events if e.type in FRAME_TYPES and e.room_id in rooms]
     chain = ChainInfo(
