@@ -182,6 +182,13 @@ def _no_auto_record(monkeypatch):
     )
 
 
+@pytest.fixture(autouse=True)
+def _product_default_locale(monkeypatch):
+    """Tests see the product's default language (zh-CN) whatever the shell running them
+    sets; a test that wants English sets WITNESS_LOCALE itself."""
+    monkeypatch.delenv("WITNESS_LOCALE", raising=False)
+
+
 _FAULT_FIGURES: list[str] = []
 
 

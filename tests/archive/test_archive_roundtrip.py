@@ -54,7 +54,7 @@ def test_export_wipe_import_replay_same_alerts(store, tmp_path):
         assert base64.b64decode(frame.thumbnail) == TINY_JPEG
 
     # a second import never overwrites
-    with pytest.raises(archive.ArchiveError, match="already holds"):
+    with pytest.raises(archive.ArchiveError, match="本库已有项目 P1 的记录"):  # zh-CN default
         archive.import_bundle(fresh.engine, path)
     # the imported store keeps recording: a new event chains after the imported head
     other = Store(fresh_url)

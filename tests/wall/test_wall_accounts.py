@@ -30,14 +30,15 @@ def test_migration_creates_tables_and_accounts_work(store):
         assert row.password_hash.startswith("$2") and "s3cret" not in row.password_hash
 
 
-def test_roles_pages_and_projects(sqlite_url):
+def test_roles_pages_and_projects(sqlite_url, monkeypatch):
     from witness.store import Store
 
+    monkeypatch.setenv("WITNESS_LOCALE", "zh-CN")
     store = Store(sqlite_url)
-    with pytest.raises(accounts.AccountError, match="role"):
+    with pytest.raises(accounts.AccountError, match="未知角色 'boss'"):
         accounts.add_user(store.engine, "x", "pw", "boss")
     accounts.add_user(store.engine, "li", "pw", "officer", projects=["P1"])
-    with pytest.raises(accounts.AccountError, match="exists"):
+    with pytest.raises(accounts.AccountError, match="用户 li 已存在"):
         accounts.add_user(store.engine, "li", "pw", "officer")
     accounts.assign(store.engine, "li", "P2")
     accounts.assign(store.engine, "li", "P2")  # idempotent

@@ -43,6 +43,10 @@ from witness.store.models import (
 
 register(
     {
+        "archive.no_records": (
+            "本库中没有项目 {project} 的记录",
+            "project {project} has no records in this store",
+        ),
         "archive.sealed": (
             "项目 {project} 尚未开标：开标前投标信息保密，不能导出",
             "project {project} has not opened its bids: sealed bids cannot be exported",
@@ -127,7 +131,7 @@ def collect(engine: Engine, project_id: str) -> dict[str, bytes]:
             )
         ]
         if not records:
-            raise ArchiveError(f"project {project_id!r} has no records in this store")
+            raise ArchiveError(t("archive.no_records", project=project_id))
         events = [
             {
                 "event_id": e.event_id,

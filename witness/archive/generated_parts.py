@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from witness.archive.format import ArchiveError, Problem, Record, iso_utc, jsonl_bytes, part_lines
-from witness.i18n import register
+from witness.i18n import register, t
 from witness.store.generated import document_links
 from witness.store.models import GeneratedDocument
 
@@ -26,6 +26,10 @@ GENERATED_DIR = "generated/"
 
 register(
     {
+        "archive.generated_missing": (
+            "{listing} 列出的 {part} 不在归档包内",
+            "{part} listed in {listing} is not in the bundle",
+        ),
         "archive.p.document_missing": (
             "第 {seq} 条记录（{kind} {ref}）所指的文件不在包内",
             "record {seq} ({kind} {ref}) names a document the bundle does not carry",
@@ -131,7 +135,7 @@ def restore_documents(s: Any, parts: dict[str, bytes]) -> int:
         d = json.loads(line)
         name = part_name(d["sha256"], d["format"])
         if name not in parts:
-            raise ArchiveError(f"{name} listed in {GENERATED} is not in the bundle")
+            raise ArchiveError(t("archive.generated_missing", part=name, listing=GENERATED))
         if s.get(GeneratedDocument, d["sha256"]) is not None:
             continue
         s.add(

@@ -35,6 +35,7 @@ from witness.archive.format import (
 )
 from witness.archive.generated_parts import restore_documents
 from witness.archive.verify import verify_bundle
+from witness.i18n import register, t
 from witness.store.models import (
     AlertRow,
     Decision,
@@ -45,6 +46,17 @@ from witness.store.models import (
     RoomRow,
     to_utc,
     utcnow,
+)
+
+register(
+    {
+        "archive.holds_project": (
+            "本库已有项目 {project} 的记录：请导入到另一个库",
+            "this store already holds records of project {project}",
+        ),
+        "archive.holds_event": ("本库已有事件 {id!r}", "this store already holds event {id!r}"),
+        "archive.holds_alert": ("本库已有告警 {id!r}", "this store already holds alert {id!r}"),
+    }
 )
 
 
@@ -85,21 +97,21 @@ def import_bundle(engine: Engine, path: str | Path) -> ImportResult:
         if s.execute(
             select(LedgerEntry.id).where(LedgerEntry.chain == project_id).limit(1)
         ).first():
-            raise ArchiveError(f"this store already holds records of project {project_id!r}")
+            raise ArchiveError(t("archive.holds_project", project=project_id))
         ids = [e["event_id"] for e in events]
         for i in range(0, len(ids), 500):
             clash = s.execute(
                 select(EventRow.event_id).where(EventRow.event_id.in_(ids[i : i + 500])).limit(1)
             ).first()
             if clash:
-                raise ArchiveError(f"this store already holds event {clash[0]!r}")
+                raise ArchiveError(t("archive.holds_event", id=clash[0]))
         aids = [a["alert_id"] for a in alerts]
         if aids:
             clash = s.execute(
                 select(AlertRow.alert_id).where(AlertRow.alert_id.in_(aids)).limit(1)
             ).first()
             if clash:
-                raise ArchiveError(f"this store already holds alert {clash[0]!r}")
+                raise ArchiveError(t("archive.holds_alert", id=clash[0]))
         if records:
             s.execute(
                 insert(LedgerEntry),

@@ -18,7 +18,21 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
 from witness.errors import ConfigError, WitnessError
+from witness.i18n import register, t
 from witness.store.models import utcnow
+
+register(
+    {
+        "account.empty_password": ("密码为空", "empty password"),
+        "account.unknown_role": (
+            "未知角色 {role!r}：请用 {known} 之一",
+            "unknown role {role!r}; use one of {known}",
+        ),
+        "account.empty_name": ("用户名为空", "empty user name"),
+        "account.exists": ("用户 {user} 已存在", "user {user} exists"),
+        "account.no_user": ("没有用户 {user}", "no user {user}"),
+    }
+)
 
 ROLES = ("officer", "auditor", "ops", "admin")
 
@@ -104,7 +118,7 @@ class Account:
 
 def hash_password(password: str) -> str:
     if not password:
-        raise AccountError("empty password")
+        raise AccountError(t("account.empty_password"))
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode(
         "ascii"
     )
@@ -135,12 +149,12 @@ def add_user(
     projects: tuple[str, ...] | list[str] = (),
 ) -> None:
     if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        raise AccountError(t("account.unknown_role", role=role, known=", ".join(ROLES)))
     if not username.strip():
-        raise AccountError("empty user name")
+        raise AccountError(t("account.empty_name"))
     with Session(engine) as s:
         if s.get(UserRow, username) is not None:
-            raise AccountError(f"user {username} exists")
+            raise AccountError(t("account.exists", user=username))
         s.add(
             UserRow(
                 username=username,
@@ -158,7 +172,7 @@ def add_user(
 def assign(engine: Engine, username: str, project_id: str, *, remove: bool = False) -> None:
     with Session(engine) as s:
         if s.get(UserRow, username) is None:
-            raise AccountError(f"no user {username}")
+            raise AccountError(t("account.no_user", user=username))
         if remove:
             s.execute(
                 delete(Assignment).where(
@@ -177,7 +191,7 @@ def set_active(engine: Engine, username: str, active: bool) -> None:
     with Session(engine) as s:
         row = s.get(UserRow, username)
         if row is None:
-            raise AccountError(f"no user {username}")
+            raise AccountError(t("account.no_user", user=username))
         row.active = active
         s.add(row)
         if not active:
