@@ -12,7 +12,9 @@ So each project unit commits, with its offset, a lower bound of the event time o
 it has not folded yet (the next record's time if it holds it, else the last folded
 record's; `horizon_metadata`). A rooms unit judges a frame only if it is no later than
 the horizon: the smallest such bound over every events partition, where a partition
-whose committed offset is at the broker's end counts as "everything derived" (no bound).
+whose committed offset is at the broker's end counts as "everything derived" (no bound),
+unless the unit holds records of it not yet folded (`unit_holds`: the embedded broker's
+end offsets read low).
 Offsets are committed only after the broker acknowledged the sessions, so a session
 inside the horizon is on `witness.sessions` by then, and the time merge waits for a
 sessions partition that is behind (streams/time_merge.py).
@@ -44,11 +46,23 @@ REQUEST_TIMEOUT_MS = 2_000
 NOTE_AFTER_S = 30.0
 
 _PREFIX = "t="
+_HELD = ";held"
 
 
-def horizon_metadata(at: float | None) -> str:
-    """The commit metadata of a project unit: a lower bound of what it has not folded."""
-    return "" if at is None or not math.isfinite(at) else f"{_PREFIX}{at:.6f}"
+def horizon_metadata(at: float | None, held: bool = False) -> str:
+    """The commit metadata of a project unit: a lower bound of what it has not folded,
+    and ";held" when it holds a record of the partition it has not folded yet."""
+    if at is None or not math.isfinite(at):
+        return ""
+    return f"{_PREFIX}{at:.6f}{_HELD if held else ''}"
+
+
+def unit_holds(unit, tp: TopicPartition) -> bool:
+    """Does the unit hold a record of `tp` it has not folded? Then it has not derived
+    every session of `tp`, whatever end offset the broker gives: the embedded broker's
+    reads low (its last batch's base + 1), so a unit halfway through that batch looked
+    done and let frames be judged before the sessions covering them existed."""
+    return unit.merge.next_at(tp) is not None
 
 
 def unit_bound(unit, tp: TopicPartition) -> float | None:
@@ -61,22 +75,29 @@ def unit_bound(unit, tp: TopicPartition) -> float | None:
 def commit_metadata(unit, tp: TopicPartition) -> str:
     """What a unit commits with its offset of `tp`: a project unit's bound; nothing for
     others."""
-    return horizon_metadata(unit_bound(unit, tp)) if unit.kind == "events" else ""
+    if unit.kind != "events":
+        return ""
+    return horizon_metadata(unit_bound(unit, tp), unit_holds(unit, tp))
 
 
 def parse_horizon(metadata: str | None) -> float | None:
     if not metadata or not metadata.startswith(_PREFIX):
         return None
     try:
-        return float(metadata[len(_PREFIX) :])
+        return float(metadata[len(_PREFIX) :].removesuffix(_HELD))
     except ValueError:
         return None
+
+
+def parse_held(metadata: str | None) -> bool:
+    return bool(metadata) and metadata.endswith(_HELD)
 
 
 def partition_horizon(committed, end: int | None) -> float:
     """One events partition's bound: inf if everything on it is folded, -inf if unknown."""
     offset = committed.offset if committed is not None else 0
-    if end is not None and offset >= end:
+    held = committed is not None and parse_held(committed.metadata)
+    if end is not None and offset >= end and not held:
         return math.inf  # nothing left to derive a session from
     if committed is None:
         return -math.inf  # never committed: nothing known yet
@@ -134,7 +155,7 @@ class SessionsHorizon:
             return self.value
         self._asked = now
         local = {
-            tp: (u.position.get(tp, 0), unit_bound(u, tp))
+            tp: (u.position.get(tp, 0), unit_bound(u, tp), unit_holds(u, tp))
             for u in units
             if u.kind == "events"
             for tp in u.tps
@@ -181,8 +202,8 @@ class SessionsHorizon:
         for tp in tps:
             end = ends.get(tp)
             if tp in local:  # folded here: what this worker knows beats its commit
-                position, at = local[tp]
-                done = end is not None and position >= end
+                position, at, held = local[tp]
+                done = end is not None and position >= end and not held
                 bounds.append(math.inf if done else (-math.inf if at is None else at))
             else:
                 found = committed.get(tp)

@@ -130,6 +130,28 @@ def test_partitions_folded_here_are_judged_from_the_units_not_their_commits():
     assert horizon.refresh([project]) == math.inf
 
 
+def test_a_unit_holding_records_has_not_derived_them_whatever_the_end_offset_says():
+    """The embedded broker's end offset is its last batch's base + 1: a unit halfway
+    through that batch is at or past it while it still holds the batch's other records.
+    It bounds the horizon by the next one it holds, locally and through its commit."""
+    ev, se = TopicPartition(EV, 0), TopicPartition(SE, 0)
+    consumer = FakeConsumer({}, {ev: 5, se: 0}, {se: 0})  # the batch 4..9 reads as end 5
+    horizon = horizon_of(consumer)
+    merge = TimeMerge([ev])
+    project = SimpleNamespace(
+        kind="events", tps=[ev], merge=merge, position={ev: 6}, last_at={ev: 120.0}
+    )
+    merge.add(ev, [item(ev, 6, 150.0), item(ev, 7, 160.0)])
+    assert horizon.refresh([project]) == 150.0  # not inf: records 6 and 7 are not folded
+    assert commit_metadata(project, ev) == "t=150.000000;held"
+    assert partition_horizon(OffsetAndMetadata(6, "t=150.000000;held", -1), 5) == 150.0
+    assert parse_horizon("t=150.000000;held") == 150.0
+    list(merge.drain(lambda tp: True, {}))  # folded: nothing held any more
+    project.position[ev] = 8
+    assert horizon.refresh([project]) == math.inf
+    assert partition_horizon(OffsetAndMetadata(8, commit_metadata(project, ev), -1), 5) == math.inf
+
+
 def test_no_answer_keeps_the_last_horizon():
     ev, se = TopicPartition(EV, 0), TopicPartition(SE, 0)
     consumer = FakeConsumer({ev: OffsetAndMetadata(4, "t=100.0", -1)}, {ev: 9, se: 0}, {se: 0})
