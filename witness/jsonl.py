@@ -45,6 +45,8 @@ def read_json_lines(path: str) -> Iterator[tuple[int, str]]:
             where = t("jsonl.where", path=path, line=number)
             try:
                 text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                if not text.strip():
+                    continue  # a first line that is only a BOM
                 obj = json.loads(text)
             except UnicodeDecodeError:
                 raise InputFileError(t("jsonl.not_utf8"), source=where) from None

@@ -69,8 +69,10 @@ def test_evaluate_still_reads_a_file_saved_with_a_bom(tmp_path, capsys) -> None:
     truth.write_bytes(
         '{"rule": "REL-34", "project_id": "P", "subjects": ["A"]}\n'.encode("utf-8-sig")
     )
-    alerts = tmp_path / "alerts.jsonl"
-    alerts.write_text('{"rule": "REL-34", "project_id": "P", "subjects": ["A"]}\n', "utf-8")
+    alerts = tmp_path / "alerts.jsonl"  # a BOM on a line of its own, as some editors save
+    alerts.write_bytes(
+        b"\xef\xbb\xbf\n" + b'{"rule": "REL-34", "project_id": "P", "subjects": ["A"]}\n'
+    )
     assert main(["evaluate", "--truth", str(truth), "--alerts", str(alerts), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["rules"][0]["detected"] == 1 and report["rules"][0]["precision"] == 1.0
