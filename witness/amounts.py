@@ -44,14 +44,8 @@ register(
 
 #: Currency signs and codes allowed before or after the number (after NFKC: ￥ -> ¥).
 CURRENCY = ("¥", "$", "€", "£", "元", "円", "CNY", "RMB", "JPY", "USD", "EUR", "CHF", "BRL")
-_CURRENCY = re.compile(
-    r"^(?:"
-    + "|".join(map(re.escape, CURRENCY))
-    + r")\s*|\s*(?:"
-    + "|".join(map(re.escape, CURRENCY))
-    + r")$",
-    re.IGNORECASE,
-)
+_CODES = "|".join(map(re.escape, CURRENCY))
+_CURRENCY = re.compile(rf"^(?:{_CODES})\s*|\s*(?:{_CODES})$", re.IGNORECASE)
 #: Characters that group digits and nothing else: spaces of every kind, apostrophes.
 _GROUP_ONLY = re.compile(r"(?<=\d)[\s\u00a0\u2009\u202f'’](?=\d)")
 _FOREIGN = re.compile(r"[^0-9,._eE+-]")  # "1.23E+06": spreadsheets write big cells so

@@ -193,10 +193,7 @@ def _xlsx_sheets(data: bytes) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
 
 def _csv_sheet(data: bytes, name: str) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
     text = csv_text.decode(data)  # UTF-8, or GBK as Excel on Chinese Windows saves it
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+    dialect = csv_text.dialect(text[:4096])
     yield name, [tuple(r) for r in csv.reader(io.StringIO(text), dialect)]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,12 +35,19 @@ def open_source(path: str) -> BinaryIO:
     return p.open("rb")
 
 
+@contextmanager
+def opened(path: str) -> Iterator[BinaryIO]:
+    """`open_source` as a context: a file is closed after, standard input never."""
+    source = open_source(path)
+    with source if source is not sys.stdin.buffer else nullcontext(source) as src:
+        yield src
+
+
 def read_json_lines(path: str) -> Iterator[tuple[int, str]]:
     """(line number, text) of every non-blank line of a JSON Lines file whose lines are
     all UTF-8 JSON objects; InputFileError naming the file and line at the first that is
     not (for tools that read a whole file before they answer: `witness evaluate`)."""
-    source = open_source(path)
-    with source if source is not sys.stdin.buffer else nullcontext(source) as src:
+    with opened(path) as src:
         for number, raw in read_lines(src):
             where = t("jsonl.where", path=path, line=number)
             try:
@@ -67,10 +74,7 @@ def read_lines(source: BinaryIO) -> Iterator[tuple[int, bytes]]:
 
 def read_events(path: str, *, strict: bool = True) -> Iterator[Event | ContractError]:
     """Parse a JSONL file; with strict=False, yield ContractError for bad lines instead of raising."""
-    source = open_source(path)
-    with (
-        source if source is not sys.stdin.buffer else nullcontext(source) as src
-    ):  # never close stdin
+    with opened(path) as src:  # never closes stdin
         for number, line in read_lines(src):
             try:
                 yield parse_event(line, line=number)

@@ -6,7 +6,6 @@ import argparse
 import getpass
 import json
 import sys
-from contextlib import nullcontext
 from hashlib import sha256
 from pathlib import Path
 
@@ -148,13 +147,12 @@ def _offline_from_events(args, settings, gap: float) -> tuple[bytes, str]:
     """Read the file (bad lines of this project kept as its dead letters), replay, render."""
     from detectors.offline import replay
     from witness.events import ContractError, parse_event
-    from witness.jsonl import open_source, read_lines
+    from witness.jsonl import opened, read_lines
     from witness.record import from_events, render_record
 
     digest = sha256()
     events, bad = [], []
-    source = open_source(args.events)
-    with source if source is not sys.stdin.buffer else nullcontext(source) as src:
+    with opened(args.events) as src:
         for number, line in read_lines(src):
             digest.update(line + b"\n")
             try:
