@@ -474,5 +474,15 @@ def resume(consumer: KafkaConsumer, *tps: TopicPartition) -> None:
     unpark(consumer)
 
 
+def fetched_end(consumer: KafkaConsumer, tp: TopicPartition) -> int | None:
+    """The high watermark the last fetch of `tp` returned (None before one). The embedded
+    broker lists a partition's end as its last batch's base + 1, but its fetches carry the
+    true end: a position at the listed end may still have records of that batch to come."""
+    try:
+        return consumer.highwater(tp)
+    except Exception:  # noqa: BLE001 - not assigned, or a consumer without one: unknown
+        return None
+
+
 def parse_alert(value: bytes) -> Alert:
     return Alert.model_validate(json.loads(value.decode("utf-8")))

@@ -35,6 +35,7 @@ from datetime import UTC
 from kafka import TopicPartition
 
 from streams.broker_clients import BrokerClients
+from streams.bus import fetched_end
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +58,16 @@ def horizon_metadata(at: float | None, held: bool = False) -> str:
     return f"{_PREFIX}{at:.6f}{_HELD if held else ''}"
 
 
-def unit_holds(unit, tp: TopicPartition) -> bool:
-    """Does the unit hold a record of `tp` it has not folded? Then it has not derived
-    every session of `tp`, whatever end offset the broker gives: the embedded broker's
-    reads low (its last batch's base + 1), so a unit halfway through that batch looked
-    done and let frames be judged before the sessions covering them existed."""
-    return unit.merge.next_at(tp) is not None
+def unit_holds(unit, tp: TopicPartition, consumer=None) -> bool:
+    """Does the unit hold a record of `tp` it has not folded, or has its consumer fetched
+    one it has not handed on (`fetched_end`)? Then it has not derived every session of
+    `tp`, whatever end offset the broker gives: the embedded broker's reads low (its last
+    batch's base + 1), so a unit halfway through that batch looked done and let frames be
+    judged before the sessions covering them existed."""
+    if unit.merge.next_at(tp) is not None:
+        return True
+    high = fetched_end(consumer, tp) if consumer is not None else None
+    return high is not None and unit.position.get(tp, 0) < high
 
 
 def unit_bound(unit, tp: TopicPartition) -> float | None:
@@ -72,12 +77,12 @@ def unit_bound(unit, tp: TopicPartition) -> float | None:
     return nxt if nxt is not None and math.isfinite(nxt) else unit.last_at.get(tp)
 
 
-def commit_metadata(unit, tp: TopicPartition) -> str:
+def commit_metadata(unit, tp: TopicPartition, consumer=None) -> str:
     """What a unit commits with its offset of `tp`: a project unit's bound; nothing for
     others."""
     if unit.kind != "events":
         return ""
-    return horizon_metadata(unit_bound(unit, tp), unit_holds(unit, tp))
+    return horizon_metadata(unit_bound(unit, tp), unit_holds(unit, tp, consumer))
 
 
 def parse_horizon(metadata: str | None) -> float | None:
@@ -155,7 +160,7 @@ class SessionsHorizon:
             return self.value
         self._asked = now
         local = {
-            tp: (u.position.get(tp, 0), unit_bound(u, tp), unit_holds(u, tp))
+            tp: (u.position.get(tp, 0), unit_bound(u, tp), unit_holds(u, tp, self.consumer))
             for u in units
             if u.kind == "events"
             for tp in u.tps
@@ -232,7 +237,8 @@ class SessionsHorizon:
             position = self.consumer.position(tp, timeout_ms=0)
         except Exception:  # noqa: BLE001 - not known now: wait
             return False
-        return position is not None and position >= end
+        high = fetched_end(self.consumer, tp)  # the listed end can read low
+        return position is not None and position >= max(end, high or 0)
 
     def limits(self, units) -> dict[TopicPartition, float]:
         """For the time merges: a rooms unit's frames and sessions wait past the horizon

@@ -55,6 +55,7 @@ from streams.bus import (
     DeliveryError,
     Producer,
     ensure_topics,
+    fetched_end,
     hold,
     loop_through_broker_errors,
     make_consumer,
@@ -297,7 +298,8 @@ class DetectorWorker(Delivery):
             for tp in unit.tps:
                 pos = unit.position.get(tp)
                 if pos is not None and pos != before.get(tp) and pos > unit.resume_at.get(tp, 0):
-                    offsets[tp] = OffsetAndMetadata(pos, commit_metadata(unit, tp), -1)
+                    meta = commit_metadata(unit, tp, self.consumer)
+                    offsets[tp] = OffsetAndMetadata(pos, meta, -1)
         if offsets:
             self._commit(offsets)
         self._commit_again()
@@ -435,9 +437,10 @@ class DetectorWorker(Delivery):
         end = self._known_ends.get(tp) if self._ends_stale else self._ends.get(tp)
         if position is None or end is None:
             return None
-        if position < end:
+        high = fetched_end(self.consumer, tp)  # the listed end can read low (embedded broker)
+        if position < end or (high is not None and position < high):
             return False  # an older end is a lower bound: behind it is behind
-        return None if self._ends_stale else True
+        return None if self._ends_stale or high is None else True
 
     def _tick(self, unit: UnitTask, wall: float) -> None:
         """Ticks for quiet rooms under way (live only: a rebuild replays the log's ticks)."""

@@ -247,3 +247,39 @@ def test_a_worker_without_end_offsets_counts_a_partition_behind_its_last_known_e
     assert DetectorWorker._caught_up(worker, tp) is False  # 40 < 50: records to come
     worker._known_ends[tp] = 40
     assert DetectorWorker._caught_up(worker, tp) is None  # at an old end: not known
+
+
+def test_a_worker_at_a_listed_end_below_the_fetched_high_watermark_is_behind():
+    """The embedded broker lists a partition's end as its last batch's base + 1; its
+    fetches carry the true end. A position between the two has records to come (a rooms
+    unit went on with its sessions and judged a session end before its last frames)."""
+    from streams.worker import DetectorWorker
+
+    tp = TopicPartition(FR, 0)
+
+    class Consumer:
+        high: int | None = 6435
+
+        def end_offsets(self, tps, timeout_ms=None):
+            return {tp: 6410}  # last batch 6409..6434
+
+        def position(self, tp, timeout_ms=0):
+            return 6420
+
+        def highwater(self, tp):
+            return self.high
+
+    consumer = Consumer()
+    worker = SimpleNamespace(
+        _fed=set(),
+        _ends={},
+        _ends_stale=False,
+        _known_ends={},
+        units={"rooms": SimpleNamespace(tps=[tp])},
+        consumer=consumer,
+    )
+    assert DetectorWorker._caught_up(worker, tp) is False  # 6420 < 6435: frames to come
+    consumer.high = None
+    assert DetectorWorker._caught_up(worker, tp) is None  # nothing fetched yet: not known
+    consumer.high = 6420
+    assert DetectorWorker._caught_up(worker, tp) is True

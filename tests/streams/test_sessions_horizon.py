@@ -22,6 +22,7 @@ from streams.sessions_horizon import (
     commit_metadata,
     parse_horizon,
     partition_horizon,
+    unit_holds,
 )
 from streams.time_merge import Item, TimeMerge
 from streams.topics import Topics
@@ -299,3 +300,18 @@ def test_a_day_on_the_log_before_the_worker_starts_gets_replays_video_alerts(kaf
     }
     assert video, "the day plants video misconduct"
     assert live == video
+
+
+def test_a_unit_whose_consumer_fetched_past_its_position_has_not_derived_those_records():
+    """Records the consumer fetched but has not handed to the unit yet (a poll cut short
+    inside the last batch) are not derived either, whatever the listed end says."""
+    ev = TopicPartition(TOPICS.events, 0)
+    project = SimpleNamespace(
+        kind="events", tps=[ev], merge=TimeMerge([ev]), position={ev: 6}, last_at={ev: 120.0}
+    )
+    fetched = SimpleNamespace(highwater=lambda tp: 10)
+    assert not unit_holds(project, ev)
+    assert unit_holds(project, ev, fetched)
+    assert commit_metadata(project, ev, fetched) == "t=120.000000;held"
+    project.position[ev] = 10
+    assert not unit_holds(project, ev, fetched)
