@@ -242,6 +242,12 @@ def boq_same(v: Any, ev: dict, names: Names) -> Explanation:
         compared=ev.get("compared", "?"),
         share=pct(ev.get("share", 0)),
     )
+    if ev.get("control_identical"):
+        summary += " " + t(
+            "ex.boq_same_kept",
+            kept=ev["control_identical"],
+            share_all=pct(ev.get("share_with_control", 0)),
+        )
     return Explanation(summary, [_items(ev, names, {"a": a, "b": b, "control": col("control")})])
 
 

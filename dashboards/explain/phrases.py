@@ -178,6 +178,11 @@ SENTENCES = {
         "{a} 与 {b} 的工程量清单在 {compared} 个可比清单项中有 {same} 项综合单价完全相同（{share}）。",
         "{a} and {b} priced {same} of {compared} comparable items identically ({share}).",
     ),
+    "ex.boq_same_kept": (
+        "另有 {kept} 项两者都按控制价报出同一单价，合计 {share_all} 相同。",
+        "They also charge the same control price on {kept} more items: {share_all}"
+        " identical in all.",
+    ),
     "ex.boq_ratio": (
         "{b} 的综合单价与 {a} 呈固定关系：{formula}（{compared} 项中 {fit} 项符合）。",
         "{b}'s unit prices follow {a}'s: {formula} ({fit} of {compared} items).",

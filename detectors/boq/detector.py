@@ -170,13 +170,23 @@ def _prices(j: _Judgement, a: str, b: str) -> list[Alert]:
     # re-priced by hand on items the master kept at the control is still a copy.
     kept_by_one = both & (j.public[a] | j.public[b])
     same = ms.same_prices(la, lb, both & ~kept_by_one, p.shared.price_tolerance)
-    if same.n >= p.same.min_items and same.share >= p.same.share:
+    # Where both bills charge the control's price to the fen the copy is not told by it,
+    # but it is not a difference either: over the items both priced (as the rule reads),
+    # a copy re-priced by hand on a sixth of its items stays one even when most of those
+    # fell on the master's own items. Its own identical prices must still reach min_items.
+    kept = ms.same_prices(la, lb, kept_by_one, p.shared.price_tolerance).hits
+    with_control = (same.hits + kept) / (same.n + kept) if same.n + kept else 0.0
+    own_share = same.n >= p.same.min_items and same.share >= p.same.share
+    overall = same.hits >= p.same.min_items and with_control >= p.same.share
+    if own_share or overall:
         rows = ev.pick(same.matched, w, p.shared.max_evidence_items)
         evidence = {
             **j.base([a, b]),
             "compared": same.n,
             "identical": same.hits,
             "share": round(same.share, 4),
+            "control_identical": kept,
+            "share_with_control": round(with_control, 4),
             "removed": {**removed, "public": int(kept_by_one.sum())},
             "thresholds": {"share": p.same.share, "min_items": p.same.min_items},
             "items": ev.price_rows(j.index, j.tender, la, lb, rows, same.matched),
@@ -277,8 +287,22 @@ def _errors(j: _Judgement, bidders: list[str]) -> list[Alert]:
     # Where most bills deviate from the tender bill on an item, the tender bill is off
     # there (an addendum it predates, a slip of its own): bills that agree on it share
     # the public figure, even when another bill's own slip there hides that it is common.
+    # The public figure is the one most of them (or several) give; two bills that alone
+    # drop the item, or alone change its unit, where the others priced the addendum,
+    # share a slip of their own (found by hypothesis: a copied skeleton's slips fell on
+    # addendum items, and were taken for the addendum).
     off = ms.common(on_item, len(bidders), p.error.common_share, p.error.common_min_bidders)
-    common |= {key for d in devs.values() for key, row in d.items() if row in off}
+    most: dict[int, int] = {}
+    for key, count in counts.items():
+        row = key[1]
+        if row in off:
+            most[row] = max(most.get(row, 0), count)
+    common |= {
+        key
+        for d in devs.values()
+        for key, row in d.items()
+        if row in off and counts[key] >= min(most[row], p.error.common_min_bidders)
+    }
     alerts = []
     for a, b in combinations(bidders, 2):
         shared = sorted((set(devs[a]) & set(devs[b])) - common, key=lambda d: (d[1], d[0]))

@@ -69,6 +69,63 @@ def test_same_fires_at_the_share_threshold_and_not_below(field) -> None:
         assert bool(by_rule(alerts, "BOQ-SAME")) is fires, share
 
 
+def _keeping_the_control(master, tender, share: float, rng: random.Random):
+    """The master with `share` of its priced items at the control bill's line (kept)."""
+    control = {ln["code"]: ln for ln in tender}
+    out = sb.copy_lines(master)
+    priced = [i for i, ln in enumerate(out) if not ln.get("fixed") and ln["code"] in control]
+    kept = set(rng.sample(priced, round(share * len(priced))))
+    for i in kept:
+        out[i] = sb.copy_lines([control[out[i]["code"]]])[0]
+    return out, [i for i in priced if i not in kept]
+
+
+def test_a_copy_re_priced_on_a_quarter_of_the_masters_own_items_is_still_same(field) -> None:
+    """A master that keeps the control on three items in four and prices the rest itself;
+    the copy re-prices a quarter of those own items by hand. Its own identical prices are
+    75 % of its own items, yet 94 % of the items both priced are identical: a copy (found
+    by hypothesis as a 32-item bill, 5 of its 24 own items re-priced)."""
+    w, tender, _, master = field
+    rng = random.Random(8)
+    master, own = _keeping_the_control(master, tender, 0.75, rng)
+    copy = sb.copy_lines(master)
+    for i in rng.sample(own, round(0.25 * len(own))):
+        sb.reweight(copy[i], 1.09)
+    alerts = run_detectors(
+        project_events({"A": master, "B": copy, "H": independent(7, w)}, tender), [BoqDetector()]
+    )
+    (a,) = by_rule(alerts, "BOQ-SAME")
+    ev = a.evidence
+    assert a.subjects == ["A", "B"] and ev["share"] < 0.8 <= ev["share_with_control"]
+    assert ev["identical"] >= 10 and ev["control_identical"] > ev["compared"]
+    from dashboards.explain import explain  # the wall says why, both measures
+
+    said = explain(a).summary
+    assert f"另有 {ev['control_identical']} 项" in said and f"{ev['identical']} 项" in said
+
+
+def test_two_bills_keeping_the_control_alike_need_their_own_identical_prices(field) -> None:
+    """Bills at the control on most items agree there by the control, not by a copy: with
+    fewer own identical prices than min_items, however many they keep alike, quiet."""
+    w, tender, _, master = field
+    rng = random.Random(9)
+    a, own = _keeping_the_control(master, tender, 0.97, rng)
+    b = sb.copy_lines(a)
+    for i in own[9:]:
+        sb.reweight(b[i], 1.09)  # 9 own prices left alike
+    assert ev_of(run_detectors(project_events({"A": a, "B": b}, tender), [BoqDetector()])) == []
+    b = sb.copy_lines(a)
+    for i in own[10:]:
+        sb.reweight(b[i], 1.09)  # 10 alike: a copy of what it priced itself
+    assert ev_of(run_detectors(project_events({"A": a, "B": b}, tender), [BoqDetector()])) == [
+        ["A", "B"]
+    ]
+
+
+def ev_of(alerts) -> list[list[str]]:
+    return _pairs(alerts, "BOQ-SAME")
+
+
 def test_same_share_is_configurable(field) -> None:
     _, tender, _, master = field
     bills = {"C1": master, "C2": sb.copied(random.Random(1), master, 0.1)}
@@ -195,6 +252,23 @@ def test_an_addendum_stays_common_when_one_bidders_own_slip_hides_it(field) -> N
                 ln["unit"] = "个"
     (x,) = by_rule(run_detectors(project_events(bills, tender), [BoqDetector()]), "BOQ-ERROR")
     assert x.subjects == ["H1", "H2"] and x.evidence["kinds"] == {"unit": 2}
+
+
+def test_two_bills_sharing_slips_on_addendum_items_are_found(field) -> None:
+    """Every bidder prices a 补遗; two bills on one edited skeleton left out one changed
+    item and wrote another in the wrong unit. Every bill deviates on both items, but the
+    public figure there is the addendum's quantity the others give, not a dropped item or
+    a unit two bills alone share (found by hypothesis)."""
+    w, tender, _, _ = field
+    amended = sb.addendum(random.Random(10), w, n=4)
+    changed = [i for i, (x, y) in enumerate(zip(w.items, amended.items, strict=True)) if x != y]
+    bills = {f"H{i}": independent(60 + i, amended) for i in range(3)}
+    dropped, wrong = w.items[changed[0]].code, w.items[changed[1]].code
+    for owner, seed in (("A", 70), ("B", 71)):
+        lines = [ln for ln in independent(seed, amended) if ln["code"] != dropped]
+        bills[owner] = sb.apply_units(lines, {wrong: "个"})
+    (x,) = by_rule(run_detectors(project_events(bills, tender), [BoqDetector()]), "BOQ-ERROR")
+    assert x.subjects == ["A", "B"] and x.evidence["kinds"] == {"missing": 1, "unit": 1}
 
 
 def test_shared_arithmetic_error_is_a_deviation(field) -> None:
