@@ -167,7 +167,8 @@ def test_any_text_is_read_or_refused_never_misread(text: str) -> None:
         return
     digits = "".join(c for c in text if c.isdigit())
     assert digits, text
-    body = text.strip().removesuffix("元").removesuffix(" EUR").strip().lstrip("-+").lstrip("¥$€ ")
+    body = text.strip().removesuffix("元").removesuffix(" EUR").strip().strip("¥$€ ")
+    body = body.lstrip("-+").lstrip("¥$€ ")  # a sign sits before or after the currency
     if "e" in body.lower():
         mantissa, _, exponent = body.lower().partition("e")
         assert "," not in body and "'" not in body and " " not in body, (text, value)
