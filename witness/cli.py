@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import re
 import sys
 
 from witness.errors import WitnessError
+from witness.help_format import HelpFormatter
 from witness.i18n import current_locale, register, t
 
 register(
@@ -52,87 +52,24 @@ COMMANDS: dict[str, str] = {
 
 EPILOG = {
     "zh-CN": """常用示例:
-  witness demo                              一条命令启动全部（内置消息代理 + SQLite + 模拟数据 + 监控墙）
-  witness ingest events.jsonl               校验并发布事件；错误行报告行号并转入死信主题
-  witness run                               启动检测器与记录器（读取 WITNESS_KAFKA_BOOTSTRAP / WITNESS_DATABASE_URL）
-  witness replay events.jsonl --out a.jsonl 离线重放，得到与在线一致的告警
-  witness tail --severity red               跟踪告警流
+  witness demo                               一条命令启动全部（内置消息代理 + SQLite + 模拟数据 + 监控墙）
+  witness ingest events.jsonl                校验并发布事件；错误行报告行号并转入死信主题
+  witness run                                启动检测器与记录器（读取 WITNESS_KAFKA_BOOTSTRAP / WITNESS_DATABASE_URL）
+  witness replay events.jsonl --out a.jsonl  离线重放，得到与在线一致的告警
+  witness tail --severity red                跟踪告警流
 
 环境变量: WITNESS_KAFKA_BOOTSTRAP, WITNESS_DATABASE_URL, WITNESS_LOCALE (zh-CN|en), WITNESS_CONFIG (阈值 TOML)
 查看子命令帮助: witness COMMAND --help""",
     "en": """Examples:
-  witness demo                              everything in one command (embedded broker + SQLite + simulator + wall)
-  witness ingest events.jsonl               validate and publish events; bad lines reported by line number and dead-lettered
-  witness run                               detector workers + recorder (reads WITNESS_KAFKA_BOOTSTRAP / WITNESS_DATABASE_URL)
-  witness replay events.jsonl --out a.jsonl run every detector offline; same alerts as live
-  witness tail --severity red               follow the alert stream
+  witness demo                               everything in one command (embedded broker + SQLite + simulator + wall)
+  witness ingest events.jsonl                validate and publish events; bad lines reported by line number and dead-lettered
+  witness run                                detector workers + recorder (reads WITNESS_KAFKA_BOOTSTRAP / WITNESS_DATABASE_URL)
+  witness replay events.jsonl --out a.jsonl  run every detector offline; same alerts as live
+  witness tail --severity red                follow the alert stream
 
 Environment: WITNESS_KAFKA_BOOTSTRAP, WITNESS_DATABASE_URL, WITNESS_LOCALE (zh-CN|en), WITNESS_CONFIG (thresholds TOML)
 Help on one command: witness COMMAND --help""",
 }
-
-
-#: Characters a terminal draws two columns wide (CJK, full-width forms and punctuation).
-_WIDE_CHARS = (
-    "\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
-)
-_WIDE = re.compile(f"[{_WIDE_CHARS}]")
-_TOKEN = re.compile(f" |[{_WIDE_CHARS}]|[^ {_WIDE_CHARS}]+")
-_NO_LINE_START = set("，。、；：？！）」』》〉】")
-_NO_LINE_END = set("（「『《〈【")
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if _WIDE.match(ch) else 1 for ch in text)
-
-
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """argparse's formatter, but option help with Chinese in it is wrapped by display width.
-
-    argparse counts characters, so a line of Chinese came out twice as wide as the terminal.
-    Text without wide characters is wrapped by argparse itself, unchanged.
-    """
-
-    def _expand_help(self, action: argparse.Action) -> str:
-        if isinstance(action, argparse._HelpAction):  # argparse's own line, in English
-            return t("cli.help_action")
-        return super()._expand_help(action)
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        """Descriptions and epilogs keep their own lines; a line wider than the terminal
-        is wrapped (a one-line description, typically), except an indented example
-        command in Latin script, which would not run broken anywhere but where its
-        author broke it."""
-        out = []
-        for line in text.splitlines():
-            example = line[:1].isspace() and not _WIDE.search(line)
-            if not example and _display_width(indent + line) > width:
-                out += [indent + part for part in self._split_lines(line, width - len(indent))]
-            else:
-                out.append(indent + line)
-        return "\n".join(out)
-
-    def _split_lines(self, text: str, width: int) -> list[str]:
-        if not _WIDE.search(text):
-            return super()._split_lines(text, width)
-        lines: list[str] = []
-        line, used = "", 0
-        for token in _TOKEN.findall(self._whitespace_matcher.sub(" ", text).strip()):
-            if token == " ":
-                if line:
-                    line, used = line + " ", used + 1
-                continue
-            size = _display_width(token)
-            if line.strip() and used + size > width and token not in _NO_LINE_START:
-                carry = line[-1] if line[-1] in _NO_LINE_END else ""
-                head = line[: len(line) - len(carry)].rstrip()
-                if head:
-                    lines.append(head)
-                    line, used = carry, _display_width(carry)
-            line, used = line + token, used + size
-        if line.strip():
-            lines.append(line.rstrip())
-        return lines
 
 
 def _help_line(module_name: str, locale: str) -> str:

@@ -12,6 +12,7 @@ import re
 import pytest
 
 from witness.cli import COMMANDS, build_parser
+from witness.help_format import display_width
 
 CJK = re.compile("[\u4e00-\u9fff]")
 
@@ -111,10 +112,8 @@ def test_default_locale_is_chinese(monkeypatch, capsys) -> None:
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
-def test_chinese_help_wraps_by_display_width(name, monkeypatch) -> None:
+def test_chinese_help_wraps_bydisplay_width(name, monkeypatch) -> None:
     """A Chinese character takes two terminal columns; argparse alone would count it as one."""
-    from witness.cli import _display_width
-
     width = 50
     for _path, parser, helps in _build(name, "zh-CN", monkeypatch):
         formatter = parser._get_formatter()
@@ -123,19 +122,16 @@ def test_chinese_help_wraps_by_display_width(name, monkeypatch) -> None:
                 # closing marks may hang past the margin; one long flag or URL is not broken
                 body = line.rstrip("，。、；：？！）」』》〉】")
                 single_token = " " not in body.strip() and not CJK.search(body)
-                assert _display_width(body) <= width or single_token, (label, line)
+                assert display_width(body) <= width or single_token, (label, line)
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_every_line_of_the_help_fits_the_terminal(name, locale, monkeypatch) -> None:
-    """The one-line descriptions and the epilog's example commands too: a description is
-    printed as written unless a line with Chinese in it is wider than the terminal, so a
-    long example must be broken by hand."""
-    from witness.cli import _display_width
-
+    """argparse's usage block too, at the width the help was written for (narrower
+    terminals: test_help_layout.py)."""
     monkeypatch.setenv("COLUMNS", "100")
     for path, parser, _helps in _build(name, locale, monkeypatch):
         for line in parser.format_help().splitlines():
             body = line.rstrip("，。、；：？！）」』》〉】")
-            assert _display_width(body) <= 100, (path, locale, line)
+            assert display_width(body) <= 100, (path, locale, line)

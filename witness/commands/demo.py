@@ -83,14 +83,14 @@ register(
         ),
         "epilog.demo": (
             "示例：\n"
-            "  witness demo                         # 打开 http://localhost:8501，以 officer 登录\n"
+            "  witness demo                          # 打开 http://localhost:8501，以 officer 登录\n"
             "  witness demo --speed 1                # 按实际时间运行一天\n"
-            "  witness demo --no-wall --duration 60 # 无界面的冒烟运行\n"
+            "  witness demo --no-wall --duration 60  # 无界面的冒烟运行\n"
             "  witness demo --into postgresql://host/witness_demo --yes  # 使用自己的数据库",
             "examples:\n"
-            "  witness demo                         # open http://localhost:8501 and log in as officer\n"
+            "  witness demo                          # open http://localhost:8501 and log in as officer\n"
             "  witness demo --speed 1                # the day at real time\n"
-            "  witness demo --no-wall --duration 60 # headless smoke run\n"
+            "  witness demo --no-wall --duration 60  # headless smoke run\n"
             "  witness demo --into postgresql://host/witness_demo --yes  # a database of your own",
         ),
     }
