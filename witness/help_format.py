@@ -3,26 +3,29 @@
 argparse counts characters, so a line of Chinese came out twice as wide as the terminal;
 and its raw-description mode prints descriptions and epilogs as written, so text broken by
 hand at 100 columns came out ragged at 80, with example commands broken in two and their
-comments wrapped to the left margin (a command a user copies must stay on one line).
+comments wrapped to the left margin (a command a user copies must still run as written).
 
 Descriptions and epilogs are read as items, each laid out on its own:
 
 - an example command (an indented line, or lines ending in `\\`): wider than the terminal,
   it is carried on over lines ending ` \\` before an option, as a shell reads it, never
   broken anywhere else; a comment after it (`# ...`, or a column set off by two spaces)
-  wraps in its own column, or under the command when there is no room beside it;
+  stays in the column it was written in, or goes under the command when there is no room;
 - a hanging item (`flags   = ...`, `退出码：...`, a line followed by lines indented four or
   more columns deeper): wraps with its continuation column kept;
 - a paragraph (unindented lines): lines broken by hand in mid-sentence join, and the
   whole wraps to the terminal; a line ending a sentence (or `:`) ends the paragraph.
 
-An item whose lines all fit is printed exactly as written.
+An item whose lines all fit is printed exactly as written. argparse's usage lines are its
+own, except one it leaves too wide (it never breaks inside a group such as
+`[--events FILE | --bundle FILE | ...]`): that one breaks before a part or an alternative.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 #: Characters a terminal draws two columns wide (CJK, full-width forms and punctuation).
@@ -147,32 +150,44 @@ _BREAK_BEFORE = re.compile(r"^(--?[A-Za-z]|[A-Z][A-Z0-9_]*=|witness$|docker$)")
 _BREAK_AFTER = frozenset({"|", "&&", "||", ";"})
 
 
+def _pack(
+    segments: list[list[str]], width: int, column_of: Callable[[int], int], end: str = ""
+) -> list[str]:
+    """Words in unbreakable runs (`segments`) onto lines no wider than `width` where a run
+    allows it; a line starting with run i starts at column `column_of(i)`, and every line
+    but the last ends with ` {end}` when `end` is given."""
+    lines: list[tuple[int, list[str]]] = [(column_of(0), list(segments[0]))]
+    for index, segment in enumerate(segments[1:], start=1):
+        column, words = lines[-1]
+        mark = [end] if end and index < len(segments) - 1 else []
+        if column + display_width(" ".join([*words, *segment, *mark])) > width:
+            lines.append((column_of(index), list(segment)))
+        else:
+            words.extend(segment)
+    text = [" " * column + " ".join(words) for column, words in lines]
+    return [line + f" {end}" for line in text[:-1]] + text[-1:] if end else text
+
+
+def _runs(words: list[str], breaks_before: Callable[[str, str], bool]) -> list[list[str]]:
+    """`words` cut into runs, a new one wherever `breaks_before(previous, word)`."""
+    runs = [[words[0]]]
+    for previous, word in zip(words, words[1:], strict=False):
+        if breaks_before(previous, word):
+            runs.append([word])
+        else:
+            runs[-1].append(word)
+    return runs
+
+
 def _break_command(line: str, width: int, carried: int) -> list[str]:
     """A command wider than `width` carried on over lines ending ` \\`, as a shell reads
     it; the pieces after the first start at column `carried`. A piece with no place to
     break stays whole."""
-    lead = " " * _indent_of(line)
-    words = line.split()
-    goes_on = words[-1] == _COMMAND_GOES_ON
-    if goes_on:
-        words.pop()
-    segments: list[list[str]] = [[words[0]]]  # the runs between places a break may go
-    for previous, word in zip(words, words[1:], strict=False):
-        if _BREAK_BEFORE.match(word) or previous in _BREAK_AFTER:
-            segments.append([word])
-        else:
-            segments[-1].append(word)
-    pieces: list[list[str]] = [segments[0]]
-    for index, segment in enumerate(segments[1:], start=2):
-        column = len(lead) if len(pieces) == 1 else carried
-        mark = [_COMMAND_GOES_ON] if index < len(segments) or goes_on else []
-        if column + display_width(" ".join([*pieces[-1], *segment, *mark])) > width:
-            pieces.append(list(segment))
-        else:
-            pieces[-1] = [*pieces[-1], *segment]
-    lines = [lead + " ".join(pieces[0])] + [" " * carried + " ".join(p) for p in pieces[1:]]
-    ends = [" " + _COMMAND_GOES_ON] * (len(lines) - 1) + [" " + _COMMAND_GOES_ON if goes_on else ""]
-    return [text + end for text, end in zip(lines, ends, strict=True)]
+    runs = _runs(
+        line.split(),
+        lambda previous, word: bool(_BREAK_BEFORE.match(word)) or previous in _BREAK_AFTER,
+    )
+    return _pack(runs, width, lambda i: _indent_of(line) if i == 0 else carried, _COMMAND_GOES_ON)
 
 
 def _lay_out_command(line: str, width: int, carried: int) -> list[str]:
@@ -227,6 +242,36 @@ def _lay_out_text(item: _Item, width: int) -> list[str]:
     return [" " * lead + lines[0]] + [" " * hang + line for line in lines[1:]]
 
 
+#: A usage line too wide may break before a part or a group's next alternative.
+_USAGE_PART = re.compile(r"^[\[({]")
+
+
+def _depth(word: str) -> int:
+    return sum(word.count(c) for c in "[({") - sum(word.count(c) for c in "])}")
+
+
+def _fit_usage_line(line: str, width: int, hang: int) -> list[str]:
+    """One of argparse's usage lines, wider than `width` (argparse never breaks inside a
+    group such as `[--events FILE | --bundle FILE | ...]`): broken before a part or after
+    a `|`, the later lines from column `hang`, one further in inside a group."""
+    runs = _runs(
+        line.split(), lambda previous, word: bool(_USAGE_PART.match(word)) or previous == "|"
+    )
+    depths = [0]
+    for run in runs[:-1]:
+        depths.append(depths[-1] + sum(_depth(word) for word in run))
+    packed = _pack(runs, width, lambda i: _indent_of(line) if i == 0 else hang + (depths[i] > 0))
+    return [piece for part in packed for piece in _break_usage_part(part, width)]
+
+
+def _break_usage_part(line: str, width: int) -> list[str]:
+    """A usage part still too wide (`[--software-version SOFTWARE_VERSION]` at 60
+    columns) broken at its spaces, its later lines one column in."""
+    if display_width(line) <= width:
+        return [line]
+    return _pack([[word] for word in line.split()], width, lambda i: _indent_of(line) + (i > 0))
+
+
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """argparse's formatter with text laid out by display width (module docstring)."""
 
@@ -236,6 +281,32 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         if isinstance(action, argparse._HelpAction):  # argparse's own line, in English
             return t("cli.help_action")
         return super()._expand_help(action)
+
+    def _format_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None,
+    ) -> str:
+        """argparse's usage, with a line it left too wide (it never breaks inside a group)
+        broken before a part."""
+        text = super()._format_usage(usage, actions, groups, prefix)
+        width = self._width - self._current_indent
+        lines = text.rstrip("\n").split("\n")
+        if all(display_width(line) <= width for line in lines):
+            return text
+        first_hang = _indent_of(lines[1]) if len(lines) > 1 else len(f"usage: {self._prog} ")
+        fitted = [
+            part
+            for index, line in enumerate(lines)
+            for part in (
+                [line]
+                if display_width(line) <= width
+                else _fit_usage_line(line, width, first_hang if index == 0 else _indent_of(line))
+            )
+        ]
+        return "\n".join(fitted) + "\n\n"
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         room = width - len(indent)

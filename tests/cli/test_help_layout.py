@@ -50,11 +50,13 @@ def _parsers(locale: str) -> list[tuple[str, argparse.ArgumentParser]]:
     return found
 
 
-def _render(parser: argparse.ArgumentParser, locale: str, columns: int) -> list[str]:
-    """The help as a terminal `columns` wide prints it, without argparse's usage block."""
+def _render(
+    parser: argparse.ArgumentParser, locale: str, columns: int, usage: bool = False
+) -> list[str]:
+    """The help as a terminal `columns` wide prints it, with or without the usage block."""
     with patch.dict(os.environ, {"WITNESS_LOCALE": locale, "COLUMNS": str(columns)}):
         lines = parser.format_help().splitlines()
-    return lines[lines.index("") + 1 :]
+    return lines if usage else lines[lines.index("") + 1 :]
 
 
 def _source_commands(text: str) -> list[str]:
@@ -100,11 +102,12 @@ def _texts(parser: argparse.ArgumentParser) -> list[str]:
 @settings(max_examples=25, deadline=None)
 @given(columns=st.integers(40, 160), locale=st.sampled_from(LOCALES))
 def test_every_line_fits_the_terminal(columns: int, locale: str) -> None:
-    """Beyond argparse's usage block, no line is wider than the terminal, except a word
-    wider than any line and a piece of a command with no option left to break before."""
+    """No line is wider than the terminal (argparse's usage too: it never breaks inside a
+    group), except a word wider than any line and a piece of a command with no option
+    left to break before."""
     for path, parser in _parsers(locale):
         commands = [c for text in _texts(parser) for c in _source_commands(text)]
-        for line in _render(parser, locale, columns):
+        for line in _render(parser, locale, columns, usage=True):
             body = line.rstrip(CLOSING)
             if display_width(body) <= columns or " " not in body.strip():
                 continue
@@ -133,10 +136,15 @@ def test_every_example_command_can_be_copied(columns: int, locale: str) -> None:
 @settings(max_examples=25, deadline=None)
 @given(columns=st.integers(40, 160), locale=st.sampled_from(LOCALES))
 def test_no_text_is_lost(columns: int, locale: str) -> None:
+    """Descriptions and epilogs keep every character; the whole help, usage included,
+    reads the same as on a terminal wide enough for every line."""
     for path, parser in _parsers(locale):
-        output = _ink("\n".join(_render(parser, locale, columns)))
+        lines = _render(parser, locale, columns, usage=True)
+        output = _ink("\n".join(lines))
         for text in _texts(parser):
             assert _ink(text) in output, (path, columns, text[:40])
+        wide = _render(parser, locale, 1000, usage=True)
+        assert output == _ink("\n".join(wide)), (path, columns)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
