@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from witness.help_format import display_width
 from witness.i18n import register, t
 
 HELP = (
@@ -127,15 +128,11 @@ def format_table(report) -> str:
 
 def render_table(head: list[str], rows: list[list[str]], last: list[str]) -> str:
     """Rule column left, numbers right, CJK counted double wide; `last` under a rule."""
-
-    def width(s: str) -> int:
-        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
-
-    widths = [max(width(r[i]) for r in [head, *rows, last]) for i in range(len(head))]
+    widths = [max(display_width(r[i]) for r in [head, *rows, last]) for i in range(len(head))]
 
     def line(r: list[str]) -> str:
         return "  ".join(
-            c + " " * (w - width(c)) if i == 0 else " " * (w - width(c)) + c
+            c + " " * (w - display_width(c)) if i == 0 else " " * (w - display_width(c)) + c
             for i, (c, w) in enumerate(zip(r, widths, strict=True))
         )
 
