@@ -19,7 +19,11 @@ from dataclasses import dataclass, field
 from streams.bus import DeliveryError, Producer, Send, ensure_topics
 from streams.topics import Topics
 from witness.events import ContractError, Event, parse_event
+from witness.i18n import register, t
 from witness.jsonl import open_source, read_lines
+from witness.progress import progress_bar
+
+register({"ingest.progress": ("导入", "ingest")})
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +100,8 @@ def ingest_file(
     source = open_source(path)
     bar = None
     if progress and path != "-":
-        from tqdm import tqdm
-
-        bar = tqdm(
-            total=os.path.getsize(path), unit="B", unit_scale=True, file=sys.stderr, desc="ingest"
+        bar = progress_bar(
+            total=os.path.getsize(path), unit="B", unit_scale=True, desc=t("ingest.progress")
         )
     lines: dict[int, int] = {}  # send seq -> line, since the last confirmation
     try:

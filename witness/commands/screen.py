@@ -15,12 +15,12 @@ from witness.commands.screen_files import (
     COLUMN_OPTIONS,
     ColumnError,
     check_out,
-    progress_bar,
     read_table,
     say,
     write_csv,
 )
 from witness.i18n import register, t
+from witness.progress import progress_bar
 
 HELP = (
     "批量筛查历史投标数据：逐个标段计算报价筛查指标、规则标记与可疑度评分，并分析陪标轮流中标团伙",
@@ -38,6 +38,10 @@ register(
             "column {column!r} ({option}) is not in {file}; its columns are: {columns}",
         ),
         "screen.no_file": ("找不到文件：{file}", "no such file: {file}"),
+        "screen.progress.reading": ("读取 {file}", "reading {file}"),
+        "screen.progress.rows": (" 行", " rows"),
+        "screen.progress.groups": ("分析投标人团伙", "bidder groups"),
+        "screen.progress.tenders": (" 个标段", " tenders"),
         "screen.read": ("读取 {rows} 行，{tenders} 个标段", "read {rows} rows, {tenders} tenders"),
         "screen.skip.no_tender": (
             "跳过 {n} 行：标段编号为空",
@@ -383,8 +387,14 @@ def run(args: argparse.Namespace) -> int:
     if empty:
         say("screen.no_bids", n=empty)
 
-    def bar(items, desc, total):
-        return progress_bar(items, desc, total, enabled=progress)
+    def bar(items, stage, total):  # a stage the detector names ("groups"), in the locale
+        return progress_bar(
+            items,
+            desc=t(f"screen.progress.{stage}"),
+            total=total,
+            unit=t("screen.progress.tenders"),
+            enabled=progress,
+        )
 
     result = screen(
         table,

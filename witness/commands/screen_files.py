@@ -13,6 +13,7 @@ from pathlib import Path
 from witness import csv_text
 from witness.errors import WitnessError
 from witness.i18n import register, t
+from witness.progress import progress_bar
 
 register(
     {
@@ -62,16 +63,6 @@ COLUMN_OPTIONS = {
 }
 
 
-def progress_bar(
-    items: Iterable, desc: str, total: int | None = None, *, enabled: bool
-) -> Iterable:
-    if not enabled:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, desc=desc, total=total, unit=" rows", leave=False, mininterval=0.5)
-
-
 def read_table(path: Path, columns, *, progress: bool):
     """Read the CSV into a `BidTable`; raises ColumnError for a named column not in the file."""
     from detectors.screening.table import build_table
@@ -89,7 +80,13 @@ def read_table(path: Path, columns, *, progress: bool):
         if not any(n.strip() for n in names):
             raise TableError(t("screen.no_header", file=path.name))
         columns = _resolve_columns(columns, names, path.name)
-        return build_table(progress_bar(reader, f"reading {path.name}", enabled=progress), columns)
+        rows = progress_bar(
+            reader,
+            desc=t("screen.progress.reading", file=path.name),
+            unit=t("screen.progress.rows"),
+            enabled=progress,
+        )
+        return build_table(rows, columns)
 
 
 def _resolve_columns(columns, names: Sequence[str], file: str):

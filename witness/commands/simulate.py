@@ -21,7 +21,7 @@ register(
             "wrote {projects} projects, {events} events -> {out}; {cases} planted cases ({rules} rules) -> {truth}",
         ),
         "simulate.no_truth": ("（未写真值文件）", "(no truth file)"),
-        "simulate.progress": ("项目", "projects"),
+        "simulate.progress": (" 个项目", " projects"),
         "simulate.positive": (
             "--projects、--speed 与 --frame-interval 必须大于 0",
             "--projects, --speed and --frame-interval must be positive",
@@ -107,9 +107,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from witness.events import canonical_json
+    from witness.progress import progress_bar
     from witness.simulator import Simulation, paced, truth_header
 
     if args.projects < 1 or args.speed <= 0 or args.frame_interval < 1:
@@ -122,12 +121,10 @@ def run(args: argparse.Namespace) -> int:
             for case in sim.truth:
                 f.write(json.dumps(case, ensure_ascii=False, sort_keys=True) + "\n")
     to_stdout = args.out == "-"
-    bar = tqdm(
+    bar = progress_bar(
         total=args.projects,
         unit=t("simulate.progress"),
-        disable=args.no_progress or args.realtime,
-        file=sys.stderr,
-        leave=False,
+        enabled=not (args.no_progress or args.realtime),
     )
     n = 0
     with nullcontext(sys.stdout) if to_stdout else open(args.out, "w", encoding="utf-8") as out:
