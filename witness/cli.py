@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 
+from witness.argparse_locale import install as install_argparse_locale
 from witness.errors import WitnessError
 from witness.help_format import HelpFormatter
 from witness.i18n import current_locale, register, t
@@ -26,7 +27,6 @@ register(
             "路径中有一段不是文件夹",
             "a part of the path is not a folder",
         ),
-        "cli.help_action": ("显示本帮助并退出", "show this help message and exit"),
     }
 )
 
@@ -79,6 +79,7 @@ def _help_line(module_name: str, locale: str) -> str:
 
 
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    install_argparse_locale()  # argparse's own words too (usage, options, its errors)
     locale = current_locale()
     parser = argparse.ArgumentParser(
         prog="witness",

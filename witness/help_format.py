@@ -243,7 +243,7 @@ def _lay_out_text(item: _Item, width: int) -> list[str]:
 
 
 #: A usage line too wide may break before a part or a group's next alternative.
-_USAGE_PART = re.compile(r"^[\[({]")
+_USAGE_PART = re.compile(r"^[\[(]")
 
 
 def _depth(word: str) -> int:
@@ -275,13 +275,6 @@ def _break_usage_part(line: str, width: int) -> list[str]:
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """argparse's formatter with text laid out by display width (module docstring)."""
 
-    def _expand_help(self, action: argparse.Action) -> str:
-        from witness.i18n import t
-
-        if isinstance(action, argparse._HelpAction):  # argparse's own line, in English
-            return t("cli.help_action")
-        return super()._expand_help(action)
-
     def _format_usage(
         self,
         usage: str | None,
@@ -289,14 +282,18 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         groups: Iterable[argparse._MutuallyExclusiveGroup],
         prefix: str | None,
     ) -> str:
-        """argparse's usage, with a line it left too wide (it never breaks inside a group)
-        broken before a part."""
+        """argparse's usage, aligned under a prefix in wide characters (`用法：` counts three
+        to argparse, six on the terminal), and a line it left too wide (it never breaks
+        inside a group) broken before a part."""
         text = super()._format_usage(usage, actions, groups, prefix)
-        width = self._width - self._current_indent
+        shown = argparse._("usage: ") if prefix is None else prefix  # as argparse printed it
         lines = text.rstrip("\n").split("\n")
-        if all(display_width(line) <= width for line in lines):
-            return text
-        first_hang = _indent_of(lines[1]) if len(lines) > 1 else len(f"usage: {self._prog} ")
+        shift = " " * (display_width(shown) - len(shown))
+        lines = lines[:1] + [shift + line if line.startswith(" ") else line for line in lines[1:]]
+        width = self._width - self._current_indent
+        first_hang = (
+            _indent_of(lines[1]) if len(lines) > 1 else display_width(f"{shown}{self._prog} ")
+        )
         fitted = [
             part
             for index, line in enumerate(lines)

@@ -92,7 +92,8 @@ def test_both_locales_take_the_same_options(name, monkeypatch) -> None:
         return [
             (
                 path,
-                parser.format_usage(),
+                # the same usage, whatever its prefix (usage: / 用法：) and line breaks
+                " ".join(re.sub(r"^(usage: |用法：)", "", parser.format_usage()).split()),
                 sorted(s for a in parser._actions for s in a.option_strings),
             )
             for path, parser, _ in _build(name, locale, monkeypatch)
