@@ -23,6 +23,11 @@ register(
         "cli.path.FileNotFoundError": ("文件或文件夹不存在", "no such file or folder"),
         "cli.path.PermissionError": ("没有权限", "permission denied"),
         "cli.path.IsADirectoryError": ("这是一个文件夹，不是文件", "it is a folder, not a file"),
+        "cli.database": (
+            "数据库不可用或拒绝了操作：{reason}（检查 WITNESS_DATABASE_URL，或运行 witness doctor）",
+            "the database is unavailable or refused: {reason} (check WITNESS_DATABASE_URL, "
+            "or run witness doctor)",
+        ),
         "cli.path.NotADirectoryError": (
             "路径中有一段不是文件夹",
             "a part of the path is not a folder",
@@ -72,10 +77,15 @@ Help on one command: witness COMMAND --help""",
 }
 
 
-def _help_line(module_name: str, locale: str) -> str:
-    module = importlib.import_module(module_name)
-    zh, en = module.HELP
-    return en if locale == "en" else zh
+def _database_outage(exc: BaseException) -> str | None:
+    """The database's first line when `exc` is the database refusing to work (down,
+    unreachable, locked, out of space), else None. SQLAlchemy is only looked at if the
+    command already imported it, so `witness tail` does not pay for it."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is None or not isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return None
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
@@ -128,6 +138,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        reason = _database_outage(exc)
+        if reason is None:
+            raise  # a bug: its traceback is what a report needs
+        print(t("cli.database", reason=reason), file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `witness tail | head` is fine
         sys.stderr.close()
         return 0

@@ -17,11 +17,26 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from witness.errors import ConfigError
+from witness.i18n import register, t
 from witness.thresholds import SECTIONS, RuleThresholds, model_for
 
 M = TypeVar("M", bound=RuleThresholds)
 
 DEFAULT_SQLITE_URL = "sqlite:///var/witness.db"
+#: `backend[+driver]://...`: the store runs on SQLite and PostgreSQL (psycopg2) only.
+_DATABASE_URL = re.compile(r"^(?P<backend>[A-Za-z][A-Za-z0-9]*)(?:\+(?P<driver>\w+))?://")
+_DATABASE_DRIVERS = {"sqlite": {None, "pysqlite"}, "postgresql": {None, "psycopg2"}}
+
+register(
+    {
+        "config.database_url": (
+            "不支持的数据库地址 {given}：请使用 sqlite:///路径/witness.db 或 "
+            "postgresql://用户@主机:5432/库名",
+            "unsupported database URL {given}: use sqlite:///path/witness.db or "
+            "postgresql://user@host:5432/dbname",
+        ),
+    }
+)
 
 
 class Thresholds:
@@ -188,7 +203,7 @@ class Settings:
         config_path = env.get("WITNESS_CONFIG") or None
         return cls(
             kafka_bootstrap=env.get("WITNESS_KAFKA_BOOTSTRAP") or None,
-            database_url=env.get("WITNESS_DATABASE_URL") or DEFAULT_SQLITE_URL,
+            database_url=_database_url(env.get("WITNESS_DATABASE_URL") or DEFAULT_SQLITE_URL),
             locale=locale,
             config_path=config_path,
             session_timeout_ms=_int_env(env, "WITNESS_KAFKA_SESSION_TIMEOUT_MS", 10_000, 1),
@@ -202,6 +217,26 @@ class Settings:
             frame_window_seconds=_int_env(env, "WITNESS_FRAME_WINDOW_SECONDS", 0, 0),
             thresholds=Thresholds.load(config_path),
         )
+
+
+def _database_url(url: str) -> str:
+    """`url` checked before any command opens it: a mistyped scheme made every command that
+    touches the store die in a SQLAlchemy traceback. `postgres://` (libpq's and many hosts'
+    spelling, an alias SQLAlchemy dropped) is read as `postgresql://`. The error names only
+    the scheme, never a password in the rest."""
+    match = _DATABASE_URL.match(url)
+    backend = match["backend"].lower() if match else None
+    if backend == "postgres":
+        backend = "postgresql"
+    if match:
+        url = backend + url[len(match["backend"]) :]  # `SQLite://` is sqlite:// to SQLAlchemy too
+    if (
+        backend not in _DATABASE_DRIVERS
+        or (match["driver"] or None) not in _DATABASE_DRIVERS[backend]
+    ):
+        given = repr(f"{match[0]}...") if match else repr(url.split("@")[-1][:40])
+        raise ConfigError(t("config.database_url", given=given), source="WITNESS_DATABASE_URL")
+    return url
 
 
 def _int_env(env: dict[str, str], name: str, default: int, minimum: int) -> int:

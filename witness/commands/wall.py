@@ -56,6 +56,9 @@ def command(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from witness.commands.common import load_settings
+
+    load_settings()  # a bad setting is one line here, not a traceback in every browser
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(APP.parents[1]), *filter(None, [env.get("PYTHONPATH")])]

@@ -1,0 +1,84 @@
+"""WITNESS_DATABASE_URL is checked before a command opens it (witness/config.py).
+
+A mistyped scheme (`postgres://` from a hosting panel, `mysql://`, a path without one)
+made every command that touches the store, and the wall in every browser, die in a
+SQLAlchemy traceback.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from witness.cli import main
+from witness.config import Settings
+from witness.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [
+        (None, "sqlite:///var/witness.db"),
+        ("sqlite:///var/x.db", "sqlite:///var/x.db"),
+        ("sqlite://", "sqlite://"),
+        ("SQLite:///var/x.db", "sqlite:///var/x.db"),
+        ("postgresql://u@db:5432/witness", "postgresql://u@db:5432/witness"),
+        ("postgresql+psycopg2://u@db/witness", "postgresql+psycopg2://u@db/witness"),
+        # libpq's and many hosts' spelling; SQLAlchemy dropped the alias
+        ("postgres://u:pw@db/witness", "postgresql://u:pw@db/witness"),
+    ],
+)
+def test_a_database_the_store_runs_on_is_read(given, read) -> None:
+    env = {} if given is None else {"WITNESS_DATABASE_URL": given}
+    assert Settings.from_env(env).database_url == read
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "bogus://",
+        "mysql://u:s3cret@db/witness",
+        "postgresql+asyncpg://u:s3cret@db/witness",
+        "u:s3cret@db/witness",
+        "var/witness.db",
+    ],
+)
+def test_any_other_is_refused_by_name_without_its_password(given) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"WITNESS_DATABASE_URL": given})
+    text = info.value.describe()
+    assert text.startswith("WITNESS_DATABASE_URL: ")
+    assert "sqlite:///" in text and "postgresql://" in text  # what to write instead
+    assert "s3cret" not in text
+
+
+@pytest.mark.parametrize("command", [["user", "list"], ["replay", "--project", "P"], ["wall"]])
+def test_commands_say_so_in_one_line(command, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("WITNESS_DATABASE_URL", "postgresql+asyncpg://u@db/witness")
+    monkeypatch.delenv("WITNESS_LOCALE", raising=False)
+    monkeypatch.setattr("os.execve", lambda *a: pytest.fail("the wall started"))
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误：WITNESS_DATABASE_URL: 不支持的数据库地址") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", [["user", "list"], ["replay", "--project", "P"]])
+def test_a_database_that_is_down_is_one_line_too(command, monkeypatch, capsys) -> None:
+    """Nothing listens on port 1: the commands said so in a 40-line SQLAlchemy traceback."""
+    monkeypatch.setenv("WITNESS_DATABASE_URL", "postgresql://u:s3cret@127.0.0.1:1/witness")
+    monkeypatch.delenv("WITNESS_LOCALE", raising=False)
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("数据库不可用或拒绝了操作：") and "127.0.0.1" in err
+    assert "witness doctor" in err and err.count("\n") == 1 and "s3cret" not in err
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch) -> None:
+    """Only the database refusing to work becomes one line; anything else is a bug to report."""
+    import witness.commands.user as user
+
+    def broken(_args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(user, "run", broken)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["user", "list"])
