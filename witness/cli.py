@@ -28,6 +28,11 @@ register(
             "the database is unavailable or refused: {reason} (check WITNESS_DATABASE_URL, "
             "or run witness doctor)",
         ),
+        "cli.broker": (
+            "无法连接消息代理：{reason}（检查 WITNESS_KAFKA_BOOTSTRAP 或 --bootstrap，或运行 witness doctor）",
+            "cannot reach the broker: {reason} (check WITNESS_KAFKA_BOOTSTRAP or --bootstrap, "
+            "or run witness doctor)",
+        ),
         "cli.path.NotADirectoryError": (
             "路径中有一段不是文件夹",
             "a part of the path is not a folder",
@@ -77,14 +82,23 @@ Help on one command: witness COMMAND --help""",
 }
 
 
-def _database_outage(exc: BaseException) -> str | None:
-    """The database's first line when `exc` is the database refusing to work (down,
-    unreachable, locked, out of space), else None. SQLAlchemy is only looked at if the
-    command already imported it, so `witness tail` does not pay for it."""
+def _outage(exc: BaseException) -> str | None:
+    """One line when `exc` is the database or the broker refusing to work (down,
+    unreachable, locked, out of space), else None. Their libraries are only looked at if
+    the command already imported them, so `witness tail` does not pay for SQLAlchemy."""
     sa_exc = sys.modules.get("sqlalchemy.exc")
-    if sa_exc is None or not isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
-        return None
-    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    if sa_exc is not None and isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return t("cli.database", reason=_first_line(getattr(exc, "orig", None) or exc))
+    kafka_errors = sys.modules.get("kafka.errors")
+    if kafka_errors is not None and isinstance(
+        exc, kafka_errors.KafkaTimeoutError | kafka_errors.KafkaConnectionError
+    ):
+        return t("cli.broker", reason=_first_line(exc).removeprefix(f"{type(exc).__name__}: "))
+    return None
+
+
+def _first_line(exc: BaseException | object) -> str:
+    lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 
 
@@ -139,10 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        reason = _database_outage(exc)
-        if reason is None:
+        message = _outage(exc)
+        if message is None:
             raise  # a bug: its traceback is what a report needs
-        print(t("cli.database", reason=reason), file=sys.stderr)
+        print(message, file=sys.stderr)
         return 2
     except BrokenPipeError:  # `witness tail | head` is fine
         sys.stderr.close()

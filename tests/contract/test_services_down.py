@@ -1,8 +1,9 @@
-"""WITNESS_DATABASE_URL is checked before a command opens it (witness/config.py).
+"""A mistyped database URL, a database or a broker that is down: one line, exit 2.
 
-A mistyped scheme (`postgres://` from a hosting panel, `mysql://`, a path without one)
-made every command that touches the store, and the wall in every browser, die in a
-SQLAlchemy traceback.
+WITNESS_DATABASE_URL is checked before a command opens it (witness/config.py); an outage
+is told apart from a bug at the front door (witness/cli.py). Before, a mistyped scheme
+(`postgres://` from a hosting panel, `mysql://`), a database or a broker that was down made
+every command that touches them, and the wall in every browser, die in a traceback.
 """
 
 from __future__ import annotations
@@ -82,3 +83,48 @@ def test_a_bug_keeps_its_traceback(monkeypatch) -> None:
     monkeypatch.setattr(user, "run", broken)
     with pytest.raises(RuntimeError, match="a bug"):
         main(["user", "list"])
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            "kafka.errors:KafkaTimeoutError",
+            "无法连接消息代理：Unable to bootstrap from 10.0.0.9:9092（",
+        ),
+        (
+            "kafka.errors:KafkaConnectionError",
+            "无法连接消息代理：Unable to bootstrap from 10.0.0.9:9092（",
+        ),
+        ("sqlalchemy.exc:OperationalError", "数据库不可用或拒绝了操作：Unable to bootstrap"),
+    ],
+)
+def test_an_outage_raised_anywhere_in_a_command_is_one_line(error, expected, monkeypatch, capsys):
+    import importlib
+
+    import witness.commands.user as user
+
+    module, name = error.split(":")
+    cls = getattr(importlib.import_module(module), name)
+    reason = "Unable to bootstrap from 10.0.0.9:9092"
+    exc = cls(reason, None, Exception(reason)) if module.startswith("sqlalchemy") else cls(reason)
+
+    def down(_args):
+        raise exc
+
+    monkeypatch.setattr(user, "run", down)
+    monkeypatch.delenv("WITNESS_LOCALE", raising=False)
+    assert main(["user", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(expected) and "witness doctor" in err and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_a_broker_that_is_down_is_one_line(monkeypatch, capsys) -> None:
+    """Nothing listens on port 1; kafka-python gives up bootstrapping after ~30 s."""
+    monkeypatch.setenv("WITNESS_KAFKA_BOOTSTRAP", "127.0.0.1:1")
+    monkeypatch.delenv("WITNESS_LOCALE", raising=False)
+    assert main(["tail"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1].startswith("无法连接消息代理：") and "127.0.0.1:1" in err[-1]
+    assert not any("Traceback" in line for line in err)
