@@ -152,15 +152,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:
+    except BrokenPipeError:  # `witness tail | head` is fine
+        sys.stderr.close()
+        return 0
+    except Exception as exc:  # last: every clause above is an Exception too
         message = _outage(exc)
         if message is None:
             raise  # a bug: its traceback is what a report needs
         print(message, file=sys.stderr)
         return 2
-    except BrokenPipeError:  # `witness tail | head` is fine
-        sys.stderr.close()
-        return 0
 
 
 if __name__ == "__main__":

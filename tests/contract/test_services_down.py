@@ -128,3 +128,17 @@ def test_a_broker_that_is_down_is_one_line(monkeypatch, capsys) -> None:
     err = capsys.readouterr().err.splitlines()
     assert err[-1].startswith("无法连接消息代理：") and "127.0.0.1:1" in err[-1]
     assert not any("Traceback" in line for line in err)
+
+
+def test_a_closed_pipe_is_still_fine(monkeypatch) -> None:
+    """`witness tail | head`: the reader left, nothing went wrong (exit 0, no traceback)."""
+    import io
+
+    import witness.commands.user as user
+
+    def reader_left(_args):
+        raise BrokenPipeError
+
+    monkeypatch.setattr(user, "run", reader_left)
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    assert main(["user", "list"]) == 0
