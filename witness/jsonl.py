@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from collections.abc import Iterator
@@ -51,9 +52,7 @@ def read_json_lines(path: str) -> Iterator[tuple[int, str]]:
         for number, raw in read_lines(src):
             where = t("jsonl.where", path=path, line=number)
             try:
-                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-                if not text.strip():
-                    continue  # a first line that is only a BOM
+                text = raw.decode("utf-8")  # read_lines took a BOM off already
                 obj = json.loads(text)
             except UnicodeDecodeError:
                 raise InputFileError(t("jsonl.not_utf8"), source=where) from None
@@ -65,9 +64,13 @@ def read_json_lines(path: str) -> Iterator[tuple[int, str]]:
 
 
 def read_lines(source: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw bytes) for every non-blank line."""
+    """(line number, raw bytes) for every non-blank line. A UTF-8 byte-order mark opening
+    the file (Notepad's "UTF-8 with BOM", many Windows exports) is not part of line 1:
+    `witness replay` and `witness ingest` rejected that line as "not valid JSON"."""
     for number, raw in enumerate(source, start=1):
         line = raw.rstrip(b"\r\n")
+        if number == 1:
+            line = line.removeprefix(codecs.BOM_UTF8)
         if line.strip():
             yield number, line
 

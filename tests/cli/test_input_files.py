@@ -108,3 +108,42 @@ def test_an_output_path_that_cannot_be_written_is_one_line(command, where, tmp_p
     assert f"无法访问 {out}：{reason}" in err and "Traceback" not in err, err
     if command == "screen":
         assert "读取" not in err  # refused before the table was read
+
+
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n"])
+def test_replay_reads_an_event_file_saved_with_a_bom(ending, tmp_path, capsys) -> None:
+    """Notepad's "UTF-8 with BOM": replay rejected line 1 as not JSON, and so lost the
+    project's first event; the same file without the mark gives the same alerts."""
+    from witness.simulator import Simulation
+
+    lines = list(Simulation(1, 3).lines())
+    plain, marked = tmp_path / "plain.jsonl", tmp_path / "bom.jsonl"
+    plain.write_bytes(b"".join(line.encode() + ending for line in lines))
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    outs = []
+    for events in (plain, marked):
+        out = tmp_path / f"{events.stem}.alerts.jsonl"
+        assert main(["replay", str(events), "--out", str(out)]) == 0
+        outs.append(out.read_text("utf-8"))
+        err = capsys.readouterr().err
+        assert "无效" not in err and f"重放 {len(lines)} 个事件" in err, err
+    assert outs[0] == outs[1] and outs[0]
+
+
+def test_only_the_mark_opening_a_file_is_dropped() -> None:
+    """`witness ingest` reads lines the same way: the mark at the start of the file is not
+    data; one in the middle of a file is (that line is then rejected, with its number)."""
+    import io
+
+    from witness.jsonl import read_lines
+
+    bom = b"\xef\xbb\xbf"
+    assert list(read_lines(io.BytesIO(bom + b'{"a": 1}\r\n{"b": 2}\n'))) == [
+        (1, b'{"a": 1}'),
+        (2, b'{"b": 2}'),
+    ]
+    assert list(read_lines(io.BytesIO(bom + b"\n" + b'{"a": 1}\n'))) == [(2, b'{"a": 1}')]
+    assert list(read_lines(io.BytesIO(b'{"a": 1}\n' + bom + b'{"b": 2}\n')))[1] == (
+        2,
+        bom + b'{"b": 2}',
+    )
