@@ -127,7 +127,9 @@ def load_cameras(path: str | Path) -> list[CameraSpec]:
     """Cameras from a TOML file: `[[camera]]` tables with room, camera and source."""
     import tomllib
 
-    data = tomllib.loads(Path(path).read_text("utf-8"))
+    from witness import csv_text
+
+    data = tomllib.loads(csv_text.decode(Path(path).read_bytes()))  # a BOM or GBK, as saved
     specs = []
     for i, item in enumerate(data.get("camera", []), 1):
         try:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from witness import csv_text
 from witness.errors import ConfigError
 from witness.i18n import register, t
 from witness.thresholds import SECTIONS, RuleThresholds, model_for
@@ -71,7 +72,7 @@ class Thresholds:
         p = Path(path)
         if not p.is_file():
             raise ConfigError(f"thresholds file {p} does not exist", source="WITNESS_CONFIG")
-        text = p.read_text("utf-8")
+        text = csv_text.decode(p.read_bytes())  # Notepad's BOM, or GBK, as for CSV files
         try:
             user = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

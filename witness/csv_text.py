@@ -33,7 +33,8 @@ def file_encoding(path: Path) -> str:
 
 
 def decode(data: bytes) -> str:
-    """The text of a CSV file held in memory, by the same rule as `file_encoding`."""
+    """The text of a file held in memory, by the same rule as `file_encoding` (CSV files,
+    and the TOML files an officer edits: thresholds, cameras)."""
     try:
         return data.decode(UTF8)
     except UnicodeDecodeError:

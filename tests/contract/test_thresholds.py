@@ -92,6 +92,19 @@ def test_override_reaches_the_detector_typed(tmp_path):
     assert Thresholds.defaults().typed(FewBiddersThresholds).min_bidders == 3
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
+def test_a_file_saved_by_notepad_is_read(tmp_path, encoding):
+    """A BOM ("UTF-8 with BOM") failed as "Invalid statement (at line 1, column 1)", and
+    GBK (older Notepad's "ANSI" on Chinese Windows) as a UnicodeDecodeError traceback."""
+    from detectors.procedure import FewBiddersThresholds
+
+    p = tmp_path / "thresholds.toml"
+    p.write_bytes('# 开标时投标人少于 5 家即告警\n["PROC-FEW"]\nmin_bidders = 5\n'.encode(encoding))
+    th = Thresholds.load(p)
+    th.validate()
+    assert th.typed(FewBiddersThresholds).min_bidders == 5
+
+
 def test_cli_prints_one_line_and_exits_2_on_a_bad_config(tmp_path, monkeypatch, capsys):
     p = _write(tmp_path, '["PROC-FEW"]\nmin_bidders = 0\n')
     monkeypatch.setenv("WITNESS_CONFIG", str(p))

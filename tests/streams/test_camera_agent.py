@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import numpy as np
+import pytest
 
 from streams.camera_agent import AgentOptions, CameraSpec, CameraWorker, JsonlSink, run_agent
 from tests.support.video_events import (
@@ -222,3 +223,17 @@ def test_cameras_from_a_toml_file_and_looped_files_keep_their_clock(tmp_path):
     frames = [e for e in read_jsonl(out) if e.type == "frame.analyzed"]
     assert {(f.payload.room_id, f.payload.camera_id) for f in frames} == {("R7", "C7")}
     assert [f.ts for f in frames] == [START + timedelta(seconds=i) for i in range(12)]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_a_cameras_file_saved_by_notepad_keeps_its_chinese_room_names(tmp_path, encoding):
+    """A BOM failed as "Invalid statement (at line 1, column 1)", GBK as a traceback."""
+    from streams.camera_agent import load_cameras
+
+    conf = tmp_path / "cameras.toml"
+    text = (
+        '# 评标室\n[[camera]]\nroom = "评标室1"\ncamera = "东墙"\nsource = "rtsp://10.0.0.7/sub"\n'
+    )
+    conf.write_bytes(text.encode(encoding))
+    (spec,) = load_cameras(conf)
+    assert (spec.room_id, spec.camera_id, spec.source) == ("评标室1", "东墙", "rtsp://10.0.0.7/sub")
