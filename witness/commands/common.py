@@ -17,6 +17,15 @@ register(
             "no broker configured: set WITNESS_KAFKA_BOOTSTRAP=host:port or pass --bootstrap; to try Witness, run witness demo (embedded broker)",
         ),
         "common.config_error": ("配置错误：{error}", "configuration error: {error}"),
+        "common.not_positive": ("应为大于 0 的数：{value}", "must be a number above 0: {value}"),
+        "common.not_whole": (
+            "应为大于 0 的整数：{value}",
+            "must be a whole number above 0: {value}",
+        ),
+        "common.not_share": (
+            "应为 0 到 1 之间的比例，例如 0.25：{value}",
+            "must be a share between 0 and 1, e.g. 0.25: {value}",
+        ),
         "help.common.bootstrap": (
             "Kafka 引导服务器 主机:端口（默认：$WITNESS_KAFKA_BOOTSTRAP）",
             "Kafka bootstrap host:port (default: $WITNESS_KAFKA_BOOTSTRAP)",
@@ -31,6 +40,35 @@ register(
         ),
     }
 )
+
+
+def positive_number(value: str) -> float:
+    """An argparse type: a number above 0 (a speed, a duration in seconds)."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(t("common.not_positive", value=value))
+    return number
+
+
+def positive_whole(value: str) -> int:
+    """An argparse type: a whole number above 0 (a count of projects)."""
+    if not value.strip().isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(t("common.not_whole", value=value))
+    return int(value)
+
+
+def share(value: str) -> float:
+    """An argparse type: a share of tenders, above 0 and at most 1 (`7` meant nothing)."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 < number <= 1:
+        raise argparse.ArgumentTypeError(t("common.not_share", value=value))
+    return number
 
 
 def add_broker_argument(p: argparse.ArgumentParser) -> None:

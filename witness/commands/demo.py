@@ -23,7 +23,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from witness.commands import demo_setup
-from witness.commands.common import load_settings, stop_on_signals
+from witness.commands.common import (
+    load_settings,
+    positive_number,
+    positive_whole,
+    stop_on_signals,
+)
 from witness.i18n import register, t
 
 HELP = (
@@ -98,15 +103,15 @@ register(
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--projects", type=int, default=12, help=t("help.demo.projects"))
+    p.add_argument("--projects", type=positive_whole, default=12, help=t("help.demo.projects"))
     p.add_argument("--seed", type=int, default=7, help=t("help.demo.seed"))
-    p.add_argument("--speed", type=float, default=6.0, help=t("help.demo.speed"))
+    p.add_argument("--speed", type=positive_number, default=6.0, help=t("help.demo.speed"))
     p.add_argument("--port", type=int, default=8501, help=t("help.demo.port"))
     p.add_argument("--no-wall", action="store_true", help=t("help.demo.no_wall"))
     p.add_argument("--headless", action="store_true", help=t("help.demo.headless"))
     demo_setup.add_arguments(p)
     p.add_argument(
-        "--duration", type=float, default=None, metavar="S", help=t("help.demo.duration")
+        "--duration", type=positive_number, default=None, metavar="S", help=t("help.demo.duration")
     )
     p.epilog = t("epilog.demo")
 
@@ -121,9 +126,6 @@ def run(args: argparse.Namespace) -> int:
     from witness.store import Store
     from witness.timebase import ENV, Clock
 
-    if args.speed <= 0:
-        print("--speed must be > 0", file=sys.stderr)
-        return 2
     settings = load_settings()
     target = demo_setup.choose_target(args)  # refuses a database that is not the demo's
     broker = None

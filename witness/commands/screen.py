@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from witness.commands.common import share
 from witness.commands.screen_files import (
     COLUMN_OPTIONS,
     ColumnError,
@@ -292,7 +293,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="FILE", help=t("help.screen.out"))
     p.add_argument("--groups", metavar="FILE", help=t("help.screen.groups"))
     p.add_argument("--label", metavar="COL", help=t("help.screen.label"))
-    p.add_argument("--warn-share", type=float, metavar="X", help=t("help.screen.warn_share"))
+    p.add_argument("--warn-share", type=share, metavar="X", help=t("help.screen.warn_share"))
     from detectors.screening.score import MODEL_NAMES
 
     p.add_argument(

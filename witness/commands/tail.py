@@ -73,9 +73,30 @@ def _csv(value: str) -> frozenset[str]:
     return frozenset(v.strip() for v in value.split(",") if v.strip())
 
 
+def _severities(value: str) -> frozenset[str]:
+    """`red` or `red,orange`: a typo (`--severity purple`) filtered out every alert and
+    left the officer watching an empty stream."""
+    from typing import get_args
+
+    from witness.rules import Severity
+
+    known = get_args(Severity)
+    given = _csv(value)
+    unknown = sorted(given - set(known))
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            t("tail.bad_severity", given=", ".join(unknown), known=", ".join(known))
+        )
+    return given
+
+
 register(
     {
         "help.tail.severity": ("告警级别，例如 red 或 red,orange", "e.g. red or red,orange"),
+        "tail.bad_severity": (
+            "没有告警级别 {given}（可选：{known}）",
+            "no alert severity {given} (choose from {known})",
+        ),
         "help.tail.project": ("项目编号，逗号分隔", "project ids, comma separated"),
         "help.tail.rule": (
             "规则编号或规则族，例如 REL-40-6 或 EXP",
@@ -112,7 +133,9 @@ register(
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--severity", type=_csv, default=frozenset(), help=t("help.tail.severity"))
+    p.add_argument(
+        "--severity", type=_severities, default=frozenset(), help=t("help.tail.severity")
+    )
     p.add_argument("--project", type=_csv, default=frozenset(), help=t("help.tail.project"))
     p.add_argument("--rule", type=_csv, default=frozenset(), help=t("help.tail.rule"))
     p.add_argument(
