@@ -90,9 +90,31 @@ def _severities(value: str) -> frozenset[str]:
     return given
 
 
+def _rules(value: str) -> frozenset[str]:
+    """Rule ids or their families (`REL`, `REL-40`, `REL-40-1`); a typo (`RLE`) would
+    filter out every alert, as an unknown severity did."""
+    from witness.rules import CATALOGUE
+
+    given = _csv(value)
+    unknown = sorted(
+        r for r in given if not any(i == r or i.startswith(r + "-") for i in CATALOGUE)
+    )
+    if unknown:
+        families = sorted({i.split("-")[0] for i in CATALOGUE})
+        raise argparse.ArgumentTypeError(
+            t("tail.bad_rule", given=", ".join(unknown), families=", ".join(families))
+        )
+    return given
+
+
 register(
     {
         "help.tail.severity": ("告警级别，例如 red 或 red,orange", "e.g. red or red,orange"),
+        "tail.bad_rule": (
+            "没有规则 {given}：请给出规则编号或其前缀，例如 REL 或 REL-40-1（前缀：{families}）",
+            "no rule {given}: give a rule id or its prefix, e.g. REL or REL-40-1 "
+            "(prefixes: {families})",
+        ),
         "tail.bad_severity": (
             "没有告警级别 {given}（可选：{known}）",
             "no alert severity {given} (choose from {known})",
@@ -137,7 +159,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--severity", type=_severities, default=frozenset(), help=t("help.tail.severity")
     )
     p.add_argument("--project", type=_csv, default=frozenset(), help=t("help.tail.project"))
-    p.add_argument("--rule", type=_csv, default=frozenset(), help=t("help.tail.rule"))
+    p.add_argument("--rule", type=_rules, default=frozenset(), help=t("help.tail.rule"))
     p.add_argument(
         "--format", choices=["table", "json"], default="table", help=t("help.tail.format")
     )
