@@ -121,6 +121,26 @@ def test_live_chain_verification_finds_an_edited_row(store, capsys, monkeypatch)
     assert f"record 3 (event {victim.ref})" in capsys.readouterr().out
 
 
+def test_a_wrong_project_id_is_not_an_altered_chain(store, capsys, monkeypatch):
+    """`verify --live` of a project this store never heard of said "1 problem found, do not
+    rely on this bundle", the exit code for "altered"; export said it was sealed. A project
+    it knows whose chain was emptied is still altered."""
+    record_project(store)
+    monkeypatch.setenv("WITNESS_DATABASE_URL", store.url)
+    monkeypatch.delenv("WITNESS_LOCALE", raising=False)
+    assert main(["archive", "verify", "--live", "P9"]) == 2
+    err = capsys.readouterr().err
+    assert "本库中没有项目 P9 的记录" in err and "处理建议" not in err
+    assert main(["archive", "export", "P9", "--out", str(store.url.split("///")[-1]) + ".zip"]) == 1
+    err = capsys.readouterr().err
+    assert "本库中没有项目 P9 的记录" in err and "尚未开标" not in err
+
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM ledger WHERE chain = 'P1'"))
+    assert main(["archive", "verify", "--live", "P1"]) == 1
+    assert "本库中没有项目 P1 的记录" in capsys.readouterr().out
+
+
 def test_cli_export_and_import(tmp_path, sqlite_url, monkeypatch, capsys):
     src = Store(sqlite_url)
     record_project(src)

@@ -70,7 +70,10 @@ def check_unsealed(engine: Engine, project_id: str) -> None:
             s.execute(select(Project.project_id).where(Project.opened.is_(True))).scalars()
         )
         if project_id not in opened:
-            raise ArchiveError(t("archive.sealed", project=project_id))
+            known = s.get(Project, project_id) is not None
+            raise ArchiveError(
+                t("archive.sealed" if known else "archive.no_records", project=project_id)
+            )
         rows = s.execute(select(AlertRow).where(AlertRow.project_id == project_id)).scalars()
         others = sorted(set().union(*(projects_named(r) for r in rows)) - opened)
     if others:

@@ -293,6 +293,10 @@ def run(args: argparse.Namespace) -> int:
                 return _print_report(report, args.bundle)
             if args.live:
                 store = Store(settings.database_url, migrate=False)
+                if not store.knows(args.live):  # a wrong id, not an altered chain: exit 2
+                    no_records = t("archive.no_records", project=args.live)
+                    print(t("archive.error", reason=no_records), file=sys.stderr)
+                    return 2
                 report = archive.verify_live(store.engine, args.live)
                 if report.ok:
                     print(t("archive.ok_live", project=args.live, records=report.records))

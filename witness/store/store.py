@@ -451,6 +451,20 @@ class Store:
         with self.session() as s:
             return set(s.execute(q).scalars().all())
 
+    def knows(self, project_id: str) -> bool:
+        """Has this store any trace of the project: its row, an event or a chain link?
+        (A project it knows whose chain is empty has lost records; one it never heard of
+        is a wrong id.)"""
+        with self.session() as s:
+            return any(
+                s.execute(q.limit(1)).first() is not None
+                for q in (
+                    select(Project.project_id).where(Project.project_id == project_id),
+                    select(EventRow.event_id).where(EventRow.project_id == project_id),
+                    select(LedgerEntry.seq).where(LedgerEntry.chain == project_id),
+                )
+            )
+
     def projects(self) -> list[Project]:
         with self.session() as s:
             return list(s.execute(select(Project).order_by(Project.project_id)).scalars().all())
