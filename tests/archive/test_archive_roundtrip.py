@@ -123,8 +123,8 @@ def test_live_chain_verification_finds_an_edited_row(store, capsys, monkeypatch)
 
 def test_a_wrong_project_id_is_not_an_altered_chain(store, capsys, monkeypatch):
     """`verify --live` of a project this store never heard of said "1 problem found, do not
-    rely on this bundle", the exit code for "altered"; export said it was sealed. A project
-    it knows whose chain was emptied is still altered."""
+    rely on this bundle", the exit code for "altered"; export and replay said it was sealed.
+    A project it knows whose chain was emptied is still altered."""
     record_project(store)
     monkeypatch.setenv("WITNESS_DATABASE_URL", store.url)
     monkeypatch.delenv("WITNESS_LOCALE", raising=False)
@@ -132,6 +132,9 @@ def test_a_wrong_project_id_is_not_an_altered_chain(store, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "本库中没有项目 P9 的记录" in err and "处理建议" not in err
     assert main(["archive", "export", "P9", "--out", str(store.url.split("///")[-1]) + ".zip"]) == 1
+    err = capsys.readouterr().err
+    assert "本库中没有项目 P9 的记录" in err and "尚未开标" not in err
+    assert main(["replay", "--project", "P9"]) == 2
     err = capsys.readouterr().err
     assert "本库中没有项目 P9 的记录" in err and "尚未开标" not in err
 

@@ -32,6 +32,11 @@ register(
             "project {project} has not opened its bids: sealed bids are not replayed from the "
             "store (replay an events file instead)",
         ),
+        "replay.unknown": (
+            "本库中没有项目 {project} 的记录（检查项目编号与 WITNESS_DATABASE_URL）",
+            "project {project} has no records in this store (check the id and "
+            "WITNESS_DATABASE_URL)",
+        ),
         "replay.compare": (
             "项目 {project}：相同 {same}，变化 {changed}，新增 {new}，消失 {gone}",
             "project {project}: same {same}, changed {changed}, new {new}, gone {gone}",
@@ -88,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
         store = Store(settings.database_url)
         opened = store.opened_projects()
         if args.project not in opened:
-            print(t("replay.sealed", project=args.project), file=sys.stderr)
+            why = "replay.sealed" if store.knows(args.project) else "replay.unknown"
+            print(t(why, project=args.project), file=sys.stderr)
             return 2
         events = project_history(store, args.project)
         now = replay(events, thresholds=settings.thresholds, locale=settings.locale)
