@@ -13,6 +13,8 @@ import pytest
 
 from witness.cli import build_parser
 
+SCREEN = ["screen", "t.csv", "--tender", "a", "--price", "b", "--out", "o.csv"]
+
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     return build_parser(argv[0]).parse_args(argv)
@@ -36,33 +38,11 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         (["demo", "--projects", "2.5"], "参数 --projects：应为大于 0 的整数：2.5"),
         (["demo", "--projects", "0"], "参数 --projects：应为大于 0 的整数：0"),
         (
-            [
-                "screen",
-                "t.csv",
-                "--tender",
-                "a",
-                "--price",
-                "b",
-                "--out",
-                "o.csv",
-                "--warn-share",
-                "7",
-            ],
+            [*SCREEN, "--warn-share", "7"],
             "参数 --warn-share：应为 0 到 1 之间的比例",
         ),
         (
-            [
-                "screen",
-                "t.csv",
-                "--tender",
-                "a",
-                "--price",
-                "b",
-                "--out",
-                "o.csv",
-                "--warn-share",
-                "0",
-            ],
+            [*SCREEN, "--warn-share", "0"],
             "参数 --warn-share：应为 0 到 1 之间的比例",
         ),
     ],
@@ -84,18 +64,7 @@ def test_a_value_that_means_nothing_is_refused(argv, message, monkeypatch, capsy
         (["demo", "--speed", "120"], "speed", 120.0),
         (["demo", "--projects", "3"], "projects", 3),
         (
-            [
-                "screen",
-                "t.csv",
-                "--tender",
-                "a",
-                "--price",
-                "b",
-                "--out",
-                "o.csv",
-                "--warn-share",
-                "1",
-            ],
+            [*SCREEN, "--warn-share", "1"],
             "warn_share",
             1.0,
         ),
