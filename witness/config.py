@@ -235,9 +235,17 @@ def _database_url(url: str) -> str:
         backend not in _DATABASE_DRIVERS
         or (match["driver"] or None) not in _DATABASE_DRIVERS[backend]
     ):
-        given = repr(f"{match[0]}...") if match else repr(url.split("@")[-1][:40])
+        given = repr(f"{match[0]}..." if match else _no_secrets(url))
         raise ConfigError(t("config.database_url", given=given), source="WITNESS_DATABASE_URL")
     return url
+
+
+def _no_secrets(value: str) -> str:
+    """A value with no scheme, as far as it can be shown: what follows an `@`, or what
+    precedes a `:` (`user:password`), at most 40 characters."""
+    if "@" in value:
+        return value.rsplit("@", 1)[-1][:40]
+    return value.split(":", 1)[0][:40] + ("..." if ":" in value else "")
 
 
 def _int_env(env: dict[str, str], name: str, default: int, minimum: int) -> int:

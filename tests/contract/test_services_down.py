@@ -40,6 +40,7 @@ def test_a_database_the_store_runs_on_is_read(given, read) -> None:
         "mysql://u:s3cret@db/witness",
         "postgresql+asyncpg://u:s3cret@db/witness",
         "u:s3cret@db/witness",
+        "u:s3cret",
         "var/witness.db",
     ],
 )
