@@ -143,3 +143,26 @@ def test_a_closed_pipe_is_still_fine(monkeypatch) -> None:
     monkeypatch.setattr(user, "run", reader_left)
     monkeypatch.setattr("sys.stderr", io.StringIO())
     assert main(["user", "list"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [
+        (["replay", "--project", "P"], 2),
+        (["archive", "export", "P"], 2),
+        (["archive", "verify", "--live", "P"], 2),
+        (["record", "P"], 1),  # record's own "cannot make it" exit
+    ],
+)
+def test_a_mistyped_sqlite_path_is_not_a_new_empty_database(
+    command, code, tmp_path, monkeypatch, capsys
+):
+    """Commands that read the store created an empty database at a mistyped path (and
+    then said the project had no records, or was sealed)."""
+    missing = tmp_path / "typo" / "witness.db"
+    monkeypatch.setenv("WITNESS_DATABASE_URL", f"sqlite:///{missing}")
+    monkeypatch.delenv("WITNESS_LOCALE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(command) == code
+    assert f"数据库文件 {missing} 不存在" in capsys.readouterr().err
+    assert not missing.exists() and not missing.parent.exists()

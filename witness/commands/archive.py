@@ -251,14 +251,14 @@ def _replay(args: argparse.Namespace, settings) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from witness import archive
-    from witness.commands.common import load_settings
+    from witness.commands.common import existing_store, load_settings
     from witness.store import Store
 
     settings = load_settings()
     try:
         if args.action == "export":
             years = archive.retention_years()
-            store = Store(settings.database_url)
+            store = existing_store(settings.database_url)
             out = args.out or f"{args.project}.witness.zip"
             m = archive.export_bundle(store.engine, args.project, out, years=years)
             c = m["counts"]
@@ -282,7 +282,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.action == "verify":
             if args.live and args.bundle:
-                store = Store(settings.database_url, migrate=False)
+                store = existing_store(settings.database_url, migrate=False)
                 report = archive.verify_bundle(args.bundle)
                 if report.ok:
                     parts, _ = archive.read_parts(args.bundle)
@@ -292,7 +292,7 @@ def run(args: argparse.Namespace) -> int:
                     return _check_record(args, _bundle_links(args.bundle), args.live)
                 return _print_report(report, args.bundle)
             if args.live:
-                store = Store(settings.database_url, migrate=False)
+                store = existing_store(settings.database_url, migrate=False)
                 if not store.knows(args.live):  # a wrong id, not an altered chain: exit 2
                     no_records = t("archive.no_records", project=args.live)
                     print(t("archive.error", reason=no_records), file=sys.stderr)

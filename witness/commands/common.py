@@ -17,6 +17,10 @@ register(
             "no broker configured: set WITNESS_KAFKA_BOOTSTRAP=host:port or pass --bootstrap; to try Witness, run witness demo (embedded broker)",
         ),
         "common.config_error": ("配置错误：{error}", "configuration error: {error}"),
+        "common.no_database": (
+            "数据库文件 {path} 不存在",
+            "no database file {path}",
+        ),
         "common.not_positive": ("应为大于 0 的数：{value}", "must be a number above 0: {value}"),
         "common.not_whole": (
             "应为大于 0 的整数：{value}",
@@ -94,6 +98,22 @@ def write_or_publish(args: argparse.Namespace, event, settings: Settings | None 
     settings = settings or load_settings()
     publish_events([event], bootstrap_or_exit(args, settings), Topics(settings.topic_prefix))
     return False
+
+
+def existing_store(url: str, *, migrate: bool = True):  # -> witness.store.Store
+    """The store at `url`, for a command that reads what is in it (replay, record, archive):
+    a SQLite file that is not there is a wrong path, said in one line, not a new empty
+    database left behind at it."""
+    from pathlib import Path
+
+    from witness.errors import InputFileError
+    from witness.store import Store
+
+    if url.startswith("sqlite") and "///" in url:
+        path = url.split("///", 1)[1]
+        if path and path != ":memory:" and not Path(path).is_file():
+            raise InputFileError(t("common.no_database", path=path), source="WITNESS_DATABASE_URL")
+    return Store(url, migrate=migrate)
 
 
 def load_settings() -> Settings:

@@ -200,7 +200,7 @@ def _mentions(line, project: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from detectors.video import offline_seconds
-    from witness.commands.common import load_settings
+    from witness.commands.common import existing_store, load_settings
     from witness.errors import WitnessError
     from witness.record import RecordError, from_bundle, make_record, make_referral, render_record
 
@@ -230,9 +230,7 @@ def run(args: argparse.Namespace) -> int:
             print(t("record.offline", out=out, sha=sha256(content).hexdigest()))
             return 0
 
-        from witness.store import Store
-
-        store = Store(settings.database_url)
+        store = existing_store(settings.database_url)
         made_by = f"cli:{getpass.getuser()}"
         if args.list:
             return _list(store, args.project)

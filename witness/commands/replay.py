@@ -80,7 +80,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from detectors.offline import compare, replay
-    from witness.commands.common import load_settings
+    from witness.commands.common import existing_store, load_settings
     from witness.events import ContractError
     from witness.jsonl import read_events
     from witness.store.history import project_history
@@ -88,9 +88,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     opened: set[str] | None = None  # from the store: which projects' bids are open
     if args.project:
-        from witness.store import Store
-
-        store = Store(settings.database_url)
+        store = existing_store(settings.database_url)
         opened = store.opened_projects()
         if args.project not in opened:
             why = "replay.sealed" if store.knows(args.project) else "replay.unknown"
