@@ -97,7 +97,7 @@ def _outage(exc: BaseException) -> str | None:
     return None
 
 
-def _first_line(exc: BaseException | object) -> str:
+def _first_line(exc: object) -> str:
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 

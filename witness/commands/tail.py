@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from witness.commands.common import add_broker_argument, bootstrap_or_exit, load_settings
+from witness.commands.common import (
+    add_broker_argument,
+    bootstrap_or_exit,
+    existing_store,
+    load_settings,
+)
 from witness.i18n import current_locale, register, t
 
 HELP = (
@@ -58,15 +63,7 @@ class OpenedProjects:
         return self._value
 
     def _open(self):
-        from pathlib import Path
-
-        from witness.store import Store
-
-        if self.url.startswith("sqlite"):
-            path = self.url.split("///", 1)[-1]
-            if not Path(path).is_file():  # do not create an empty database just to read it
-                raise FileNotFoundError(path)
-        return Store(self.url, migrate=False)
+        return existing_store(self.url, migrate=False)  # never a new empty database
 
 
 def _csv(value: str) -> frozenset[str]:
