@@ -111,7 +111,7 @@ def verify_context(parts: dict[str, bytes], manifest: dict[str, Any]) -> list[Pr
     problems: list[Problem] = []
     try:
         found = context_segments(parts.get(CONTEXT, b""))
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
         return [Problem("context", {"chain": CONTEXT, "detail": str(exc)[:120]})]
     declared = {c["chain"]: c for c in manifest.get("context", [])}
     for chain in sorted(set(found) | set(declared)):

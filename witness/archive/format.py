@@ -105,16 +105,20 @@ register(
             "{what}: the manifest says {expected}, the bundle holds {actual}",
         ),
         "archive.p.alert_mismatch": (
-            "告警 {ref} 与链上最后版本不符（{detail}）",
-            "alert {ref} does not match its last version in the chain ({detail})",
+            "{part} 第 {line} 行（告警 {ref}）的 {detail} 与链上最后版本（第 {seq} 条记录）不符",
+            "{part} line {line} (alert {ref}): {detail} differs from its last version, record {seq} of the chain",
         ),
         "archive.p.decision_mismatch": (
-            "处理记录 {ref} 与链上记录不符",
-            "decision {ref} does not match its record in the chain",
+            "{part} 第 {line} 行（处理记录 {ref}）的 {detail} 与链上第 {seq} 条记录不符",
+            "{part} line {line} ({ref}): {detail} differs from record {seq} of the chain",
         ),
         "archive.p.event_mismatch": (
-            "事件索引 {ref} 与链上第 {seq} 条记录不符",
-            "event index {ref} does not match record {seq} in the chain",
+            "{part} 第 {line} 行（事件 {ref}）的 {detail} 与链上第 {seq} 条记录不符",
+            "{part} line {line} ({ref}): {detail} differs from record {seq} of the chain",
+        ),
+        "archive.p.document_mismatch": (
+            "{part} 第 {line} 行（文件 {ref}）的 {detail} 与链上第 {seq} 条记录不符",
+            "{part} line {line} (document {ref}): {detail} differs from record {seq} of the chain",
         ),
         "archive.p.context": (
             "关联链 {chain}：{detail}",
@@ -348,17 +352,22 @@ def parse_records(data: bytes) -> tuple[list[Record], list[Problem]]:
     for n, line in enumerate(part_lines(data), start=1):
         try:
             records.append(Record.from_dict(json.loads(line)))
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:  # inf as a seq
             problems.append(Problem("unreadable", {"line": n, "reason": str(exc)[:120]}))
     return records, problems
 
 
-def context_segments(data: bytes) -> dict[str, list[Record]]:
-    """Context records grouped by chain, in file order."""
+def context_segments(data: bytes, *, skip_bad: bool = False) -> dict[str, list[Record]]:
+    """Context records grouped by chain, in file order. A line that is no record raises,
+    or with `skip_bad` is left out (for reading a bundle that failed verification)."""
     out: dict[str, list[Record]] = {}
     for line in part_lines(data):
-        d = json.loads(line)
-        out.setdefault(str(d["chain"]), []).append(Record.from_dict(d))
+        try:
+            d = json.loads(line)
+            out.setdefault(str(d["chain"]), []).append(Record.from_dict(d))
+        except (ValueError, KeyError, TypeError, OverflowError):
+            if not skip_bad:
+                raise
     return out
 
 

@@ -208,25 +208,55 @@ def import_bundle(engine: Engine, path: str | Path) -> ImportResult:
     )
 
 
-def bundle_events(parts: dict[str, bytes]) -> list[Any]:
-    """The project's events plus its context, in recording order, for an offline replay."""
+def bundle_events(parts: dict[str, bytes], *, skip_bad: bool = False) -> list[Any]:
+    """The project's events plus its context, in recording order, for an offline replay.
+
+    With `skip_bad` (a bundle that failed verification, read for its record), records that
+    no longer read as events are left out; the record says the bundle failed and why.
+    """
+    from pydantic import ValidationError
+
     from witness.events import parse_event
 
     rows: list[tuple[datetime, int, int, Record]] = []
     records, _ = parse_records(parts.get(LEDGER, b""))
-    rows += [(parse_iso(r.recorded_at) or utcnow(), 0, r.seq, r) for r in records]
-    for n, recs in enumerate(context_segments(parts.get(CONTEXT, b"")).values(), start=1):
-        rows += [(parse_iso(r.recorded_at) or utcnow(), n, r.seq, r) for r in recs]
+    rows += [(_recorded(r), 0, r.seq, r) for r in records]
+    segments = context_segments(parts.get(CONTEXT, b""), skip_bad=skip_bad)
+    for n, recs in enumerate(segments.values(), start=1):
+        rows += [(_recorded(r), n, r.seq, r) for r in recs]
     rows.sort(key=lambda x: (to_utc(x[0]), x[1], x[2]))
-    return [parse_event(r.body) for *_, r in rows if r.kind == "event"]
+    events = []
+    for *_, r in rows:
+        if r.kind != "event":
+            continue
+        try:
+            events.append(parse_event(r.body))
+        except (ValueError, ValidationError):
+            if not skip_bad:
+                raise
+    return events
 
 
-def bundle_alerts(parts: dict[str, bytes]) -> list[Any]:
-    """The bundle's current alerts as contract models."""
+def _recorded(r: Record) -> datetime:
+    try:
+        return parse_iso(r.recorded_at) or utcnow()
+    except ValueError:  # an altered record's time: it sorts as if recorded now
+        return utcnow()
+
+
+def bundle_alerts(parts: dict[str, bytes], *, skip_bad: bool = False) -> list[Any]:
+    """The bundle's current alerts as contract models (`skip_bad` as for bundle_events)."""
+    from pydantic import ValidationError
+
     from witness.alerts import Alert
 
     fields = set(Alert.model_fields)
-    return [
-        Alert.model_validate({k: v for k, v in json.loads(line).items() if k in fields})
-        for line in part_lines(parts.get(ALERTS, b""))
-    ]
+    alerts = []
+    for line in part_lines(parts.get(ALERTS, b"")):
+        try:
+            row = json.loads(line)
+            alerts.append(Alert.model_validate({k: v for k, v in row.items() if k in fields}))
+        except (ValueError, AttributeError, ValidationError):
+            if not skip_bad:
+                raise
+    return alerts

@@ -13,6 +13,7 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -20,8 +21,6 @@ from witness.archive.context import verify_context
 from witness.archive.export import collect
 from witness.archive.format import (
     ALERTS,
-    DECISIONS,
-    EVENTS,
     FORMAT,
     INDEX,
     LEDGER,
@@ -37,28 +36,82 @@ from witness.archive.format import (
     walk_chain,
 )
 from witness.archive.generated_parts import verify_documents
+from witness.archive.index_parts import (
+    check_index_parts,
+    read_rows,
+    restorable_shapes,
+    same_json,
+)
 from witness.store.models import LedgerEntry
+
+
+class _Part(BaseModel):
+    sha256: str
+
+
+class _Head(BaseModel):
+    head_seq: int
+    head_hash: str
+
+
+class _Segment(BaseModel):
+    chain: str
+    from_seq: int
+    to_seq: int
+    anchor: str
+    last_hash: str
+
+
+class ManifestShape(BaseModel):
+    """The manifest fields verification reads, with their types: a manifest of another
+    shape is reported naming the field, never raised as a traceback. Other fields pass."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    format: str
+    schema_version: int
+    project_id: str
+    chain: _Head
+    parts: dict[str, _Part]
+    context: list[_Segment] = Field(default_factory=list)
+    counts: dict[str, int] = Field(default_factory=dict)
+    retention_until: str | None = None
+
+
+def _manifest_fault(raw: bytes) -> tuple[dict[str, Any], str | None]:
+    """The manifest, and why it cannot be used (None when it can)."""
+    try:
+        manifest = json.loads(raw)
+    except ValueError as exc:
+        return {}, str(exc)
+    if not isinstance(manifest, dict):
+        return {}, f"a JSON object expected, not {type(manifest).__name__}"
+    if manifest.get("format") != FORMAT:
+        return {}, f"format is {manifest.get('format')!r}, expected {FORMAT!r}"
+    try:
+        ManifestShape.model_validate(manifest)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        if err["type"] == "missing":
+            return {}, f"missing {where!r}"
+        return {}, f"{where}: {err['msg']}"
+    if manifest["schema_version"] > SCHEMA_VERSION:
+        return {}, (
+            f"schema_version {manifest['schema_version']} is newer than this tool ({SCHEMA_VERSION})"
+        )
+    return manifest, None
 
 
 def verify_parts(parts: dict[str, bytes], pre: Sequence[Problem] = ()) -> Report:
     """Check a bundle's parts: manifest hashes, the chain, head, and cross-references."""
     report = Report(problems=list(pre))
-    try:
-        manifest = json.loads(parts[MANIFEST])
-        if manifest.get("format") != FORMAT:
-            raise ValueError(f"format is {manifest.get('format')!r}, expected {FORMAT!r}")
-        if int(manifest.get("schema_version", 0)) > SCHEMA_VERSION:
-            raise ValueError(
-                f"schema_version {manifest['schema_version']} is newer than this tool ({SCHEMA_VERSION})"
-            )
-        listed = manifest["parts"]
-        chain = manifest["chain"]
-    except KeyError as exc:
-        report.problems.append(Problem("manifest", {"reason": f"missing {exc}"}))
+    manifest, fault = _manifest_fault(parts[MANIFEST])
+    if fault is not None:
+        report.problems.append(Problem("manifest", {"reason": fault}))
         return report
-    except ValueError as exc:
-        report.problems.append(Problem("manifest", {"reason": str(exc)}))
-        return report
+    listed = manifest["parts"]
+    chain = manifest["chain"]
     report.manifest = manifest
 
     # every part hash
@@ -78,7 +131,7 @@ def verify_parts(parts: dict[str, bytes], pre: Sequence[Problem] = ()) -> Report
         try:
             d = json.loads(line)
             index[int(d["seq"])] = (str(d["kind"]), str(d["ref"]))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, OverflowError):
             continue
     records, unreadable = parse_records(parts.get(LEDGER, b""))
     report.records = len(records)
@@ -96,67 +149,44 @@ def verify_parts(parts: dict[str, bytes], pre: Sequence[Problem] = ()) -> Report
         report.problems.insert(len(pre), chain_fault)
     report.problems.extend(verify_context(parts, manifest))
     if chain_fault is None and not unreadable:
-        for r in records:
-            if index.get(r.seq, (r.kind, r.ref)) != (r.kind, r.ref) or r.seq not in index:
-                report.problems.append(
-                    Problem("index_mismatch", {"seq": r.seq, "kind": r.kind, "ref": r.ref})
-                )
-                break
-        report.problems.extend(_cross_check(parts, records, manifest))
+        report.problems.extend(_index_mismatch(parts, records))
+        report.problems.extend(
+            _cross_check(
+                parts, records, manifest["project_id"], manifest.get("counts", {}), opened=True
+            )
+        )
         report.problems.extend(verify_documents(parts, records))
+    report.problems.extend(restorable_shapes(parts, manifest["project_id"]))
     return report
 
 
+def _index_mismatch(parts: dict[str, bytes], records: Sequence[Record]) -> list[Problem]:
+    """With the chain intact, the index is exactly seq, kind, ref and hash of each record."""
+    rows, problems = read_rows(parts, INDEX)
+    if problems:
+        return problems[:1]
+    for n, r in enumerate(records):
+        want = {"seq": r.seq, "kind": r.kind, "ref": r.ref, "hash": r.hash}
+        if n >= len(rows) or not same_json(rows[n][1], want):
+            return [Problem("index_mismatch", {"seq": r.seq, "kind": r.kind, "ref": r.ref})]
+    if len(rows) > len(records):
+        line, row = rows[len(records)]
+        return [
+            Problem("row_extra", {"part": INDEX, "line": line, "ref": str(row.get("ref"))[:40]})
+        ]
+    return []
+
+
 def _cross_check(
-    parts: dict[str, bytes], records: Sequence[Record], manifest: dict[str, Any]
+    parts: dict[str, bytes],
+    records: Sequence[Record],
+    project_id: str,
+    counts: dict[str, int],
+    *,
+    opened: bool,
 ) -> list[Problem]:
     """The index rows, current alerts and decisions must agree with the chain."""
-    problems: list[Problem] = []
-    by_seq = {r.seq: r for r in records}
-    for line in part_lines(parts.get(EVENTS, b"")):
-        e = json.loads(line)
-        r = by_seq.get(int(e["seq"]))
-        if r is None or r.kind != "event" or r.ref != e["event_id"]:
-            problems.append(Problem("event_mismatch", {"ref": e["event_id"], "seq": e["seq"]}))
-            break
-    last_alert: dict[str, Record] = {}
-    status: dict[str, str] = {}
-    decision_bodies: dict[str, dict[str, Any]] = {}
-    for r in records:
-        if r.kind == "alert":
-            last_alert[r.ref] = r
-        elif r.kind == "decision":
-            body = json.loads(r.body)
-            status[body["alert_id"]] = body["status_after"]
-            decision_bodies[r.ref] = body
-    for line in part_lines(parts.get(ALERTS, b"")):
-        a = json.loads(line)
-        aid = a["alert_id"]
-        r = last_alert.get(aid)
-        if r is None:
-            problems.append(Problem("alert_mismatch", {"ref": aid, "detail": "not in chain"}))
-            continue
-        if sha256(r.body.encode("utf-8")).hexdigest() != a.get("content_hash"):
-            problems.append(Problem("alert_mismatch", {"ref": aid, "detail": "content_hash"}))
-            continue
-        body = json.loads(r.body)
-        for key in ("rule", "severity", "title", "subjects", "evidence", "event_ids"):
-            if body.get(key) != a.get(key):
-                problems.append(Problem("alert_mismatch", {"ref": aid, "detail": key}))
-                break
-        else:
-            if a.get("status") != status.get(aid, "open"):
-                problems.append(Problem("alert_mismatch", {"ref": aid, "detail": "status"}))
-    for line in part_lines(parts.get(DECISIONS, b"")):
-        d = json.loads(line)
-        ref = f"decision:{d['decision_id']}"
-        body = decision_bodies.get(ref)
-        if body is None or any(
-            body.get(k) != d.get(k)
-            for k in ("alert_id", "action", "actor", "reason", "status_after")
-        ):
-            problems.append(Problem("decision_mismatch", {"ref": ref}))
-    counts = manifest.get("counts", {})
+    problems = check_index_parts(parts, records, project_id, opened=opened)
     actual = {
         "records": len(records),
         "alerts": len(part_lines(parts.get(ALERTS, b""))),
@@ -190,8 +220,7 @@ def verify_live(engine: Engine, project_id: str) -> Report:
     if fault is not None:
         report.problems.append(fault)
     else:
-        fake_manifest = {"counts": {}}
-        report.problems.extend(_cross_check(parts, records, fake_manifest))
+        report.problems.extend(_cross_check(parts, records, project_id, {}, opened=False))
         report.problems.extend(verify_documents(parts, records))
     return report
 

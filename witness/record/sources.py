@@ -129,7 +129,7 @@ def from_store(store, project_id: str, *, gap_seconds: float = 60) -> RecordInpu
 def from_bundle(path: str | Path, *, gap_seconds: float = 60) -> RecordInput:
     """A record from a bundle alone; the bundle is verified first and the outcome shown."""
     from witness import archive
-    from witness.archive.format import DECISIONS, LEDGER, part_lines
+    from witness.archive.format import LEDGER
 
     report = archive.verify_bundle(path)
     if not report.manifest:
@@ -137,22 +137,12 @@ def from_bundle(path: str | Path, *, gap_seconds: float = 60) -> RecordInput:
         raise RecordError(f"{path}: {first}")
     parts, _ = archive.read_parts(path)
     project_id = report.manifest["project_id"]
-    events = [e for e in archive.bundle_events(parts) if e.type != "registry.relation"]
-    alerts = archive.bundle_alerts(parts)
-    decisions = []
-    for line in part_lines(parts.get(DECISIONS, b"")):
-        d = json.loads(line)
-        decisions.append(
-            DecisionRow(
-                alert_id=d["alert_id"],
-                at=datetime.fromisoformat(d["at"]),
-                actor=d["actor"],
-                action=d["action"],
-                status_after=d["status_after"],
-                reason=d.get("reason"),
-            )
-        )
+    altered = not report.ok  # read what still reads; the record says it failed and why
+    events = archive.bundle_events(parts, skip_bad=altered)
+    events = [e for e in events if e.type != "registry.relation"]
+    alerts = archive.bundle_alerts(parts, skip_bad=altered)
     records, _ = archive.parse_records(parts.get(LEDGER, b""))
+    decisions = _chained_decisions(records)
     chained = [r for r in records if r.kind != DOCUMENT]
     last = chained[-1] if chained else None
     chain = ChainInfo(
@@ -166,6 +156,30 @@ def from_bundle(path: str | Path, *, gap_seconds: float = 60) -> RecordInput:
         detail=Path(path).name,
     )
     return RecordInput(project_id, events, alerts, decisions, chain, None, gap_seconds=gap_seconds)
+
+
+def _chained_decisions(records: Sequence) -> list[DecisionRow]:
+    """The officers' decisions as the chain holds them (decisions.jsonl must agree with
+    the chain to verify, and of a bundle that does not, the chain is what verifies)."""
+    out = []
+    for r in records:
+        if r.kind != "decision":
+            continue
+        try:
+            d = json.loads(r.body)
+            out.append(
+                DecisionRow(
+                    alert_id=str(d["alert_id"]),
+                    at=datetime.fromisoformat(d["at"]),
+                    actor=str(d["actor"]),
+                    action=str(d["action"]),
+                    status_after=str(d["status_after"]),
+                    reason=d.get("reason"),
+                )
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue  # an altered record: the verification outcome names it
+    return out
 
 
 def from_events(
