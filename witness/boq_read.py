@@ -28,7 +28,7 @@ from typing import Any
 
 from witness import csv_text
 from witness.amounts import AmountError, parse_amount
-from witness.errors import WitnessError
+from witness.errors import WitnessError, os_reason
 from witness.i18n import register, t
 
 FIELDS = ("code", "name", "unit", "quantity", "unit_price", "total")
@@ -96,14 +96,13 @@ register(
         ),
         "boq_read.more": ("…… 另有 {n} 处错误", "... and {n} more problems"),
         "boq_read.old_xls": (
-            "{file} 是旧版 Excel（.xls）或加密文件：请另存为 .xlsx 或 CSV",
-            "{file} is an old Excel (.xls) or encrypted file: save it as .xlsx or CSV",
+            "是旧版 Excel（.xls）或加密文件：请另存为 .xlsx 或 CSV",
+            "an old Excel (.xls) or encrypted file: save it as .xlsx or CSV",
         ),
         "boq_read.too_big": (
-            "{file} 超过 {mb} MB，不像是一份清单",
-            "{file} is over {mb} MB: not a bill of quantities",
+            "超过 {mb} MB，不像是一份清单",
+            "over {mb} MB: not a bill of quantities",
         ),
-        "boq_read.unreadable": ("无法读取 {file}：{reason}", "cannot read {file}: {reason}"),
     }
 )
 
@@ -406,12 +405,12 @@ def read_file(path: str | Path, columns: dict[str, str] | None = None) -> ReadBi
     try:
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise BoqReadError([t("boq_read.too_big", file=p, mb=MAX_FILE_BYTES // 2**20)])
+            raise BoqReadError([t("boq_read.too_big", mb=MAX_FILE_BYTES // 2**20)])
         data = p.read_bytes()
     except OSError as exc:
-        raise BoqReadError([t("boq_read.unreadable", file=p, reason=exc.strerror)]) from None
+        raise BoqReadError([os_reason(exc)]) from None
     if data.startswith(_OLE):
-        raise BoqReadError([t("boq_read.old_xls", file=p)])
+        raise BoqReadError([t("boq_read.old_xls")])
     kind = "xlsx" if data.startswith(b"PK\x03\x04") else "csv"
     try:
         sheets = _xlsx_sheets(data) if kind == "xlsx" else _csv_sheet(data, p.name)
@@ -419,7 +418,7 @@ def read_file(path: str | Path, columns: dict[str, str] | None = None) -> ReadBi
     except BoqReadError:
         raise
     except Exception as exc:  # a corrupt zip, a broken sheet: say so, never a traceback
-        raise BoqReadError([t("boq_read.unreadable", file=p, reason=exc)]) from None
+        raise BoqReadError([str(exc) or type(exc).__name__]) from None
     bill.sha256 = hashlib.sha256(data).hexdigest()
     bill.kind = kind
     return bill

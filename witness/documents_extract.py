@@ -30,10 +30,68 @@ from pathlib import Path
 from typing import Any
 
 from witness.docx_text import Caps, docx_extract
-from witness.errors import WitnessError
+from witness.errors import WitnessError, os_reason
+from witness.i18n import register, t
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_FILE_BYTES = 200 * 1024 * 1024
+
+register(
+    {
+        "extract.bad_zip": (
+            "ZIP 容器已损坏：不是可读的 DOCX 文件",
+            "damaged ZIP container: not a readable DOCX file",
+        ),
+        "extract.zip_not_word": (
+            "是 ZIP 文件，但不是 Word 文档（没有 word/document.xml）",
+            "a ZIP file but not a Word document (no word/document.xml)",
+        ),
+        "extract.ole": (
+            "是旧版 Word .doc 文件或有密码保护的 Office 文件：请另存为无密码的 .docx"
+            "（或打印为 PDF）后再录入",
+            "an old Word .doc file or a password-protected Office file: "
+            "save it as an unprotected .docx (or print to PDF) and ingest that",
+        ),
+        "extract.empty": ("文件为空", "the file is empty"),
+        "extract.unknown_kind": (
+            "既不是 PDF 也不是 DOCX 文件（按文件开头的字节判断）",
+            "neither a PDF nor a DOCX file (checked the file's first bytes)",
+        ),
+        "extract.file_cap": (
+            "{size} 字节，超过 {cap} 字节的文件上限",
+            "{size} bytes, over the {cap}-byte file cap",
+        ),
+        "extract.pdf_password_ask": (
+            "PDF 有打开密码：请投标人提供无密码的文件",
+            "the PDF is password-protected: ask the bidder for an unprotected copy",
+        ),
+        "extract.pdf_password": ("PDF 有打开密码", "the PDF is password-protected"),
+        "extract.pages_cap": ("{n} 页，超过 {cap} 页的上限", "{n} pages, over the {cap}-page cap"),
+        "extract.page_cap": (
+            "第 {page} 页：内容流 {size} 字节，超过 {cap} 字节的单页上限（可能是图纸），"
+            "该页文字未提取",
+            "page {page}: its content stream is {size} bytes, over the {cap}-byte page cap "
+            "(a drawing?); its text is left out",
+        ),
+        "extract.chars_cap": (
+            "在第 {page} 页（共 {n} 页）超过 {cap} 字符的文字上限",
+            "over the {cap}-character text cap at page {page} of {n}",
+        ),
+        "extract.time_cap": (
+            "提取文字到第 {page} 页（共 {n} 页）时超过 {cap} 秒的时间上限",
+            "text extraction passed the {cap}-second cap at page {page} of {n}",
+        ),
+        "extract.pdf_inflate_cap": (
+            "PDF 中有数据流超过 pypdf 的解压上限：{reason}",
+            "a PDF stream is over pypdf's decompression cap: {reason}",
+        ),
+        "extract.pdf_nested": (
+            "PDF 的对象嵌套过深，无法读取",
+            "the PDF's objects are nested too deeply to read",
+        ),
+        "extract.pdf_unreadable": ("PDF 无法读取：{reason}", "unreadable PDF: {reason}"),
+    }
+)
 
 __all__ = ["Caps", "ExtractError", "Extracted", "extract_bytes", "extract_file", "sniff"]
 
@@ -79,16 +137,13 @@ def sniff(data: bytes) -> str:
                 if "word/document.xml" in z.namelist():
                     return "docx"
         except zipfile.BadZipFile:
-            raise ExtractError("damaged ZIP container: not a readable DOCX file") from None
-        raise ExtractError("a ZIP file but not a Word document (no word/document.xml)")
+            raise ExtractError(t("extract.bad_zip")) from None
+        raise ExtractError(t("extract.zip_not_word"))
     if data[:8] == _OLE:
-        raise ExtractError(
-            "an old Word .doc file or a password-protected Office file: "
-            "save it as an unprotected .docx (or print to PDF) and ingest that"
-        )
+        raise ExtractError(t("extract.ole"))
     if not data:
-        raise ExtractError("the file is empty")
-    raise ExtractError("neither a PDF nor a DOCX file (checked the file's first bytes)")
+        raise ExtractError(t("extract.empty"))
+    raise ExtractError(t("extract.unknown_kind"))
 
 
 def extract_file(path: str | Path, caps: Caps | None = None) -> Extracted:
@@ -96,20 +151,16 @@ def extract_file(path: str | Path, caps: Caps | None = None) -> Extracted:
     p = Path(path)
     try:
         if p.is_dir():
-            raise ExtractError("a directory, not a file")
+            raise IsADirectoryError(p)
         size = p.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ExtractError(f"{size} bytes, over the {MAX_FILE_BYTES}-byte file cap")
+            raise ExtractError(t("extract.file_cap", size=size, cap=MAX_FILE_BYTES))
         data = p.read_bytes()
         return extract_bytes(data, caps)
     except ExtractError as exc:
         raise ExtractError(exc.message, source=str(p)) from None
-    except FileNotFoundError:
-        raise ExtractError("does not exist", source=str(p)) from None
-    except PermissionError:
-        raise ExtractError("cannot be read (permission denied)", source=str(p)) from None
-    except IsADirectoryError:
-        raise ExtractError("a directory, not a file", source=str(p)) from None
+    except OSError as exc:  # missing, a directory, no permission: said in the locale
+        raise ExtractError(os_reason(exc), source=str(p)) from None
 
 
 def extract_bytes(data: bytes, caps: Caps | None = None) -> Extracted:
@@ -145,20 +196,17 @@ def _pdf(data: bytes, caps: Caps) -> Extracted:
             except Exception:  # noqa: BLE001 - unsupported algorithm, missing crypto lib
                 ok = 0
             if not ok:
-                raise ExtractError(
-                    "the PDF is password-protected: ask the bidder for an unprotected copy"
-                )
+                raise ExtractError(t("extract.pdf_password_ask"))
         n_pages = len(reader.pages)
         if n_pages > caps.max_pdf_pages:
-            raise ExtractError(f"{n_pages} pages, over the {caps.max_pdf_pages}-page cap")
+            raise ExtractError(t("extract.pages_cap", n=n_pages, cap=caps.max_pdf_pages))
         pages, warnings, chars = [], [], 0
         for number, page in enumerate(reader.pages, start=1):
             content = page.get_contents()
             size = len(content.get_data()) if content is not None else 0
             if size > caps.max_pdf_page_bytes:
                 warnings.append(
-                    f"page {number}: its content stream is {size} bytes, over the "
-                    f"{caps.max_pdf_page_bytes}-byte page cap (a drawing?); its text is left out"
+                    t("extract.page_cap", page=number, size=size, cap=caps.max_pdf_page_bytes)
                 )
                 pages.append("")
                 continue
@@ -166,12 +214,11 @@ def _pdf(data: bytes, caps: Caps) -> Extracted:
             chars += len(text) + 1
             if chars > caps.max_chars:
                 raise ExtractError(
-                    f"over the {caps.max_chars}-character text cap at page {number} of {n_pages}"
+                    t("extract.chars_cap", cap=caps.max_chars, page=number, n=n_pages)
                 )
             if time.monotonic() - started > caps.max_seconds:
                 raise ExtractError(
-                    f"text extraction passed the {caps.max_seconds:g}-second cap at page "
-                    f"{number} of {n_pages}"
+                    t("extract.time_cap", cap=f"{caps.max_seconds:g}", page=number, n=n_pages)
                 )
             pages.append(text)
         info = reader.metadata
@@ -179,13 +226,13 @@ def _pdf(data: bytes, caps: Caps) -> Extracted:
     except ExtractError:
         raise
     except LimitReachedError as exc:
-        raise ExtractError(f"a PDF stream is over pypdf's decompression cap: {exc}") from None
+        raise ExtractError(t("extract.pdf_inflate_cap", reason=exc)) from None
     except RecursionError:
-        raise ExtractError("the PDF's objects are nested too deeply to read") from None
+        raise ExtractError(t("extract.pdf_nested")) from None
     except FileNotDecryptedError:
-        raise ExtractError("the PDF is password-protected") from None
+        raise ExtractError(t("extract.pdf_password")) from None
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ExtractError(f"unreadable PDF: {exc}") from None
+        raise ExtractError(t("extract.pdf_unreadable", reason=exc)) from None
     meta: dict[str, str | None] = {
         "author": _clean(info.author) if info else None,
         "last_modified_by": None,

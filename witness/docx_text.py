@@ -28,6 +28,7 @@ from xml.etree import ElementTree
 
 from witness.errors import WitnessError
 from witness.events import MAX_TEXT_CHARS
+from witness.i18n import register, t
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
@@ -62,10 +63,49 @@ class _Refused(WitnessError, ValueError):
     pass
 
 
+register(
+    {
+        "docx.members_cap": (
+            "ZIP 中有 {n} 个条目，超过 {cap} 个的上限",
+            "{n} ZIP entries, over the {cap}-entry cap",
+        ),
+        "docx.part_cap": (
+            "{part} 解压后 {size} 字节，超过 {cap} 字节的单个部件上限",
+            "{part} inflates to {size} bytes, over the {cap}-byte part cap",
+        ),
+        "docx.ratio_cap": (
+            "{part} 的压缩比为 {ratio}:1，超过 {cap}:1 的上限（可能是 ZIP 炸弹）",
+            "{part} is compressed {ratio}:1, over the {cap}:1 ratio cap (a zip bomb?)",
+        ),
+        "docx.total_cap": (
+            "文字部件解压后共 {size} 字节，超过 {cap} 字节的上限",
+            "its text parts inflate to {size} bytes, over the {cap}-byte cap",
+        ),
+        "docx.chars_cap": (
+            "超过 {cap} 字符的文字上限（在 {part} 中）",
+            "over the {cap}-character text cap (reached in {part})",
+        ),
+        "docx.depth_cap": (
+            "{part} 的元素嵌套超过 {cap} 层（嵌套上限）",
+            "{part} nests elements over {cap} deep (the depth cap)",
+        ),
+        "docx.dtd": (
+            "{part} 声明了 DTD，Word 从不写入 DTD（已拒绝）",
+            "{part} declares a DTD, which Word never writes (refused)",
+        ),
+        "docx.bad_xml": (
+            "{part} 不是格式正确的 XML（{reason}）",
+            "{part} is not well-formed XML ({reason})",
+        ),
+        "docx.unreadable": ("DOCX 无法读取：{reason}", "unreadable DOCX: {reason}"),
+    }
+)
+
+
 def _check_directory(z: zipfile.ZipFile, caps: Caps) -> list[zipfile.ZipInfo]:
     infos = z.infolist()
     if len(infos) > caps.max_members:
-        raise _Refused(f"{len(infos)} ZIP entries, over the {caps.max_members}-entry cap")
+        raise _Refused(t("docx.members_cap", n=len(infos), cap=caps.max_members))
     parts = [i for i in infos if _TEXT_PARTS.fullmatch(i.filename)]
     parts.sort(key=lambda i: (i.filename != "word/document.xml", i.filename))
     small = [i for i in infos if i.filename in ("docProps/core.xml", "docProps/app.xml")]
@@ -75,19 +115,14 @@ def _check_directory(z: zipfile.ZipFile, caps: Caps) -> list[zipfile.ZipInfo]:
         size = info.file_size
         if size > caps.max_part_bytes:
             raise _Refused(
-                f"{info.filename} inflates to {size} bytes, over the "
-                f"{caps.max_part_bytes}-byte part cap"
+                t("docx.part_cap", part=info.filename, size=size, cap=caps.max_part_bytes)
             )
         if size > 1024 * 1024 and size > caps.max_ratio * max(info.compress_size, 1):
-            raise _Refused(
-                f"{info.filename} is compressed {size // max(info.compress_size, 1)}:1, over "
-                f"the {caps.max_ratio}:1 ratio cap (a zip bomb?)"
-            )
+            ratio = size // max(info.compress_size, 1)
+            raise _Refused(t("docx.ratio_cap", part=info.filename, ratio=ratio, cap=caps.max_ratio))
         total += size
     if total > caps.max_total_bytes:
-        raise _Refused(
-            f"its text parts inflate to {total} bytes, over the {caps.max_total_bytes}-byte cap"
-        )
+        raise _Refused(t("docx.total_cap", size=total, cap=caps.max_total_bytes))
     return parts
 
 
@@ -105,9 +140,7 @@ class _WordText:
     def _emit(self, text: str) -> None:
         self.used += len(text)
         if self.used > self.caps.max_chars:
-            raise _Refused(
-                f"over the {self.caps.max_chars}-character text cap (reached in {self.part})"
-            )
+            raise _Refused(t("docx.chars_cap", cap=self.caps.max_chars, part=self.part))
         self.out.append(text)
 
     def _trim(self, sep: str) -> None:
@@ -118,9 +151,7 @@ class _WordText:
     def start(self, tag: str, attrib: dict) -> None:
         self.depth += 1
         if self.depth > self.caps.max_depth:
-            raise _Refused(
-                f"{self.part} nests elements over {self.caps.max_depth} deep (the depth cap)"
-            )
+            raise _Refused(t("docx.depth_cap", part=self.part, cap=self.caps.max_depth))
         if self.skip or tag in (f"{MC}Fallback", f"{W}delText", f"{W}instrText"):
             self.skip += 1
             return
@@ -168,15 +199,15 @@ def _parse_part(z: zipfile.ZipFile, name: str, caps: Caps, used: int) -> str:
             if len(head) < 4096:
                 head += chunk[:4096]
                 if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                    raise _Refused(f"{name} declares a DTD, which Word never writes (refused)")
+                    raise _Refused(t("docx.dtd", part=name))
             try:
                 parser.feed(chunk)
             except ElementTree.ParseError as exc:
-                raise _Refused(f"{name} is not well-formed XML ({exc})") from None
+                raise _Refused(t("docx.bad_xml", part=name, reason=exc)) from None
     try:
         parser.close()
     except ElementTree.ParseError as exc:
-        raise _Refused(f"{name} is not well-formed XML ({exc})") from None
+        raise _Refused(t("docx.bad_xml", part=name, reason=exc)) from None
     return target.close()
 
 
@@ -251,4 +282,4 @@ def docx_extract(data: bytes, caps: Caps) -> tuple[str, dict[str, str | None]]:
     except _Refused as exc:
         raise ValueError(str(exc)) from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
-        raise ValueError(f"unreadable DOCX: {exc}") from None
+        raise ValueError(t("docx.unreadable", reason=exc)) from None

@@ -44,7 +44,24 @@ class InputFileError(WitnessError, FileNotFoundError):
 
     @classmethod
     def missing(cls, path: object) -> InputFileError:
-        """'PATH: no such file', in the user's language."""
+        """'PATH: no such file' (or 'is a directory'), in the user's language."""
+        from pathlib import Path
+
         from witness.i18n import t
 
-        return cls(t("error.no_file"), source=str(path))
+        key = "error.is_dir" if Path(str(path)).is_dir() else "error.no_file"
+        return cls(t(key), source=str(path))
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the system would not let a file be read, in the user's language (the C
+    library's strerror is English whatever the locale)."""
+    from witness.i18n import t
+
+    if isinstance(exc, FileNotFoundError):
+        return t("error.no_file")
+    if isinstance(exc, IsADirectoryError):
+        return t("error.is_dir")
+    if isinstance(exc, PermissionError):
+        return t("error.no_permission")
+    return exc.strerror or str(exc)

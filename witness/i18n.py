@@ -40,5 +40,7 @@ register(
         "status.referred": ("已移交", "referred"),
         "status.dismissed": ("已排除", "dismissed"),
         "error.no_file": ("找不到文件", "no such file"),
+        "error.is_dir": ("是目录，不是文件", "a directory, not a file"),
+        "error.no_permission": ("没有读取权限", "permission denied"),
     }
 )

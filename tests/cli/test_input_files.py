@@ -49,6 +49,32 @@ def test_a_missing_file_is_named_in_one_line(argv, tmp_path, capsys) -> None:
     assert "损坏" not in err  # not a damaged bundle: nothing was read
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["replay", "{dir}", "--out", "{out}"],
+        ["evaluate", "--truth", "{dir}", "--alerts", "{dir}"],
+        ["screen", "{dir}", "--tender", "t", "--price", "p", "--out", "{out}"],
+        ["ingest-doc", "{dir}", "--project", "P", "--bidder", "B", "--out", "{out}"],
+        ["ingest-boq", "{dir}", "--project", "P", "--bidder", "B", "--out", "{out}"],
+        ["archive", "verify", "{dir}"],
+        ["archive", "import", "{dir}"],
+        ["record", "P", "--events", "{dir}", "--out", "{out}"],
+    ],
+)
+def test_a_directory_is_said_to_be_one_in_one_line(argv, tmp_path, capsys) -> None:
+    """A folder dragged in for a file was 'no such file' (it is there), in ingest-doc an
+    English reason, and in ingest-boq two lines that named the file twice."""
+    folder, out = tmp_path / "投标文件", tmp_path / "out.x"
+    folder.mkdir()
+    code = main([a.format(dir=folder, out=out) for a in argv])
+    err = capsys.readouterr().err
+    assert code == (1 if argv[0] == "record" else 2), err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and f"{folder}" in lines[0] and "是目录，不是文件" in lines[0], err
+    assert "Traceback" not in err and "找不到" not in err
+
+
 @pytest.mark.parametrize("kind", list(HOSTILE))
 @pytest.mark.parametrize("which", ["--truth", "--alerts"])
 def test_evaluate_names_the_file_and_line_that_is_not_json(kind, which, tmp_path, capsys) -> None:

@@ -25,6 +25,14 @@ from witness.cli import main
 from witness.documents_extract import ExtractError, extract_file
 from witness.events import parse_event
 
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """These tests read the reasons in English; the Chinese ones, which users see by
+    default, are checked by test_extract_reasons_are_said_in_the_users_language."""
+    monkeypatch.setenv("WITNESS_LOCALE", "en")
+
+
 ZH = "本工程严格按照国家现行施工规范组织施工，确保工期与质量。"
 
 
@@ -206,3 +214,37 @@ def test_ingest_doc_rejects_unreadable_file_with_exit_2(tmp_path: Path, capsys) 
     assert not out.exists()
     missing = main(["ingest-doc", str(tmp_path / "nope.pdf"), "--project", "P", "--bidder", "B"])
     assert missing == 2
+
+
+def test_extract_reasons_are_said_in_the_users_language(tmp_path: Path, capsys, monkeypatch):
+    """ingest-doc said every reason in English inside a Chinese line ('无法读取 x：the file
+    is empty'), the directory and missing-file ones too."""
+    from witness.i18n import _MESSAGES
+
+    monkeypatch.setenv("WITNESS_LOCALE", "zh-CN")
+    empty = tmp_path / "空.pdf"
+    empty.write_bytes(b"")
+    text = tmp_path / "说明.pdf"
+    text.write_text("hello", "utf-8")
+    many = tmp_path / "many.docx"
+    with zipfile.ZipFile(many, "w") as z:
+        z.writestr("word/document.xml", "<w:document/>")
+        for i in range(5000):
+            z.writestr(f"x/{i}", "")
+    cases = {
+        empty: "文件为空",
+        text: "既不是 PDF 也不是 DOCX 文件",
+        tmp_path: "是目录，不是文件",
+        tmp_path / "无.pdf": "找不到文件",
+        many: "个条目，超过",
+    }
+    for path, reason in cases.items():
+        rc = main(["ingest-doc", str(path), "--project", "P", "--bidder", "B"])
+        err = capsys.readouterr().err
+        assert rc == 2 and f"无法读取 {path}：" in err and reason in err, err
+        assert not re.search(r"[A-Za-z]{4,} [a-z]{3,}", err.replace(str(path), "")), err
+    keys = [k for k in _MESSAGES if k.startswith(("extract.", "docx."))]
+    assert len(keys) >= 20
+    for key in keys:  # every reason has its own Chinese, not the English copied
+        zh, en = _MESSAGES[key]["zh-CN"], _MESSAGES[key]["en"]
+        assert zh != en and re.search(r"[\u4e00-\u9fff]", zh), key

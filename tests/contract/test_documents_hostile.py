@@ -20,6 +20,14 @@ from witness.documents_extract import Caps, ExtractError, extract_file
 from witness.events import MAX_TEXT_CHARS
 from witness.simulator.text_samples import CHARS, words
 
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """These tests read the reasons in English; the Chinese ones, which users see by
+    default, are checked by test_extract_reasons_are_said_in_the_users_language."""
+    monkeypatch.setenv("WITNESS_LOCALE", "en")
+
+
 DOC = "word/document.xml"
 
 

@@ -23,7 +23,7 @@ HELP = (
 
 register(
     {
-        "ingest_boq.unreadable": ("无法读取 {file}：", "cannot read {file}:"),
+        "ingest_boq.unreadable": ("无法读取 {file}：{reason}", "cannot read {file}: {reason}"),
         "ingest_boq.invalid": ("事件不合规：{reason}", "event breaks the contract: {reason}"),
         "ingest_boq.summary": (
             "读取 {items} 个清单项（{sheets}），其中招标人固定项 {fixed} 个，计价软件 {software}",
@@ -156,8 +156,12 @@ def run(args: argparse.Namespace) -> int:
         columns = parse_columns(args.columns) if args.columns else None
         bill = read_file(args.file, columns)
     except BoqReadError as exc:
-        print(t("ingest_boq.unreadable", file=args.file), file=sys.stderr)
-        print(str(exc), file=sys.stderr)
+        lines = str(exc).split("\n")
+        if len(lines) == 1:  # one reason: on the line that names the file
+            print(t("ingest_boq.unreadable", file=args.file, reason=lines[0]), file=sys.stderr)
+        else:  # cells: each on a line of its own under the file
+            head = t("ingest_boq.unreadable", file=args.file, reason="").rstrip()
+            print(head, *lines, sep="\n", file=sys.stderr)
         return 2
     from detectors.boq.params import BoqSharedThresholds
 

@@ -20,6 +20,7 @@ from witness.commands.screen_files import (
     say,
     write_csv,
 )
+from witness.errors import InputFileError
 from witness.i18n import register, t
 from witness.progress import progress_bar
 
@@ -38,7 +39,6 @@ register(
             "文件 {file} 中没有列 {column!r}（{option}）；现有列：{columns}",
             "column {column!r} ({option}) is not in {file}; its columns are: {columns}",
         ),
-        "screen.no_file": ("找不到文件：{file}", "no such file: {file}"),
         "screen.progress.reading": ("读取 {file}", "reading {file}"),
         "screen.progress.rows": (" 行", " rows"),
         "screen.progress.groups": ("分析投标人团伙", "bidder groups"),
@@ -350,8 +350,7 @@ def run(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     if not path.is_file():
-        say("screen.no_file", file=args.file)
-        return 2
+        raise InputFileError.missing(args.file)  # one line and exit 2, at the front door
     for out in filter(None, (args.out, args.groups)):
         check_out(out)  # before minutes of work, not after
     settings = load_settings()
