@@ -305,3 +305,33 @@ def test_every_project_of_a_simulated_day_verifies_as_bundle_and_live(store, tmp
         assert report.ok, [p.message("en") for p in report.problems]
         live = archive.verify_live(store.engine, project)
         assert live.ok, [p.message("en") for p in live.problems]
+
+
+def test_a_zip_bomb_is_named_and_never_unpacked(sources, tmp_path, monkeypatch, capsys):
+    """Every part was read whole into memory: a bundle of a few hundred KB declaring
+    gigabytes took the auditor's machine down. Now its declared sizes are weighed first."""
+    import tracemalloc
+    import zipfile
+
+    from witness.archive import format as bundle_format
+
+    monkeypatch.setattr(bundle_format, "UNPACK_FREE_BYTES", 0)  # weigh even small bundles
+    path, _ = sources
+    assert archive.verify_bundle(path).ok  # a real bundle unpacks to ~8 times its size
+    bomb = tmp_path / "P1.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("manifest.json", "{}")
+        z.writestr("ledger.jsonl", b"\0" * (64 * 1024 * 1024))
+    tracemalloc.start()
+    report = archive.verify_bundle(bomb)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert [p.code for p in report.problems] == ["bomb"]
+    assert report.problems[0].params["size"] == 64 * 1024 * 1024 + 2
+    assert peak < 4 * 1024 * 1024, peak  # nothing was inflated
+    assert main(["archive", "verify", str(bomb)]) == 1
+    assert "疑为 ZIP 炸弹" in capsys.readouterr().out
+    with pytest.raises(archive.ArchiveError, match="ZIP 炸弹"):
+        archive.import_bundle(Store(f"sqlite:///{tmp_path}/into.db").engine, bomb)
+    with pytest.raises(RecordError, match="ZIP 炸弹"):
+        from_bundle(bomb)

@@ -96,6 +96,11 @@ register(
             "压缩包已损坏：{reason}",
             "the zip file is damaged: {reason}",
         ),
+        "archive.p.bomb": (
+            "压缩包声明解压后共 {size} 字节，是文件本身的 {ratio} 倍（超过 {cap} 倍）：未解压，疑为 ZIP 炸弹",
+            "the zip declares {size} bytes unpacked, {ratio} times its own size (over {cap}): "
+            "not unpacked, a zip bomb?",
+        ),
         "archive.p.manifest": (
             "清单 manifest.json 无效：{reason}",
             "manifest.json is not valid: {reason}",
@@ -326,6 +331,13 @@ def walk_chain(
     return None
 
 
+#: A bundle unpacks to about 8 times its size (hashes and JPEGs barely compress); one that
+#: declares more than this many times, and more than UNPACK_FREE_BYTES in all, is a zip
+#: bomb and is not unpacked (zipfile never inflates a member past its declared size).
+MAX_UNPACK_RATIO = 100
+UNPACK_FREE_BYTES = 512 * 1024 * 1024
+
+
 def read_parts(path: str | Path) -> tuple[dict[str, bytes], list[Problem]]:
     """Every member of the zip; a damaged member is reported, not raised. A path that is
     no file is an InputFileError: a wrong path is not a damaged bundle, and an auditor
@@ -336,6 +348,11 @@ def read_parts(path: str | Path) -> tuple[dict[str, bytes], list[Problem]]:
     problems: list[Problem] = []
     try:
         with zipfile.ZipFile(path) as z:
+            declared = sum(i.file_size for i in z.infolist())
+            ratio = declared // max(Path(path).stat().st_size, 1)
+            if declared > UNPACK_FREE_BYTES and ratio > MAX_UNPACK_RATIO:
+                bomb = {"size": declared, "ratio": ratio, "cap": MAX_UNPACK_RATIO}
+                return {}, [Problem("bomb", bomb)]
             for info in z.infolist():
                 try:
                     parts[info.filename] = z.read(info)
