@@ -107,3 +107,69 @@ def test_stored_hashes_follow_the_configured_work_factor(store, monkeypatch):
     monkeypatch.setenv("WITNESS_BCRYPT_ROUNDS", "8")
     with pytest.raises(ValueError, match="WITNESS_BCRYPT_ROUNDS"):
         accounts._rounds_from_env()
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["add", "x" * 129, "--role", "officer"], "用户名最多 128 个字符，这里有 129 个"),
+        (["add", "li", "--role", "officer", "--display-name", "名" * 257], "显示姓名最多 256"),
+        (["add", "li", "--role", "officer", "--project", "P" * 257], "项目编号最多 256"),
+        (["add", "li\twang", "--role", "officer"], "控制字符：'li\\twang'"),
+        (["add", "li\nwang", "--role", "officer"], "控制字符"),
+        (["add", " li", "--role", "officer"], "首尾不能有空格"),
+        (["add", "li", "--role", "officer", "--project", " "], "项目编号为空"),
+    ],
+)
+def test_names_the_store_cannot_keep_or_list_are_refused_on_both_backends(
+    db_url, monkeypatch, capsys, argv, said
+):
+    """PostgreSQL died in a DataError traceback on a 129-character name that SQLite kept
+    (the same command, two outcomes); a tab or a line break in a name broke `user list`
+    and a leading space made a second 'li' no one could tell apart at the login."""
+    monkeypatch.setenv("WITNESS_DATABASE_URL", db_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
+    assert main(["user", *argv, "--password-stdin"]) == 1
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err and "sqlalchemy" not in err
+    assert main(["user", "list"]) == 0
+    assert "还没有账号" in capsys.readouterr().out  # nothing half-made
+
+
+def test_a_project_the_store_never_heard_of_is_assigned_with_a_note(
+    sqlite_url, monkeypatch, capsys
+):
+    from witness.events import make_event
+    from witness.store import Store
+
+    Store(sqlite_url).write(
+        [
+            make_event(
+                "project.registered", "JY-2026-0001", "2026-11-20T08:00:00+08:00", {"name": "道路"}
+            )
+        ]
+    )
+    monkeypatch.setenv("WITNESS_DATABASE_URL", sqlite_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("pw\n"))
+    assert (
+        main(
+            [
+                "user",
+                "add",
+                "li",
+                "--role",
+                "officer",
+                "--password-stdin",
+                "--project",
+                "JY-2026-0001",
+            ]
+        )
+        == 0
+    )
+    assert "没有项目" not in capsys.readouterr().err
+    assert main(["user", "assign", "li", "JY-2026-001"]) == 0  # a digit short: still assigned
+    err = capsys.readouterr().err
+    assert "本库还没有项目 JY-2026-001 的任何记录（编号是否有误？）" in err
+    assert main(["user", "disable", "li"]) == 0 and main(["user", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "JY-2026-0001,JY-2026-001（已停用）" in out and "disabled" not in out

@@ -35,6 +35,12 @@ register(
             "no accounts yet; add one with witness user add",
         ),
         "user.error": ("错误：{error}", "error: {error}"),
+        "user.disabled_flag": ("（已停用）", " (disabled)"),
+        "user.unknown_project": (
+            "注意：本库还没有项目 {project} 的任何记录（编号是否有误？）；项目登记后该用户即可看到",
+            "note: this store has no records of project {project} yet (is the id right?); "
+            "the user sees it once it is registered",
+        ),
     }
 )
 
@@ -107,6 +113,13 @@ def _password(args: argparse.Namespace) -> str | None:
     return first
 
 
+def _note_unknown(store, projects) -> None:
+    """Assigning ahead of registration is normal; a typo in the id looks the same, so say so."""
+    for project in dict.fromkeys(projects or ()):
+        if not store.knows(project):
+            print(t("user.unknown_project", project=project), file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     from witness.commands.common import load_settings
     from witness.store import Store, accounts
@@ -129,10 +142,13 @@ def run(args: argparse.Namespace) -> int:
                 projects=args.project,
             )
             print(t("user.added", name=args.name, role=args.role))
+            _note_unknown(store, args.project)
         elif args.action == "assign":
             accounts.assign(store.engine, args.name, args.project, remove=args.remove)
             key = "user.unassigned" if args.remove else "user.assigned"
             print(t(key, name=args.name, project=args.project))
+            if not args.remove:
+                _note_unknown(store, [args.project])
         elif args.action == "disable":
             accounts.set_active(store.engine, args.name, args.enable)
             print(t("user.enabled" if args.enable else "user.disabled", name=args.name))
@@ -141,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
             if not rows:
                 print(t("user.none"))
             for acc, active in rows:
-                flag = "" if active else "  (disabled)"
+                flag = "" if active else t("user.disabled_flag")
                 projects = ",".join(acc.projects) or "-"
                 print(f"{acc.username}\t{acc.role}\t{acc.display_name}\t{projects}{flag}")
     except accounts.AccountError as exc:

@@ -7,6 +7,7 @@ pages a person reaches; officers additionally see only the projects assigned to 
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from sqlmodel import Field, Session, SQLModel
 
 from witness.errors import ConfigError, WitnessError
 from witness.i18n import register, t
+from witness.payloads import MAX_ID_CHARS
 from witness.store.models import utcnow
 
 register(
@@ -29,10 +31,31 @@ register(
             "unknown role {role!r}; use one of {known}",
         ),
         "account.empty_name": ("用户名为空", "empty user name"),
+        "account.name_spaces": (
+            "用户名首尾不能有空格：{user!r}",
+            "a user name cannot begin or end with a space: {user!r}",
+        ),
+        "account.control": (
+            "{what}不能含制表符、换行等控制字符：{value!r}",
+            "{what} cannot hold tabs, line breaks or other control characters: {value!r}",
+        ),
+        "account.too_long": (
+            "{what}最多 {n} 个字符，这里有 {got} 个",
+            "{what} is at most {n} characters; this one has {got}",
+        ),
+        "account.what.name": ("用户名", "a user name"),
+        "account.what.display": ("显示姓名", "a display name"),
+        "account.what.project": ("项目编号", "a project id"),
+        "account.empty_project": ("项目编号为空", "empty project id"),
         "account.exists": ("用户 {user} 已存在", "user {user} exists"),
         "account.no_user": ("没有用户 {user}", "no user {user}"),
     }
 )
+
+#: Column sizes (UserRow, Assignment): PostgreSQL refuses longer values, SQLite kept them.
+MAX_NAME_CHARS = 128
+MAX_DISPLAY_CHARS = 256
+
 
 ROLES = ("officer", "auditor", "ops", "admin")
 
@@ -74,10 +97,10 @@ class AccountError(WitnessError, ValueError):
 class UserRow(SQLModel, table=True):
     __tablename__ = "users"
 
-    username: str = Field(primary_key=True, max_length=128)
+    username: str = Field(primary_key=True, max_length=MAX_NAME_CHARS)
     password_hash: str = Field(max_length=128)
     role: str = Field(max_length=16)
-    display_name: str = Field(default="", max_length=256)
+    display_name: str = Field(default="", max_length=MAX_DISPLAY_CHARS)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -87,8 +110,8 @@ class Assignment(SQLModel, table=True):
 
     __tablename__ = "project_assignments"
 
-    username: str = Field(primary_key=True, max_length=128, foreign_key="users.username")
-    project_id: str = Field(primary_key=True, max_length=256)
+    username: str = Field(primary_key=True, max_length=MAX_NAME_CHARS, foreign_key="users.username")
+    project_id: str = Field(primary_key=True, max_length=MAX_ID_CHARS)
     assigned_at: datetime = Field(default_factory=utcnow)
 
 
@@ -139,6 +162,28 @@ def check_password(password: str, hashed: str) -> bool:
         return False
 
 
+def _check_text(value: str, what: str, longest: int) -> None:
+    """The same limits on both backends, and nothing that breaks a list or a login form."""
+    if len(value) > longest:
+        raise AccountError(t("account.too_long", what=t(what), n=longest, got=len(value)))
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in value):
+        raise AccountError(t("account.control", what=t(what), value=value[:40]))
+
+
+def check_username(username: str) -> None:
+    if not username.strip():
+        raise AccountError(t("account.empty_name"))
+    if username != username.strip():
+        raise AccountError(t("account.name_spaces", user=username))
+    _check_text(username, "account.what.name", MAX_NAME_CHARS)
+
+
+def check_project_id(project_id: str) -> None:
+    if not project_id.strip():
+        raise AccountError(t("account.empty_project"))
+    _check_text(project_id, "account.what.project", MAX_ID_CHARS)
+
+
 def add_user(
     engine: Engine,
     username: str,
@@ -150,8 +195,10 @@ def add_user(
 ) -> None:
     if role not in ROLES:
         raise AccountError(t("account.unknown_role", role=role, known=", ".join(ROLES)))
-    if not username.strip():
-        raise AccountError(t("account.empty_name"))
+    check_username(username)
+    _check_text(display_name, "account.what.display", MAX_DISPLAY_CHARS)
+    for p in projects:
+        check_project_id(p)
     with Session(engine) as s:
         if s.get(UserRow, username) is not None:
             raise AccountError(t("account.exists", user=username))
@@ -170,6 +217,7 @@ def add_user(
 
 
 def assign(engine: Engine, username: str, project_id: str, *, remove: bool = False) -> None:
+    check_project_id(project_id)
     with Session(engine) as s:
         if s.get(UserRow, username) is None:
             raise AccountError(t("account.no_user", user=username))
