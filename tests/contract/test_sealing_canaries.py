@@ -197,3 +197,32 @@ def test_tail_tables_and_json_hold_no_canary_before_opening(
     assert {"id A", "id B"} <= found(runs["table"])
     assert {"name A", "price A", "id A"} <= found(runs["dead json"])
     store.close()
+
+
+def test_verify_live_of_a_sealed_chain_counts_and_locates_nothing_until_opening(
+    canary_store, capsys
+):
+    """`archive verify --live` printed a sealed chain's record count ('21 条记录': bids
+    included) and, on a fault, the position and ref of the bid it found altered; the
+    wall's archive page shows neither before the opening."""
+    from sqlalchemy import text
+
+    store, scenario = canary_store
+    records = len(store.ledger(SEALED))
+    bid = next(x for x in store.ledger(SEALED) if x.ref.startswith("seal-bid"))
+    assert main(["archive", "verify", "--live", SEALED]) == 0
+    out = capsys.readouterr().out
+    assert "哈希链完整" in out and f"{records} 条" not in out and found(out) == set()
+    with store.engine.begin() as c:  # a bid's record altered in the live store
+        c.execute(
+            text("UPDATE ledger SET body = body || ' ' WHERE chain = :c AND seq = :s"),
+            {"c": SEALED, "s": bid.seq},
+        )
+    assert main(["archive", "verify", "--live", SEALED]) == 1
+    out = capsys.readouterr().out
+    assert "校验失败" in out and "开标后显示位置" in out
+    assert bid.ref not in out and f"第 {bid.seq} 条" not in out and found(out) == set()
+    scenario.open_sealed(store)
+    assert main(["archive", "verify", "--live", SEALED]) == 1
+    out = capsys.readouterr().out
+    assert f"第 {bid.seq} 条记录（event {bid.ref}）被改动" in out

@@ -60,6 +60,21 @@ register(
             "bundle replay (project {project}, {events} events incl. room frames and registry facts): same {same}, changed {changed}, new {new}, gone {gone}",
         ),
         "archive.error": ("无法完成：{reason}", "cannot do this: {reason}"),
+        "archive.ok_live_sealed": (
+            "校验通过：在线库中项目 {project} 的哈希链完整，告警与处理记录和链一致（尚未开标：不显示记录数）。",
+            "verified: the live chain of project {project} is intact; alerts and decisions agree "
+            "with it (its bids are sealed: the number of records is not shown).",
+        ),
+        "archive.failed_sealed": (
+            "校验失败：项目 {project} 的链上有记录被改动、删除或断开；尚未开标，开标后显示位置与内容。",
+            "FAILED: a record of project {project}'s chain was altered, removed or unlinked; its "
+            "bids are sealed, so where and what are shown after the opening.",
+        ),
+        "archive.record_ok_sealed": (
+            "文件 {file} 是项目 {project} 哈希链上的{doc}，生成者 {by}（尚未开标：不显示在链上的位置）。",
+            "{file} is a {doc} in project {project}'s chain, made by {by} (its bids are sealed: "
+            "where in the chain is not shown).",
+        ),
         "archive.record_ok": (
             "文件 {file} 与项目 {project} 哈希链第 {seq} 条记录相符：{doc}，依据链第 {covers} 条（{hash}…）生成，生成者 {by}。",
             "{file} matches record {seq} of project {project}'s chain: a {doc} made from chain record {covers} ({hash}…) by {by}.",
@@ -186,8 +201,11 @@ def _bundle_links(path: str) -> list:
     return records
 
 
-def _check_record(args: argparse.Namespace, links: list, project: str) -> int:
-    """With --record: is the file one of the documents chained in this (verified) chain?"""
+def _check_record(
+    args: argparse.Namespace, links: list, project: str, *, sealed: bool = False
+) -> int:
+    """With --record: is the file one of the documents chained in this (verified) chain?
+    While the project is `sealed`, where it sits is not said (a seq counts records)."""
     if not args.record:
         return 0
     from pathlib import Path
@@ -199,6 +217,11 @@ def _check_record(args: argparse.Namespace, links: list, project: str) -> int:
     if hit is None:
         print(t("archive.record_bad", file=args.record, project=project))
         return 1
+    if sealed:
+        doc = t(f"archive.doc.{hit.doc}")
+        by = hit.made_by
+        print(t("archive.record_ok_sealed", file=args.record, project=project, doc=doc, by=by))
+        return 0
     print(
         t(
             "archive.record_ok",
@@ -298,9 +321,18 @@ def run(args: argparse.Namespace) -> int:
                     print(t("archive.error", reason=no_records), file=sys.stderr)
                     return 2
                 report = archive.verify_live(store.engine, args.live)
+                # Before the opening nothing may count bids (DESIGN §5): no record counts,
+                # no positions, no record refs, as on the wall's archive page.
+                sealed = args.live not in store.opened_projects()
                 if report.ok:
-                    print(t("archive.ok_live", project=args.live, records=report.records))
-                    return _check_record(args, store.ledger(args.live), args.live)
+                    key = "archive.ok_live_sealed" if sealed else "archive.ok_live"
+                    print(t(key, project=args.live, records=report.records))
+                    links = store.ledger(args.live)
+                    return _check_record(args, links, args.live, sealed=sealed)
+                if sealed:
+                    print(t("archive.failed_sealed", project=args.live))
+                    print(t("archive.hint"))
+                    return 1
                 return _print_report(report, args.live)
             if not args.bundle:
                 print(t("archive.need_target"), file=sys.stderr)
