@@ -94,3 +94,95 @@ def test_a_frame_after_the_project_that_raised_its_alert_travels_with_it(
     monkeypatch.setenv("WITNESS_LOCALE", "en")
     assert main(["archive", "replay", str(path)]) == 0
     assert f"same {len(live)}, changed 0, new 0, gone 0" in capsys.readouterr().out
+
+
+def _replayed(url: str, project: str, monkeypatch, capsys) -> str:
+    monkeypatch.setenv("WITNESS_DATABASE_URL", url)
+    monkeypatch.setenv("WITNESS_LOCALE", "en")
+    capsys.readouterr()
+    assert main(["replay", "--project", project, "--out", "-"]) == 0
+    return capsys.readouterr().err
+
+
+def test_an_imported_project_replays_in_its_new_store_as_it_did_live(
+    store, tmp_path, monkeypatch, capsys
+):
+    """Import restored only the project's own chain: replayed in the auditor's store, its
+    REL-34 (a registry fact) came back 'gone' and its VID-OFFLINE (room frames) 'changed',
+    though `archive replay` of the same bundle and the live replay agreed."""
+    from witness.events import make_event
+
+    record_project_with_context(store)
+    store.write(
+        [make_event("opening.started", "P1", "2026-11-21T09:00:00+08:00", {"room_id": "R1"})]
+    )
+    path = tmp_path / "P1.zip"
+    archive.export_bundle(store.engine, "P1", path)
+    live_rules = sorted(a.rule for a in store.alert_models(project_ids=["P1"]))
+    assert {"REL-34", "VID-OFFLINE"} <= set(live_rules)
+    auditor = f"sqlite:///{tmp_path}/auditor.db"
+    res = archive.import_bundle(Store(auditor).engine, path)
+    assert res.context == len(read_zip(path)["context.jsonl"].decode().splitlines()) > 0
+    out = _replayed(auditor, "P1", monkeypatch, capsys)
+    assert f"same {len(live_rules)}, changed 0, new 0, gone 0" in out, out
+    imported = Store(auditor)
+    assert imported.verify_chain("registry/C") is None  # a whole chain: verifies on its own
+    imported.close()
+
+
+def test_two_bundles_sharing_a_room_and_the_registry_import_side_by_side(
+    tmp_path, monkeypatch, capsys
+):
+    from witness.events import make_event
+
+    src = Store(f"sqlite:///{tmp_path}/src.db")
+    record_project_with_context(src, "P1")
+    record_project_with_context(src, "P2")  # same room R1, same registry, its own frames
+    for p in ("P1", "P2"):
+        src.write(
+            [make_event("opening.started", p, "2026-11-21T09:00:00+08:00", {"room_id": "R1"})]
+        )
+        archive.export_bundle(src.engine, p, tmp_path / f"{p}.zip")
+    src.close()
+    auditor = f"sqlite:///{tmp_path}/auditor.db"
+    first = archive.import_bundle(Store(auditor).engine, tmp_path / "P1.zip")
+    second = archive.import_bundle(Store(auditor).engine, tmp_path / "P2.zip")
+    assert first.context > 0 and second.context < len(
+        read_zip(tmp_path / "P2.zip")["context.jsonl"].decode().splitlines()
+    )  # what P1 brought already is not written twice
+    for p in ("P1", "P2"):
+        assert "changed 0, new 0, gone 0" in _replayed(auditor, p, monkeypatch, capsys)
+
+
+def test_a_store_whose_room_chain_differs_takes_nothing_from_the_bundle(ctx_bundle, tmp_path):
+    """Two stores' room chains at the same seq: the bundle is not mixed into a chain of
+    another origin, and the project is not half imported."""
+    from tests.archive.conftest import frame_event
+
+    path, _ = ctx_bundle
+    other = Store(f"sqlite:///{tmp_path}/other.db")
+    frame = frame_event().model_copy(update={"event_id": "another-frame"})
+    other.write([frame])  # room/R1 seq 1 here is another frame
+    with pytest.raises(archive.ArchiveError, match="room/R1 第 1 条记录与归档包中的不同"):
+        archive.import_bundle(other.engine, path)
+    assert other.ledger("P1") == [] and other.alert_models(project_ids=["P1"]) == []
+    other.close()
+
+
+def test_a_rebuilt_chain_over_a_non_event_is_named_before_import(ctx_bundle, tmp_path):
+    """A forger who rebuilds every hash can link any body; import could not index one that
+    is no event (its type, time or id), so verify names it."""
+    from tests.archive.test_archive_roundtrip import _forge
+
+    path, _ = ctx_bundle
+    parts = read_zip(path)
+    forged = _forge(parts, at=1, body='{"type": "x"}')
+    out = tmp_path / "forged.zip"
+    write_zip(out, parts)
+    report = archive.verify_bundle(out)
+    codes = [p.code for p in report.problems]
+    assert "event_body" in codes, [p.message("en") for p in report.problems]
+    p = report.problems[codes.index("event_body")]
+    assert (p.seq, p.ref) == (forged["seq"], forged["ref"])
+    with pytest.raises(archive.ArchiveError):
+        archive.import_bundle(Store(f"sqlite:///{tmp_path}/a.db").engine, out)

@@ -163,15 +163,16 @@ def test_cli_export_and_import(tmp_path, sqlite_url, monkeypatch, capsys):
     assert "变化 0，新增 0，消失 0" in capsys.readouterr().err
 
 
-def _forge(parts, at: int) -> dict:
-    """Rewrite record `at` and every hash after it, the index, head and part hashes."""
+def _forge(parts, at: int, body: str | None = None) -> dict:
+    """Rewrite record `at` (its body, if given) and every hash after it, the index, head
+    and part hashes."""
     import json
 
     from tests.archive.conftest import fix_part_hash
     from witness.store.ledger import GENESIS, link_hash
 
     recs = [json.loads(x) for x in parts["ledger.jsonl"].decode().splitlines()]
-    recs[at]["body"] = recs[at]["body"].replace("B公司", "Z公司")
+    recs[at]["body"] = body if body is not None else recs[at]["body"].replace("B公司", "Z公司")
     prev = GENESIS
     for r in recs:
         r["prev_hash"] = prev

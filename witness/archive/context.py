@@ -23,6 +23,7 @@ from witness.archive.format import (
     iso_utc,
     walk_chain,
 )
+from witness.archive.index_parts import event_body_problems
 from witness.store.models import AlertRow, EventRow, LedgerEntry, RoomRow
 
 
@@ -127,6 +128,8 @@ def verify_context(parts: dict[str, bytes], manifest: dict[str, Any]) -> list[Pr
         )
         if fault is None and not recs:
             problems.append(Problem("context", {"chain": chain, "detail": "missing"}))
+        elif fault is None:
+            problems.extend(event_body_problems(recs, chain))
         elif fault is not None:
             problems.append(
                 Problem(

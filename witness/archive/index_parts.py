@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any
 
@@ -32,6 +32,7 @@ from witness.archive.format import (
     Record,
     part_lines,
 )
+from witness.events import PAYLOADS
 from witness.i18n import register
 from witness.payloads import MAX_ID_CHARS
 from witness.store.generated import DOCUMENT
@@ -57,6 +58,10 @@ register(
         "archive.p.row_twice": (
             "{part} 第 {line} 行（{ref}）与前面的行重复",
             "{part} line {line} ({ref}) repeats an earlier row",
+        ),
+        "archive.p.event_body": (
+            "{chain} 第 {seq} 条记录（event {ref}）不是可恢复的事件：{reason}",
+            "record {seq} of {chain} (event {ref}) is not an event the store can hold: {reason}",
         ),
         "archive.p.more": (
             "{part} 另有 {n} 处与链不符（未逐条列出）",
@@ -183,22 +188,51 @@ def _compare(
     return problems
 
 
+def event_row(r: Record, chain: str) -> Row:
+    """The store's index row of an event record, as a bundle carries it (ts in UTC)."""
+    body = _body(r)
+    payload = body.get("payload")
+    ts = _instant(body.get("ts"))
+    return {
+        "event_id": r.ref,
+        "type": body.get("type"),
+        "project_id": body.get("project_id"),
+        "room_id": payload.get("room_id") if isinstance(payload, dict) else None,
+        "ts": ts.astimezone(UTC).isoformat() if ts else None,
+        "chain": chain,
+        "seq": r.seq,
+    }
+
+
+def event_body_problems(records: Sequence[Record], chain: str) -> list[Problem]:
+    """The first event record of `chain` whose body the store could not index: a chain
+    rebuilt with fresh hashes over a non-event links up, but import could not hold it."""
+    for r in records:
+        if r.kind != "event":
+            continue
+        body, reason = _body(r), None
+        if body.get("event_id") != r.ref:
+            reason = "event_id is not the record's ref"
+        elif body.get("type") not in PAYLOADS:
+            reason = f"unknown type {str(body.get('type'))[:40]!r}"
+        elif not isinstance(body.get("project_id"), str) or not body["project_id"]:
+            reason = "no project_id"
+        elif _instant(body.get("ts")) is None:
+            reason = "ts is not a time with a zone"
+        if reason is not None:
+            params = {"chain": chain, "seq": r.seq, "ref": r.ref[:60], "reason": reason}
+            return [Problem("event_body", params)]
+    return []
+
+
 def _events(records: Sequence[Record], chain: str) -> dict[str, Expected]:
     out: dict[str, Expected] = {}
     for r in records:
         if r.kind != "event":
             continue
-        body = _body(r)
-        payload = body.get("payload")
-        exact = {
-            "event_id": r.ref,
-            "type": body.get("type"),
-            "project_id": body.get("project_id"),
-            "room_id": payload.get("room_id") if isinstance(payload, dict) else None,
-            "chain": chain,
-            "seq": r.seq,
-        }
-        out[r.ref] = Expected(r, exact, {"ts": _instant(body.get("ts"))})
+        row = event_row(r, chain)
+        ts = _instant(row.pop("ts"))
+        out[r.ref] = Expected(r, row, {"ts": ts})
     return out
 
 
@@ -267,6 +301,7 @@ def check_index_parts(
     """Every index row against the chain of `project_id` (whose walk found no fault);
     `opened`: the project and all its alerts name have opened (true of every bundle)."""
     return [
+        *event_body_problems(records, project_id),
         *_compare(
             EVENTS, parts, _events(records, project_id), key="event_id", code="event_mismatch"
         ),

@@ -34,6 +34,7 @@ from witness.archive.format import (
     read_parts,
 )
 from witness.archive.generated_parts import restore_documents
+from witness.archive.index_parts import event_row
 from witness.archive.verify import verify_bundle
 from witness.i18n import register, t
 from witness.store.models import (
@@ -56,6 +57,11 @@ register(
         ),
         "archive.holds_event": ("本库已有事件 {id!r}", "this store already holds event {id!r}"),
         "archive.holds_alert": ("本库已有告警 {id!r}", "this store already holds alert {id!r}"),
+        "archive.context_clash": (
+            "本库的链 {chain} 第 {seq} 条记录与归档包中的不同：此包与本库已有的记录出自不同的库，未导入",
+            "record {seq} of chain {chain} in this store differs from the bundle's: the "
+            "bundle and this store's records come from different stores; nothing imported",
+        ),
     }
 )
 
@@ -70,6 +76,8 @@ class ImportResult:
     frames: int
     renumbered_decisions: int = 0
     documents: int = 0
+    #: Records of room and registry chains restored beside the project's own.
+    context: int = 0
 
 
 def import_bundle(engine: Engine, path: str | Path) -> ImportResult:
@@ -185,6 +193,7 @@ def import_bundle(engine: Engine, path: str | Path) -> ImportResult:
             row.thumbnail, row.thumbnail_ts = thumb, parse_iso(f.get("thumbnail_ts"))
             s.add(row)
         documents = restore_documents(s, parts)
+        context = _restore_context(s, context_segments(parts.get(CONTEXT, b"")))
         s.flush()
         if engine.dialect.name == "postgresql":
             # explicit ids do not advance PostgreSQL sequences; keep later inserts safe
@@ -205,7 +214,60 @@ def import_bundle(engine: Engine, path: str | Path) -> ImportResult:
         frames=len(frames),
         renumbered_decisions=renumbered,
         documents=documents,
+        context=context,
     )
+
+
+def _restore_context(s: Any, segments: dict[str, list[Record]]) -> int:
+    """The stretches of room and registry chains the bundle carries, so a replay in this
+    store (`witness replay --project`) sees the frames and registry facts the live worker
+    saw; without them an imported project's REL-34 came back 'gone' and its VID-OFFLINE
+    'changed'. A record this store holds already is skipped when it is the same one
+    (another project's bundle carried it) and refused when it is not."""
+    added = 0
+    for chain, recs in segments.items():
+        seqs = [r.seq for r in recs]
+        held = dict(
+            s.execute(
+                select(LedgerEntry.seq, LedgerEntry.hash).where(
+                    LedgerEntry.chain == chain, LedgerEntry.seq.between(min(seqs), max(seqs))
+                )
+            ).all()
+        )
+        for r in recs:
+            if r.seq in held and held[r.seq] != r.hash:
+                raise ArchiveError(t("archive.context_clash", chain=chain, seq=r.seq))
+        new = [r for r in recs if r.seq not in held]
+        if not new:
+            continue
+        s.execute(
+            insert(LedgerEntry),
+            [
+                {
+                    "chain": chain,
+                    "seq": r.seq,
+                    "kind": r.kind,
+                    "ref": r.ref,
+                    "body": r.body,
+                    "prev_hash": r.prev_hash,
+                    "hash": r.hash,
+                    "recorded_at": parse_iso(r.recorded_at) or utcnow(),
+                }
+                for r in new
+            ],
+        )
+        rows = [event_row(r, chain) for r in new if r.kind == "event"]
+        ids = [e["event_id"] for e in rows]
+        for i in range(0, len(ids), 500):
+            clash = s.execute(
+                select(EventRow.event_id).where(EventRow.event_id.in_(ids[i : i + 500])).limit(1)
+            ).first()
+            if clash:  # the same event under another seq: another store's chain
+                raise ArchiveError(t("archive.holds_event", id=clash[0]))
+        if rows:
+            s.execute(insert(EventRow), [{**e, "ts": parse_iso(e["ts"])} for e in rows])
+        added += len(new)
+    return added
 
 
 def bundle_events(parts: dict[str, bytes], *, skip_bad: bool = False) -> list[Any]:

@@ -48,8 +48,10 @@ register(
             "give a bundle file, or --live PROJECT to verify the live store",
         ),
         "archive.imported": (
-            "已导入项目 {project}：{records} 条链上记录，{events} 个事件，{alerts} 条告警，{decisions} 条处理记录，{frames} 个画面。可运行 witness replay --project {project} 重放。",
-            "imported project {project}: {records} chained records, {events} events, {alerts} alerts, {decisions} decisions, {frames} frames. Replay with: witness replay --project {project}",
+            "已导入项目 {project}：{records} 条链上记录，{events} 个事件，{alerts} 条告警，{decisions} 条处理记录，{frames} 个画面，"
+            "另有房间与登记信息链记录 {context} 条（重放所需）。可运行 witness replay --project {project} 重放。",
+            "imported project {project}: {records} chained records, {events} events, {alerts} alerts, {decisions} decisions, {frames} frames, "
+            "and {context} records of room and registry chains (what a replay needs). Replay with: witness replay --project {project}",
         ),
         "archive.renumbered": (
             "注意：{n} 条处理记录的编号在目标库已被占用，已重新编号（链上记录保持原样）。",
@@ -362,6 +364,7 @@ def run(args: argparse.Namespace) -> int:
                     alerts=res.alerts,
                     decisions=res.decisions,
                     frames=res.frames,
+                    context=res.context,
                 )
             )
             if res.renumbered_decisions:
