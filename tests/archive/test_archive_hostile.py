@@ -335,3 +335,22 @@ def test_a_zip_bomb_is_named_and_never_unpacked(sources, tmp_path, monkeypatch, 
         archive.import_bundle(Store(f"sqlite:///{tmp_path}/into.db").engine, bomb)
     with pytest.raises(RecordError, match="ZIP 炸弹"):
         from_bundle(bomb)
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (lambda p: {**p, "project": {**p["project"], "opened": False}}, "project.opened"),
+        (lambda p: {**p, "project": None}, "project: null"),
+        (lambda p: {**p, "project": {**p["project"], "project_id": "P9"}}, "'P9', not 'P1'"),
+        (lambda p: {**p, "rooms": [{"room_id": 7}]}, "rooms.0.room_id"),
+    ],
+)
+def test_the_project_row_is_that_of_the_opened_project(sources, tmp_path, edit, reason):
+    """Imported as not opened, the auditor's wall would seal the project's bids again."""
+    path, _ = sources
+    parts = _raw_parts(path)
+    parts["project.json"] = json.dumps(edit(json.loads(parts["project.json"]))).encode()
+    fix_part_hash(parts, "project.json")
+    problems = archive.verify_bundle(_bundle(parts, tmp_path)).problems
+    assert [p.code for p in problems] == ["part_line"] and reason in problems[0].params["reason"]

@@ -383,15 +383,20 @@ def _shape_fault(model: type[BaseModel], line: str) -> str | None:
 
 
 def restorable_shapes(parts: dict[str, bytes], project_id: str) -> list[Problem]:
-    """project.json and each frames.jsonl line must be rows the store can take back."""
+    """project.json and each frames.jsonl line must be rows the store can take back, and
+    the project row that of an opened project (nothing else is exported)."""
     problems: list[Problem] = []
     if PROJECT in parts:
         text = parts[PROJECT].decode("utf-8", errors="replace")
         fault = _shape_fault(_ProjectPart, text)
         if fault is None:
             row = json.loads(text)["project"]
-            if row is not None and row["project_id"] != project_id:
+            if row is None:
+                fault = "project: null, but only a registered project leaves the store"
+            elif row["project_id"] != project_id:
                 fault = f"project.project_id: {row['project_id']!r}, not {project_id!r}"
+            elif not row["opened"]:  # imported as sealed, the wall would hide its bids
+                fault = "project.opened: false, but only an opened project leaves the store"
         if fault is not None:
             problems.append(Problem("part_line", {"part": PROJECT, "line": 1, "reason": fault}))
     for n, line in enumerate(part_lines(parts.get(FRAMES, b"")), start=1):
