@@ -117,17 +117,17 @@ def row_edits(draw, parts: dict[str, bytes]):
     return name, new
 
 
-def _raw_parts(path) -> dict[str, bytes]:
-    return read_zip(path)
-
-
-@settings(
+#: The module's fixtures are read-only (a bundle and an empty database copied per example).
+hostile = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+
+
+@hostile
 @given(data=st.data())
 def test_any_edit_of_an_index_row_is_found_behind_a_rebuilt_manifest(sources, tmp_path, data):
     path, _ = sources
-    parts = _raw_parts(path)
+    parts = read_zip(path)
     name, new = data.draw(row_edits(parts))
     old = _rows(parts, name)
     try:
@@ -146,7 +146,7 @@ def test_free_clock_fields_must_still_be_times(sources, tmp_path):
     path, _ = sources
     for name, fields in FREE.items():
         for key in fields:
-            parts = _raw_parts(path)
+            parts = read_zip(path)
             rows = [json.loads(x) for x in _rows(parts, name)]
             rows[0][key] = "2026-12-01T08:00:00+08:00"  # another time: the clock's to say
             _set_rows(parts, name, [json.dumps(r) for r in rows])
@@ -163,7 +163,7 @@ def test_an_edited_event_time_is_named_and_is_not_imported(sources, tmp_path, ca
     """The case that verified and matched the live store before: the chain untouched, an
     event's index time moved and the manifest's hash rebuilt over it."""
     path, empty = sources
-    parts = _raw_parts(path)
+    parts = read_zip(path)
     rows = [json.loads(x) for x in _rows(parts, "events.jsonl")]
     rows[2]["ts"] = "2030-01-01T00:00:00+00:00"
     _set_rows(parts, "events.jsonl", [json.dumps(r) for r in rows])
@@ -182,7 +182,7 @@ def test_a_bundle_row_may_not_be_sealed(sources, tmp_path):
     """Only an opened project leaves the store, so an imported wall must not hide its
     alerts as sealed: a row sealed again is an edit, though the chain's version was."""
     path, _ = sources
-    parts = _raw_parts(path)
+    parts = read_zip(path)
     rows = [json.loads(x) for x in _rows(parts, "alerts.jsonl")]
     rows[0]["sealed"] = True
     _set_rows(parts, "alerts.jsonl", [json.dumps(r) for r in rows])
@@ -192,7 +192,7 @@ def test_a_bundle_row_may_not_be_sealed(sources, tmp_path):
 
 def test_many_edited_rows_are_listed_ten_and_counted(sources, tmp_path):
     path, _ = sources
-    parts = _raw_parts(path)
+    parts = read_zip(path)
     rows = [json.loads(x) for x in _rows(parts, "events.jsonl")]
     lines = [json.dumps({**r, "type": "bid.withdrawn"}) for r in rows] * 3
     _set_rows(parts, "events.jsonl", lines)
@@ -240,13 +240,11 @@ def hostile_parts(draw, parts: dict[str, bytes]):
     return name, data
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@hostile
 @given(data=st.data())
 def test_no_bytes_in_any_part_make_verify_import_or_record_raise(sources, tmp_path, data):
     path, empty = sources
-    parts = _raw_parts(path)
+    parts = read_zip(path)
     name, raw = data.draw(hostile_parts(parts))
     parts[name] = raw
     if name != "manifest.json" and data.draw(st.booleans()):
@@ -349,7 +347,7 @@ def test_a_zip_bomb_is_named_and_never_unpacked(sources, tmp_path, monkeypatch, 
 def test_the_project_row_is_that_of_the_opened_project(sources, tmp_path, edit, reason):
     """Imported as not opened, the auditor's wall would seal the project's bids again."""
     path, _ = sources
-    parts = _raw_parts(path)
+    parts = read_zip(path)
     parts["project.json"] = json.dumps(edit(json.loads(parts["project.json"]))).encode()
     fix_part_hash(parts, "project.json")
     problems = archive.verify_bundle(_bundle(parts, tmp_path)).problems

@@ -106,13 +106,7 @@ def import_bundle(engine: Engine, path: str | Path) -> ImportResult:
             select(LedgerEntry.id).where(LedgerEntry.chain == project_id).limit(1)
         ).first():
             raise ArchiveError(t("archive.holds_project", project=project_id))
-        ids = [e["event_id"] for e in events]
-        for i in range(0, len(ids), 500):
-            clash = s.execute(
-                select(EventRow.event_id).where(EventRow.event_id.in_(ids[i : i + 500])).limit(1)
-            ).first()
-            if clash:
-                raise ArchiveError(t("archive.holds_event", id=clash[0]))
+        _refuse_held_events(s, [e["event_id"] for e in events])
         aids = [a["alert_id"] for a in alerts]
         if aids:
             clash = s.execute(
@@ -120,23 +114,7 @@ def import_bundle(engine: Engine, path: str | Path) -> ImportResult:
             ).first()
             if clash:
                 raise ArchiveError(t("archive.holds_alert", id=clash[0]))
-        if records:
-            s.execute(
-                insert(LedgerEntry),
-                [
-                    {
-                        "chain": project_id,
-                        "seq": r.seq,
-                        "kind": r.kind,
-                        "ref": r.ref,
-                        "body": r.body,
-                        "prev_hash": r.prev_hash,
-                        "hash": r.hash,
-                        "recorded_at": parse_iso(r.recorded_at) or utcnow(),
-                    }
-                    for r in records
-                ],
-            )
+        _insert_links(s, project_id, records)
         if events:
             s.execute(insert(EventRow), [{**e, "ts": parse_iso(e["ts"])} for e in events])
         for a in alerts:
@@ -218,6 +196,38 @@ def import_bundle(engine: Engine, path: str | Path) -> ImportResult:
     )
 
 
+def _insert_links(s: Any, chain: str, records: list[Record]) -> None:
+    """Ledger rows verbatim: seq, kind, ref, body and both hashes as the bundle has them."""
+    if not records:
+        return
+    s.execute(
+        insert(LedgerEntry),
+        [
+            {
+                "chain": chain,
+                "seq": r.seq,
+                "kind": r.kind,
+                "ref": r.ref,
+                "body": r.body,
+                "prev_hash": r.prev_hash,
+                "hash": r.hash,
+                "recorded_at": parse_iso(r.recorded_at) or utcnow(),
+            }
+            for r in records
+        ],
+    )
+
+
+def _refuse_held_events(s: Any, ids: list[str]) -> None:
+    """Imports never overwrite: an event id the store holds already stops the import."""
+    for i in range(0, len(ids), 500):
+        clash = s.execute(
+            select(EventRow.event_id).where(EventRow.event_id.in_(ids[i : i + 500])).limit(1)
+        ).first()
+        if clash:
+            raise ArchiveError(t("archive.holds_event", id=clash[0]))
+
+
 def _restore_context(s: Any, segments: dict[str, list[Record]]) -> int:
     """The stretches of room and registry chains the bundle carries, so a replay in this
     store (`witness replay --project`) sees the frames and registry facts the live worker
@@ -238,32 +248,9 @@ def _restore_context(s: Any, segments: dict[str, list[Record]]) -> int:
             if r.seq in held and held[r.seq] != r.hash:
                 raise ArchiveError(t("archive.context_clash", chain=chain, seq=r.seq))
         new = [r for r in recs if r.seq not in held]
-        if not new:
-            continue
-        s.execute(
-            insert(LedgerEntry),
-            [
-                {
-                    "chain": chain,
-                    "seq": r.seq,
-                    "kind": r.kind,
-                    "ref": r.ref,
-                    "body": r.body,
-                    "prev_hash": r.prev_hash,
-                    "hash": r.hash,
-                    "recorded_at": parse_iso(r.recorded_at) or utcnow(),
-                }
-                for r in new
-            ],
-        )
+        _insert_links(s, chain, new)
         rows = [event_row(r, chain) for r in new if r.kind == "event"]
-        ids = [e["event_id"] for e in rows]
-        for i in range(0, len(ids), 500):
-            clash = s.execute(
-                select(EventRow.event_id).where(EventRow.event_id.in_(ids[i : i + 500])).limit(1)
-            ).first()
-            if clash:  # the same event under another seq: another store's chain
-                raise ArchiveError(t("archive.holds_event", id=clash[0]))
+        _refuse_held_events(s, [e["event_id"] for e in rows])  # under another seq: not ours
         if rows:
             s.execute(insert(EventRow), [{**e, "ts": parse_iso(e["ts"])} for e in rows])
         added += len(new)
