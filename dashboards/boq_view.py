@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dashboards.formatting import md_text
 from detectors.boq.bills import TENDER, lay_out, read_bill
 from witness.events import Event
 from witness.i18n import register, t
@@ -186,4 +187,4 @@ def render(events: list[Event], views: list[AlertView], locale: str) -> None:
     st.dataframe(frame.style.apply(lambda _: marks, axis=None), hide_index=True)
     for v in views:
         if v.rule.startswith("BOQ") and not v.sealed and {a, b} <= set(v.subjects):
-            st.markdown(f"**{v.rule}** {v.title}")
+            st.markdown(f"**{v.rule}** {md_text(v.title)}")

@@ -150,9 +150,9 @@ def alert_card(
                 t(
                     "wall.decision_log",
                     at=formatting.fmt_ts(d.at),
-                    actor=d.actor,
+                    actor=formatting.md_text(d.actor),
                     action=t(f"status.{d.status_after}"),
-                    reason=f" — {d.reason}" if d.reason else "",
+                    reason=f" — {formatting.md_text(d.reason)}" if d.reason else "",
                 )
             )
         if not acc.may_decide:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from html import escape
 
@@ -15,6 +16,30 @@ from witness.i18n import t
 from witness.sealing import AlertView
 
 SEVERITY_ICON = {"red": "🔴", "orange": "🟠", "yellow": "🟡"}
+
+#: What Streamlit's Markdown reads as syntax in a value: CommonMark's ASCII punctuation,
+#: `$` (LaTeX), `:` (emoji shortcodes, `:red[...]`, and `https:` autolinks) and `&`
+#: (entities). Each is written with a backslash, which Markdown shows as the character.
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'^%@/])")
+
+#: Line breaks would end a table row or start a block; NUL and the rest show as nothing.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+#: Where Streamlit starts a link of its own: a scheme or `www` before `:`/`.`, an `@`.
+_AUTOLINK = re.compile(r"(?i)(?:https?|ftp|mailto|www)(?=\\[:.])|\\@")
+
+
+def md_text(value: object) -> str:
+    """A value shown as itself in Streamlit Markdown (markdown, captions, expander labels).
+
+    Bidders control their company names and their documents' author fields: written as
+    `![x](https://...)` one made the officer's browser fetch an outside image, as
+    `[通知](https://...)` it was a link on the witness wall, as `$x$` a formula."""
+    escaped = _MARKDOWN_SYNTAX.sub(r"\\\1", str(value))
+    # Streamlit links bare URLs and e-mail addresses whatever their escapes: an invisible
+    # word joiner after the scheme, 'www' or '@' keeps them text.
+    escaped = _AUTOLINK.sub(lambda m: m.group(0) + "\u2060", escaped)
+    return _CONTROL.sub(" ", escaped)
 
 
 def fmt_ts(ts: datetime | None) -> str:
@@ -65,7 +90,8 @@ def stage(name: str) -> str:
 
 def alert_label(v: AlertView) -> str:
     mark = f" 🔒{t('wall.sealed')}" if v.sealed else ""
-    return f"{SEVERITY_ICON.get(v.severity, '⚪')} [{v.project_id}] {v.title}{mark} · {t(f'status.{v.status}')}"
+    icon, status = SEVERITY_ICON.get(v.severity, "⚪"), t(f"status.{v.status}")
+    return f"{icon} \\[{md_text(v.project_id)}\\] {md_text(v.title)}{mark} · {status}"
 
 
 def markdown_table(rows: list[dict[str, str]]) -> str:
@@ -74,11 +100,8 @@ def markdown_table(rows: list[dict[str, str]]) -> str:
         return ""
     cols = list(dict.fromkeys(k for r in rows for k in r))
 
-    def cell(value: object) -> str:
-        return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-    lines = ["| " + " | ".join(cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(cell(r.get(c, "")) for c in cols) + " |" for r in rows]
+    lines = ["| " + " | ".join(md_text(c) for c in cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(md_text(r.get(c, "")) for c in cols) + " |" for r in rows]
     return "\n".join(lines)
 
 
@@ -97,9 +120,11 @@ def show_evidence(v: AlertView, names: Names | None = None) -> None:
         st.info(t("wall.sealed_note"))
         return
     ex = explain(v, names.copy() if names is not None else None)
-    st.markdown(ex.summary)
+    st.markdown(md_text(ex.summary))  # the explainers' sentences carry no Markdown of their own
     thumb = v.evidence.get("thumbnail") if isinstance(v.evidence, dict) else None
-    if isinstance(thumb, dict) and isinstance(thumb.get("jpeg_base64"), str):
+    picture = thumb.get("jpeg_base64") if isinstance(thumb, dict) else None
+    # Only base64 inside the attribute: a quote in it opened the tag to an outside image.
+    if isinstance(picture, str) and _BASE64.fullmatch(picture):
         st.html(
             f'<img class="wt-evidence-pic" src="data:image/jpeg;base64,{thumb["jpeg_base64"]}" '
             f'alt="{escape(str(thumb.get("camera_id", "")))}">'
@@ -108,8 +133,8 @@ def show_evidence(v: AlertView, names: Names | None = None) -> None:
         )
     for table in ex.tables:
         if table.rows:
-            st.markdown(f"**{table.title}**\n\n{markdown_table(table.rows)}")
+            st.markdown(f"**{md_text(table.title)}**\n\n{markdown_table(table.rows)}")
     with st.popover(t("wall.alert.raw"), icon="🧾"):
         if v.subjects:
-            st.caption(t("wall.alert.subjects", subjects=", ".join(v.subjects)))
+            st.caption(t("wall.alert.subjects", subjects=md_text(", ".join(v.subjects))))
         st.json(_raw(v.evidence), expanded=True)

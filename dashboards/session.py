@@ -17,6 +17,7 @@ import os
 import streamlit as st
 
 import dashboards.texts  # noqa: F401  (registers the wall's strings)
+from dashboards.formatting import md_text
 from witness.config import Settings
 from witness.i18n import current_locale, register, t
 from witness.store import Store, logins
@@ -106,7 +107,7 @@ def sign_in() -> Account | None:
             st.error(t("wall.login.unverified"))
             st.stop()
         if get_account(store().engine, name) is None:
-            st.error(t("wall.login.no_account", name=name))
+            st.error(t("wall.login.no_account", name=md_text(name)))
             st.stop()
         st.session_state[_USER] = name
         return account()

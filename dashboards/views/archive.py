@@ -40,7 +40,7 @@ pid = st.selectbox(t("wall.project.choose"), list(by_id), key="archive_project")
 project = by_id[pid]
 opened_ids = store.opened_projects()
 opened = pid in opened_ids
-st.markdown(f"### {pid} {project.name or ''}")
+st.markdown(f"### {formatting.md_text(pid)} {formatting.md_text(project.name or '')}")
 st.caption(t("wall.stage", stage=formatting.stage(project.stage)))
 
 st.subheader(t("wall.archive.verify"))
@@ -208,9 +208,11 @@ def player() -> None:
                         t(
                             "wall.decision_log",
                             at=formatting.fmt_ts(formatting.parse_ts(d.get("at"))),
-                            actor=d.get("actor", ""),
+                            actor=formatting.md_text(d.get("actor", "")),
                             action=t(f"status.{d.get('status_after', 'open')}"),
-                            reason=f" — {d['reason']}" if d.get("reason") and not v.sealed else "",
+                            reason=f" — {formatting.md_text(d['reason'])}"
+                            if d.get("reason") and not v.sealed
+                            else "",
                         )
                     )
 

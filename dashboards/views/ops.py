@@ -209,7 +209,8 @@ def repair() -> None:
         key="ops_fix_pick",
     )
     d, view = by_id[chosen], views[chosen]
-    st.caption(t("wall.ops.fix_reason", error=view.error or t("wall.ops.dead_sealed")))
+    error = formatting.md_text(view.error) if view.error else t("wall.ops.dead_sealed")
+    st.caption(t("wall.ops.fix_reason", error=error))
     raw = view.raw
     if raw is None:
         st.info(t("wall.ops.fix_hidden"))
@@ -221,9 +222,10 @@ def repair() -> None:
     try:
         event = parse_event(fixed.strip(), line=1)
     except ContractError as exc:
-        st.error(t("wall.ops.fix_invalid", error=exc.describe()))
+        st.error(t("wall.ops.fix_invalid", error=formatting.md_text(exc.describe())))
         return
-    st.success(t("wall.ops.fix_valid", type=event.type, event_id=event.event_id))
+    ids = {"type": formatting.md_text(event.type), "event_id": formatting.md_text(event.event_id)}
+    st.success(t("wall.ops.fix_valid", **ids))
     st.download_button(
         t("wall.ops.fix_download"),
         (event.to_json() + "\n").encode("utf-8"),

@@ -25,7 +25,7 @@ flash()
 ids = session.visible_project_ids(acc)
 asked = st.query_params.get("project")
 if asked and asked not in ids:
-    st.error(t("wall.project_denied", project=asked))
+    st.error(t("wall.project_denied", project=formatting.md_text(asked)))  # from the URL
     st.stop()
 if not ids:
     st.info(t("wall.no_projects"))
@@ -39,7 +39,7 @@ opened_ids = store.opened_projects()
 opened = pid in opened_ids
 loc = session.locale()
 
-st.markdown(f"### {pid} {project.name or ''}")
+st.markdown(f"### {formatting.md_text(pid)} {formatting.md_text(project.name or '')}")
 sealed_note = "" if opened else f" · 🔒 {t('wall.sealed_project')}"
 st.caption(t("wall.stage", stage=formatting.stage(project.stage)) + sealed_note)
 
@@ -158,8 +158,8 @@ with tabs[3]:
                 st.markdown(
                     t(
                         "wall.doc.pair",
-                        a=f"{f.get('bidder_a')} {f.get('doc_a', '')}",
-                        b=f"{f.get('bidder_b')} {f.get('doc_b', '')}",
+                        a=formatting.md_text(f"{f.get('bidder_a')} {f.get('doc_a', '')}"),
+                        b=formatting.md_text(f"{f.get('bidder_b')} {f.get('doc_b', '')}"),
                         sim=f.get("similarity"),
                     )
                 )
@@ -231,7 +231,7 @@ with tabs[5]:
             )
         for v in views:
             if v.rule.startswith("PRICE"):
-                st.markdown(f"**{v.rule}** {v.title}")
+                st.markdown(f"**{v.rule}** {formatting.md_text(v.title)}")
                 formatting.show_evidence(v, people)
 
 with tabs[6]:

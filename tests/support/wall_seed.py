@@ -190,6 +190,14 @@ def seed(store, *, users: bool = True) -> dict[str, str]:
 
 
 DATA_URL = re.compile(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+")
+#: A Markdown escape of an ASCII punctuation mark, however many backslashes carry it.
+MARKDOWN_ESCAPE = re.compile(r"\\+([!-/:-@\[-`{-~])")
+
+
+def as_read(markdown: str) -> str:
+    """A Markdown label or body as a person reads it: escaped punctuation as itself, and
+    no invisible word joiners (they keep URLs from being linked)."""
+    return MARKDOWN_ESCAPE.sub(r"\1", markdown).replace("\u2060", "")
 
 
 def text_of(at: AppTest) -> str:
@@ -206,7 +214,10 @@ def text_of(at: AppTest) -> str:
     walk(at._tree)
     out += [df.value.to_string() for df in at.dataframe]
     # Thumbnails travel as data URLs; their base64 is picture, not text a person reads.
-    return DATA_URL.sub("data:image", "\n".join(out))
+    text = DATA_URL.sub("data:image", "\n".join(out))
+    # Markdown shows '\.' as '.' (and the proto text doubles the backslash): read what a
+    # person reads, or a canary written with an escaped '-' or '.' would go unseen.
+    return as_read(text)
 
 
 def login(user: str, password: str = PASSWORD) -> AppTest:

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from detectors.offline import run_detectors
 from tests.support.wall_seed import (
     APP,
+    as_read,
     bid_price,
     bidder_name,
     login,
@@ -63,8 +64,8 @@ def test_sealed_project_shows_no_bidder_name_count_or_price(wall_url):
     url, ids = wall_url
     at = login("li")
     text = text_of(at)
-    sealed = [e for e in at.expander if "[P2]" in e.label]
-    assert len(sealed) == 1 and "sealed" in sealed[0].label
+    sealed = [e for e in at.expander if "[P2]" in as_read(e.label)]
+    assert len(sealed) == 1 and "sealed" in as_read(sealed[0].label)
     p2_names = [bidder_name("P2", b) for b in "ABC"]
     p2_prices = [str(int(bid_price("P2", b))) for b in "ABC"]
     p2_prices += [f"{bid_price('P2', b):,.2f}" for b in "ABC"]
@@ -265,7 +266,7 @@ def test_single_sign_on_maps_to_a_wall_account(wall_url):
     }
     stranger.user = {"is_logged_in": True, "email": "eve@example.com", "email_verified": True}
     stranger.run()
-    assert [e.value for e in stranger.error] == [
+    assert [as_read(e.value) for e in stranger.error] == [
         "eve@example.com has no wall account; ask an admin"
     ]
     assert "Live alerts" not in text_of(stranger)

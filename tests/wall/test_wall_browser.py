@@ -88,6 +88,7 @@ def test_wall_in_a_real_browser(wall_server, browser):
     wait_for(browser, "//*[contains(text(), '已记录')]")
     decisions = store.decisions(alert.alert_id)
     assert [(d.action, d.actor) for d in decisions] == [("acknowledge", "li")]
+    _hostile_author_is_text(browser, store)
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "wall_browser.png"
     browser.execute_script(
@@ -97,6 +98,67 @@ def test_wall_in_a_real_browser(wall_server, browser):
     browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
     assert arrived_s < 15  # the feed refreshes every 2 s
+
+
+def _hostile_author_is_text(browser, store) -> None:
+    """A bid document's author field is the bidder's to write. Written as Markdown, the
+    card made the officer's browser fetch an image from the bidder's server and showed a
+    link of the bidder's choosing; now it is text, and nothing is fetched."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from selenium.webdriver.common.by import By
+
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            hits.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    outside = f"http://127.0.0.1:{server.server_address[1]}"
+    author = f"![章]({outside}/seen.png) [点此核对]({outside}/phish)"
+    hostile = make_alert(
+        "DOC-META",
+        "P1",
+        identity={"author": "hostile"},
+        subjects=["P1-A", "P1-C"],
+        evidence={
+            "bidders": ["P1-A", "P1-C"],
+            "shared": [{"field": "author", "value": author, "documents": {"P1-A": "d1"}}],
+        },
+        event_ids=[],
+        first_seen=store.events("P1")[-1].ts,
+    )
+    store.write(alerts=[hostile])
+    try:
+        title = rule("DOC-META").title_zh
+        for _attempt in range(3):  # the feed redraws every 2 s; open the card again if lost
+            summary = wait_for(browser, f"//summary[contains(., '{title}')]", timeout=20)
+            details = summary.find_element(By.XPATH, "./ancestor::details[1]")
+            if details.get_attribute("open") is None:
+                summary.click()
+            try:
+                wait_for(details, ".//*[contains(text(), '点此核对')]", timeout=5)
+                break
+            except Exception:
+                continue
+        time.sleep(2)  # time for any image the page would load
+        planted = browser.find_elements(
+            By.XPATH, f"//img[contains(@src, '{outside}')] | //a[contains(@href, '{outside}')]"
+        )
+        shown = [p.get_attribute("outerHTML")[:200] for p in planted]
+        assert planted == [] and hits == [], (shown, hits)
+        text = browser.find_element(By.TAG_NAME, "body").text.replace("\u2060", "")
+        assert f"![章]({outside}/seen.png) [点此核对]({outside}/phish)" in text
+    finally:
+        server.shutdown()
 
 
 # ---------------------------------------------------------------- an officer's day

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dashboards import queries
-from tests.support.wall_seed import login, seed, text_of
+from tests.support.wall_seed import as_read, login, seed, text_of
 from witness.alerts import make_alert
 from witness.store import Store
 from witness.store.models import ConsumerLag
@@ -92,7 +92,7 @@ def test_ops_page_speaks_chinese_and_repairs_a_dead_letter(wall_url):
     at.text_area(key=f"ops_fix_line_{dead[1]}").input(
         area.value.replace('"sideways"', '"offline"')
     ).run()
-    assert any("符合事件格式：camera.status" in s.value for s in at.success)
+    assert any("符合事件格式：camera.status" in as_read(s.value) for s in at.success)
     assert any("witness ingest fixed-" in c.value for c in at.code)
     at.selectbox(key="ops_fix_pick").select(dead[2]).run()
     assert any("原始内容不在此显示" in i.value for i in at.info)
