@@ -186,3 +186,31 @@ def test_a_rebuilt_chain_over_a_non_event_is_named_before_import(ctx_bundle, tmp
     assert (p.seq, p.ref) == (forged["seq"], forged["ref"])
     with pytest.raises(archive.ArchiveError):
         archive.import_bundle(Store(f"sqlite:///{tmp_path}/a.db").engine, out)
+
+
+def test_a_live_store_keeps_its_room_and_registry_chains_to_itself(
+    ctx_bundle, tmp_path, monkeypatch, capsys
+):
+    """Into a store a recorder runs on, another store's stretches of room/R1 would sit
+    among its own live frames (gaps, foreign links): the project comes in, its context
+    does not, and the import says so and where to replay instead."""
+    from tests.archive.conftest import frame_event
+    from witness.store import health
+
+    path, _ = ctx_bundle
+    url = f"sqlite:///{tmp_path}/live.db"
+    live = Store(url)
+    live.write([frame_event().model_copy(update={"event_id": "live-frame"})])
+    health.report(live.engine, "recorder", "ok")
+    before = live.ledger("room/R1")
+    live.close()
+    monkeypatch.setenv("WITNESS_DATABASE_URL", url)
+    monkeypatch.setenv("WITNESS_LOCALE", "en")
+    assert main(["archive", "import", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "0 records of room and registry chains" in out
+    assert "a recorder has reported in this store" in out and "witness archive replay" in out
+    after = Store(url)
+    assert after.ledger("room/R1") == before and after.ledger("registry/C") == []
+    assert after.verify_chain("room/R1") is None and after.ledger("P1")
+    after.close()

@@ -39,12 +39,14 @@ from witness.archive.verify import verify_bundle
 from witness.i18n import register, t
 from witness.store.models import (
     AlertRow,
+    ConsumerLag,
     Decision,
     EventRow,
     LatestFrame,
     LedgerEntry,
     Project,
     RoomRow,
+    ServiceHealth,
     to_utc,
     utcnow,
 )
@@ -76,8 +78,10 @@ class ImportResult:
     frames: int
     renumbered_decisions: int = 0
     documents: int = 0
-    #: Records of room and registry chains restored beside the project's own.
+    #: Records of room and registry chains restored beside the project's own ...
     context: int = 0
+    #: ... none when the store is a live one (a recorder reported there).
+    context_skipped: bool = False
 
 
 def import_bundle(engine: Engine, path: str | Path) -> ImportResult:
@@ -171,7 +175,11 @@ def import_bundle(engine: Engine, path: str | Path) -> ImportResult:
             row.thumbnail, row.thumbnail_ts = thumb, parse_iso(f.get("thumbnail_ts"))
             s.add(row)
         documents = restore_documents(s, parts)
-        context = _restore_context(s, context_segments(parts.get(CONTEXT, b"")))
+        # A store a recorder runs on keeps appending to its room and registry chains:
+        # another store's stretches among them would leave gaps and foreign links there.
+        live = _recorder_ran(s)
+        segments = {} if live else context_segments(parts.get(CONTEXT, b""))
+        context = _restore_context(s, segments)
         s.flush()
         if engine.dialect.name == "postgresql":
             # explicit ids do not advance PostgreSQL sequences; keep later inserts safe
@@ -193,6 +201,15 @@ def import_bundle(engine: Engine, path: str | Path) -> ImportResult:
         renumbered_decisions=renumbered,
         documents=documents,
         context=context,
+        context_skipped=live,
+    )
+
+
+def _recorder_ran(s: Any) -> bool:
+    """Has a recorder or a worker reported in this store: is it a live one?"""
+    return any(
+        s.execute(select(column).limit(1)).first() is not None
+        for column in (ServiceHealth.service, ConsumerLag.group_id)
     )
 
 

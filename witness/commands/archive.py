@@ -53,6 +53,14 @@ register(
             "imported project {project}: {records} chained records, {events} events, {alerts} alerts, {decisions} decisions, {frames} frames, "
             "and {context} records of room and registry chains (what a replay needs). Replay with: witness replay --project {project}",
         ),
+        "archive.context_skipped": (
+            "注意：本库有记录器运行记录，是在线库：归档包中的房间画面与登记信息链片段未导入（以免与在线链混合），"
+            "在此库中重放 {project} 将缺少它们；请用 witness archive replay 归档包 从包内重放。",
+            "note: a recorder has reported in this store, so it is a live one: the bundle's "
+            "stretches of room and registry chains were not imported (they would mix with the "
+            "live chains), and a replay of {project} here lacks them; replay from the bundle "
+            "with witness archive replay BUNDLE.",
+        ),
         "archive.renumbered": (
             "注意：{n} 条处理记录的编号在目标库已被占用，已重新编号（链上记录保持原样）。",
             "note: {n} decision id(s) were taken in the target store and were renumbered (the chained records are unchanged).",
@@ -367,6 +375,8 @@ def run(args: argparse.Namespace) -> int:
                     context=res.context,
                 )
             )
+            if res.context_skipped:
+                print(t("archive.context_skipped", project=res.project_id))
             if res.renumbered_decisions:
                 print(t("archive.renumbered", n=res.renumbered_decisions))
             return 0
