@@ -80,6 +80,24 @@ def test_record_offline_from_a_bundle(db, tmp_path, capsys):
     assert "的归档包，不是 OTHER" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("name", "flag", "head"),
+    [
+        ("r.html", [], b"<!DOCTYPE html"),  # wrote PDF bytes into r.html
+        ("R.HTM", [], b"<!DOCTYPE html"),
+        ("r.pdf", [], b"%PDF-"),
+        ("r.record", [], b"%PDF-"),
+        ("r.html", ["--format", "pdf"], b"%PDF-"),  # said outright, it wins
+    ],
+)
+def test_without_format_the_output_name_decides(db, tmp_path, name, flag, head):
+    bundle = tmp_path / "b.zip"
+    archive.export_bundle(db.engine, PID, bundle)
+    out = tmp_path / name
+    assert main(["record", PID, "--bundle", str(bundle), *flag, "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(head)
+
+
 def test_a_damaged_bundle_is_refused_with_the_reason(tmp_path, capsys):
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"not a zip")

@@ -74,7 +74,10 @@ register(
             "输出文件（默认按项目、链位置和格式命名，写在当前目录）",
             "output file (default: named by project, chain position and format, in this folder)",
         ),
-        "help.record.format": ("pdf（默认）| html", "pdf (default) | html"),
+        "help.record.format": (
+            "pdf | html（默认按 --out 的扩展名，.html/.htm 为 html，否则 pdf）",
+            "pdf | html (default: from --out's extension, .html/.htm is html, else pdf)",
+        ),
         "help.record.events": (
             "离线：依据事件文件生成（像 witness replay 一样重新运行检测器；不写入哈希链）",
             "offline: from an events file (detectors re-run like witness replay; not chained)",
@@ -125,7 +128,7 @@ register(
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("project", metavar="PROJECT", help=t("help.record.project"))
     p.add_argument("--out", help=t("help.record.out"))
-    p.add_argument("--format", choices=("pdf", "html"), default="pdf", help=t("help.record.format"))
+    p.add_argument("--format", choices=("pdf", "html"), help=t("help.record.format"))
     src = p.add_mutually_exclusive_group()
     src.add_argument("--events", metavar="FILE.jsonl", help=t("help.record.events"))
     src.add_argument("--bundle", metavar="FILE.zip", help=t("help.record.bundle"))
@@ -198,6 +201,11 @@ def _mentions(line, project: str) -> bool:
     return not isinstance(obj, dict) or obj.get("project_id") in (project, None)
 
 
+def format_of(out: str | None) -> str:
+    """html for an .html/.htm output file, else pdf (the default of a record)."""
+    return "html" if out and out.lower().endswith((".html", ".htm")) else "pdf"
+
+
 def run(args: argparse.Namespace) -> int:
     from detectors.video import offline_seconds
     from witness.commands.common import existing_store, load_settings
@@ -207,6 +215,8 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     locale = settings.locale
     gap = offline_seconds(settings.thresholds)
+    # `--out r.html` wrote PDF bytes into r.html: without --format, the name decides.
+    args.format = args.format or format_of(args.out)
     try:
         if args.events or args.bundle:
             if args.events:
