@@ -133,8 +133,8 @@ register(
 register(
     {
         "help.screen.file": (
-            "投标数据表：带表头行的 CSV，每行一条报价",
-            "bid table, CSV with a header row, one row per bid",
+            "投标数据表：带表头行的 CSV 或 Excel 工作簿（.xlsx），每行一条报价",
+            "bid table, a CSV or an Excel workbook (.xlsx) with a header row, one row per bid",
         ),
         "help.screen.tender": ("标段（包）编号所在列", "column with the tender / lot id"),
         "help.screen.price": (
@@ -174,7 +174,10 @@ register(
             "投标截止日期所在列（PROC-SHORT）",
             "bid deadline date (PROC-SHORT)",
         ),
-        "help.screen.out": ("要写出的逐标段 CSV", "per-tender CSV to write"),
+        "help.screen.out": (
+            "要写出的逐标段表（CSV；以 .xlsx 结尾则写 Excel 工作簿）",
+            "per-tender table to write (CSV; a name ending in .xlsx gets a workbook)",
+        ),
         "help.screen.groups": (
             "另写出投标人团伙（陪标/轮流中标）CSV",
             "also write the bidder-group (co-bidding/rotation) CSV",

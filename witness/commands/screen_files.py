@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from witness import csv_text
+from witness import csv_text, xlsx_table
 from witness.errors import WitnessError
 from witness.i18n import register, t
 from witness.progress import progress_bar
@@ -30,6 +30,11 @@ register(
             "not UTF-8: read as {encoding} (GBK)",
         ),
         "screen.delimiter": ("单元格以 {delimiter} 分隔", "cells separated by {delimiter}"),
+        "screen.sheet": ("读取工作表 {sheet!r}", "reading sheet {sheet!r}"),
+        "screen.old_xls": (
+            "{file} 是旧版 Excel（.xls）或加密文件：请另存为 .xlsx 或 CSV",
+            "{file} is an old Excel (.xls) or encrypted file: save it as .xlsx or CSV",
+        ),
     }
 )
 
@@ -64,9 +69,22 @@ COLUMN_OPTIONS = {
 
 
 def read_table(path: Path, columns, *, progress: bool):
-    """Read the CSV into a `BidTable`; raises ColumnError for a named column not in the file."""
+    """Read the CSV or workbook into a `BidTable`; raises ColumnError for a named column
+    not in the file."""
     from detectors.screening.table import build_table
 
+    kind = xlsx_table.kind_of(path)
+    if kind == "xls":
+        raise TableError(t("screen.old_xls", file=path.name))
+    if kind == "xlsx":
+        wanted = columns.tender.strip() if columns.tender else None
+        sheet, names, cells = xlsx_table.sheet_rows(path, wanted)
+        if not any(n.strip() for n in names):
+            raise TableError(t("screen.no_header", file=path.name))
+        say("screen.sheet", sheet=sheet)
+        return build_table(
+            _progress(cells, path, progress), _resolve_columns(columns, names, path.name)
+        )
     encoding = csv_text.file_encoding(path)
     with path.open(newline="", encoding=encoding, errors="replace") as fh:
         dialect = csv_text.dialect(fh.read(1 << 16))
@@ -80,13 +98,16 @@ def read_table(path: Path, columns, *, progress: bool):
         if not any(n.strip() for n in names):
             raise TableError(t("screen.no_header", file=path.name))
         columns = _resolve_columns(columns, names, path.name)
-        rows = progress_bar(
-            reader,
-            desc=t("screen.progress.reading", file=path.name),
-            unit=t("screen.progress.rows"),
-            enabled=progress,
-        )
-        return build_table(rows, columns)
+        return build_table(_progress(reader, path, progress), columns)
+
+
+def _progress(rows, path: Path, enabled: bool):
+    return progress_bar(
+        rows,
+        desc=t("screen.progress.reading", file=path.name),
+        unit=t("screen.progress.rows"),
+        enabled=enabled,
+    )
 
 
 def _resolve_columns(columns, names: Sequence[str], file: str):
@@ -131,8 +152,12 @@ def check_out(path: str | Path) -> None:
 
 def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict]) -> None:
     """UTF-8 with a BOM: Excel and WPS on Chinese Windows read a CSV without one as GBK
-    and garble every Chinese tender id and firm name; csv and pandas readers drop it."""
+    and garble every Chinese tender id and firm name; csv and pandas readers drop it.
+    A name ending in .xlsx gets a workbook instead (CSV text there Excel refuses to open)."""
     check_out(path)
+    if str(path).lower().endswith(".xlsx"):
+        xlsx_table.write_sheet(path, columns, rows)
+        return
     tmp = Path(f"{path}.tmp-{os.getpid()}")
     with tmp.open("w", newline="", encoding="utf-8-sig") as fh:
         w = csv.writer(fh)

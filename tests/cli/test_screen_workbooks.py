@@ -1,0 +1,92 @@
+"""`witness screen` on Excel workbooks, as centres keep their tender history.
+
+It read an .xlsx as a GBK CSV ('现有列：PK…docProps/app.xml'), and `--out result.xlsx` wrote
+CSV text that Excel refuses to open. The real Tsuchiura auctions, saved as a workbook with
+numbers as numbers, must screen exactly as their CSV does.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import openpyxl
+import pytest
+
+from tests.detectors.test_screen_tsuchiura import CSV, need_data
+from witness.cli import main
+
+COLUMNS = ["pid", "bidder_id", "bid", "winner", "reserveprice"]
+OPTIONS = ["--tender", "pid", "--bidder", "bidder_id", "--price", "bid", "--winner", "winner"]
+
+
+def _typed(cell: str):
+    """A cell as Excel keeps it: a number where the text is one."""
+    for kind in (int, float):
+        try:
+            return kind(cell)
+        except ValueError:
+            pass
+    return cell or None
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory):
+    need_data()
+    d = tmp_path_factory.mktemp("workbooks")
+    with CSV.open(newline="", encoding="utf-8") as fh:
+        rows = [[r[c] for c in COLUMNS] for r in csv.DictReader(fh)]
+    as_csv = d / "auctions.csv"
+    with as_csv.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([COLUMNS, *rows])
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["土浦市入札結果（抜粋）"])  # a notes sheet first, as offices keep one
+    ws = book.create_sheet("入札")
+    ws.append(COLUMNS)
+    for r in rows:
+        ws.append([_typed(c) for c in r])
+    as_xlsx = d / "auctions.xlsx"
+    book.save(as_xlsx)
+    return d, as_csv, as_xlsx
+
+
+def _screen(source, out, capsys) -> str:
+    assert main(["screen", str(source), *OPTIONS, "--out", str(out), "--no-progress"]) == 0
+    return capsys.readouterr().err
+
+
+def test_a_workbook_screens_exactly_as_its_csv(tables, capsys):
+    d, as_csv, as_xlsx = tables
+    _screen(as_csv, d / "from_csv.csv", capsys)
+    said = _screen(as_xlsx, d / "from_xlsx.csv", capsys)
+    assert "读取工作表 '入札'" in said  # the sheet whose header has the --tender column
+    assert (d / "from_xlsx.csv").read_bytes() == (d / "from_csv.csv").read_bytes()
+
+
+def test_an_xlsx_out_is_a_workbook_with_the_csvs_rows(tables, capsys):
+    d, as_csv, _ = tables
+    _screen(as_csv, d / "t.csv", capsys)
+    _screen(as_csv, d / "t.xlsx", capsys)
+    with (d / "t.csv").open(newline="", encoding="utf-8-sig") as fh:
+        expected = list(csv.reader(fh))
+    sheet = openpyxl.load_workbook(d / "t.xlsx", read_only=True).worksheets[0]
+    got = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert got[0] == expected[0] and len(got) == len(expected)
+    n_bids = expected[0].index("n_bids")
+    assert all(isinstance(r[n_bids], int) for r in got[1:])  # numbers stay numbers
+    for want, have in zip(expected[1:], got[1:], strict=True):
+        assert have[0] == want[0]  # the tender id, as text
+        assert [float(w) if w else None for w in want[2:9]] == [
+            pytest.approx(h, rel=1e-5) if h is not None else None for h in have[2:9]
+        ]
+
+
+def test_an_old_xls_is_named_and_not_read(tmp_path, capsys):
+    old = tmp_path / "历史.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
+    code = main(
+        ["screen", str(old), "--tender", "t", "--price", "p", "--out", str(tmp_path / "o.csv")]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "历史.xls 是旧版 Excel（.xls）或加密文件：请另存为 .xlsx 或 CSV" in err
+    assert "Traceback" not in err
