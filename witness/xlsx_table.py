@@ -82,14 +82,26 @@ def sheet_rows(
 
 
 def write_sheet(path: str | Path, columns: Sequence[str], rows: Iterable[dict]) -> None:
-    """The rows as one sheet; numbers stay numbers. Written beside, then moved in place."""
+    """The rows as one sheet; numbers stay numbers. Written beside, then moved in place.
+
+    openpyxl makes a string that starts with '=' a formula: a tender or bidder id written
+    '=HYPERLINK(…)' would run in Excel. Such a string is written as text."""
     import openpyxl
+    from openpyxl.cell import WriteOnlyCell
 
     book = openpyxl.Workbook(write_only=True)
     ws = book.create_sheet()
-    ws.append(list(columns))
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("="):
+            text = WriteOnlyCell(ws, value=value)
+            text.data_type = "s"
+            return text
+        return value
+
+    ws.append([cell(c) for c in columns])
     for r in rows:
-        ws.append([r[c] for c in columns])
+        ws.append([cell(r[c]) for c in columns])
     tmp = Path(f"{path}.tmp-{os.getpid()}")
     book.save(tmp)
     tmp.replace(path)

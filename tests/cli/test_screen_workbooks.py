@@ -90,3 +90,35 @@ def test_an_old_xls_is_named_and_not_read(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "历史.xls 是旧版 Excel（.xls）或加密文件：请另存为 .xlsx 或 CSV" in err
     assert "Traceback" not in err
+
+
+def test_an_id_written_as_a_formula_stays_text_in_the_workbook(tmp_path, capsys):
+    """openpyxl writes a string starting with '=' as a formula, which Excel would run."""
+    table = tmp_path / "bids.csv"
+    rows = [
+        "tender,bidder,price",
+        *(
+            f'"=HYPERLINK(""http://x"")",{b},{p}'
+            for b, p in zip("ABC", (100, 101, 103), strict=True)
+        ),
+    ]
+    table.write_text("\n".join(rows) + "\n", "utf-8")
+    out = tmp_path / "t.xlsx"
+    assert (
+        main(
+            [
+                "screen",
+                str(table),
+                "--tender",
+                "tender",
+                "--price",
+                "price",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    cell = openpyxl.load_workbook(out).worksheets[0]["A2"]
+    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://x")', "s")
