@@ -104,21 +104,7 @@ def test_an_id_written_as_a_formula_stays_text_in_the_workbook(tmp_path, capsys)
     ]
     table.write_text("\n".join(rows) + "\n", "utf-8")
     out = tmp_path / "t.xlsx"
-    assert (
-        main(
-            [
-                "screen",
-                str(table),
-                "--tender",
-                "tender",
-                "--price",
-                "price",
-                "--out",
-                str(out),
-                "--no-progress",
-            ]
-        )
-        == 0
-    )
+    columns = ["--tender", "tender", "--price", "price", "--no-progress"]
+    assert main(["screen", str(table), *columns, "--out", str(out)]) == 0
     cell = openpyxl.load_workbook(out).worksheets[0]["A2"]
     assert (cell.value, cell.data_type) == ('=HYPERLINK("http://x")', "s")
