@@ -269,7 +269,7 @@ def _restore_context(s: Any, segments: dict[str, list[Record]]) -> int:
         rows = [event_row(r, chain) for r in new if r.kind == "event"]
         _refuse_held_events(s, [e["event_id"] for e in rows])  # under another seq: not ours
         if rows:
-            s.execute(insert(EventRow), [{**e, "ts": parse_iso(e["ts"])} for e in rows])
+            s.execute(insert(EventRow), rows)
         added += len(new)
     return added
 

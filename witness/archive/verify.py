@@ -126,10 +126,10 @@ def verify_parts(parts: dict[str, bytes], pre: Sequence[Problem] = ()) -> Report
         report.problems.append(Problem("part_extra", {"part": name}))
 
     # the chain itself, named through the index where records are gone
+    index_rows, index_unreadable = read_rows(parts, INDEX)  # read once: names and checks
     index: dict[int, tuple[str, str]] = {}
-    for line in part_lines(parts.get(INDEX, b"")):
+    for _, d in index_rows:
         try:
-            d = json.loads(line)
             index[int(d["seq"])] = (str(d["kind"]), str(d["ref"]))
         except (ValueError, KeyError, TypeError, OverflowError):
             continue
@@ -149,7 +149,7 @@ def verify_parts(parts: dict[str, bytes], pre: Sequence[Problem] = ()) -> Report
         report.problems.insert(len(pre), chain_fault)
     report.problems.extend(verify_context(parts, manifest))
     if chain_fault is None and not unreadable:
-        report.problems.extend(_index_mismatch(parts, records))
+        report.problems.extend(_index_mismatch(index_rows, index_unreadable, records))
         report.problems.extend(
             _cross_check(
                 parts, records, manifest["project_id"], manifest.get("counts", {}), opened=True
@@ -160,11 +160,12 @@ def verify_parts(parts: dict[str, bytes], pre: Sequence[Problem] = ()) -> Report
     return report
 
 
-def _index_mismatch(parts: dict[str, bytes], records: Sequence[Record]) -> list[Problem]:
+def _index_mismatch(
+    rows: list[tuple[int, dict[str, Any]]], unreadable: list[Problem], records: Sequence[Record]
+) -> list[Problem]:
     """With the chain intact, the index is exactly seq, kind, ref and hash of each record."""
-    rows, problems = read_rows(parts, INDEX)
-    if problems:
-        return problems[:1]
+    if unreadable:
+        return unreadable[:1]
     for n, r in enumerate(records):
         want = {"seq": r.seq, "kind": r.kind, "ref": r.ref, "hash": r.hash}
         if n >= len(rows) or not same_json(rows[n][1], want):
