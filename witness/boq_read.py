@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from witness import csv_text
+from witness import csv_text, xlsx_table
 from witness.amounts import AmountError, parse_amount
 from witness.errors import WitnessError, os_reason
 from witness.i18n import register, t
@@ -57,7 +57,6 @@ SOFTWARE_LABELS = {
 HEADER_SCAN_ROWS = 40
 MAX_PROBLEMS = 20
 MAX_FILE_BYTES = 100 * 1024 * 1024
-_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BRACKETS = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 
 register(
@@ -409,9 +408,9 @@ def read_file(path: str | Path, columns: dict[str, str] | None = None) -> ReadBi
         data = p.read_bytes()
     except OSError as exc:
         raise BoqReadError([os_reason(exc)]) from None
-    if data.startswith(_OLE):
+    if data.startswith(xlsx_table.OLE):
         raise BoqReadError([t("boq_read.old_xls")])
-    kind = "xlsx" if data.startswith(b"PK\x03\x04") else "csv"
+    kind = "xlsx" if data.startswith(xlsx_table.ZIP) else "csv"
     try:
         sheets = _xlsx_sheets(data) if kind == "xlsx" else _csv_sheet(data, p.name)
         bill = read_rows(sheets, columns)
