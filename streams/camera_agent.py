@@ -25,14 +25,27 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from streams.camera_config import (  # re-exported: the agent's callers name them here
+    AgentOptions,
+    CameraSpec,
+    check_unique,
+)
 from streams.frame_analysis import FrameAnalyzer
+from witness import i18n
 from witness.events import GLOBAL_PROJECT, Event, derived_id, make_event
+
+i18n.register(
+    {
+        "camera.cannot_decode": (
+            "无法解码：不是视频文件，或本机缺少它的解码器",
+            "cannot decode it: not a video, or no decoder for it here",
+        ),
+    }
+)
 
 log = logging.getLogger("witness.camera")
 
 SOURCE_NAME = "witness-camera"
-#: Open/read timeout of network streams.
-STREAM_TIMEOUT_MS = 10_000
 
 
 class Sink(Protocol):
@@ -84,84 +97,6 @@ class LockedSink:
             self.inner.close()
 
 
-@dataclass(frozen=True)
-class CameraSpec:
-    """One camera: which room, which id, where its pictures come from."""
-
-    room_id: str
-    camera_id: str
-    source: str
-
-    @classmethod
-    def parse(cls, text: str) -> CameraSpec:
-        """`ROOM:CAMERA:SOURCE`; the source may itself contain colons (rtsp://...)."""
-        parts = text.split(":", 2)
-        if len(parts) != 3 or not all(p.strip() for p in parts):
-            raise ValueError(f"camera {text!r}: expected ROOM:CAMERA:SOURCE")
-        return cls(parts[0].strip(), parts[1].strip(), parts[2].strip())
-
-    @property
-    def is_device(self) -> bool:
-        return self.source.isdigit()
-
-    @property
-    def is_file(self) -> bool:
-        return not self.is_device and "://" not in self.source
-
-    def open(self) -> cv2.VideoCapture:
-        if self.is_device:
-            return cv2.VideoCapture(int(self.source))
-        if self.is_file:
-            return cv2.VideoCapture(self.source)
-        # A network stream that stalls must fail within seconds, not block for ever.
-        timeouts = [
-            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
-            STREAM_TIMEOUT_MS,
-            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
-            STREAM_TIMEOUT_MS,
-        ]
-        return cv2.VideoCapture(self.source, cv2.CAP_ANY, timeouts)
-
-
-def load_cameras(path: str | Path) -> list[CameraSpec]:
-    """Cameras from a TOML file: `[[camera]]` tables with room, camera and source."""
-    import tomllib
-
-    from witness import csv_text
-
-    data = tomllib.loads(csv_text.decode(Path(path).read_bytes()))  # a BOM or GBK, as saved
-    specs = []
-    for i, item in enumerate(data.get("camera", []), 1):
-        try:
-            specs.append(CameraSpec(str(item["room"]), str(item["camera"]), str(item["source"])))
-        except KeyError as exc:
-            raise ValueError(f"{path}: camera #{i} has no {exc.args[0]!r}") from None
-    if not specs:
-        raise ValueError(f"{path}: no [[camera]] tables (room, camera, source)")
-    return specs
-
-
-@dataclass
-class AgentOptions:
-    fps: float = 1.0
-    #: Seconds between `camera.status` heartbeats (on the source's clock).
-    heartbeat_s: float = 10.0
-    #: Start time of file sources; None means the wall clock when the file is opened.
-    start: datetime | None = None
-    #: Replay files forever (demo); time keeps running across loops.
-    loop: bool = False
-    #: Reopen delays for dropped live sources.
-    backoff_initial_s: float = 1.0
-    backoff_max_s: float = 30.0
-    #: Stop a camera after this many sampled frames (tests, benches); None = no limit.
-    max_frames: int | None = None
-    #: Pace file sources at real time (demo) instead of as fast as they decode.
-    realtime: bool = False
-    #: With `realtime`: play files this many times faster than real time (an accelerated
-    #: demo day); stamps still follow the file's own clock.
-    speed: float = 1.0
-
-
 def _now() -> datetime:
     return datetime.now(UTC).astimezone()
 
@@ -202,6 +137,8 @@ class CameraWorker:
     frames_sent: int = 0
     statuses_sent: int = 0
     result: int | None = None
+    #: Why a file camera stopped without its video, in the user's language (the summary)
+    problem: str | None = None
     #: monotonic time of the last frame read from a live source (for the watchdog)
     last_frame_mono: float | None = None
     _last_status_ts: datetime | None = None
@@ -263,8 +200,10 @@ class CameraWorker:
 
     def _run_file(self, analyzer: FrameAnalyzer) -> int:
         """Sample a file on its own clock: ts = start + position in the video."""
-        if not Path(self.spec.source).is_file():
-            log.error("camera %s: no such file %s", self.spec.camera_id, self.spec.source)
+        path = Path(self.spec.source)
+        if not path.is_file():
+            log.error("camera %s: %s is no file", self.spec.camera_id, self.spec.source)
+            self.problem = i18n.t("error.is_dir" if path.is_dir() else "error.no_file")
             self._emit_status(self.options.start or _now(), "offline", force=True)
             return 1
         start = self.options.start or _now()
@@ -275,6 +214,7 @@ class CameraWorker:
             cap = self.spec.open()
             if not cap.isOpened():
                 log.error("camera %s: cannot decode %s", self.spec.camera_id, self.spec.source)
+                self.problem = i18n.t("camera.cannot_decode")
                 self._emit_status(start + timedelta(seconds=offset), "offline", force=True)
                 return 1
             native = cap.get(cv2.CAP_PROP_FPS) or 0.0
@@ -371,9 +311,7 @@ def run_agent(
     """Run every camera in its own thread until all finish (or `stop` is set)."""
     options = options or AgentOptions()
     stop = stop or threading.Event()
-    ids = [(s.room_id, s.camera_id) for s in specs]
-    if len(set(ids)) != len(ids):
-        raise ValueError("each ROOM:CAMERA pair may appear only once")
+    check_unique(specs)
     safe = LockedSink(sink)
     workers = [
         CameraWorker(spec, safe, options, phase=i, stop=stop) for i, spec in enumerate(specs)

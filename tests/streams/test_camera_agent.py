@@ -228,7 +228,7 @@ def test_cameras_from_a_toml_file_and_looped_files_keep_their_clock(tmp_path):
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
 def test_a_cameras_file_saved_by_notepad_keeps_its_chinese_room_names(tmp_path, encoding):
     """A BOM failed as "Invalid statement (at line 1, column 1)", GBK as a traceback."""
-    from streams.camera_agent import load_cameras
+    from streams.camera_config import load_cameras
 
     conf = tmp_path / "cameras.toml"
     text = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
 
 from witness.i18n import register, t
 from witness.logs import configure as configure_logging
@@ -31,6 +30,7 @@ register(
             "摄像头 {camera}（{room}）：{frames} 帧，{statuses} 条状态",
             "camera {camera} ({room}): {frames} frames, {statuses} status events",
         ),
+        "camera.done_problem": ("；{source}：{problem}", "; {source}: {problem}"),
     }
 )
 
@@ -137,36 +137,42 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _specs(args: argparse.Namespace):
-    from streams.camera_agent import CameraSpec, load_cameras
+    from streams.camera_config import CameraSpec, check_unique, load_cameras
 
     specs = []
     if args.source:
         if not args.room:
             raise ValueError(t("camera.need_room"))
-        specs.append(CameraSpec(args.room, args.camera or f"{args.room}-cam1", args.source))
+        room = args.room.strip()
+        specs.append(CameraSpec.typed(room, args.camera or f"{room}-cam1", args.source))
     specs.extend(CameraSpec.parse(s) for s in args.sources)
     if args.cameras:
         specs.extend(load_cameras(args.cameras))
     if not specs:
         raise ValueError(t("camera.need_source"))
+    check_unique(specs)
     return specs
 
 
 def run(args: argparse.Namespace) -> int:
-    from streams.camera_agent import AgentOptions, JsonlSink, run_agent
+    from streams.camera_agent import JsonlSink, run_agent
+    from streams.camera_config import AgentOptions, parse_start
     from witness.commands.common import load_settings
+    from witness.errors import WitnessError
 
     configure_logging(verbose=True, fmt="%(asctime)s %(name)s %(message)s")
     try:
         specs = _specs(args)
-        if args.fps <= 0:
-            raise ValueError("--fps must be > 0")
-        if args.speed <= 0:
-            raise ValueError("--speed must be > 0")
-        start = datetime.fromisoformat(args.start) if args.start else None
-        if start is not None and start.tzinfo is None:
-            raise ValueError("--start needs an offset, e.g. 2026-11-20T09:30:00+08:00")
-    except (ValueError, OSError) as exc:
+        options = AgentOptions(
+            fps=args.fps,
+            heartbeat_s=args.heartbeat,
+            start=parse_start(args.start),
+            loop=args.loop,
+            realtime=args.realtime,
+            speed=args.speed,
+            max_frames=args.max_frames,
+        )
+    except (WitnessError, ValueError) as exc:
         print(t("camera.bad", reason=exc), file=sys.stderr)
         return 2
 
@@ -184,29 +190,20 @@ def run(args: argparse.Namespace) -> int:
         topics = Topics(settings.topic_prefix)
         ensure_topics(bootstrap, topics, settings.partitions)
         sink = Producer(bootstrap, topics)
-    options = AgentOptions(
-        fps=args.fps,
-        heartbeat_s=args.heartbeat,
-        start=start,
-        loop=args.loop,
-        realtime=args.realtime,
-        speed=args.speed,
-        max_frames=args.max_frames,
-    )
     try:
         workers = run_agent(specs, sink, options)
     finally:
         sink.flush()
         sink.close()
     for w in workers:
-        print(
-            t(
-                "camera.done",
-                camera=w.spec.camera_id,
-                room=w.spec.room_id,
-                frames=w.frames_sent,
-                statuses=w.statuses_sent,
-            ),
-            file=sys.stderr,
+        done = t(
+            "camera.done",
+            camera=w.spec.camera_id,
+            room=w.spec.room_id,
+            frames=w.frames_sent,
+            statuses=w.statuses_sent,
         )
+        if w.problem:
+            done += t("camera.done_problem", source=w.spec.source, problem=w.problem)
+        print(done, file=sys.stderr)
     return 0 if all(w.result == 0 for w in workers) else 1
