@@ -22,6 +22,14 @@ register(
             "no database file {path}",
         ),
         "common.not_positive": ("应为大于 0 的数：{value}", "must be a number above 0: {value}"),
+        "common.not_count": (
+            "应为 0 或更大的整数：{value}",
+            "must be a whole number, 0 or more: {value}",
+        ),
+        "common.not_seconds": (
+            "应为 0 或更大的秒数：{value}",
+            "must be 0 or more seconds: {value}",
+        ),
         "common.not_whole": (
             "应为大于 0 的整数：{value}",
             "must be a whole number above 0: {value}",
@@ -62,6 +70,24 @@ def positive_whole(value: str) -> int:
     if not value.strip().isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(t("common.not_whole", value=value))
     return int(value)
+
+
+def whole_or_zero(value: str) -> int:
+    """An argparse type: a whole number, 0 or more (how many lines to show)."""
+    if not value.strip().isdigit():
+        raise argparse.ArgumentTypeError(t("common.not_count", value=value))
+    return int(value)
+
+
+def seconds_or_more(value: str) -> float:
+    """An argparse type: 0 or more seconds; `inf` means no limit."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number >= 0:  # nan too
+        raise argparse.ArgumentTypeError(t("common.not_seconds", value=value))
+    return number
 
 
 def share(value: str) -> float:

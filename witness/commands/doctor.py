@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from witness.commands.common import positive_number
 from witness.i18n import register, t
 
 HELP = (
@@ -508,7 +509,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fix", action="store_true", help=t("help.doctor.fix"))
     p.add_argument(
         "--timeout",
-        type=float,
+        type=positive_number,
         default=5.0,
         metavar="SECONDS",
         help=t("help.doctor.timeout"),

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from witness.commands.common import positive_whole, whole_or_zero
 from witness.help_format import display_width
 from witness.i18n import register, t
 
@@ -87,10 +88,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alerts", metavar="FILE", help=t("help.evaluate.alerts"))
     p.add_argument("--seeds", metavar="LIST", help=t("help.evaluate.seeds"))
     p.add_argument(
-        "--projects", type=int, default=200, metavar="N", help=t("help.evaluate.projects")
+        "--projects",
+        type=positive_whole,
+        default=200,
+        metavar="N",
+        help=t("help.evaluate.projects"),
     )
     p.add_argument("--json", action="store_true", help=t("help.evaluate.json"))
-    p.add_argument("--show", type=int, default=20, metavar="N", help=t("help.evaluate.show"))
+    p.add_argument(
+        "--show", type=whole_or_zero, default=20, metavar="N", help=t("help.evaluate.show")
+    )
     p.epilog = t("epilog.evaluate")
 
 

@@ -153,9 +153,6 @@ def run_seeds(args) -> int:
     except ValueError:
         print(t("evaluate.bad_seeds", value=args.seeds), file=sys.stderr)
         return 2
-    if args.projects < 1:
-        print("--projects must be positive", file=sys.stderr)
-        return 2
     settings = load_settings()
     runs = []
     for seed in seeds:

@@ -7,6 +7,7 @@ import json
 import sys
 from contextlib import nullcontext
 
+from witness.commands.common import positive_number, positive_whole, seconds_or_more
 from witness.i18n import register, t
 
 HELP = (
@@ -22,10 +23,6 @@ register(
         ),
         "simulate.no_truth": ("（未写真值文件）", "(no truth file)"),
         "simulate.progress": (" 个项目", " projects"),
-        "simulate.positive": (
-            "--projects、--speed 与 --frame-interval 必须大于 0",
-            "--projects, --speed and --frame-interval must be positive",
-        ),
     }
 )
 
@@ -85,19 +82,25 @@ register(
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--projects", type=int, default=20, metavar="N", help=t("help.simulate.projects")
+        "--projects", type=positive_whole, default=20, metavar="N", help=t("help.simulate.projects")
     )
     p.add_argument("--seed", type=int, default=7, metavar="S", help=t("help.simulate.seed"))
     p.add_argument("--out", default="events.jsonl", metavar="FILE", help=t("help.simulate.out"))
     p.add_argument("--truth", metavar="FILE", help=t("help.simulate.truth"))
     p.add_argument("--realtime", action="store_true", help=t("help.simulate.realtime"))
-    p.add_argument("--speed", type=float, default=60.0, metavar="X", help=t("help.simulate.speed"))
     p.add_argument(
-        "--max-gap", type=float, default=2.0, metavar="SEC", help=t("help.simulate.max_gap")
+        "--speed", type=positive_number, default=60.0, metavar="X", help=t("help.simulate.speed")
+    )
+    p.add_argument(
+        "--max-gap",
+        type=seconds_or_more,
+        default=2.0,
+        metavar="SEC",
+        help=t("help.simulate.max_gap"),
     )
     p.add_argument(
         "--frame-interval",
-        type=int,
+        type=positive_whole,
         default=10,
         metavar="SEC",
         help=t("help.simulate.frame_interval"),
@@ -111,9 +114,6 @@ def run(args: argparse.Namespace) -> int:
     from witness.progress import progress_bar
     from witness.simulator import Simulation, paced, truth_header
 
-    if args.projects < 1 or args.speed <= 0 or args.frame_interval < 1:
-        print(t("simulate.positive"), file=sys.stderr)
-        return 2
     sim = Simulation(args.projects, args.seed, frame_interval=args.frame_interval)
     if args.truth:
         with open(args.truth, "w", encoding="utf-8") as f:

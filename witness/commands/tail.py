@@ -10,6 +10,7 @@ from witness.commands.common import (
     bootstrap_or_exit,
     existing_store,
     load_settings,
+    positive_number,
 )
 from witness.i18n import current_locale, register, t
 
@@ -164,7 +165,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deadletter", action="store_true", help=t("help.tail.deadletter"))
     p.add_argument("--lag", action="store_true", help=t("help.tail.lag"))
     p.add_argument(
-        "--idle-exit", type=float, default=None, metavar="S", help=t("help.tail.idle_exit")
+        "--idle-exit",
+        type=positive_number,
+        default=None,
+        metavar="S",
+        help=t("help.tail.idle_exit"),
     )
     add_broker_argument(p)
     p.epilog = t("epilog.tail")
