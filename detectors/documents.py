@@ -291,6 +291,7 @@ class DocumentsDetector:
         if not state.opened or len(state.docs) > th.rare_max_docs:
             others = [r for r in others if r.doc_id in sims]
         alerts = []
+        judged = rarity_judged(ctx, _project_documents(state))
         for other in others:
             a, b = sorted((rec, other), key=lambda r: (r.owner, r.doc_id))
             third = [
@@ -298,8 +299,12 @@ class DocumentsDetector:
                 for r in state.docs.values()
                 if r.owner not in (a.owner, b.owner) and r.prep is not None
             ]
-            rare = shared_rare_phrases(
-                a.prep, a.doc.text, b.prep, third, ctx.corpus, rare_rules(params)
+            rare = (
+                shared_rare_phrases(
+                    a.prep, a.doc.text, b.prep, third, ctx.corpus, rare_rules(params)
+                )
+                if judged
+                else RareResult()
             )
             sim = sims.get(other.doc_id)
             # Before the opening a later bid may still share the phrases: they are
@@ -331,7 +336,7 @@ class DocumentsDetector:
                 "rare_corpus_max_docs": th.rare_corpus_max_docs,
                 "misspelling_weight": th.misspelling_weight,
             },
-            "corpus": corpus_facts(ctx),
+            "corpus": corpus_facts(ctx, _project_documents(state)),
             "documents": findings,
             "template": {
                 "tender_doc_ids": sorted(state.tender),
@@ -516,11 +521,26 @@ def rare_definition(th: Params, *, across_projects: bool = False) -> str:
     )
 
 
-def corpus_facts(ctx: Context) -> dict:
+def _project_documents(state: ProjectDocs) -> int:
+    return len(state.docs) + len(state.tender)
+
+
+def rarity_judged(ctx: Context, own_documents: int) -> bool:
+    """Whether the corpus can call a phrase rare: it must hold `rare_min_outside_docs`
+    documents besides the `own_documents` of the projects judged. The first project a
+    centre runs has only its own bids in the corpus, and two honest bids of it share a
+    few unlisted stock sentences as often as not (seed by seed, DOC-40-4 fired on 17 of 30
+    such projects); until then only similarity can fire."""
+    return ctx.corpus.documents - own_documents >= _params(ctx).rare_min_outside_docs
+
+
+def corpus_facts(ctx: Context, own_documents: int) -> dict:
     """What the rarity was judged against (goes into the evidence)."""
     c = ctx.corpus
     return {
         "documents": c.documents,
+        "outside_documents": max(0, c.documents - own_documents),
+        "rarity_judged": rarity_judged(ctx, own_documents),
         "rare_limit": rare_limit(c, rare_rules(_params(ctx))),
         "halvings": c.halvings,
         "stock_phrases": c.stock_phrases,

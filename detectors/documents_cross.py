@@ -38,6 +38,7 @@ from detectors.documents import (
     _params,
     corpus_facts,
     rare_definition,
+    rarity_judged,
 )
 from detectors.neardup import (
     NearDupIndex,
@@ -187,7 +188,12 @@ class CrossProjectDocumentsDetector(CrossProjectDetector):
                 continue
             found = self._other_text(state, other, est, ctx)
             if found is not None:
-                alert = self._judge(pid, rec, found, est, event, ctx)
+                own = (
+                    _documents_of(state, pid)
+                    + (rec.doc_id not in lp.docs)  # the judged one is counted already
+                    + _documents_of(state, other.project_id)
+                )
+                alert = self._judge(pid, rec, found, est, own, event, ctx)
                 found.prep.drop_phrases()
                 if alert is not None:
                     alerts.append(alert)
@@ -226,7 +232,14 @@ class CrossProjectDocumentsDetector(CrossProjectDetector):
         return _Other(other, text, prepare(text, template, th), "store")
 
     def _judge(
-        self, pid: str, rec: DocRec, other: _Other, est: float, event: Event, ctx: Context
+        self,
+        pid: str,
+        rec: DocRec,
+        other: _Other,
+        est: float,
+        own_documents: int,
+        event: Event,
+        ctx: Context,
     ) -> Alert | None:
         """Verified similarity, else shared phrases rare in the corpus; else nothing."""
         th = _params(ctx)
@@ -234,12 +247,14 @@ class CrossProjectDocumentsDetector(CrossProjectDetector):
         sim = bounded_similarity(rec.prep.text, other.prep.text)
         rare = RareResult()
         if sim.value < th.similarity:
+            if not rarity_judged(ctx, own_documents):
+                return None
             rare = shared_rare_phrases(
                 rec.prep, rec.doc.text, other.prep, (), ctx.corpus, rare_rules(th)
             )
             if not _rare_enough(rare, th):
                 return None
-        return self._text_alert(pid, rec, other, sim, rare, est, event, ctx)
+        return self._text_alert(pid, rec, other, sim, rare, est, own_documents, event, ctx)
 
     def _metadata(
         self,
@@ -301,6 +316,7 @@ class CrossProjectDocumentsDetector(CrossProjectDetector):
         sim: Any,
         rare: RareResult,
         est: float,
+        own_documents: int,
         event: Event,
         ctx: Context,
     ) -> Alert:
@@ -348,7 +364,7 @@ class CrossProjectDocumentsDetector(CrossProjectDetector):
                 "examples": rare.examples,
             },
             "rare_phrase_definition": rare_definition(th, across_projects=True),
-            "corpus": corpus_facts(ctx),
+            "corpus": corpus_facts(ctx, own_documents),
         }
         if other.source == "store":
             evidence["note"] = (
@@ -397,3 +413,13 @@ class CrossProjectDocumentsDetector(CrossProjectDetector):
             locale=ctx.locale,
             projects=[pid, other.project_id],  # sealed while either project is
         )
+
+
+def _documents_of(state: CrossState, pid: str) -> int:
+    """Documents of project `pid` the corpus counted: its tender and bid documents still
+    in memory, else the bids whose signatures are kept and the tenders they name."""
+    lp = state.live.get(pid)
+    if lp is not None:
+        return len(lp.tender) + len(lp.docs) + len(lp.pending)
+    bids = [d for d in state.docs.values() if d.project_id == pid]
+    return len(bids) + len({e for d in bids for e in d.template_events or ()})

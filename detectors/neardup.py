@@ -90,6 +90,13 @@ class Params(RuleThresholds):
         description="a shared phrase is rare if at most this many documents of the corpus "
         "contain it (the two bids included)",
     )
+    rare_min_outside_docs: int = Field(
+        20,
+        ge=0,
+        description="shared phrases are judged rare only once the corpus holds this many "
+        "documents from outside the project: against a corpus of the project's own bids, a "
+        "phrase only the pair has proves nothing (stock text the pair happened to share)",
+    )
     rare_corpus_max_share: float = Field(
         0.01,
         ge=0,

@@ -30,7 +30,11 @@ from witness.simulator.text_samples import (
 LIBRARY = public_library(seed=3, size=20, chars=36)
 #: Per-project rarity only (the old rule): every shared phrase counts as rare.
 BEFORE = Thresholds.defaults().with_overrides(
-    "DOC-40-4", rare_corpus_max_docs=1_000_000, rare_corpus_max_share=1.0, stock_phrases_file="none"
+    "DOC-40-4",
+    rare_corpus_max_docs=1_000_000,
+    rare_corpus_max_share=1.0,
+    rare_min_outside_docs=0,
+    stock_phrases_file="none",
 )
 AFTER = Thresholds.defaults().with_overrides("DOC-40-4", stock_phrases_file="none")
 
@@ -243,10 +247,10 @@ def test_two_well_known_sentences_side_by_side_are_no_odd_form():
     assert [a.project_id for a in fired if a.project_id == "JY-055"] == ["JY-055"]
 
 
-def _cross(phrases: list[str], th: Thresholds = AFTER) -> list:
+def _cross(phrases: list[str], th: Thresholds = AFTER, *, history_projects: int = 6) -> list:
     """X of JY-060 (archived by then) and Z of JY-061 reword one draft (similar enough to
     be LSH candidates, below the similarity threshold) and share `phrases`."""
-    history = [e for p in range(6) for e in _project(p)]
+    history = [e for p in range(history_projects) for e in _project(p)]
     draft = words(6060, 2500)
     x_text = bid_document(template(seed=1060, chars=1500, sections=4), draft, "X")
     z_text = bid_document(template(seed=1061, chars=1500, sections=4), reword(draft, 0.3, 7), "Z")
@@ -285,3 +289,15 @@ def test_across_projects_a_few_rare_phrases_need_a_shared_slip():
     assert _cross_pairs(_cross(slip, strict)) == [
         ("store", ["X60", "Z61"], ["shared rare phrases >= 3 with a shared slip"])
     ]
+
+
+def test_across_the_first_two_projects_no_phrase_is_rare_yet():
+    """With only the pair's two projects in the corpus, "no one else wrote it" is not
+    known; the same pair fires once the centre has history (the test above)."""
+    plain = ["".join(words(99_000 + i, 30)) for i in range(3)]
+    assert _cross_pairs(_cross(plain, history_projects=0)) == []
+    (alert,) = [a for a in _cross(plain) if a.evidence.get("scope") and "Z61" in a.subjects]
+    corpus = alert.evidence["corpus"]
+    assert corpus["rarity_judged"] is True
+    # the pair's own: both tenders and X60 before Z61's time, and Z61 itself
+    assert corpus["outside_documents"] == corpus["documents"] - 4

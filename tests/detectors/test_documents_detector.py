@@ -13,6 +13,7 @@ from detectors.offline import run_detectors
 from tests.support.document_events import (
     bid_document,
     bid_event,
+    centre_history,
     credit_code,
     doc_event,
     document_detectors,
@@ -105,7 +106,7 @@ def _with_phrases(seed: int, phrases: list[str]) -> str:
 
 
 def test_three_shared_rare_phrases_fire_two_do_not() -> None:
-    events = [doc_event(P, "tender", TENDER, n=0)]
+    events = [*centre_history(), doc_event(P, "tender", TENDER, n=0)]
     events += [
         doc_event(P, "B1", _with_phrases(1, RARE[:3]), n=1),
         doc_event(P, "B2", _with_phrases(2, RARE[:3]), n=2),
@@ -125,8 +126,32 @@ def test_three_shared_rare_phrases_fire_two_do_not() -> None:
     assert finding["crossed"] == ["shared rare phrases >= 3"]
 
 
-def test_phrases_a_third_bidder_also_uses_are_not_rare() -> None:
+def test_no_phrase_is_rare_until_the_corpus_holds_documents_from_outside_the_project():
+    """The first project a centre runs: its own bids are the whole corpus, and two of them
+    sharing a few sentences no third bidder used is chance, not rarity."""
     events = [doc_event(P, "tender", TENDER, n=0)]
+    events += [doc_event(P, f"B{i}", _with_phrases(i, RARE[:3]), n=i) for i in (1, 2)]
+    events.append(simple_event("opening.started", P, {"room_id": "R1"}, n=9))
+    need = Params().rare_min_outside_docs
+    assert need >= 10
+    assert run_detectors([*centre_history(need - 1), *events], document_detectors()) == []
+    (alert,) = run_detectors([*centre_history(need), *events], document_detectors())
+    assert alert.rule == "DOC-40-4" and alert.subjects == ["B1", "B2"]
+    assert alert.evidence["corpus"]["outside_documents"] == need
+    assert alert.evidence["corpus"]["rarity_judged"] is True
+
+
+def test_a_near_copy_fires_in_the_first_project_and_says_rarity_was_not_judged() -> None:
+    events = [doc_event(P, "tender", TENDER, n=0)]
+    events += [doc_event(P, "B1", _doc("甲", 1), n=1)]
+    events += [doc_event(P, "B2", _doc("乙", 2, rate=0.05, base=1), n=2)]
+    (alert,) = _by_rule(run_detectors(events, document_detectors()), "DOC-40-4")
+    assert alert.evidence["corpus"]["rarity_judged"] is False
+    assert alert.evidence["corpus"]["outside_documents"] == 0
+
+
+def test_phrases_a_third_bidder_also_uses_are_not_rare() -> None:
+    events = [*centre_history(), doc_event(P, "tender", TENDER, n=0)]
     events += [doc_event(P, f"B{i}", _with_phrases(i, RARE[:3]), n=i) for i in (1, 2, 3)]
     events.append(simple_event("opening.started", P, {"room_id": "R1"}, n=9))
     assert run_detectors(events, document_detectors()) == []

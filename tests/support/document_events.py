@@ -41,6 +41,22 @@ def doc_event(
     )
 
 
+def centre_history(documents: int | None = None, *, seed: int = 900_000) -> list[Event]:
+    """Bids of the centre's earlier projects, one a project, all before T0.
+
+    DOC-40-4 judges no phrase rare until the corpus holds `rare_min_outside_docs`
+    documents from outside the judged project (its own bids prove nothing rare): a test
+    of rarity itself runs where a centre that has worked a while stands.
+    """
+    from detectors.neardup import Params
+
+    count = Params().rare_min_outside_docs if documents is None else documents
+    return [
+        doc_event(f"JY-HIST-{i:03d}", "H1", "".join(words(seed + i, 600)), n=-1000 + i)
+        for i in range(count)
+    ]
+
+
 def bid_event(project: str, bidder: str, name: str, *, n: int) -> Event:
     payload = {"bidder": {"id": bidder, "name": name}, "price": 1_000_000.0}
     return make_event(
