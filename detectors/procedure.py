@@ -31,7 +31,10 @@ not a cascade over every later score.
   on-time bidders of `bid.submitted`.
 - PROC-SHORT: fewer than `min_days` days from `tender_published_at` to `bid_deadline`
   (招标投标法 第二十四条), judged at `project.registered` when the platform sends both;
-  every `project.registered` is judged (the id is fixed per project).
+  every `project.registered` is judged (the id is fixed per project). Days are calendar
+  days in the centre's `time_zone`, the day of publication not counted (民法典 第二百零一条):
+  hours would flag every tender published in the afternoon with bids due at 09:30 on the
+  twentieth day, which is lawful and common.
 - PROC-CAND: `evaluation.finished` names more than `max_candidates` candidates. The
   candidates are the payload's `candidates` list if present, else the ranking rows
   flagged `candidate: true`. A ranking with neither is a full ranking, not a candidate
@@ -43,8 +46,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from detectors.base import Context, ProjectDetector
 from witness.alerts import Alert, make_alert
@@ -136,7 +140,36 @@ class FewBiddersThresholds(RuleThresholds):
 class ShortPeriodThresholds(RuleThresholds):
     """PROC-SHORT: too few days from tender publication to the bid deadline."""
 
-    min_days: int | float = Field(20, ge=0, le=365, description="招标投标法 第二十四条")
+    min_days: int = Field(20, ge=0, le=365, description="招标投标法 第二十四条")
+    time_zone: str = Field(
+        "Asia/Shanghai",
+        description="the centre's time zone (IANA name): the calendar in which days are counted",
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # a folder name: IsADirectoryError
+            raise ValueError(
+                f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)"
+            ) from None
+        return value
+
+
+def calendar_days(start: datetime, end: datetime, zone: str) -> int:
+    """Days of a legal period from `start` to `end`, counted on the centre's calendar:
+    the day it starts is not counted (民法典 第二百零一条), the day it ends is. A tender
+    published on 1 November in the afternoon with bids due at 09:30 on 21 November has
+    its 20 days, though only 19 days and 19 hours pass. A time without an offset (a
+    spreadsheet's date) is taken as already on that calendar."""
+    tz = ZoneInfo(zone)
+
+    def day(t: datetime):
+        return (t if t.tzinfo is None else t.astimezone(tz)).date()
+
+    return (day(end) - day(start)).days
 
 
 @thresholds_section("PROC-CAND")
@@ -353,15 +386,19 @@ class ProcedureDetector(ProjectDetector):
         p = event.payload
         if p.tender_published_at is None or p.bid_deadline is None:
             return None
-        days = ctx.thresholds.typed(ShortPeriodThresholds).min_days
-        span = p.bid_deadline - p.tender_published_at
-        if span >= timedelta(days=days):
+        th = ctx.thresholds.typed(ShortPeriodThresholds)
+        days = calendar_days(p.tender_published_at, p.bid_deadline, th.time_zone)
+        if days >= th.min_days:
             return None
+        span = p.bid_deadline - p.tender_published_at
         evidence = {
             "tender_published_at": p.tender_published_at.isoformat(),
             "bid_deadline": p.bid_deadline.isoformat(),
-            "days": round(span.total_seconds() / 86400, 2),
-            "threshold": {"min_days": days},
+            "days": days,
+            "elapsed_days": round(span.total_seconds() / 86400, 2),
+            "counting": "calendar days in the centre's time zone; the day of publication "
+            "is not counted (民法典 第二百零一条)",
+            "threshold": {"min_days": th.min_days, "time_zone": th.time_zone},
         }
         return make_alert(
             "PROC-SHORT",

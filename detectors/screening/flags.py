@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -27,7 +26,7 @@ from detectors.prices import (
     PriceScreenThresholds,
     RegularPricesThresholds,
 )
-from detectors.procedure import ShortPeriodThresholds
+from detectors.procedure import ShortPeriodThresholds, calendar_days
 from detectors.rejections import AllRejectedThresholds, RejectionRateThresholds
 from detectors.screening.table import BidTable, Tender
 from witness.config import Thresholds
@@ -190,19 +189,13 @@ def _rejection_flags(tenders: list[Tender], th: Thresholds, res: FlagResult) -> 
 
 
 def _short_flags(tenders: list[Tender], th: Thresholds, res: FlagResult) -> None:
-    """PROC-SHORT: fewer than min_days from publication to the bid deadline."""
-    days = th.typed(ShortPeriodThresholds).min_days
+    """PROC-SHORT: fewer than min_days from publication to the bid deadline, in calendar
+    days as the live rule counts them (detectors/procedure.calendar_days)."""
+    short = th.typed(ShortPeriodThresholds)
     for t in tenders:
         if (
             t.published is not None
             and t.deadline is not None
-            and _span(t.published, t.deadline) < timedelta(days=days)
+            and calendar_days(t.published, t.deadline, short.time_zone) < short.min_days
         ):
             res.flags[t.tender].append("PROC-SHORT")
-
-
-def _span(a: datetime, b: datetime) -> timedelta:
-    """b - a; naive and aware values are compared as wall-clock times."""
-    if (a.tzinfo is None) != (b.tzinfo is None):
-        a, b = a.replace(tzinfo=None), b.replace(tzinfo=None)
-    return b - a

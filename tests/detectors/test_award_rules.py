@@ -16,6 +16,7 @@ from detectors.rejections import RejectionDetector, RejectionRateDetector
 from detectors.tally import Tally
 from tests.support.relation_events import bid, by_rule, ts
 from witness.config import Thresholds
+from witness.errors import ConfigError
 from witness.events import ContractError, make_event, parse_event
 
 
@@ -214,17 +215,46 @@ def test_tally_never_holds_more_than_its_capacity(entities, capacity):
 # ---------------------------------------------------------------- PROC-SHORT
 
 
-@pytest.mark.parametrize(("days", "fires"), [(10, True), (19.9, True), (20, False), (45, False)])
-def test_proc_short(days, fires):
-    reg = registered(
-        "S",
-        tender_published_at=ts(0).isoformat(),
-        bid_deadline=ts(days * 24 * 60).isoformat(),
-    )
-    alerts = by_rule(run_detectors([reg], [ProcedureDetector()]), "PROC-SHORT")
-    assert bool(alerts) is fires
-    if fires:
-        assert alerts[0].evidence["days"] == pytest.approx(days, abs=0.01)
+def _short(published: str, deadline: str, th: Thresholds | None = None) -> list:
+    reg = registered("S", tender_published_at=published, bid_deadline=deadline)
+    ctx = Context(thresholds=th) if th is not None else None
+    return by_rule(run_detectors([reg], [ProcedureDetector()], ctx), "PROC-SHORT")
+
+
+@pytest.mark.parametrize(
+    ("published", "deadline", "days"),
+    [
+        # the ordinary lawful case: afternoon publication, bids due at 09:30 on day 20
+        # (19 days 18.5 hours pass); the old rule counted hours and called it red
+        ("2026-11-02T15:00:00+08:00", "2026-11-22T09:30:00+08:00", None),
+        ("2026-11-02T08:00:00+08:00", "2026-11-21T17:00:00+08:00", 19),
+        # written in UTC: still the centre's calendar (23:30 on 2 November in Beijing)
+        ("2026-11-02T15:30:00Z", "2026-11-22T01:30:00Z", None),
+        # 00:30 on 3 November in Beijing is still 2 November in UTC: 19 days, not 20
+        ("2026-11-02T16:30:00Z", "2026-11-22T09:30:00+08:00", 19),
+        ("2026-11-02T09:00:00+08:00", "2026-11-12T09:00:00+08:00", 10),
+        ("2026-11-02T09:00:00+08:00", "2026-12-17T09:00:00+08:00", None),
+    ],
+)
+def test_proc_short_counts_calendar_days_on_the_centres_calendar(published, deadline, days):
+    alerts = _short(published, deadline)
+    assert [a.evidence["days"] for a in alerts] == ([] if days is None else [days])
+    if alerts:
+        assert alerts[0].evidence["threshold"] == {"min_days": 20, "time_zone": "Asia/Shanghai"}
+
+
+def test_proc_short_counts_on_another_centres_calendar_when_told():
+    published, deadline = "2026-11-02T16:30:00Z", "2026-11-22T09:30:00+08:00"
+    utc = Thresholds.defaults().with_overrides("PROC-SHORT", time_zone="UTC")
+    assert _short(published, deadline) and not _short(published, deadline, utc)
+
+
+@pytest.mark.parametrize("zone", ["", "Asia", "+08:00", "Mars/Olympus"])
+def test_proc_short_refuses_a_time_zone_it_cannot_count_in(zone):
+    th = Thresholds.defaults().with_overrides("PROC-SHORT", time_zone=zone)
+    with pytest.raises(ConfigError) as caught:
+        th.validate()
+    assert "time_zone" in str(caught.value)
 
 
 def test_proc_short_silent_without_publication_date():

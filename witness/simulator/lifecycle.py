@@ -96,8 +96,11 @@ def _published(spec: Spec, rng: random.Random, p: Project) -> Project:
         p.published = p.deadline - rng.randint(9 * DAY, 15 * DAY)
         days = (p.deadline - p.published) / DAY
         p.truth.append(case("PROC-SHORT", p.pid, [], f"planted: {days:.1f} days to bid"))
-    elif rng.random() < 0.2:  # the look-alike: just on the limit
-        p.published = p.deadline - 20 * DAY - rng.randint(600, 2 * DAY)
+    elif rng.random() < 0.2:  # the look-alike: the twentieth day, at office hours
+        # (often under 20 x 24 hours: published in the afternoon, bids due at 09:30)
+        p.published = (p.deadline // DAY - 20) * DAY + rng.randint(
+            8 * 3600 + 1800, 17 * 3600 + 1800
+        )
     else:
         p.published = min(p.registered, p.deadline - 20 * DAY - rng.randint(3600, 10 * DAY))
     return p
