@@ -12,7 +12,9 @@ exactly these errors as the ones a finished evaluation may still be corrected fo
   rejected bids). One alert per expert and bidder.
 - EVAL-TOTAL: a reported total differs by more than `tolerance` from the recomputation:
   the mean over the experts of each expert's sum of item scores (算术平均, the usual
-  综合评分法 convention), over the experts who scored that bidder. One alert per bidder;
+  综合评分法 convention), over the experts who scored that bidder, or, where the report
+  follows it (`aggregation`, auto by default), the mean without one highest and one
+  lowest sum (去掉一个最高分和一个最低分, common with five or seven experts). One alert per bidder;
   the evidence holds the per-expert sums; the subject is the bidder. Not checked under a lowest-price method
   (经评审的最低投标价法), whose totals are evaluated prices, not scores.
 - EVAL-ORDER: ranks not in order of totals: a better rank with a worse total; equal
@@ -51,6 +53,15 @@ class TotalThresholds(RuleThresholds):
     tolerance: float = Field(
         0.01, ge=0, le=10, description="reports round totals; differences up to this are rounding"
     )
+    aggregation: Literal["auto", "mean", "trimmed_mean"] = Field(
+        "auto",
+        description="how the report combines the experts' sums: their mean (算术平均), the "
+        "mean without one highest and one lowest (去掉一个最高分和一个最低分), or auto: "
+        "whichever explains more of the project's reported totals",
+    )
+    trim_min_experts: int = Field(
+        5, ge=3, description="auto considers the trimmed mean only with this many experts or more"
+    )
 
 
 @thresholds_section("EVAL-ORDER")
@@ -79,16 +90,72 @@ class EvaluationState:
     cells: dict[tuple[str, str, str], Cell] = field(default_factory=dict)  # expert, bidder, item
 
 
+def _trimmed_mean(values: list[float]) -> float | None:
+    """The mean without one highest and one lowest value; None under three values."""
+    if len(values) < 3:
+        return None
+    return fmean(sorted(values)[1:-1])
+
+
 def recompute(cells: dict[tuple[str, str, str], Cell]) -> dict[str, dict[str, Any]]:
-    """Per bidder: each expert's sum of item scores and their mean (the report's total)."""
+    """Per bidder: each expert's sum of item scores, their mean (`total`, until
+    `choose_aggregation` says the report used the trimmed mean) and their trimmed mean."""
     sums: dict[str, dict[str, float]] = {}
     for (expert, bidder, _item), cell in cells.items():
         per = sums.setdefault(bidder, {})
         per[expert] = per.get(expert, 0.0) + cell.score
-    return {
-        b: {"total": round(fmean(per.values()), 4), "by_expert": dict(sorted(per.items()))}
-        for b, per in sums.items()
-    }
+    out = {}
+    for b, per in sums.items():
+        trimmed = _trimmed_mean(list(per.values()))
+        out[b] = {
+            "total": round(fmean(per.values()), 4),
+            "mean": round(fmean(per.values()), 4),
+            "trimmed_mean": None if trimmed is None else round(trimmed, 4),
+            "by_expert": dict(sorted(per.items())),
+        }
+    return out
+
+
+def choose_aggregation(
+    ranking: list, recomputed: dict[str, dict[str, Any]], th: TotalThresholds
+) -> dict[str, Any]:
+    """Which convention the report's totals follow, and set every `total` to it.
+
+    Many 评标办法 (with five or seven experts) drop one highest and one lowest sum before
+    averaging; checked against the plain mean, every total of such a report would be
+    "wrong". A report uses one convention for every bidder, so `auto` takes the one that
+    explains more of its totals (the plain mean on a tie): a total altered by hand fits
+    neither and still fires.
+    """
+
+    def fits(kind: str) -> int:
+        n = 0
+        for entry in ranking:
+            calc = recomputed.get(entry.bidder_id)
+            value = None if calc is None else calc[kind]
+            if entry.total is not None and value is not None:
+                n += abs(entry.total - value) <= th.tolerance + 1e-9
+        return n
+
+    chosen, how = th.aggregation, "set in the thresholds (EVAL-TOTAL aggregation)"
+    if chosen == "auto":
+        experts = min((len(c["by_expert"]) for c in recomputed.values()), default=0)
+        mean_fits = fits("mean")
+        trimmed_fits = fits("trimmed_mean") if experts >= th.trim_min_experts else 0
+        chosen = "trimmed_mean" if trimmed_fits > mean_fits else "mean"
+        how = (
+            f"auto: the mean explains {mean_fits} reported totals, the trimmed mean "
+            f"{trimmed_fits}"
+            + (
+                ""
+                if experts >= th.trim_min_experts
+                else f" (not tried: {experts} experts, fewer than {th.trim_min_experts})"
+            )
+        )
+    for calc in recomputed.values():
+        value = calc[chosen]
+        calc["total"] = calc["mean"] if value is None else value
+    return {"aggregation": chosen, "chosen_by": how}
 
 
 class EvaluationReportDetector(ProjectDetector):
@@ -139,7 +206,10 @@ class EvaluationReportDetector(ProjectDetector):
         alerts = self._range(state, event, ctx)
         alerts += self._missing(state, event, ranking, ctx)
         if not lowest_price_method(state.method):
-            alerts += self._totals(event, ranking, recomputed, ctx)
+            convention = choose_aggregation(
+                ranking, recomputed, ctx.thresholds.typed(TotalThresholds)
+            )
+            alerts += self._totals(event, ranking, recomputed, convention, ctx)
         order = self._order(state, event, ranking, recomputed, ctx)
         if order is not None:
             alerts.append(order)
@@ -235,7 +305,12 @@ class EvaluationReportDetector(ProjectDetector):
         return out
 
     def _totals(
-        self, event: Event, ranking: list, recomputed: dict[str, dict[str, Any]], ctx: Context
+        self,
+        event: Event,
+        ranking: list,
+        recomputed: dict[str, dict[str, Any]],
+        convention: dict[str, Any],
+        ctx: Context,
     ) -> list[Alert]:
         tolerance = ctx.thresholds.typed(TotalThresholds).tolerance
         out = []
@@ -252,7 +327,12 @@ class EvaluationReportDetector(ProjectDetector):
                 "recomputed_total": calc["total"],
                 "difference": round(diff, 4),
                 "tolerance": tolerance,
-                "recomputed_as": "mean_of_expert_sums",
+                "recomputed_as": (
+                    "trimmed_mean_of_expert_sums"
+                    if convention["aggregation"] == "trimmed_mean"
+                    else "mean_of_expert_sums"
+                ),
+                "aggregation": convention,
                 "expert_sums": {e: round(s, 4) for e, s in calc["by_expert"].items()},
             }
             out.append(

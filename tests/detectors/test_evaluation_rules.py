@@ -6,7 +6,7 @@ import json
 from statistics import fmean
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import detectors
@@ -301,6 +301,11 @@ def test_property_any_total_off_by_more_than_the_tolerance_is_found(cells, shift
     events = [ev("project.registered", {"name": "p"}, -5000)]
     events += [score(e, b, i, s, mx=20) for (e, b, i), s in sorted(cells.items())]
     events.append(ev("evaluation.finished", {"room_id": "R", "ranking": ranking}, 100))
+    calc_all = recompute({k: _cell(v) for k, v in cells.items()})[target["bidder_id"]]
+    trimmed = calc_all["trimmed_mean"]
+    experts = len({e for e, _, _ in cells})
+    # the one total that fits the trimmed mean may be a report of that convention
+    assume(experts < 5 or trimmed is None or abs(target["total"] - trimmed) > 0.01 + 1e-9)
     totals = by_rule(run(events), "EVAL-TOTAL")
     if abs(target["total"] - calc) > 0.01 + 1e-9:
         assert [a.evidence["bidder_id"] for a in totals] == [target["bidder_id"]]
@@ -312,3 +317,109 @@ def _cell(v: float):
     from detectors.evaluation import Cell
 
     return Cell(v, 20, "x")
+
+
+# ------------------------------------------------------------------ trimmed means
+
+
+def _trimmed_report(cells: dict) -> list[dict]:
+    """A platform whose 评标办法 drops one highest and one lowest expert sum."""
+    sums: dict[str, dict[str, float]] = {}
+    for (e, b, _), v in sorted(cells.items()):
+        sums.setdefault(b, {}).setdefault(e, 0.0)
+        sums[b][e] += v
+    totals = {b: round(fmean(sorted(per.values())[1:-1]), 2) for b, per in sums.items()}
+    order = sorted(totals, key=lambda b: (-totals[b], PRICES.get(b, 0), b))
+    return [{"bidder_id": b, "total": totals[b], "rank": r + 1} for r, b in enumerate(order)]
+
+
+def _seven_experts(spread: dict[str, list[float]]) -> dict:
+    """Tech scores per bidder and expert (seven experts), service fixed."""
+    cells = {}
+    for b, tech in spread.items():
+        for k, v in enumerate(tech):
+            cells[(f"E{k + 1}", b, "tech")] = v
+            cells[(f"E{k + 1}", b, "service")] = 15.0
+    return cells
+
+
+SEVEN = _seven_experts(
+    {
+        "B1": [30.0, 31.0, 29.5, 38.0, 30.5, 22.0, 31.0],
+        "B2": [28.0, 27.5, 36.0, 28.5, 28.0, 27.0, 20.0],
+        "B3": [20.0, 21.0, 19.0, 20.5, 30.0, 20.0, 12.0],
+    }
+)
+
+
+def test_a_report_that_drops_the_highest_and_lowest_sum_is_quiet():
+    """Before, every total of such a report (common with seven experts) was red."""
+    ranking = _trimmed_report(SEVEN)
+    plain = platform_ranking(SEVEN)
+    assert all(t["total"] != p["total"] for t, p in zip(ranking, plain, strict=True))
+    assert evals(run(project(SEVEN, ranking))) == []
+
+
+def test_in_a_trimmed_report_a_total_altered_by_hand_still_fires():
+    ranking = _trimmed_report(SEVEN)
+    ranking[1]["total"] = round(ranking[1]["total"] + 1.5, 2)
+    (alert,) = by_rule(run(project(SEVEN, ranking)), "EVAL-TOTAL")
+    assert alert.subjects == [ranking[1]["bidder_id"]]
+    assert alert.evidence["recomputed_as"] == "trimmed_mean_of_expert_sums"
+    assert alert.evidence["aggregation"]["aggregation"] == "trimmed_mean"
+    assert "trimmed mean 2" in alert.evidence["aggregation"]["chosen_by"]
+
+
+def test_a_mean_report_with_one_total_trimmed_by_hand_fires_on_that_one():
+    ranking = platform_ranking(SEVEN)
+    trimmed = {t["bidder_id"]: t["total"] for t in _trimmed_report(SEVEN)}
+    ranking[0]["total"] = trimmed[ranking[0]["bidder_id"]]
+    (alert,) = by_rule(run(project(SEVEN, ranking)), "EVAL-TOTAL")
+    assert alert.subjects == [ranking[0]["bidder_id"]]
+    assert alert.evidence["recomputed_as"] == "mean_of_expert_sums"
+
+
+def test_a_centre_that_averages_every_sum_can_say_so():
+    strict = Context(thresholds=Thresholds({"EVAL-TOTAL": {"aggregation": "mean"}}))
+    alerts = by_rule(run(project(SEVEN, _trimmed_report(SEVEN)), strict), "EVAL-TOTAL")
+    assert len(alerts) == 3
+    assert {a.evidence["aggregation"]["chosen_by"] for a in alerts} == {
+        "set in the thresholds (EVAL-TOTAL aggregation)"
+    }
+
+
+def test_with_fewer_experts_than_the_trim_minimum_the_trimmed_mean_is_not_tried():
+    four = {k: v for k, v in SEVEN.items() if k[0] in ("E1", "E2", "E3", "E4")}
+    alerts = by_rule(run(project(four, _trimmed_report(four))), "EVAL-TOTAL")
+    assert alerts and "not tried: 4 experts" in alerts[0].evidence["aggregation"]["chosen_by"]
+
+
+@st.composite
+def big_sheets(draw):
+    n_exp = draw(st.integers(5, 9))
+    n_bid = draw(st.integers(1, 5))
+    return {
+        (f"E{e}", f"B{b}", i): draw(_score)
+        for e in range(n_exp)
+        for b in range(n_bid)
+        for i in ("i0", "i1")
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(cells=big_sheets(), shift=st.floats(0.02, 50), pick=st.integers(0, 4), trim=st.booleans())
+def test_property_either_convention_is_quiet_and_an_altered_total_is_found(
+    cells, shift, pick, trim
+):
+    report = _trimmed_report(cells) if trim else platform_ranking(cells)
+    events = [ev("project.registered", {"name": "p", "evaluation_method": "综合评分法"}, -5000)]
+    events += [score(e, b, i, s, mx=20) for (e, b, i), s in sorted(cells.items())]
+    honest = [*events, ev("evaluation.finished", {"room_id": "R", "ranking": report}, 100)]
+    assert evals(run(honest)) == []
+    target = report[pick % len(report)]
+    target["total"] = round(target["total"] + shift, 2)
+    calc = recompute({k: _cell(v) for k, v in cells.items()})[target["bidder_id"]]
+    assume(all(abs(target["total"] - calc[k]) > 0.01 + 1e-9 for k in ("mean", "trimmed_mean")))
+    altered = [*events, ev("evaluation.finished", {"room_id": "R", "ranking": report}, 100)]
+    totals = by_rule(run(altered), "EVAL-TOTAL")
+    assert [a.evidence["bidder_id"] for a in totals] == [target["bidder_id"]]

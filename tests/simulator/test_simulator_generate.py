@@ -7,6 +7,7 @@ import json
 from collections import Counter, defaultdict
 from datetime import datetime
 
+import pytest
 from rapidfuzz.distance import Indel
 
 from tests.support.simulator_run import default_run
@@ -277,3 +278,33 @@ def test_award_look_alikes_are_present_and_not_in_truth() -> None:
     )
     types = {parse_event(line).type for line in lines}
     assert "bid.rejected" in types
+
+
+def test_seven_expert_reports_drop_the_highest_and_lowest_sum_and_are_no_case() -> None:
+    """EVAL-TOTAL's look-alike: the plain mean of such a report's sums is not its total."""
+    from detectors.evaluation import Cell, recompute
+
+    sim, _ = default_run(60)
+    truth = {(c["rule"], c["project_id"]) for c in sim.truth}
+    trimmed = []
+    for p in sim.projects:
+        cells = {k: Cell(v, 100.0, "x") for k, v in p.scores.items()}
+        calc = recompute(cells)
+        if len({e for e, _, _ in p.scores}) < 7 or ("EVAL-TOTAL", p.pid) in truth:
+            continue
+        rows = [r for r in p.report if r["bidder_id"] in calc]
+        assert all(abs(r["total"] - calc[r["bidder_id"]]["trimmed_mean"]) <= 0.01 for r in rows)
+        if any(abs(r["total"] - calc[r["bidder_id"]]["mean"]) > 0.01 for r in rows):
+            trimmed.append(p.pid)
+    assert len(trimmed) >= 3
+
+
+@pytest.mark.parametrize("seed", [53, 173, 197, 237])
+def test_an_early_score_and_an_unscored_cell_in_one_project_both_plant(seed) -> None:
+    """These seeds plant PROC-ORDER's early score where EVAL-MISSING had taken the cell
+    away: `witness simulate --projects 10 --seed 53` died in a KeyError."""
+    sim = Simulation(10, seed)
+    early = [p for p in sim.projects if p.early_score is not None]
+    assert early and all(p.early_score in p.scores for p in early)
+    truth = {(c["rule"], c["project_id"]) for c in sim.truth}
+    assert any(("EVAL-MISSING", p.pid) in truth for p in early)

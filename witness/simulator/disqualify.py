@@ -88,22 +88,38 @@ def plan_rejections(p: Project, rng: random.Random, often_rejected: Counter[str]
 
 
 def cross_project_truth(projects: list[Project], loser: str, rejectee: str) -> list[dict]:
-    """BID-LOSER and REJ-RATE cases from the finished projects (all of them finish)."""
+    """BID-LOSER and REJ-RATE cases from the finished projects (all of them finish).
+
+    BID-LOSER is judged as each evaluation finishes, so a firm that has lost its first
+    eight and wins the ninth was a case when the eighth finished: the tally runs in the
+    order the evaluations finish, with the report's rank 1 as the winner."""
     bids: Counter[str] = Counter()
     wins: Counter[str] = Counter()
     rejected: Counter[str] = Counter()
-    for p in projects:
+    losers: set[str] = set()
+    for p in sorted(projects, key=lambda q: (q.eval_end, q.pid)):
         ids = {b.company.id for b in p.bids}
-        bids.update(ids)
-        if p.ranking:
-            wins[p.ranking[0][0]] += 1
+        winner = _winner(p)
+        for firm in ids:
+            bids[firm] += 1
+            wins[firm] += firm == winner
+            if firm != winner and bids[firm] >= LOSER_PROJECTS and wins[firm] / bids[firm] <= 0.05:
+                losers.add(firm)
         rejected.update(set(p.rejected) & ids)
     out = []
     for firm in sorted(bids):
-        if bids[firm] >= LOSER_PROJECTS and wins[firm] / bids[firm] <= 0.05:
+        if firm in losers:
             note = "planted: bids everywhere, never wins" if firm == loser else "incidental"
             out.append(case("BID-LOSER", "*", [firm], note))
         if bids[firm] >= REJECTEE_PROJECTS and rejected[firm] / bids[firm] >= 0.5:
             note = "planted: rejected in most of its bids" if firm == rejectee else "incidental"
             out.append(case("REJ-RATE", "*", [firm], note))
     return out
+
+
+def _winner(p: Project) -> str | None:
+    """The report's rank-1 bidder (ties: the smallest id), as BID-LOSER reads it."""
+    top = sorted(p.report, key=lambda r: (r["rank"], r["bidder_id"]))
+    if top:
+        return top[0]["bidder_id"]
+    return p.ranking[0][0] if p.ranking else None

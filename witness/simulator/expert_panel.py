@@ -174,14 +174,21 @@ def plant_favor(scores: oracle.Scores, expert: str, favoured: str) -> None:
 
 
 def ranking(
-    scores: oracle.Scores, prices: dict[str, float] | None = None
+    scores: oracle.Scores, prices: dict[str, float] | None = None, *, trimmed: bool = False
 ) -> list[tuple[str, float]]:
     """Committee ranking by mean total (the evaluation report's order), equal totals to the
     lower price (财政部令第87号 第五十五条). An expert who left a bidder's item unscored
-    counts what they scored (the platform sums what it has)."""
+    counts what they scored (the platform sums what it has). `trimmed`: the 评标办法
+    drops one highest and one lowest expert total first (去掉一个最高分和一个最低分)."""
     tot = oracle.totals(scores)
     bidders = sorted({b for v in tot.values() for b in v})
-    mean = {b: round(statistics.fmean(tot[e].get(b, 0.0) for e in tot), 2) for b in bidders}
+
+    def combine(values: list[float]) -> float:
+        if trimmed and len(values) >= 3:
+            values = sorted(values)[1:-1]
+        return round(statistics.fmean(values), 2)
+
+    mean = {b: combine([tot[e].get(b, 0.0) for e in tot]) for b in bidders}
     price = prices or {}
     return sorted(mean.items(), key=lambda kv: (-kv[1], price.get(kv[0], 0.0), kv[0]))
 

@@ -106,7 +106,12 @@ def plan_report(p: Project, seed: str) -> None:
     if lowest_price_method(p.method):
         p.ranking = sorted(valid.items(), key=lambda kv: (kv[1], kv[0]))
     else:
-        p.ranking = [kv for kv in expert_panel.ranking(p.scores, prices) if kv[0] in valid]
+        # the honest look-alike of EVAL-TOTAL: seven-expert committees whose 评标办法 drops
+        # the highest and the lowest expert total (the plain mean differs)
+        trimmed = len({e for e, _, _ in p.scores}) >= 7
+        p.ranking = [
+            kv for kv in expert_panel.ranking(p.scores, prices, trimmed=trimmed) if kv[0] in valid
+        ]
     rows: list[dict[str, Any]] = [
         {"bidder_id": b, "total": total, "rank": r + 1, "candidate": r < p.candidates}
         for r, (b, total) in enumerate(p.ranking)
