@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import itertools
 import json
 import sys
 from collections.abc import Iterator
@@ -20,6 +21,10 @@ register(
         "jsonl.not_utf8": ("不是 UTF-8 文本", "not UTF-8 text"),
         "jsonl.not_json": ("不是 JSON：{reason}", "not JSON: {reason}"),
         "jsonl.not_object": ("不是 JSON 对象", "not a JSON object"),
+        "jsonl.bad_utf16": (
+            "文件以 UTF-16 标记开头，但第 {line} 行起不是有效的 UTF-16 文本",
+            "the file opens with a UTF-16 mark, but from line {line} on it is no valid UTF-16",
+        ),
     }
 )
 
@@ -64,15 +69,53 @@ def read_json_lines(path: str) -> Iterator[tuple[int, str]]:
 
 
 def read_lines(source: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw bytes) for every non-blank line. A UTF-8 byte-order mark opening
-    the file (Notepad's "UTF-8 with BOM", many Windows exports) is not part of line 1:
-    `witness replay` and `witness ingest` rejected that line as "not valid JSON"."""
-    for number, raw in enumerate(source, start=1):
+    """(line number, raw UTF-8 bytes) for every non-blank line.
+
+    A UTF-8 byte-order mark opening the file (Notepad's "UTF-8 with BOM", many Windows
+    exports) is not part of line 1: `witness replay` and `witness ingest` rejected that
+    line as "not valid JSON". A file opening with a UTF-16 byte-order mark (what
+    Windows PowerShell 5's `>` writes, e.g. `witness simulate --out - > day.jsonl`) is
+    read as UTF-16: every line of it was "not valid JSON"."""
+    lines = iter(source)
+    first = next(lines, None)
+    if first is None:
+        return
+    if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        yield from _utf16_lines(itertools.chain([first], lines))
+        return
+    for number, raw in enumerate(itertools.chain([first], lines), start=1):
         line = raw.rstrip(b"\r\n")
         if number == 1:
             line = line.removeprefix(codecs.BOM_UTF8)
         if line.strip():
             yield number, line
+
+
+def _utf16_lines(chunks: Iterator[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Lines of UTF-16 text with a byte-order mark, re-encoded as UTF-8. Splitting the
+    bytes at b"\\n" cuts UTF-16 code units in two, so the text is decoded as a stream and
+    split after decoding."""
+    decoder = codecs.getincrementaldecoder("utf-16")()
+    pending, number = "", 0
+
+    def complete(text: str) -> Iterator[tuple[int, bytes]]:
+        nonlocal number
+        number += 1
+        line = text.rstrip("\r").encode("utf-8")
+        if line.strip():  # blank as the UTF-8 path judges it: ASCII white space only
+            yield number, line
+
+    try:
+        for chunk in chunks:
+            pending += decoder.decode(chunk)
+            *done, pending = pending.split("\n")
+            for text in done:
+                yield from complete(text)
+        pending += decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise InputFileError(t("jsonl.bad_utf16", line=number + 1)) from None
+    if pending:
+        yield from complete(pending)
 
 
 def read_events(path: str, *, strict: bool = True) -> Iterator[Event | ContractError]:

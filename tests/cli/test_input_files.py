@@ -8,9 +8,12 @@ bundle, exit 1, the code its help gives for "altered".
 
 from __future__ import annotations
 
+import codecs
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from witness.cli import main
 
@@ -154,6 +157,66 @@ def test_replay_reads_an_event_file_saved_with_a_bom(ending, tmp_path, capsys) -
         err = capsys.readouterr().err
         assert "无效" not in err and f"重放 {len(lines)} 个事件" in err, err
     assert outs[0] == outs[1] and outs[0]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_replay_reads_an_event_file_windows_powershell_wrote(codec, tmp_path, capsys) -> None:
+    """PowerShell 5's `>` writes UTF-16 with a mark and CRLF: every line was "not valid
+    JSON", so `witness simulate --out - > day.jsonl` then `witness replay day.jsonl`
+    replayed nothing."""
+    from witness.simulator import Simulation
+
+    lines = list(Simulation(1, 3).lines())
+    plain, wide = tmp_path / "plain.jsonl", tmp_path / "wide.jsonl"
+    plain.write_bytes(b"".join(line.encode() + b"\n" for line in lines))
+    mark = codecs.BOM_UTF16_LE if codec.endswith("le") else codecs.BOM_UTF16_BE
+    wide.write_bytes(mark + "".join(line + "\r\n" for line in lines).encode(codec))
+    outs = []
+    for events in (plain, wide):
+        out = tmp_path / f"{events.stem}.alerts.jsonl"
+        assert main(["replay", str(events), "--out", str(out)]) == 0
+        outs.append(out.read_text("utf-8"))
+        err = capsys.readouterr().err
+        assert "无效" not in err and f"重放 {len(lines)} 个事件" in err, err
+    assert outs[0] == outs[1] and outs[0]
+
+
+_LINE = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\ufeff"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(_LINE, max_size=6),
+    codec=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be"]),
+    ending=st.sampled_from(["\n", "\r\n"]),
+)
+def test_every_encoding_a_windows_tool_saves_reads_as_the_same_lines(lines, codec, ending):
+    import io
+
+    from witness.jsonl import read_lines
+
+    text = "".join(line + ending for line in lines)
+    data = text.encode(codec)
+    if codec == "utf-16-le":
+        data = codecs.BOM_UTF16_LE + data
+    elif codec == "utf-16-be":
+        data = codecs.BOM_UTF16_BE + data
+    expected = [(n, line.encode()) for n, line in enumerate(lines, 1) if line.encode().strip()]
+    assert list(read_lines(io.BytesIO(data))) == expected
+
+
+def test_broken_utf16_stops_at_the_line_it_breaks_on() -> None:
+    import io
+
+    from witness.errors import InputFileError
+    from witness.jsonl import read_lines
+
+    good = '{"a": 1}\n{"b": 2}\n'.encode("utf-16")
+    lines = read_lines(io.BytesIO(good + "\ud800".encode("utf-16-le", "surrogatepass") + b"x"))
+    assert next(lines) == (1, b'{"a": 1}') and next(lines) == (2, b'{"b": 2}')
+    with pytest.raises(InputFileError) as caught:
+        next(lines)
+    assert "3" in caught.value.describe() and "UTF-16" in caught.value.describe()
 
 
 def test_only_the_mark_opening_a_file_is_dropped() -> None:
