@@ -1,8 +1,10 @@
-"""CSV files as centres save them: UTF-8 or GBK, comma or semicolon.
+"""CSV files as centres save them: UTF-8, GBK or UTF-16, comma, semicolon or tab.
 
 Excel on Chinese Windows saves "CSV" in GBK (code page 936); on a European one it
-separates cells with semicolons. `witness screen` read only UTF-8 and died with a
-traceback on the first; the BOQ reader handled both. Both now use this module.
+separates cells with semicolons; its "Unicode Text" (Unicode 文本) is UTF-16 with a
+byte-order mark and tabs, as is what Windows PowerShell 5 redirects. `witness screen`
+read only UTF-8 and died with a traceback on the first; the BOQ reader handled both.
+Both now use this module.
 """
 
 from __future__ import annotations
@@ -14,16 +16,26 @@ from pathlib import Path
 #: Tried in order: UTF-8 (a BOM is dropped), then GB18030, the superset of GBK and GB2312
 #: that decodes every file Excel writes in code page 936.
 UTF8, CHINESE = "utf-8-sig", "gb18030"
+#: A file opening with a UTF-16 byte-order mark (either order) is UTF-16 whole.
+UTF16 = "utf-16"
 #: Cell separators a header line may use.
 DELIMITERS = ",;\t|"
 _CHUNK = 1 << 20
 
 
+def _utf16_marked(head: bytes) -> bool:
+    return head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
 def file_encoding(path: Path) -> str:
-    """UTF8 when the whole file decodes as UTF-8, else CHINESE (one streaming pass)."""
+    """UTF16 when the file opens with its mark, UTF8 when the whole file decodes as
+    UTF-8, else CHINESE (one streaming pass)."""
     decoder = codecs.getincrementaldecoder(UTF8)()
     try:
         with path.open("rb") as fh:
+            if _utf16_marked(fh.read(2)):
+                return UTF16
+            fh.seek(0)
             while chunk := fh.read(_CHUNK):
                 decoder.decode(chunk)
         decoder.decode(b"", final=True)
@@ -35,6 +47,8 @@ def file_encoding(path: Path) -> str:
 def decode(data: bytes) -> str:
     """The text of a file held in memory, by the same rule as `file_encoding` (CSV files,
     and the TOML files an officer edits: thresholds, cameras)."""
+    if _utf16_marked(data):
+        return data.decode(UTF16, errors="replace")
     try:
         return data.decode(UTF8)
     except UnicodeDecodeError:

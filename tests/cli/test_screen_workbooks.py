@@ -63,6 +63,23 @@ def test_a_workbook_screens_exactly_as_its_csv(tables, capsys):
     assert (d / "from_xlsx.csv").read_bytes() == (d / "from_csv.csv").read_bytes()
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be"])
+def test_excels_unicode_text_screens_exactly_as_the_csv(tables, codec, capsys):
+    """Excel's "Unicode Text" (UTF-16, a byte-order mark, tabs, CRLF) was read as GBK:
+    '没有列 pid；现有列：�⺻ e a r ...'."""
+    d, as_csv, _ = tables
+    with as_csv.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    text = "".join("\t".join(r) + "\r\n" for r in rows)
+    unicode_text = d / f"auctions.{codec}.txt"
+    data = text.encode(codec)
+    unicode_text.write_bytes(data if codec == "utf-16" else b"\xfe\xff" + data)
+    _screen(as_csv, d / "from_csv.csv", capsys)
+    said = _screen(unicode_text, d / f"from_{codec}.csv", capsys)
+    assert "UTF-16" in said and "GB18030" not in said
+    assert (d / f"from_{codec}.csv").read_bytes() == (d / "from_csv.csv").read_bytes()
+
+
 def test_an_xlsx_out_is_a_workbook_with_the_csvs_rows(tables, capsys):
     d, as_csv, _ = tables
     _screen(as_csv, d / "t.csv", capsys)

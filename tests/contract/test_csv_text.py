@@ -30,6 +30,21 @@ def test_a_gbk_file_is_read_as_gbk_and_a_utf8_one_as_utf8(tmp_path) -> None:
         assert csv_text.decode(path.read_bytes()) == text
 
 
+def test_a_file_opening_with_a_utf16_mark_is_utf16(tmp_path) -> None:
+    text = "标段\t投标人\t报价\r\nT1\t甲公司\t1234.5\r\n"
+    for name, data in {
+        "le": text.encode("utf-16-le"),
+        "be": text.encode("utf-16-be"),
+    }.items():
+        mark = b"\xff\xfe" if name == "le" else b"\xfe\xff"
+        path = tmp_path / f"{name}.txt"
+        path.write_bytes(mark + data)
+        assert csv_text.file_encoding(path) == csv_text.UTF16
+        with path.open(encoding=csv_text.file_encoding(path), newline="") as fh:
+            assert fh.read() == text
+        assert csv_text.decode(path.read_bytes()) == text
+
+
 def test_a_gbk_byte_past_the_first_chunk_still_decides(tmp_path) -> None:
     """The whole file is scanned: an ASCII head longer than one chunk proves nothing."""
     path = tmp_path / "late.csv"

@@ -25,6 +25,10 @@ register(
             "文件 {file} 的表头中列 {column!r}（{option}）出现 {n} 次，无法确定用哪一列；请改名后重试",
             "{file} names column {column!r} ({option}) {n} times in its header: rename one",
         ),
+        "screen.encoding_utf16": (
+            "文件为 UTF-16（Excel 的“Unicode 文本”），按 UTF-16 读取",
+            "UTF-16 (Excel's \"Unicode Text\"): read as UTF-16",
+        ),
         "screen.encoding": (
             "文件不是 UTF-8，按 {encoding}（GBK）编码读取",
             "not UTF-8: read as {encoding} (GBK)",
@@ -90,8 +94,10 @@ def read_table(path: Path, columns, *, progress: bool):
         dialect = csv_text.dialect(fh.read(1 << 16))
         fh.seek(0)
         reader = csv.DictReader(fh, dialect=dialect)
-        if encoding != csv_text.UTF8:
+        if encoding == csv_text.CHINESE:
             say("screen.encoding", encoding=encoding.upper())
+        elif encoding == csv_text.UTF16:
+            say("screen.encoding_utf16")
         if dialect.delimiter != ",":
             say("screen.delimiter", delimiter=repr(dialect.delimiter))
         names = reader.fieldnames or []
