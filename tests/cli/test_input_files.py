@@ -139,46 +139,47 @@ def test_an_output_path_that_cannot_be_written_is_one_line(command, where, tmp_p
         assert "读取" not in err  # refused before the table was read
 
 
-@pytest.mark.parametrize("ending", [b"\n", b"\r\n"])
+def _replays_as_plain(encode, tmp_path, capsys) -> None:
+    """The simulated day written by `encode(lines)` replays exactly as plain UTF-8."""
+    from witness.simulator import Simulation
+
+    lines = list(Simulation(1, 3).lines())
+    plain, other = tmp_path / "plain.jsonl", tmp_path / "other.jsonl"
+    plain.write_bytes(b"".join(line.encode() + b"\n" for line in lines))
+    other.write_bytes(encode(lines))
+    outs = []
+    for events in (plain, other):
+        out = tmp_path / f"{events.stem}.alerts.jsonl"
+        assert main(["replay", str(events), "--out", str(out)]) == 0
+        outs.append(out.read_text("utf-8"))
+        err = capsys.readouterr().err
+        assert "无效" not in err and f"重放 {len(lines)} 个事件" in err, err
+    assert outs[0] == outs[1] and outs[0]
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"])
 def test_replay_reads_an_event_file_saved_with_a_bom(ending, tmp_path, capsys) -> None:
     """Notepad's "UTF-8 with BOM": replay rejected line 1 as not JSON, and so lost the
     project's first event; the same file without the mark gives the same alerts."""
-    from witness.simulator import Simulation
-
-    lines = list(Simulation(1, 3).lines())
-    plain, marked = tmp_path / "plain.jsonl", tmp_path / "bom.jsonl"
-    plain.write_bytes(b"".join(line.encode() + ending for line in lines))
-    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
-    outs = []
-    for events in (plain, marked):
-        out = tmp_path / f"{events.stem}.alerts.jsonl"
-        assert main(["replay", str(events), "--out", str(out)]) == 0
-        outs.append(out.read_text("utf-8"))
-        err = capsys.readouterr().err
-        assert "无效" not in err and f"重放 {len(lines)} 个事件" in err, err
-    assert outs[0] == outs[1] and outs[0]
+    _replays_as_plain(
+        lambda lines: "".join(line + ending for line in lines).encode("utf-8-sig"),
+        tmp_path,
+        capsys,
+    )
 
 
-@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
-def test_replay_reads_an_event_file_windows_powershell_wrote(codec, tmp_path, capsys) -> None:
+@pytest.mark.parametrize(
+    ("codec", "mark"), [("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE)]
+)
+def test_replay_reads_an_event_file_windows_powershell_wrote(codec, mark, tmp_path, capsys):
     """PowerShell 5's `>` writes UTF-16 with a mark and CRLF: every line was "not valid
     JSON", so `witness simulate --out - > day.jsonl` then `witness replay day.jsonl`
     replayed nothing."""
-    from witness.simulator import Simulation
-
-    lines = list(Simulation(1, 3).lines())
-    plain, wide = tmp_path / "plain.jsonl", tmp_path / "wide.jsonl"
-    plain.write_bytes(b"".join(line.encode() + b"\n" for line in lines))
-    mark = codecs.BOM_UTF16_LE if codec.endswith("le") else codecs.BOM_UTF16_BE
-    wide.write_bytes(mark + "".join(line + "\r\n" for line in lines).encode(codec))
-    outs = []
-    for events in (plain, wide):
-        out = tmp_path / f"{events.stem}.alerts.jsonl"
-        assert main(["replay", str(events), "--out", str(out)]) == 0
-        outs.append(out.read_text("utf-8"))
-        err = capsys.readouterr().err
-        assert "无效" not in err and f"重放 {len(lines)} 个事件" in err, err
-    assert outs[0] == outs[1] and outs[0]
+    _replays_as_plain(
+        lambda lines: mark + "".join(line + "\r\n" for line in lines).encode(codec),
+        tmp_path,
+        capsys,
+    )
 
 
 _LINE = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\ufeff"))
