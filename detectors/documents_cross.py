@@ -22,6 +22,7 @@ replay. If it cannot be loaded, nothing is raised.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,11 +189,14 @@ class CrossProjectDocumentsDetector(CrossProjectDetector):
                 continue
             found = self._other_text(state, other, est, ctx)
             if found is not None:
-                own = (
-                    _documents_of(state, pid)
-                    + (rec.doc_id not in lp.docs)  # the judged one is counted already
-                    + _documents_of(state, other.project_id)
-                )
+
+                def own(other: CrossDoc = other) -> int:  # counted only when rarity is asked
+                    return (
+                        _documents_of(state, pid)
+                        + (rec.doc_id not in lp.docs)  # the judged one is counted already
+                        + _documents_of(state, other.project_id)
+                    )
+
                 alert = self._judge(pid, rec, found, est, own, event, ctx)
                 found.prep.drop_phrases()
                 if alert is not None:
@@ -237,24 +241,25 @@ class CrossProjectDocumentsDetector(CrossProjectDetector):
         rec: DocRec,
         other: _Other,
         est: float,
-        own_documents: int,
+        own: Callable[[], int],
         event: Event,
         ctx: Context,
     ) -> Alert | None:
-        """Verified similarity, else shared phrases rare in the corpus; else nothing."""
+        """Verified similarity, else shared phrases rare in the corpus; else nothing.
+        `own()`: the documents of the pair's two projects the corpus counted."""
         th = _params(ctx)
         assert rec.prep is not None
         sim = bounded_similarity(rec.prep.text, other.prep.text)
         rare = RareResult()
         if sim.value < th.similarity:
-            if not rarity_judged(ctx, own_documents):
+            if not rarity_judged(ctx, own()):
                 return None
             rare = shared_rare_phrases(
                 rec.prep, rec.doc.text, other.prep, (), ctx.corpus, rare_rules(th)
             )
             if not _rare_enough(rare, th):
                 return None
-        return self._text_alert(pid, rec, other, sim, rare, est, own_documents, event, ctx)
+        return self._text_alert(pid, rec, other, sim, rare, est, own(), event, ctx)
 
     def _metadata(
         self,
