@@ -11,6 +11,8 @@ import csv
 
 import openpyxl
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from tests.detectors.test_screen_tsuchiura import CSV, need_data
 from witness.cli import main
@@ -125,3 +127,34 @@ def test_an_id_written_as_a_formula_stays_text_in_the_workbook(tmp_path, capsys)
     assert main(["screen", str(table), *columns, "--out", str(out)]) == 0
     cell = openpyxl.load_workbook(out).worksheets[0]["A2"]
     assert (cell.value, cell.data_type) == ('=HYPERLINK("http://x")', "s")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    tender=st.text(min_size=1, max_size=12).filter(lambda s: s.strip() == s and s.strip()),
+    lead=st.sampled_from(["=", "+", "-", "@", "\t", ""]),
+)
+def test_no_csv_cell_of_the_bidders_text_starts_a_formula(tmp_path_factory, tender, lead):
+    """The CSV out kept '=HYPERLINK(…)', '@SUM(…)', '+cmd|…' from the screened file as
+    they were: opened in Excel or WPS, they run. Such text is written behind an
+    apostrophe; any other text and every number is written as it was."""
+    from witness.commands.screen_files import FORMULA_STARTS, csv_cell
+
+    value = lead + tender
+    assume("\n" not in value and "\r" not in value[1:])
+    d = tmp_path_factory.mktemp("inject")
+    table = d / "bids.csv"
+    with table.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["tender", "bidder", "price"])
+        for b, p in zip(["甲", lead + "乙", "丙"], (100, 101, 103), strict=True):
+            writer.writerow([value, b, p])
+    out = d / "t.csv"
+    columns = ["--tender", "tender", "--price", "price", "--bidder", "bidder", "--no-progress"]
+    assert main(["screen", str(table), *columns, "--out", str(out)]) == 0
+    with out.open(newline="", encoding="utf-8-sig") as fh:
+        cells = [c for row in csv.reader(fh) for c in row]
+    assert not [c for c in cells if c.startswith(FORMULA_STARTS)]
+    written = next(c for c in cells[1:] if c.lstrip("'") == value.strip())
+    assert written == csv_cell(value.strip())
+    assert csv_cell(-1.5) == "-1.5" and csv_cell("T-1") == "T-1"

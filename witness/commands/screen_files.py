@@ -156,9 +156,27 @@ def check_out(path: str | Path) -> None:
         raise FileNotFoundError(2, "no such folder", str(target))
 
 
+#: What Excel and WPS take as the start of a formula in a CSV cell (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A cell as written: numbers as `_fmt` gives them; text that Excel or WPS would run
+    as a formula behind an apostrophe, so it opens as text (the apostrophe shows). The
+    ids and names come from the screened file, i.e. from the bidders: a firm named
+    '=HYPERLINK("http://…","详情")' or '@SUM(…)' would run on the supervisor's machine.
+    A workbook (.xlsx) needs no mark: its text cells are text (`xlsx_table`)."""
+    if isinstance(value, float) or value is None:
+        return _fmt(value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict]) -> None:
     """UTF-8 with a BOM: Excel and WPS on Chinese Windows read a CSV without one as GBK
     and garble every Chinese tender id and firm name; csv and pandas readers drop it.
+    Text that would start a formula is guarded (`csv_cell`).
     A name ending in .xlsx gets a workbook instead (CSV text there Excel refuses to open)."""
     check_out(path)
     if str(path).lower().endswith(".xlsx"):
@@ -169,9 +187,7 @@ def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[dict]) ->
         w = csv.writer(fh)
         w.writerow(columns)
         for r in rows:
-            w.writerow(
-                [_fmt(r[c]) if isinstance(r[c], float) or r[c] is None else r[c] for c in columns]
-            )
+            w.writerow([csv_cell(r[c]) for c in columns])
     tmp.replace(path)
 
 
