@@ -190,8 +190,8 @@ def _xlsx_sheets(data: bytes) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
 
 
 def _csv_sheet(data: bytes, name: str) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
-    text = csv_text.decode(data)  # UTF-8, or GBK as Excel on Chinese Windows saves it
-    dialect = csv_text.dialect(text[:4096])
+    text = csv_text.decode(data)  # UTF-8, GBK as Excel on Chinese Windows saves it, UTF-16
+    dialect, text = csv_text.table_text(text)
     yield name, [tuple(r) for r in csv.reader(io.StringIO(text), dialect)]
 
 

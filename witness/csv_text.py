@@ -55,6 +55,29 @@ def decode(data: bytes) -> str:
         return data.decode(CHINESE, errors="replace")
 
 
+def sep_line(line: str) -> str | None:
+    """The separator a first line `sep=;` names (Excel's own hint, which European users
+    add so Excel splits the file), else None; the line is no data."""
+    text = line.removeprefix("\ufeff").rstrip("\r\n")
+    if len(text) == 5 and text.lower().startswith("sep="):
+        named = text[4]
+        if named not in "\"'\r\n " and not named.isalnum():
+            return named
+    return None
+
+
+def delimited(delimiter: str) -> type[csv.Dialect] | csv.Dialect:
+    """Excel's quoting with this separator."""
+    if delimiter == ",":
+        return csv.excel
+
+    class Sniffed(csv.excel):
+        pass
+
+    Sniffed.delimiter = delimiter
+    return Sniffed
+
+
 def dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
     """The file's dialect from its first lines: the separator the header line (the first
     line with any) uses most, comma on a tie or when none does; quoting as Excel writes
@@ -64,10 +87,14 @@ def dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:
     header = next((ln for ln in lines if any(d in ln for d in DELIMITERS)), "")
     counts = {d: header.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: (counts[d], d == ","))
-    if counts[best] == 0 or best == ",":
-        return csv.excel
+    return delimited(best if counts[best] else ",")
 
-    class Sniffed(csv.excel):
-        delimiter = best
 
-    return Sniffed
+def table_text(text: str) -> tuple[type[csv.Dialect] | csv.Dialect, str]:
+    """The dialect of a whole CSV text and the text its rows are in: a `sep=` first line
+    decides the separator and is taken off, else the header line decides."""
+    first, _, rest = text.partition("\n")
+    named = sep_line(first)
+    if named is not None:
+        return delimited(named), rest
+    return dialect(text[: 1 << 16]), text

@@ -82,6 +82,19 @@ def test_excels_unicode_text_screens_exactly_as_the_csv(tables, codec, capsys):
     assert (d / f"from_{codec}.csv").read_bytes() == (d / "from_csv.csv").read_bytes()
 
 
+def test_a_csv_with_excels_sep_line_screens_exactly_as_the_csv(tables, capsys):
+    d, as_csv, _ = tables
+    with as_csv.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    marked = d / "auctions.sep.csv"
+    with marked.open("w", newline="", encoding="utf-8-sig") as fh:
+        fh.write("sep=;\r\n")
+        csv.writer(fh, delimiter=";").writerows(rows)
+    _screen(as_csv, d / "from_csv.csv", capsys)
+    _screen(marked, d / "from_sep.csv", capsys)
+    assert (d / "from_sep.csv").read_bytes() == (d / "from_csv.csv").read_bytes()
+
+
 def test_an_xlsx_out_is_a_workbook_with_the_csvs_rows(tables, capsys):
     d, as_csv, _ = tables
     _screen(as_csv, d / "t.csv", capsys)

@@ -66,3 +66,21 @@ def test_the_header_line_names_the_separator(names, delimiter, decimals) -> None
     got = csv_text.dialect(sample)
     assert got.delimiter == delimiter
     assert next(csv.reader(io.StringIO(sample), got)) == names
+
+
+def test_excels_sep_line_names_the_separator_and_is_no_row(tmp_path) -> None:
+    """`sep=;` (added so Excel splits a file) was read as the header: no column found."""
+    from witness.boq_read import _csv_sheet
+
+    text = "sep=;\r\n标段;投标人;报价\r\nT1;甲公司;1234,5\r\n"
+    dialect, rows = csv_text.table_text(text)
+    assert dialect.delimiter == ";"
+    assert list(csv.reader(io.StringIO(rows), dialect)) == [
+        ["标段", "投标人", "报价"],
+        ["T1", "甲公司", "1234,5"],
+    ]
+    ((_, table),) = _csv_sheet(text.encode("utf-8-sig"), "bill.csv")
+    assert table[0] == ("标段", "投标人", "报价")
+    for line in ("sep=a", 'sep="', "sep=;;", "sep", "tender;price"):
+        assert csv_text.sep_line(line) is None
+    assert csv_text.sep_line("\ufeffSEP=|\n") == "|"

@@ -27,7 +27,7 @@ register(
         ),
         "screen.encoding_utf16": (
             "文件为 UTF-16（Excel 的“Unicode 文本”），按 UTF-16 读取",
-            "UTF-16 (Excel's \"Unicode Text\"): read as UTF-16",
+            'UTF-16 (Excel\'s "Unicode Text"): read as UTF-16',
         ),
         "screen.encoding": (
             "文件不是 UTF-8，按 {encoding}（GBK）编码读取",
@@ -91,8 +91,12 @@ def read_table(path: Path, columns, *, progress: bool):
         )
     encoding = csv_text.file_encoding(path)
     with path.open(newline="", encoding=encoding, errors="replace") as fh:
-        dialect = csv_text.dialect(fh.read(1 << 16))
-        fh.seek(0)
+        named = csv_text.sep_line(fh.readline())  # Excel's `sep=;` line is no data
+        if named is None:
+            fh.seek(0)
+        start = fh.tell()
+        dialect = csv_text.delimited(named) if named else csv_text.dialect(fh.read(1 << 16))
+        fh.seek(start)
         reader = csv.DictReader(fh, dialect=dialect)
         if encoding == csv_text.CHINESE:
             say("screen.encoding", encoding=encoding.upper())
