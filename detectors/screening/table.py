@@ -10,6 +10,7 @@ several rows in one tender keeps its lowest price.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ NO_ID_WORDS = frozenset({"na", "n/a", "nan", "null", "none", "#n/a", "#na"})
 #: Why a row was left out (it adds no bid).
 SKIP_REASONS = ("no_tender", "no_price", "bad_price", "nonpositive_price")
 #: What was noticed in a row that still counts.
-NOTE_REASONS = ("no_bidder", "repeat_bid", "bad_reserve", "bad_date")
+NOTE_REASONS = ("no_bidder", "repeat_bid", "bad_reserve", "bad_date", "unknown_winner")
 #: Rows kept per reason as examples (file line, cell, why) for the message.
 MAX_EXAMPLES = 3
 
@@ -92,12 +93,21 @@ class BidTable:
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
 
-    def count(self, kind: Counter[str], reason: str, cell: str = "", why: str = "") -> None:
-        """Count a row under `reason` in `kind` (skipped or noted), keeping the first few."""
+    def count(
+        self, kind: Counter[str], reason: str, cell: str = "", why: str = "", *, line: int = 0
+    ) -> None:
+        """Count a row under `reason` in `kind` (skipped or noted), keeping the first few;
+        `line` where it is not the row being read."""
         kind[reason] += 1
         shown = self.examples.setdefault(reason, [])
         if len(shown) < MAX_EXAMPLES:
-            shown.append((self.rows + 1, cell, why))
+            shown.append((line or self.rows + 1, cell, why))
+
+
+def same_party(text: str) -> str:
+    """A bidder id or name as a person compares them: full-width forms, letter case and
+    white space do not matter ('ＡＢＣ建设 有限公司' is 'abc建设有限公司')."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _flag(text: str) -> bool | None:
@@ -140,7 +150,7 @@ def build_table(rows: Iterable[Mapping[str, str | None]], columns: Columns) -> B
     bid marked 1 counts as a case, whichever row comes first.
     """
     out = BidTable(has_bidders=columns.bidder is not None, has_reserve=columns.reserve is not None)
-    named_winner: dict[str, str] = {}
+    named_winner: dict[str, tuple[str, int]] = {}  # tender -> (the name, its line)
 
     def cell(row: Mapping[str, str | None], col: str | None) -> str:
         return (row.get(col) or "").strip() if col is not None else ""
@@ -180,11 +190,17 @@ def build_table(rows: Iterable[Mapping[str, str | None]], columns: Columns) -> B
             flag = _flag(text)
             if flag is True or (text and text == key):
                 t.winner = key
+            elif text and t.winner is None and same_party(text) == same_party(key):
+                t.winner = key  # the same firm written another way; an exact match wins
             elif flag is None and text:
-                named_winner.setdefault(tid, text)  # a column that names the winner
+                named_winner.setdefault(tid, (text, out.rows + 1))  # it names the winner
     for t in out.tenders.values():
         if t.winner is None and t.tender in named_winner:
-            t.winner = named_winner[t.tender]
+            named, line = named_winner[t.tender]
+            match = [k for k in t.bids if same_party(k) == same_party(named)]
+            t.winner = match[0] if len(match) == 1 else named
+            if t.winner not in t.bids:  # a name the bidder column does not hold
+                out.count(out.noted, "unknown_winner", named, line=line)
         if t.winner is None and columns.winner is None:
             valid = [k for k in t.bids if k not in t.rejected]
             if valid:

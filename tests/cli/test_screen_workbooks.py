@@ -151,10 +151,12 @@ def test_no_csv_cell_of_the_bidders_text_starts_a_formula(tmp_path_factory, tend
     """The CSV out kept '=HYPERLINK(…)', '@SUM(…)', '+cmd|…' from the screened file as
     they were: opened in Excel or WPS, they run. Such text is written behind an
     apostrophe; any other text and every number is written as it was."""
+    from detectors.screening.table import NO_ID_WORDS
     from witness.commands.screen_files import FORMULA_STARTS, csv_cell
 
     value = lead + tender
     assume("\n" not in value and "\r" not in value[1:])
+    assume(value.strip().lower() not in NO_ID_WORDS)  # 'NULL', '-': no tender id at all
     d = tmp_path_factory.mktemp("inject")
     table = d / "bids.csv"
     with table.open("w", newline="", encoding="utf-8") as fh:
@@ -168,6 +170,5 @@ def test_no_csv_cell_of_the_bidders_text_starts_a_formula(tmp_path_factory, tend
     with out.open(newline="", encoding="utf-8-sig") as fh:
         cells = [c for row in csv.reader(fh) for c in row]
     assert not [c for c in cells if c.startswith(FORMULA_STARTS)]
-    written = next(c for c in cells[1:] if c.lstrip("'") == value.strip())
-    assert written == csv_cell(value.strip())
+    assert csv_cell(value.strip()) in cells[1:]  # the tender id, guarded where it must be
     assert csv_cell(-1.5) == "-1.5" and csv_cell("T-1") == "T-1"

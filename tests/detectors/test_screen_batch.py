@@ -224,6 +224,26 @@ def test_winner_defaults_to_lowest_and_may_name_the_winner(tmp_path):
     assert read_bids(path, tender="t", bidder="b", price="p", winner="w").tenders["1"].winner == "B"
 
 
+def test_a_winner_written_another_way_is_the_same_bidder_and_an_unknown_one_is_said(tmp_path):
+    """A winner column copied from the award notice writes the firm in full width, other
+    case or with a space: matched exactly, such a tender had no winner among its bids
+    (BID-LOSER, PRICE-CLOSE and the rotation analysis saw none) and nothing said so."""
+    rows = [
+        {"t": "1", "b": "ABC建设有限公司", "p": 12, "w": "ＡＢＣ建设 有限公司"},
+        {"t": "1", "b": "乙公司", "p": 10, "w": "ＡＢＣ建设 有限公司"},
+        {"t": "2", "b": "abc", "p": 12, "w": "ABC"},
+        {"t": "2", "b": "ABC", "p": 11, "w": "ABC"},
+        {"t": "3", "b": "甲公司", "p": 12, "w": "丁公司"},
+        {"t": "3", "b": "乙公司", "p": 11, "w": "丁公司"},
+    ]
+    got = read_bids(write(tmp_path / "w.csv", rows), tender="t", bidder="b", price="p", winner="w")
+    assert got.tenders["1"].winner == "ABC建设有限公司"
+    assert got.tenders["2"].winner == "ABC"  # the exact spelling wins over a look-alike
+    assert got.tenders["3"].winner not in got.tenders["3"].bids
+    assert got.noted["unknown_winner"] == 1
+    assert got.examples["unknown_winner"] == [(6, "丁公司", "")]
+
+
 def test_cli_writes_both_files_with_contract_columns(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("WITNESS_LOCALE", "en")
     rows = []

@@ -70,6 +70,11 @@ register(
             "{n} 行最高限价无效（已忽略）",
             "{n} rows have an invalid reserve price (ignored)",
         ),
+        "screen.note.unknown_winner": (
+            "{n} 个标段的中标人不在其投标人中（已忽略全角、大小写与空格差异）：这些标段按无中标人处理",
+            "{n} tenders name a winner who is not among their bidders (full-width forms, case "
+            "and spaces aside): they are screened as without a winner",
+        ),
         "screen.note.bad_date": (
             "{n} 行日期无法识别（应为 ISO 格式，如 2026-03-01）",
             "{n} rows have a date that is not ISO (e.g. 2026-03-01); ignored",
