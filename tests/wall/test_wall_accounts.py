@@ -79,6 +79,33 @@ def test_user_command(sqlite_url, monkeypatch, capsys):
     store.close()
 
 
+@pytest.mark.parametrize(
+    ("password", "kept"),
+    [("密" * 24, True), ("密" * 25, False), ("x" * 72, True), ("x" * 73, False)],
+)
+def test_a_password_bcrypt_cannot_read_whole_is_refused_by_name(
+    password, kept, sqlite_url, monkeypatch, capsys
+):
+    """bcrypt reads 72 bytes: 25 Chinese characters were a ValueError traceback."""
+    monkeypatch.setenv("WITNESS_DATABASE_URL", sqlite_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    rc = main(["user", "add", "li", "--role", "officer", "--password-stdin"])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    from witness.store import Store
+
+    store = Store(sqlite_url)
+    try:
+        if kept:
+            assert rc == 0 and accounts.authenticate(store.engine, "li", password) is not None
+            assert accounts.authenticate(store.engine, "li", password[:-1]) is None
+        else:
+            assert rc != 0 and "72 个字节" in err
+            assert accounts.authenticate(store.engine, "li", password) is None
+    finally:
+        store.close()
+
+
 def test_wall_command_line():
     from witness.commands import wall
 

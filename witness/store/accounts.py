@@ -26,6 +26,11 @@ from witness.store.models import utcnow
 register(
     {
         "account.empty_password": ("密码为空", "empty password"),
+        "account.long_password": (
+            "密码超过 {n} 个字节（约 {chinese} 个汉字）：bcrypt 只读取前 {n} 个字节，请用短一些的密码",
+            "the password is longer than {n} bytes (about {chinese} Chinese characters): bcrypt "
+            "reads only the first {n}; use a shorter one",
+        ),
         "account.unknown_role": (
             "未知角色 {role!r}：请用 {known} 之一",
             "unknown role {role!r}; use one of {known}",
@@ -139,12 +144,22 @@ class Account:
         return self.sees_all_projects or project_id in self.projects
 
 
+#: bcrypt reads at most 72 bytes of a password (bcrypt 5 refuses more; older versions
+#: dropped the rest): 72 ASCII characters, 24 Chinese ones.
+MAX_PASSWORD_BYTES = 72
+
+
 def hash_password(password: str) -> str:
+    """The bcrypt hash; a password bcrypt cannot read whole is refused by name (it was a
+    ValueError traceback from `witness user add` for 25 Chinese characters)."""
     if not password:
         raise AccountError(t("account.empty_password"))
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode(
-        "ascii"
-    )
+    data = password.encode("utf-8")
+    if len(data) > MAX_PASSWORD_BYTES:
+        raise AccountError(
+            t("account.long_password", n=MAX_PASSWORD_BYTES, chinese=MAX_PASSWORD_BYTES // 3)
+        )
+    return bcrypt.hashpw(data, bcrypt.gensalt(rounds=BCRYPT_ROUNDS)).decode("ascii")
 
 
 def hash_rounds(hashed: str) -> int | None:
