@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -67,6 +68,11 @@ register(
         ),
         "extract.pdf_password": ("PDF 有打开密码", "the PDF is password-protected"),
         "extract.pages_cap": ("{n} 页，超过 {cap} 页的上限", "{n} pages, over the {cap}-page cap"),
+        "extract.unstorable": (
+            "去掉了 {n} 个无法保存的字符（U+0000 或孤立代理项，通常是字体缺少字符映射）",
+            "{n} characters no store can keep were dropped (U+0000 or lone surrogates, "
+            "usually a font without a character map)",
+        ),
         "extract.page_cap": (
             "第 {page} 页：内容流 {size} 字节，超过 {cap} 字节的单页上限（可能是图纸），"
             "该页文字未提取",
@@ -123,8 +129,19 @@ def _iso(value: Any) -> str | None:
 def _clean(value: Any) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
+    text = _storable(str(value))[0].strip()
     return text or None
+
+
+#: What the contract refuses in any text (witness.events): NUL and lone surrogates.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(text: str) -> tuple[str, int]:
+    """`text` without the characters no store keeps, and how many there were. A PDF
+    whose font has no character map extracts as NULs: the contract then refused the
+    whole bid document, so ingest-doc lost it for a few unreadable glyphs."""
+    return _UNSTORABLE.subn("", text)
 
 
 def sniff(data: bytes) -> str:
@@ -174,6 +191,9 @@ def extract_bytes(data: bytes, caps: Caps | None = None) -> Extracted:
         except ValueError as exc:  # docx_text raises ValueError with the cap named
             raise ExtractError(str(exc)) from None
         out = Extracted("docx", text, meta)
+    out.text, dropped = _storable(out.text)
+    if dropped:
+        out.warnings.append(t("extract.unstorable", n=dropped))
     out.sha256 = hashlib.sha256(data).hexdigest()
     return out
 

@@ -204,6 +204,21 @@ def test_ingest_doc_appends_a_valid_event(tmp_path: Path, capsys) -> None:
     assert (second["payload"]["doc_id"], second["payload"]["kind"]) == ("c1", "commercial")
 
 
+def test_a_pdf_whose_font_maps_glyphs_to_nul_is_kept_without_them(tmp_path: Path, capsys):
+    """A glyph the font's character map sends to U+0000: the contract refused the whole
+    document ("contains a NUL character"), so ingest-doc lost the bid for it."""
+    text = ZH[:10] + "\x00\x00" + ZH[10:]
+    f = make_pdf(tmp_path / "bid.pdf", text, author="李\x00四", xmp_id="uuid:1")
+    out = tmp_path / "events.jsonl"
+    args = ["ingest-doc", str(f), "--project", "JY-1", "--bidder", "91310000MA1K000001"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert "2 characters no store can keep were dropped" in capsys.readouterr().err
+    (line,) = out.read_text("utf-8").splitlines()
+    ev = parse_event(line)
+    assert ev.payload.text.replace("\n", "") == ZH
+    assert ev.payload.metadata.author == "李四"
+
+
 def test_ingest_doc_rejects_unreadable_file_with_exit_2(tmp_path: Path, capsys) -> None:
     f = tmp_path / "scan.jpg"
     f.write_bytes(b"\xff\xd8\xff\xe0 jpeg")
