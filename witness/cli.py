@@ -8,6 +8,7 @@ imported, so `witness tail` does not pay for OpenCV or Streamlit.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 
@@ -37,6 +38,14 @@ register(
             "路径中有一段不是文件夹",
             "a part of the path is not a folder",
         ),
+        "cli.disk": (
+            "无法写入{path}：{reason}；已写出的文件不完整，腾出空间后重新运行",
+            "cannot write{path}: {reason}; what was written is incomplete, run again once there is room",
+        ),
+        "cli.disk.ENOSPC": ("磁盘已满", "the disk is full"),
+        "cli.disk.EDQUOT": ("超出磁盘配额", "the disk quota is used up"),
+        "cli.disk.EROFS": ("文件系统只读", "the file system is read-only"),
+        "cli.disk.EFBIG": ("文件超过系统允许的大小", "the file is larger than the system allows"),
     }
 )
 
@@ -129,6 +138,23 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+#: Write failures that are the machine's state, not a bug (a full disk in mid-export).
+_DISK_ERRNOS = {
+    errno.ENOSPC: "ENOSPC",
+    errno.EDQUOT: "EDQUOT",
+    errno.EROFS: "EROFS",
+    errno.EFBIG: "EFBIG",
+}
+
+
+def _disk_full(exc: OSError) -> str | None:
+    name = _DISK_ERRNOS.get(exc.errno or 0)
+    if name is None:
+        return None
+    path = f" {exc.filename}" if exc.filename else ""
+    return t("cli.disk", path=path, reason=t(f"cli.disk.{name}"))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     selected = next((a for a in argv if not a.startswith("-")), None)
@@ -155,6 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `witness tail | head` is fine
         sys.stderr.close()
         return 0
+    except OSError as exc:
+        disk = _disk_full(exc)
+        if disk is None and (message := _outage(exc)) is None:
+            raise  # a bug: its traceback is what a report needs
+        print(disk or message, file=sys.stderr)
+        return 2
     except Exception as exc:  # last: every clause above is an Exception too
         message = _outage(exc)
         if message is None:

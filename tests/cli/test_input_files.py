@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -237,3 +238,20 @@ def test_only_the_mark_opening_a_file_is_dropped() -> None:
         2,
         bom + b'{"b": 2}',
     )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("command", ["simulate", "replay"])
+def test_a_full_disk_is_one_line_not_a_traceback(command, tmp_path, capsys) -> None:
+    """`witness simulate --out` on a full disk died in an OSError traceback."""
+    from witness.simulator import Simulation
+
+    day = tmp_path / "day.jsonl"
+    day.write_text("".join(line + "\n" for line in Simulation(1, 3).lines()), "utf-8")
+    argv = {
+        "simulate": ["simulate", "--projects", "1", "--out", "/dev/full", "--no-progress"],
+        "replay": ["replay", str(day), "--out", "/dev/full"],
+    }[command]
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2 and "磁盘已满" in err and "Traceback" not in err, err
