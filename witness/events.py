@@ -250,8 +250,9 @@ def parse_event(raw: bytes | str | dict[str, Any], *, line: int | None = None) -
     """Validate one event from bytes, text or a decoded dict; raise ContractError on any fault."""
     if isinstance(raw, bytes | bytearray):
         if len(raw) > MAX_EVENT_BYTES:
+            size = getattr(raw, "size", 0) or len(raw)  # a file line read only in part
             raise ContractError(
-                f"event is {len(raw)} bytes, over the {MAX_EVENT_BYTES}-byte limit", line=line
+                f"event is {size} bytes, over the {MAX_EVENT_BYTES}-byte limit", line=line
             )
         try:
             raw = raw.decode("utf-8")

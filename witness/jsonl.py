@@ -14,6 +14,7 @@ from typing import BinaryIO
 from witness.errors import InputFileError
 from witness.events import ContractError, Event, parse_event
 from witness.i18n import register, t
+from witness.payloads import MAX_EVENT_BYTES
 
 register(
     {
@@ -21,6 +22,10 @@ register(
         "jsonl.not_utf8": ("不是 UTF-8 文本", "not UTF-8 text"),
         "jsonl.not_json": ("不是 JSON：{reason}", "not JSON: {reason}"),
         "jsonl.not_object": ("不是 JSON 对象", "not a JSON object"),
+        "jsonl.long_utf16": (
+            "第 {line} 行超过 {n} 字节，不可能是一个事件：UTF-16 文件在此停止读取",
+            "line {line} is over {n} bytes, no event can be: the UTF-16 file is read no further",
+        ),
         "jsonl.bad_utf16": (
             "文件以 UTF-16 标记开头，但第 {line} 行起不是有效的 UTF-16 文本",
             "the file opens with a UTF-16 mark, but from line {line} on it is no valid UTF-16",
@@ -68,6 +73,36 @@ def read_json_lines(path: str) -> Iterator[tuple[int, str]]:
             yield number, text
 
 
+#: The longest line kept whole: an event at the size limit and its CRLF.
+LINE_LIMIT = MAX_EVENT_BYTES + 2
+
+
+#: What is read at a time while passing over the rest of an oversize line.
+_SKIP_CHUNK = 1 << 20
+
+
+class OversizeLine(bytes):
+    """The head of a line longer than any event may be (the rest was read past, not
+    kept: a hostile file of one 4 GB line held it all in memory); `size` is the line's
+    whole length, for the refusal."""
+
+    size: int = 0
+
+
+def _bounded_lines(source: BinaryIO) -> Iterator[bytes]:
+    """The source's lines, each at most LINE_LIMIT bytes held at a time."""
+    while raw := source.readline(LINE_LIMIT):
+        if len(raw) < LINE_LIMIT or raw.endswith(b"\n"):
+            yield raw
+            continue
+        head = OversizeLine(memoryview(raw)[: MAX_EVENT_BYTES + 1])
+        size, raw = len(raw), b""
+        while (more := source.readline(_SKIP_CHUNK)) and not more.endswith(b"\n"):
+            size += len(more)
+        head.size = size + len(more.rstrip(b"\r\n"))
+        yield head
+
+
 def read_lines(source: BinaryIO) -> Iterator[tuple[int, bytes]]:
     """(line number, raw UTF-8 bytes) for every non-blank line.
 
@@ -75,8 +110,9 @@ def read_lines(source: BinaryIO) -> Iterator[tuple[int, bytes]]:
     exports) is not part of line 1: `witness replay` and `witness ingest` rejected that
     line as "not valid JSON". A file opening with a UTF-16 byte-order mark (what
     Windows PowerShell 5's `>` writes, e.g. `witness simulate --out - > day.jsonl`) is
-    read as UTF-16: every line of it was "not valid JSON"."""
-    lines = iter(source)
+    read as UTF-16: every line of it was "not valid JSON". No line is held whole past
+    LINE_LIMIT: a longer one comes as an `OversizeLine`, refused by its size."""
+    lines = _bounded_lines(source)
     first = next(lines, None)
     if first is None:
         return
@@ -84,6 +120,9 @@ def read_lines(source: BinaryIO) -> Iterator[tuple[int, bytes]]:
         yield from _utf16_lines(itertools.chain([first], lines))
         return
     for number, raw in enumerate(itertools.chain([first], lines), start=1):
+        if isinstance(raw, OversizeLine):
+            yield number, raw
+            continue
         line = raw.rstrip(b"\r\n")
         if number == 1:
             line = line.removeprefix(codecs.BOM_UTF8)
@@ -107,6 +146,8 @@ def _utf16_lines(chunks: Iterator[bytes]) -> Iterator[tuple[int, bytes]]:
 
     try:
         for chunk in chunks:
+            if isinstance(chunk, OversizeLine) or len(pending) > MAX_EVENT_BYTES:
+                raise InputFileError(t("jsonl.long_utf16", line=number + 1, n=MAX_EVENT_BYTES))
             pending += decoder.decode(chunk)
             *done, pending = pending.split("\n")
             for text in done:

@@ -255,3 +255,37 @@ def test_a_full_disk_is_one_line_not_a_traceback(command, tmp_path, capsys) -> N
     code = main(argv)
     err = capsys.readouterr().err
     assert code == 2 and "磁盘已满" in err and "Traceback" not in err, err
+
+
+def test_a_line_longer_than_any_event_is_refused_by_its_size_without_being_held(tmp_path):
+    """`for raw in file` held a whole line: one 4 GB line without a break took the
+    machine's memory before the size limit could refuse it."""
+    import tracemalloc
+
+    from witness.jsonl import read_lines
+    from witness.payloads import MAX_EVENT_BYTES
+
+    huge = 64 * 1024 * 1024
+    path = tmp_path / "hostile.jsonl"
+    with path.open("wb") as fh:
+        fh.write(b'{"a": 1}\n')
+        for _ in range(huge // (1 << 20)):
+            fh.write(b"x" * (1 << 20))
+        fh.write(b'\r\n{"b": 2}\n')
+    tracemalloc.start()
+    with path.open("rb") as fh:
+        got = [(n, len(line), getattr(line, "size", None)) for n, line in read_lines(fh)]
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert got == [(1, 8, None), (2, MAX_EVENT_BYTES + 1, huge), (3, 8, None)]
+    assert peak < 4 * MAX_EVENT_BYTES < huge
+
+
+def test_replay_names_the_oversize_line_with_its_real_size(tmp_path, capsys) -> None:
+    from witness.payloads import MAX_EVENT_BYTES
+
+    path = tmp_path / "day.jsonl"
+    path.write_bytes(b"x" * (MAX_EVENT_BYTES + 5000) + b"\n")
+    assert main(["replay", str(path), "--out", str(tmp_path / "a.jsonl")]) == 0
+    err = capsys.readouterr().err
+    assert "第 1 行" in err and f"{MAX_EVENT_BYTES + 5000} bytes" in err, err
