@@ -106,10 +106,10 @@ def recompute(cells: dict[tuple[str, str, str], Cell]) -> dict[str, dict[str, An
         per[expert] = per.get(expert, 0.0) + cell.score
     out = {}
     for b, per in sums.items():
-        trimmed = _trimmed_mean(list(per.values()))
+        mean, trimmed = round(fmean(per.values()), 4), _trimmed_mean(list(per.values()))
         out[b] = {
-            "total": round(fmean(per.values()), 4),
-            "mean": round(fmean(per.values()), 4),
+            "total": mean,
+            "mean": mean,
             "trimmed_mean": None if trimmed is None else round(trimmed, 4),
             "by_expert": dict(sorted(per.items())),
         }

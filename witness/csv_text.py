@@ -70,12 +70,7 @@ def delimited(delimiter: str) -> type[csv.Dialect] | csv.Dialect:
     """Excel's quoting with this separator."""
     if delimiter == ",":
         return csv.excel
-
-    class Sniffed(csv.excel):
-        pass
-
-    Sniffed.delimiter = delimiter
-    return Sniffed
+    return type("Sniffed", (csv.excel,), {"delimiter": delimiter})
 
 
 def dialect(sample: str) -> type[csv.Dialect] | csv.Dialect:

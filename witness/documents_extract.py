@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from typing import Any
 
 from witness.docx_text import Caps, docx_extract
 from witness.errors import WitnessError, os_reason
+from witness.events import UNSTORABLE  # what the contract refuses in any text
 from witness.i18n import register, t
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -133,15 +133,11 @@ def _clean(value: Any) -> str | None:
     return text or None
 
 
-#: What the contract refuses in any text (witness.events): NUL and lone surrogates.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
 def _storable(text: str) -> tuple[str, int]:
     """`text` without the characters no store keeps, and how many there were. A PDF
     whose font has no character map extracts as NULs: the contract then refused the
     whole bid document, so ingest-doc lost it for a few unreadable glyphs."""
-    return _UNSTORABLE.subn("", text)
+    return UNSTORABLE.subn("", text)
 
 
 def sniff(data: bytes) -> str:

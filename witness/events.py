@@ -203,7 +203,7 @@ class ContractError(WitnessError, ValueError):
 
 #: Characters no store keeps: NUL (PostgreSQL refuses it in text) and lone surrogates
 #: (JSON may spell them as \\ud800, but they are not Unicode text and cannot be encoded).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 #: In JSON text they can only be escapes (json.loads refuses raw control characters, and
 #: UTF-8 has no surrogates), or raw surrogates in a Python str: a quick look at the text
 #: says whether the (slower) walk over the decoded values is needed at all.
@@ -216,7 +216,7 @@ def _unstorable_text(obj: Any) -> tuple[str, str] | None:
     while stack:
         path, value = stack.pop()
         if isinstance(value, str):
-            m = _UNSTORABLE.search(value)
+            m = UNSTORABLE.search(value)
             if m:
                 ch = m.group()
                 what = (
@@ -227,7 +227,7 @@ def _unstorable_text(obj: Any) -> tuple[str, str] | None:
                 return path or "(event)", f"contains {what}, which is not storable text"
         elif isinstance(value, dict):
             for k, v in value.items():
-                if isinstance(k, str) and _UNSTORABLE.search(k):
+                if isinstance(k, str) and UNSTORABLE.search(k):
                     return path or "(event)", "has a key with a NUL character or a lone surrogate"
                 stack.append((f"{path}.{k}" if path else str(k), v))
         elif isinstance(value, list):
@@ -282,12 +282,12 @@ def parse_event(raw: bytes | str | dict[str, Any], *, line: int | None = None) -
         raise ContractError("missing or non-string", field="type", event_id=event_id, line=line)
     bad = _unstorable_text(raw) if suspect else None
     if bad is not None:
-        shown_id = event_id if event_id is None or not _UNSTORABLE.search(event_id) else None
+        shown_id = event_id if event_id is None or not UNSTORABLE.search(event_id) else None
         raise ContractError(
             bad[1],
             field=bad[0],
             event_id=shown_id,
-            event_type=etype[:80] if not _UNSTORABLE.search(etype) else None,
+            event_type=etype[:80] if not UNSTORABLE.search(etype) else None,
             line=line,
         )
     model = PAYLOADS.get(etype)
